@@ -1,0 +1,135 @@
+"""The `sipas` command: Flask's run/shell/routes plus the platform's own commands.
+
+Each command opens a session, calls one service, and commits (views and commands own the commit).
+"""
+from __future__ import annotations
+
+import sys
+
+import click
+from flask import current_app
+from flask.cli import AppGroup, FlaskGroup, with_appcontext
+
+from sipas import create_app
+from sipas.db import session_scope
+from sipas.errors import SipasError
+
+db_cli = AppGroup("db", help="Database schema (Alembic migrations).")
+units_cli = AppGroup("units", help="Administrative map.")
+rounds_cli = AppGroup("rounds", help="Survey rounds.")
+agencies_cli = AppGroup("agencies", help="Agencies.")
+demo_cli = AppGroup("demo", help="Demo data.")
+
+
+def _fail(exc: Exception) -> None:
+    click.echo(f"error: {exc}", err=True)
+    problems = getattr(exc, "problems", None)
+    if problems:
+        for key, message in (problems.items() if isinstance(problems, dict) else enumerate(problems, 1)):
+            click.echo(f"  {key}: {message}", err=True)
+    sys.exit(1)
+
+
+@db_cli.command("upgrade")
+@click.argument("revision", default="head")
+def db_upgrade(revision: str) -> None:
+    """Apply migrations (default: to the latest)."""
+    from sipas import migrate
+    migrate.upgrade(current_app.config["DATABASE_URL"], revision)
+    click.echo(f"database at {revision}")
+
+
+@db_cli.command("downgrade")
+@click.argument("revision")
+def db_downgrade(revision: str) -> None:
+    """Revert migrations down to REVISION (e.g. base)."""
+    from sipas import migrate
+    migrate.downgrade(current_app.config["DATABASE_URL"], revision)
+    click.echo(f"database at {revision}")
+
+
+@units_cli.command("import")
+def units_import() -> None:
+    """Load the 2025 map (34 provinces, 3,321 communes), the pre-2025 map (63 provinces) and the crosswalk."""
+    from sipas.services.units import import_admin_maps
+    with session_scope() as session:
+        report = import_admin_maps(session)
+    for line in report.lines():
+        click.echo(line)
+
+
+@rounds_cli.command("list")
+def rounds_list() -> None:
+    """List rounds: id, code, name, year, profile, map, valid responses."""
+    from sipas.services.catalog import list_rounds
+    with session_scope() as session:
+        rows = list_rounds(session)
+        click.echo("id\tcode\tname\tyear\tprofile\tmap\tstatus\tresponses")
+        for s in rows:
+            r = s.round
+            click.echo(f"{r.id}\t{r.code}\t{r.name}\t{r.year}\t{r.profile_key}\t{r.admin_map.value}\t"
+                       f"{r.status.value}\t{s.responses}")
+
+
+@agencies_cli.command("list")
+@click.option("--round", "round_key", help="Only agencies taking part in this round (code or id).")
+def agencies_list(round_key: str | None) -> None:
+    """List agencies: code, level, kind, name, validity."""
+    from sipas.services.catalog import list_agencies
+    try:
+        with session_scope() as session:
+            agencies = list_agencies(session, round_key)
+            click.echo("code\tlevel\tkind\tname\tvalid_from\tvalid_to")
+            for a in agencies:
+                click.echo(f"{a.code}\t{a.level.value}\t{a.kind.value}\t{a.name}\t{a.valid_from or ''}\t"
+                           f"{a.valid_to or ''}")
+    except SipasError as exc:
+        _fail(exc)
+
+
+@demo_cli.command("load")
+@click.option("--if-empty", is_flag=True, help="Do nothing when the demo is already there.")
+@click.option("--scale", default=1.0, show_default=True, help="Multiply the number of responses.")
+def demo_load(if_empty: bool, scale: float) -> None:
+    """Load the Lai Châu demo (map, agencies, rounds, synthetic responses, demo users)."""
+    from sipas.services import demo
+    with session_scope() as session:
+        if demo.demo_loaded(session):
+            if if_empty:
+                click.echo("demo already loaded")
+                return
+            _fail(SipasError("the demo is already loaded"))
+        click.echo("loading the demo (administrative maps, Lai Châu, three rounds)...")
+        summary = demo.load_demo(session, scale=scale)
+    for code, n in summary.rounds.items():
+        click.echo(f"  round {code}: {n} responses")
+
+
+@click.command("start")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True)
+@with_appcontext
+def start(host: str, port: int) -> None:
+    """Apply migrations, load the demo on first start of the embedded default, and serve."""
+    from sipas import migrate
+    from sipas.services import demo
+    migrate.upgrade(current_app.config["DATABASE_URL"])
+    if current_app.config.get("EMBEDDED_DEFAULT") and current_app.config["DEMO_ON_FIRST_START"]:
+        with session_scope() as session:
+            if not demo.demo_loaded(session):
+                click.echo("first start: loading the Lai Châu demo (about a minute)...")
+                demo.load_demo(session)
+        click.echo(f"\nDemo logins (password {demo.DEMO_PASSWORD!r}): admin, analyst, manager, surveyor, verifier")
+    click.echo(f"SIPAS is running on http://{host}:{port}/  (Ctrl+C to stop)\n")
+    current_app.run(host=host, port=port, debug=False, use_reloader=False)
+
+
+def init_app(app) -> None:
+    """Attach the command groups to the app's CLI."""
+    for group in (db_cli, units_cli, rounds_cli, agencies_cli, demo_cli, start):
+        app.cli.add_command(group)
+
+
+@click.group(cls=FlaskGroup, create_app=create_app, add_version_option=False, load_dotenv=False)
+def main() -> None:
+    """SIPAS: citizens' satisfaction with public administrative services."""

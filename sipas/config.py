@@ -1,0 +1,29 @@
+"""Configuration: one Defaults class; secrets and site settings come from SIPAS_* variables."""
+from __future__ import annotations
+
+
+class Defaults:
+    """Settings every deployment starts from. Override with SIPAS_<NAME> environment variables."""
+
+    #: SQLAlchemy URL. None means the embedded default: SQLite under the instance folder.
+    DATABASE_URL: str | None = None
+    #: Flask's signing key. None means: generate one and keep it in instance/secret_key.
+    SECRET_KEY: str | None = None
+    #: Vietnamese first; English is the one other language shipped.
+    BABEL_DEFAULT_LOCALE = "vi"
+    LANGUAGES = ("vi", "en")
+    BABEL_TRANSLATION_DIRECTORIES = "translations"
+    #: Load the Lai Châu demo on first start of the embedded default.
+    DEMO_ON_FIRST_START = True
+    #: Kiosk pages stay open for days; their HTML path is protected by the device token instead
+    #: of a time-limited CSRF token (see the collection issue). Staff forms keep the hour.
+    WTF_CSRF_TIME_LIMIT = 3600
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    #: Minimum number of valid answers before an index is flagged low_base (methodology §9).
+    MIN_BASE = 30
+    #: Rate-limit storage; "memory://" for one process, "redis://..." for several app servers.
+    RATELIMIT_STORAGE_URI = "memory://"
+    #: Key for the keyed hash of dossier codes (never stored in clear). Derived from SECRET_KEY if unset.
+    DOSSIER_HASH_KEY: str | None = None
+    MAX_CONTENT_LENGTH = 16 * 1024 * 1024

@@ -1,0 +1,85 @@
+"""Survey rounds: what is measured, when, through which channels, with which sample design."""
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+
+from sqlalchemy import CheckConstraint, Column, Date, ForeignKey, Integer, String, Table
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from sipas.models.base import Base, utcnow, value_enum
+from sipas.models.units import AdminMap, Agency, AdminUnit
+
+
+class Channel(str, enum.Enum):
+    """How a response reached us. Self-selected channels are never pooled with sampled ones."""
+
+    KIOSK = "kiosk"  # tablet at a one-stop desk (self-selected)
+    ONLINE = "online"  # public link or QR code (self-selected)
+    INVITATION = "invitation"  # one-time link sent to a sampled respondent
+    PAPER_POST = "paper_post"  # sampled, paper form returned by post, keyed by a surveyor
+    PAPER_DIRECT = "paper_direct"  # sampled, paper form handed out, keyed by a surveyor
+    INTERVIEW = "interview"  # sampled, interviewer-administered
+    IMPORT = "import"  # bulk import of already-digitised responses
+    API = "api"  # pushed by another system (e.g. a one-stop system's rating widget)
+
+
+#: Channels whose respondents chose themselves; reports keep them apart from sampled responses.
+SELF_SELECTED = frozenset({Channel.KIOSK, Channel.ONLINE, Channel.API})
+PAPER = frozenset({Channel.PAPER_POST, Channel.PAPER_DIRECT})
+
+
+class RoundStatus(str, enum.Enum):
+    """Life cycle of a round."""
+
+    DRAFT = "draft"
+    OPEN = "open"
+    CLOSED = "closed"
+    PUBLISHED = "published"
+
+
+round_agencies = Table(
+    "round_agencies",
+    Base.metadata,
+    Column("round_id", Integer, ForeignKey("rounds.id", ondelete="CASCADE"), primary_key=True),
+    Column("agency_id", Integer, ForeignKey("agencies.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class Round(Base):
+    """One measurement: e.g. 'SIPAS 2024, tỉnh Lai Châu'."""
+
+    __tablename__ = "rounds"
+    __table_args__ = (CheckConstraint("closes_on IS NULL OR opens_on IS NULL OR closes_on >= opens_on", "dates"),
+                      CheckConstraint("year BETWEEN 2000 AND 2100", "year_range"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: Short stable key used in URLs, the CLI and file names ("LCU-2024").
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    year: Mapped[int] = mapped_column()
+    #: Method version (SIPAS_2640, SIPAS_1001, KIOSK_RT): which formulas the indices follow.
+    method_version: Mapped[str] = mapped_column(String(40))
+    #: Questionnaire profile key; a profile with responses is never edited, a new version gets a new key.
+    profile_key: Mapped[str] = mapped_column(String(40))
+    admin_map: Mapped[AdminMap] = mapped_column(value_enum(AdminMap, 16))
+    #: The province (or the whole country when NULL) the round covers.
+    jurisdiction_id: Mapped[int | None] = mapped_column(ForeignKey("admin_units.id"))
+    opens_on: Mapped[date | None] = mapped_column(Date)
+    closes_on: Mapped[date | None] = mapped_column(Date)
+    status: Mapped[RoundStatus] = mapped_column(value_enum(RoundStatus, 16), default=RoundStatus.DRAFT)
+    #: Enabled channels, by value.
+    channels: Mapped[list] = mapped_column(default=list)
+    #: How strata, PSUs and weights are defined, e.g.
+    #: {"stratum": "level", "psu": "service_point", "weights": "design"}.
+    design: Mapped[dict] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    jurisdiction: Mapped[AdminUnit | None] = relationship()
+    agencies: Mapped[list[Agency]] = relationship(secondary=round_agencies, order_by=Agency.code)
+
+    def accepts(self, channel: Channel, today: date) -> bool:
+        """True when the round is open on `today` and the channel is enabled."""
+        if self.status is not RoundStatus.OPEN or channel.value not in (self.channels or []):
+            return False
+        return (self.opens_on is None or self.opens_on <= today) and (self.closes_on is None or today <= self.closes_on)

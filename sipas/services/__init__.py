@@ -1,0 +1,1 @@
+"""Use cases. Each takes a Session first, flushes, never commits, and never imports Flask."""

@@ -1,0 +1,79 @@
+"""Staff accounts: argon2id password hashes, roles, authentication."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from sipas.errors import ValidationFailed
+from sipas.models import Role, User, UserRole
+
+_hasher = PasswordHasher()
+#: NIST SP 800-63B: a minimum length and a deny-list of common passwords, no composition rules.
+MIN_PASSWORD_LENGTH = 12
+COMMON_PASSWORDS = frozenset("""
+123456789012 password1234 passwordpassword qwertyuiopas 111111111111 123123123123 abc123456789
+matkhau12345 matkhau123456 admin1234567 administrator 1234567890ab iloveyou1234 sipas1234567
+quantri12345 vietnam12345 hanoi1234567 123456789abc qwerty123456 changeme1234
+""".split())
+
+
+def password_problem(password: str, username: str = "") -> str | None:
+    """Why a password is not acceptable, or None. Messages are bilingual (staff pages)."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        return f"Mật khẩu cần ít nhất {MIN_PASSWORD_LENGTH} ký tự / at least {MIN_PASSWORD_LENGTH} characters"
+    if password.lower() in COMMON_PASSWORDS or (username and username.lower() in password.lower()):
+        return "Mật khẩu quá dễ đoán / this password is too easy to guess"
+    return None
+
+
+def hash_password(password: str) -> str:
+    """argon2id hash with argon2-cffi's defaults."""
+    return _hasher.hash(password)
+
+
+def create_user(session: Session, username: str, password: str, roles: list[Role], *, full_name: str = "",
+                unit_id: int | None = None, agency_id: int | None = None, check_password: bool = True) -> User:
+    """Create a user with roles. Agency managers must be tied to an agency."""
+    if check_password and (problem := password_problem(password, username)):
+        raise ValidationFailed({"password": problem})
+    if Role.AGENCY_MANAGER in roles and agency_id is None:
+        raise ValidationFailed({"agency": "agency manager needs an agency"})
+    if session.scalar(select(User.id).where(User.username == username)) is not None:
+        raise ValidationFailed({"username": "Tên đăng nhập đã tồn tại / username already taken"})
+    user = User(username=username, full_name=full_name, password_hash=hash_password(password), unit_id=unit_id,
+                agency_id=agency_id, roles=[UserRole(role=r) for r in roles])
+    session.add(user)
+    session.flush()
+    return user
+
+
+def authenticate(session: Session, username: str, password: str) -> User | None:
+    """The active user with this username and password, or None. Rehashes when parameters changed."""
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None or not user.active:
+        _hasher_dummy_verify()
+        return None
+    try:
+        _hasher.verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return None
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    user.last_login_at = datetime.now(timezone.utc)
+    session.flush()
+    return user
+
+
+_DUMMY_HASH = _hasher.hash("timing-equaliser")
+
+
+def _hasher_dummy_verify() -> None:
+    # Spend the same time for an unknown user as for a wrong password, so usernames cannot be probed.
+    try:
+        _hasher.verify(_DUMMY_HASH, "x")
+    except VerificationError:
+        pass

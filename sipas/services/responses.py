@@ -1,0 +1,121 @@
+"""The one way in: every channel (kiosk, online, paper, import, API) stores responses through here."""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import uuid as uuidlib
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from typing import Mapping
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+import surveys
+from sipas.errors import DuplicateSubmission, SurveyClosed, ValidationFailed
+from sipas.models import PAPER, Agency, Answer, Channel, Comment, Response, Round, ServicePoint
+
+MAX_COMMENT_LENGTH = 2000
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """The stored response, and whether this call created it (False: an identical retry)."""
+
+    response: Response
+    created: bool
+
+
+def dossier_hash(key: str, dossier_code: str) -> str:
+    """Keyed hash of a dossier code (HMAC-SHA-256): 'one rating per dossier' without storing the code."""
+    return hmac.new(key.encode(), dossier_code.strip().upper().encode(), hashlib.sha256).hexdigest()
+
+
+def content_hash(payload: Mapping[str, object]) -> str:
+    """Hash of the canonical JSON of what was submitted: equal content, equal hash."""
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, ensure_ascii=False, default=str).encode()).hexdigest()
+
+
+def record_response(session: Session, rnd: Round, agency: Agency, answers: Mapping[str, object], *,
+                    channel: Channel, response_uuid: str | None = None, service_point: ServicePoint | None = None,
+                    comment: str | None = None, dossier_code: str | None = None, dossier_key: str = "",
+                    submitted_at: datetime | None = None, entered_by_id: int | None = None,
+                    device_id: int | None = None, device_seq: int | None = None, batch_id: int | None = None,
+                    stratum: str | None = None, psu: str | None = None, weight: float = 1.0,
+                    today: date | None = None, check_open: bool = True) -> Recorded:
+    """Validate answers against the round's profile and store the response and its answers together.
+
+    A retry with the same UUID and the same content returns the stored response (created=False);
+    the same UUID with other content raises DuplicateSubmission. Bad input raises ValidationFailed
+    and stores nothing. Flushes; the caller commits.
+    """
+    problems: dict[str, str] = {}
+    if response_uuid is None:
+        response_uuid = str(uuidlib.uuid4())
+    try:
+        response_uuid = str(uuidlib.UUID(str(response_uuid)))
+    except ValueError:
+        problems["id"] = "not a UUID"
+    profile = surveys.load(rnd.profile_key)
+    clean, answer_problems = surveys.check_answers(profile, answers)
+    problems.update(answer_problems)
+    if not clean and "id" not in problems and not answer_problems:
+        problems["answers"] = "Phiếu chưa có câu trả lời nào / no answers given"
+    if comment is not None:
+        comment = comment.strip() or None
+        if comment and not profile.allows_comment:
+            problems["comment"] = "this questionnaire takes no comment"
+        elif comment and len(comment) > MAX_COMMENT_LENGTH:
+            problems["comment"] = f"Ý kiến quá dài (tối đa {MAX_COMMENT_LENGTH} ký tự) / comment too long"
+    if dossier_code and not profile.allows_dossier_code:
+        problems["dossier_code"] = "this questionnaire takes no dossier code"
+    if agency not in rnd.agencies:
+        problems["agency"] = f"agency {agency.code} does not take part in round {rnd.code}"
+    if service_point is not None and service_point.agency_id != agency.id:
+        problems["service_point"] = f"service point {service_point.code} does not belong to agency {agency.code}"
+    if not (weight > 0):
+        problems["weight"] = "weight must be positive"
+    if channel in PAPER and entered_by_id is None:
+        problems["entered_by"] = "paper forms are keyed by a surveyor"
+    if problems:
+        raise ValidationFailed(problems)
+    if check_open and not rnd.accepts(channel, today or date.today()):
+        raise SurveyClosed(f"round {rnd.code} does not accept {channel.value} responses now")
+
+    hashed_dossier = dossier_hash(dossier_key, dossier_code) if dossier_code else None
+    digest = content_hash({"round": rnd.code, "agency": agency.code, "channel": channel.value,
+                           "service_point": service_point.code if service_point else None,
+                           "profile": rnd.profile_key, "answers": clean, "comment": comment,
+                           "dossier": hashed_dossier, "device_seq": device_seq})
+    existing = session.scalar(select(Response).where(Response.uuid == response_uuid))
+    if existing is not None:
+        return _retry(existing, digest)
+
+    response = Response(uuid=response_uuid, round_id=rnd.id, agency_id=agency.id,
+                        service_point_id=service_point.id if service_point else None, channel=channel,
+                        profile_key=rnd.profile_key, submitted_at=submitted_at,
+                        received_at=datetime.now(timezone.utc), stratum=stratum, psu=psu, weight=weight,
+                        entered_by_id=entered_by_id, device_id=device_id, device_seq=device_seq,
+                        batch_id=batch_id, dossier_hash=hashed_dossier, content_hash=digest)
+    response.answers = [Answer(item_code=code, value=value) for code, value in sorted(clean.items())]
+    if comment:
+        response.comment = Comment(text=comment)
+    try:
+        with session.begin_nested():
+            session.add(response)
+    except IntegrityError:
+        # Another request stored the same UUID between our check and our insert.
+        session.expunge(response) if response in session else None
+        existing = session.scalar(select(Response).where(Response.uuid == response_uuid))
+        if existing is None:
+            raise
+        return _retry(existing, digest)
+    return Recorded(response, True)
+
+
+def _retry(existing: Response, digest: str) -> Recorded:
+    if existing.content_hash != digest:
+        raise DuplicateSubmission(f"response {existing.uuid} was already received with other content")
+    return Recorded(existing, False)

@@ -1,0 +1,18 @@
+"""One blueprint per audience."""
+from __future__ import annotations
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    """Register the blueprints and the template helpers they share."""
+    from sipas.web import admin, auth, public
+
+    app.register_blueprint(public.bp)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(admin.bp)
+
+    @app.context_processor
+    def _helpers():
+        from flask_babel import get_locale
+        return {"current_lang": str(get_locale() or "vi")}
