@@ -121,7 +121,9 @@ def start(host: str, port: int) -> None:
                 demo.load_demo(session)
         click.echo(f"\nDemo logins (password {demo.DEMO_PASSWORD!r}): admin, analyst, manager, surveyor, verifier")
     click.echo(f"SIPAS is running on http://{host}:{port}/  (Ctrl+C to stop)\n")
-    current_app.run(host=host, port=port, debug=False, use_reloader=False)
+    # Flask ignores app.run() inside its own CLI, so serve through Werkzeug directly (threaded, no reloader).
+    from werkzeug.serving import run_simple
+    run_simple(host, port, current_app._get_current_object(), threaded=True)
 
 
 def init_app(app) -> None:
