@@ -1,0 +1,236 @@
+"""Design-based estimation of ratios and their linear combinations from grouped sufficient statistics.
+
+Every index SIPAS reports is a ratio p = sum(w*a*s) / sum(w*a) (a: answered, s: score in [0, 1]) or a
+linear combination of such ratios (factor means, the overall SIPAS). Their Taylor-linearised variance
+needs only sums per (group, PSU) — the "cells" below — so the database can compute the inputs with
+GROUP BY and nothing here walks respondents one by one.
+
+Conventions follow R's `survey` package (statistics.md §2.2-2.5): PSUs sampled with replacement, no
+finite-population correction; groups are domains of the full design, so a stratum's PSUs without a
+group member still count in n_h; df = PSUs - strata holding group members; a stratum with one PSU is a
+certainty unit whose respondents become the sampling units (done by `certainty_psus`).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+@dataclass
+class Totals:
+    """Sufficient statistics of one grouping (e.g. by agency) for K items.
+
+    Cell arrays have one row per (group, PSU) holding members of the group.
+    """
+
+    groups: list[str]
+    items: list[str]
+    cell_group: np.ndarray  # int [C]
+    cell_stratum: np.ndarray  # int [C], index into stratum_psus
+    members: np.ndarray  # float [C]: respondents of the group in the cell (answered or not)
+    wsum: np.ndarray  # float [C, K]: sum of w * answered
+    ysum: np.ndarray  # float [C, K]: sum of w * answered * score
+    n_answered: np.ndarray  # float [C, K]: number answered
+    n_score: np.ndarray  # float [C, K]: unweighted sum of scores
+    n_score2: np.ndarray  # float [C, K]: unweighted sum of squared scores
+    stratum_psus: np.ndarray  # int [H]: PSUs per stratum in the FULL design
+    #: Unweighted cross-moments for items used in composites (the i.i.d. variance floor):
+    #: pair_items lists the item indices; arrays [G, Kc, Kc] of sum(a_k a_l), sum(a_k a_l s_k), sum(a_k a_l s_k s_l).
+    pair_items: list[int] = field(default_factory=list)
+    pair_n: np.ndarray | None = None
+    pair_d: np.ndarray | None = None
+    pair_c: np.ndarray | None = None
+
+    @property
+    def n_groups(self) -> int:
+        """Number of groups."""
+        return len(self.groups)
+
+
+def certainty_psus(stratum: np.ndarray, psu: np.ndarray, respondent: np.ndarray) -> np.ndarray:
+    """Replace the PSU of every respondent in a one-PSU stratum by the respondent itself.
+
+    A single-office agency is a certainty PSU: the randomness is which users were interviewed
+    (statistics.md §2.4, samplics `certainty`, = R with the lonely stratum's PSU ids replaced by row ids).
+    Returns PSU labels as strings, unique across strata.
+    """
+    stratum = np.asarray(stratum).astype(str)
+    psu = np.asarray(psu).astype(str)
+    pairs = np.char.add(np.char.add(stratum, "\x1f"), psu)
+    uniq_pairs, first = np.unique(pairs, return_index=True)
+    strata_of_pairs = stratum[first]
+    s_uniq, s_counts = np.unique(strata_of_pairs, return_counts=True)
+    lonely = set(s_uniq[s_counts == 1])
+    # object dtype: a fixed-width numpy string array would silently truncate the longer labels below.
+    out = pairs.astype(object)
+    if lonely:
+        mask = np.isin(stratum, list(lonely))
+        out[mask] = np.char.add(np.char.add(stratum[mask], "\x1f#"), np.asarray(respondent).astype(str)[mask])
+    return out.astype(str)
+
+
+def build_totals(group: np.ndarray, stratum: np.ndarray, psu: np.ndarray, weight: np.ndarray,
+                 answered: np.ndarray, score: np.ndarray, items: list[str], *,
+                 pair_items: list[int] | None = None, group_names: list[str] | None = None) -> Totals:
+    """Totals from respondent-level arrays (used for files; the database path builds the same with SQL).
+
+    group: group label per respondent; stratum, psu: design labels (psu already made unique across strata and
+    certainty-adjusted); weight: positive; answered: bool [N, K]; score: float [N, K] (ignored where not answered).
+    """
+    group = np.asarray(group)
+    names, g_idx = np.unique(group.astype(str), return_inverse=True) if group_names is None else (
+        np.asarray(group_names), np.searchsorted(np.asarray(group_names), group.astype(str)))
+    s_names, s_idx = np.unique(np.asarray(stratum).astype(str), return_inverse=True)
+    p_names, p_idx = np.unique(np.asarray(psu).astype(str), return_inverse=True)
+    psu_stratum = np.zeros(len(p_names), dtype=int)
+    psu_stratum[p_idx] = s_idx
+    stratum_psus = np.bincount(psu_stratum, minlength=len(s_names))
+    cell_key = g_idx.astype(np.int64) * len(p_names) + p_idx
+    cells, c_idx = np.unique(cell_key, return_inverse=True)
+    n_cells = len(cells)
+    a = np.asarray(answered, bool)
+    s = np.where(a, np.nan_to_num(np.asarray(score, float)), 0.0)
+    w = np.asarray(weight, float)
+    k_items = a.shape[1]
+
+    def per_cell(values: np.ndarray) -> np.ndarray:
+        return np.stack([np.bincount(c_idx, values[:, k], minlength=n_cells) for k in range(k_items)], axis=1) \
+            if k_items else np.zeros((n_cells, 0))
+
+    af = a.astype(float)
+    totals = Totals(groups=[str(x) for x in names], items=list(items), cell_group=(cells // len(p_names)).astype(int),
+                    cell_stratum=psu_stratum[cells % len(p_names)], members=np.bincount(c_idx, minlength=n_cells)
+                    .astype(float), wsum=per_cell(af * w[:, None]), ysum=per_cell(s * w[:, None]),
+                    n_answered=per_cell(af), n_score=per_cell(s), n_score2=per_cell(s * s),
+                    stratum_psus=stratum_psus)
+    if pair_items:
+        n_g = len(names)
+        kc = len(pair_items)
+        pn, pd, pc = (np.zeros((n_g, kc, kc)) for _ in range(3))
+        for i, k in enumerate(pair_items):
+            for j, m in enumerate(pair_items):
+                both = af[:, k] * af[:, m]
+                pn[:, i, j] = np.bincount(g_idx, both, minlength=n_g)
+                pd[:, i, j] = np.bincount(g_idx, both * s[:, k], minlength=n_g)
+                pc[:, i, j] = np.bincount(g_idx, both * s[:, k] * s[:, m], minlength=n_g)
+        totals.pair_items, totals.pair_n, totals.pair_d, totals.pair_c = list(pair_items), pn, pd, pc
+    return totals
+
+
+@dataclass(frozen=True)
+class Estimates:
+    """Point estimates and design-based variances for every (group, item or composite), 0-1 scale."""
+
+    estimate: np.ndarray  # [G, K]
+    variance: np.ndarray  # [G, K]: Taylor-linearised design variance
+    variance_iid: np.ndarray  # [G, K]: variance as if a simple random sample (the floor)
+    n_answered: np.ndarray  # [G, K]
+    n_rows: np.ndarray  # [G]: respondents in the group
+    df: np.ndarray  # [G]: PSUs - strata holding group members
+    n_score: np.ndarray  # [G, K]: unweighted sum of scores (for SRS intervals)
+    components: np.ndarray | None = None  # [G, K]: components used by a composite
+
+
+def _design_variance(totals: Totals, cell_values: np.ndarray) -> np.ndarray:
+    """Sum over strata of n_h/(n_h-1) * sum_i (z_hi - zbar_h)^2, with z = 0 for PSUs without members.
+
+    cell_values: [C, K] linearised PSU totals. Returns [G, K].
+    """
+    n_strata = len(totals.stratum_psus)
+    gh = totals.cell_group.astype(np.int64) * n_strata + totals.cell_stratum
+    keys, inv = np.unique(gh, return_inverse=True)
+    n_h = totals.stratum_psus[keys % n_strata].astype(float)
+    k_items = cell_values.shape[1]
+    s1 = np.stack([np.bincount(inv, cell_values[:, k], minlength=len(keys)) for k in range(k_items)], axis=1)
+    s2 = np.stack([np.bincount(inv, cell_values[:, k] ** 2, minlength=len(keys)) for k in range(k_items)], axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        contribution = np.where((n_h > 1)[:, None], n_h[:, None] / (n_h[:, None] - 1) * (s2 - s1 ** 2 / n_h[:, None]),
+                                0.0)
+    out = np.zeros((totals.n_groups, k_items))
+    np.add.at(out, keys // n_strata, contribution)
+    return np.maximum(out, 0.0)
+
+
+def _group_sum(totals: Totals, values: np.ndarray) -> np.ndarray:
+    out = np.zeros((totals.n_groups,) + values.shape[1:])
+    np.add.at(out, totals.cell_group, values)
+    return out
+
+
+def degrees_of_freedom(totals: Totals) -> np.ndarray:
+    """PSUs minus strata that hold members of each group (R `degf()` of the subset design)."""
+    n_psus = np.bincount(totals.cell_group, minlength=totals.n_groups)
+    n_strata = len(totals.stratum_psus)
+    gh = np.unique(totals.cell_group.astype(np.int64) * n_strata + totals.cell_stratum)
+    strata = np.bincount(gh // n_strata, minlength=totals.n_groups)
+    return (n_psus - strata).astype(float)
+
+
+def ratio_estimates(totals: Totals) -> Estimates:
+    """Hajek ratio p = sum(w a s) / sum(w a) per group and item, with its linearised variance.
+
+    z_i = (Y_i - p A_i) / W for each PSU i (statistics.md §2.2); missing answers form a sub-domain.
+    """
+    W = _group_sum(totals, totals.wsum)
+    Y = _group_sum(totals, totals.ysum)
+    n_ans = _group_sum(totals, totals.n_answered)
+    n_sc = _group_sum(totals, totals.n_score)
+    n_sc2 = _group_sum(totals, totals.n_score2)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        p = np.where(W > 0, Y / W, np.nan)
+        g = totals.cell_group
+        z = np.where(W[g] > 0, (totals.ysum - np.nan_to_num(p[g]) * totals.wsum) / W[g], 0.0)
+        var = np.where(W > 0, _design_variance(totals, z), np.nan)
+        # i.i.d. variance of a mean of scores: sample variance / (n - 1) = p(1-p)/(n-1) for 0/1 scores.
+        mean = n_sc / n_ans
+        svar = (n_sc2 - n_ans * mean ** 2) / n_ans
+        var_iid = np.where(n_ans > 1, np.maximum(svar, 0) / (n_ans - 1), np.nan)
+    return Estimates(p, var, var_iid, n_ans, _group_sum(totals, totals.members), degrees_of_freedom(totals), n_sc)
+
+
+def composite_estimates(totals: Totals, items_est: Estimates, coefficients: np.ndarray, *,
+                        require_all: np.ndarray) -> Estimates:
+    """Linear combinations S = sum_k c_k p_k of item ratios, with the linearised variance of S.
+
+    coefficients: [M, K] (rows sum to 1 over their items). The linearisation variable of S in PSU i is
+    sum_k c_k (Y_ik - p_k A_ik) / W_k (statistics.md §2.5; = R `svycontrast` of the ratio of totals), so the
+    covariance between components (same respondents, same offices) is included, never ignored.
+    require_all[m]: S is None when any component has no answer (the SIPAS); otherwise the coefficients are
+    renormalised over the components that have answers (a factor's mean of items).
+    """
+    c = np.asarray(coefficients, float)
+    used = c != 0
+    p = items_est.estimate
+    have = ~np.isnan(p)
+    m_count = c.shape[0]
+    n_groups = totals.n_groups
+    # Effective coefficients per group: [G, M, K]
+    eff = np.broadcast_to(c, (n_groups,) + c.shape) * have[:, None, :]
+    sums = eff.sum(axis=2)
+    complete = (have[:, None, :] | ~used[None, :, :]).all(axis=2)
+    valid = np.where(np.asarray(require_all)[None, :], complete, sums > 0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        eff = np.where(valid[:, :, None], eff / sums[:, :, None] * c.sum(axis=1)[None, :, None], 0.0)
+        estimate = np.where(valid, np.einsum("gmk,gk->gm", eff, np.nan_to_num(p)), np.nan)
+        W = _group_sum(totals, totals.wsum)
+        g = totals.cell_group
+        per_item = np.where(W[g] > 0, (totals.ysum - np.nan_to_num(p[g]) * totals.wsum) / W[g], 0.0)  # [C, K]
+        cell_z = np.einsum("cmk,ck->cm", eff[g], per_item)
+        var = np.where(valid, _design_variance(totals, cell_z), np.nan)
+        var_iid = np.full((n_groups, m_count), np.nan)
+        if totals.pair_n is not None:
+            idx = totals.pair_items
+            n_k = items_est.n_answered[:, idx]
+            p_iid = np.where(n_k > 0, items_est.n_score[:, idx] / n_k, 0.0)
+            e = eff[:, :, idx] / np.where(n_k > 0, n_k, np.inf)[:, None, :]  # [G, M, Kc]
+            d, cc, nn = totals.pair_d, totals.pair_c, totals.pair_n
+            # sum_j a_k a_l (s_k - p_k)(s_l - p_l) = C_kl - p_l D_kl - p_k D_lk + p_k p_l N_kl
+            cross = cc - p_iid[:, None, :] * d - p_iid[:, :, None] * np.swapaxes(d, 1, 2) \
+                + p_iid[:, :, None] * p_iid[:, None, :] * nn
+            ss = np.einsum("gmk,gkl,gml->gm", e, cross, e)
+            n_rows = items_est.n_rows[:, None]
+            var_iid = np.where(valid & (n_rows > 1), n_rows / (n_rows - 1) * ss, np.nan)
+    n_ans = np.where(valid, (items_est.n_answered[:, None, :] * used[None]).max(axis=2), 0)
+    return Estimates(estimate, var, var_iid, n_ans, items_est.n_rows, items_est.df, np.full_like(estimate, np.nan),
+                     components=(eff != 0).sum(axis=2))

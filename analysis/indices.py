@@ -1,0 +1,198 @@
+"""SIPAS indices for every group: estimate, interval, n, SE, df, design effect, effective n, low-base flag.
+
+Formulas: sipas-methodology.md "Formulas" (what an index is) and statistics.md §7 (how it is estimated).
+This module takes plain settings; the questionnaire profile is turned into them by the caller.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+import numpy as np
+
+from analysis import intervals
+from analysis.design import Estimates, Totals, composite_estimates, ratio_estimates
+
+ITEM_INTERVALS = ("korn_graubard_floor", "korn_graubard", "taylor_logit", "taylor_logit_floor", "wilson",
+                  "clopper_pearson")
+COMPOSITE_INTERVALS = ("taylor_logit_floor", "taylor_logit", "taylor_linear")
+
+
+class ConfidenceInterval(NamedTuple):
+    """An interval on the 0-100 scale."""
+
+    low: float
+    high: float
+
+
+@dataclass(frozen=True)
+class IndexResult:
+    """One index of one group, at full precision, on the 0-100 scale (scipy-style small frozen result)."""
+
+    estimate: float | None
+    ci: ConfidenceInterval | None
+    n: int  # answers (for a composite: the largest component base)
+    n_rows: int  # respondents in the group
+    se: float | None
+    df: float | None
+    deff: float | None
+    n_eff: float | None
+    method: str
+    low_base: bool
+    components: int | None = None
+    note: str | None = None
+
+    def as_dict(self) -> dict:
+        """The JSON shape of the analysis output."""
+        return {"estimate": self.estimate, "ci_low": self.ci.low if self.ci else None,
+                "ci_high": self.ci.high if self.ci else None, "n": self.n, "se": self.se, "df": self.df,
+                "deff": self.deff, "n_eff": self.n_eff, "method": self.method, "low_base": self.low_base,
+                **({"components": self.components} if self.components is not None else {}),
+                **({"note": self.note} if self.note else {})}
+
+
+@dataclass(frozen=True)
+class Composite:
+    """A linear combination of item indices: a factor's mean of items, the overall SIPAS, a part."""
+
+    code: str
+    weights: dict[str, float]
+    #: True: the composite is None when any component has no answer (the SIPAS, statistics.md §8).
+    #: False: a mean that skips empty components and says how many it used (a factor's mean of items).
+    require_all: bool = True
+
+
+@dataclass(frozen=True)
+class Settings:
+    """How to estimate and flag. Thresholds are settings (sipas-methodology.md §9, statistics.md §7.2)."""
+
+    confidence_level: float = 0.95
+    item_interval: str = "korn_graubard_floor"
+    composite_interval: str = "taylor_logit_floor"
+    min_base: int = 30
+    min_df: float = 8
+    min_n_eff: float = 30
+    #: index code -> item code, for indices that are one item (a factor's general question).
+    aliases: dict[str, str] = field(default_factory=dict)
+    composites: tuple[Composite, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not 0 < self.confidence_level < 1:
+            raise ValueError("confidence_level must be between 0 and 1")
+        if self.item_interval not in ITEM_INTERVALS:
+            raise ValueError(f"item_interval must be one of {ITEM_INTERVALS}")
+        if self.composite_interval not in COMPOSITE_INTERVALS:
+            raise ValueError(f"composite_interval must be one of {COMPOSITE_INTERVALS}")
+
+
+def _nan_to_none(x: float) -> float | None:
+    return None if x is None or not np.isfinite(x) else float(x)
+
+
+def _item_intervals(est: Estimates, settings: Settings, binary: np.ndarray):
+    """Arrays (low, high, n_eff, method) for each group x item, 0-1 scale."""
+    level = settings.confidence_level
+    p, var, n_ans, df = est.estimate, est.variance, est.n_answered, est.df[:, None]
+    n_rows = np.broadcast_to(est.n_rows[:, None], p.shape)
+    method = settings.item_interval
+    with np.errstate(invalid="ignore", divide="ignore"):
+        n_eff = np.where(var > 0, p * (1 - p) / var, np.nan)
+    if method in ("korn_graubard_floor", "korn_graubard"):
+        low, high, _ = intervals.korn_graubard(p, var, n_rows, n_ans, np.broadcast_to(df, p.shape), level,
+                                               floor=method == "korn_graubard_floor")
+    elif method == "wilson":
+        low, high = intervals.wilson(est.n_score, n_ans, level)
+    elif method == "clopper_pearson":
+        low, high = intervals.clopper_pearson(est.n_score, n_ans, level)
+    else:
+        se = np.sqrt(np.fmax(var, est.variance_iid) if method == "taylor_logit_floor" else var)
+        low, high = intervals.logit(p, se, df, level)
+    # Scores that are not 0/1 (mean-score rule): logit interval with the floor, Korn-Graubard does not apply.
+    if not binary.all():
+        se = np.sqrt(np.fmax(var, est.variance_iid))
+        l2, h2 = intervals.logit(p, se, df, level)
+        low, high = np.where(binary[None, :], low, l2), np.where(binary[None, :], high, h2)
+    return low, high, n_eff
+
+
+def _composite_intervals(est: Estimates, settings: Settings):
+    level = settings.confidence_level
+    p, var = est.estimate, est.variance
+    df = np.broadcast_to(est.df[:, None], p.shape)
+    se = np.sqrt(np.fmax(var, est.variance_iid)) if settings.composite_interval == "taylor_logit_floor" \
+        else np.sqrt(var)
+    if settings.composite_interval == "taylor_linear":
+        low, high = intervals.linear(p, se, df, level)
+    else:
+        low, high = intervals.logit(p, se, df, level)
+    # Never a zero-width interval at 0 % or 100 %: Clopper-Pearson on the component base there.
+    boundary = (p <= 0) | (p >= 1)
+    if boundary.any():
+        cl, ch = intervals.clopper_pearson(p * est.n_answered, est.n_answered, level)
+        low, high = np.where(boundary, cl, low), np.where(boundary, ch, high)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        n_eff = np.where(var > 0, p * (1 - p) / var, np.nan)
+    return low, high, n_eff
+
+
+def compute_indices(totals: Totals, settings: Settings = Settings(), *,
+                    binary_items: set[str] | None = None) -> dict[str, dict[str, IndexResult]]:
+    """All indices of all groups: {group: {index code: IndexResult}}.
+
+    binary_items: items whose scores are 0/1 (all, by default); others are mean scores in [0, 1].
+    """
+    items = totals.items
+    binary = np.array([binary_items is None or code in binary_items for code in items])
+    est = ratio_estimates(totals)
+    low, high, n_eff = _item_intervals(est, settings, binary)
+    results: dict[str, dict[str, IndexResult]] = {g: {} for g in totals.groups}
+    item_method = settings.item_interval
+    with np.errstate(invalid="ignore", divide="ignore"):
+        deff = est.variance / (est.estimate * (1 - est.estimate) / (est.n_answered - 1))
+    for gi, group in enumerate(totals.groups):
+        df = float(est.df[gi])
+        for ki, code in enumerate(items):
+            results[group][code] = _result(est.estimate[gi, ki], low[gi, ki], high[gi, ki], est.n_answered[gi, ki],
+                                           est.n_rows[gi], est.variance[gi, ki], df, deff[gi, ki], n_eff[gi, ki],
+                                           item_method if binary[ki] else "taylor_logit_floor", settings)
+    for alias, item in settings.aliases.items():
+        for group in totals.groups:
+            results[group][alias] = results[group][item]
+    if settings.composites:
+        index = {code: k for k, code in enumerate(items)}
+        coef = np.zeros((len(settings.composites), len(items)))
+        for m, comp in enumerate(settings.composites):
+            for code, w in comp.weights.items():
+                coef[m, index[code]] = w
+        comp_est = composite_estimates(totals, est, coef,
+                                       require_all=np.array([c.require_all for c in settings.composites]))
+        c_low, c_high, c_neff = _composite_intervals(comp_est, settings)
+        for gi, group in enumerate(totals.groups):
+            for m, comp in enumerate(settings.composites):
+                p, var = comp_est.estimate[gi, m], comp_est.variance[gi, m]
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    deff = var / comp_est.variance_iid[gi, m]
+                results[group][comp.code] = _result(p, c_low[gi, m], c_high[gi, m], comp_est.n_answered[gi, m],
+                                                    est.n_rows[gi], var, float(est.df[gi]), deff, c_neff[gi, m],
+                                                    settings.composite_interval, settings,
+                                                    components=int(comp_est.components[gi, m]))
+    return results
+
+
+def _result(p, low, high, n, n_rows, var, df, deff, n_eff, method, settings: Settings,
+            components: int | None = None) -> IndexResult:
+    n, n_rows = int(n), int(n_rows)
+    if not np.isfinite(p):
+        return IndexResult(None, None, n, n_rows, None, _nan_to_none(df), None, None, method, True, components,
+                           "no answer (n = 0)")
+    note = None
+    ci = None
+    if df <= 0:
+        note = "df <= 0: no design-based interval"
+    elif np.isfinite(low) and np.isfinite(high):
+        ci = ConfidenceInterval(100 * float(low), 100 * float(high))
+    n_eff_v = _nan_to_none(n_eff)
+    low_base = (n < settings.min_base or df < settings.min_df
+                or (n_eff_v is not None and n_eff_v < settings.min_n_eff))
+    return IndexResult(100 * float(p), ci, n, n_rows, _nan_to_none(100 * np.sqrt(var)), _nan_to_none(df),
+                       _nan_to_none(deff), n_eff_v, method, bool(low_base), components, note)
