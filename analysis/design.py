@@ -28,6 +28,7 @@ class Totals:
     items: list[str]
     cell_group: np.ndarray  # int [C]
     cell_stratum: np.ndarray  # int [C], index into stratum_psus
+    cell_psu: np.ndarray  # int [C], PSU id (unique across strata)
     members: np.ndarray  # float [C]: respondents of the group in the cell (answered or not)
     wsum: np.ndarray  # float [C, K]: sum of w * answered
     ysum: np.ndarray  # float [C, K]: sum of w * answered * score
@@ -100,7 +101,8 @@ def build_totals(group: np.ndarray, stratum: np.ndarray, psu: np.ndarray, weight
 
     af = a.astype(float)
     totals = Totals(groups=[str(x) for x in names], items=list(items), cell_group=(cells // len(p_names)).astype(int),
-                    cell_stratum=psu_stratum[cells % len(p_names)], members=np.bincount(c_idx, minlength=n_cells)
+                    cell_stratum=psu_stratum[cells % len(p_names)], cell_psu=(cells % len(p_names)).astype(int),
+                    members=np.bincount(c_idx, minlength=n_cells)
                     .astype(float), wsum=per_cell(af * w[:, None]), ysum=per_cell(s * w[:, None]),
                     n_answered=per_cell(af), n_score=per_cell(s), n_score2=per_cell(s * s),
                     stratum_psus=stratum_psus)
@@ -116,6 +118,39 @@ def build_totals(group: np.ndarray, stratum: np.ndarray, psu: np.ndarray, weight
                 pc[:, i, j] = np.bincount(g_idx, both * s[:, k] * s[:, m], minlength=n_g)
         totals.pair_items, totals.pair_n, totals.pair_d, totals.pair_c = list(pair_items), pn, pd, pc
     return totals
+
+
+def regroup(totals: Totals, parent: list[str] | np.ndarray) -> Totals:
+    """Merge groups into coarser ones (agencies -> levels -> all): parent[g] names the new group of group g.
+
+    Cells of the same new group and PSU are summed, so an agency-level GROUP BY serves every grouping.
+    """
+    parent = np.asarray(parent).astype(str)
+    names, new_of_old = np.unique(parent, return_inverse=True)
+    new_group = new_of_old[totals.cell_group]
+    n_psu = int(totals.cell_psu.max()) + 1 if len(totals.cell_psu) else 1
+    keys, inv = np.unique(new_group.astype(np.int64) * n_psu + totals.cell_psu, return_inverse=True)
+    n_cells = len(keys)
+
+    def merge(a: np.ndarray) -> np.ndarray:
+        out = np.zeros((n_cells,) + a.shape[1:])
+        np.add.at(out, inv, a)
+        return out
+
+    stratum = np.zeros(n_cells, dtype=int)
+    stratum[inv] = totals.cell_stratum
+    merged = Totals(groups=[str(x) for x in names], items=totals.items, cell_group=(keys // n_psu).astype(int),
+                    cell_stratum=stratum, cell_psu=(keys % n_psu).astype(int), members=merge(totals.members),
+                    wsum=merge(totals.wsum), ysum=merge(totals.ysum), n_answered=merge(totals.n_answered),
+                    n_score=merge(totals.n_score), n_score2=merge(totals.n_score2), stratum_psus=totals.stratum_psus,
+                    pair_items=totals.pair_items)
+    if totals.pair_n is not None:
+        for name in ("pair_n", "pair_d", "pair_c"):
+            arr = getattr(totals, name)
+            out = np.zeros((len(names),) + arr.shape[1:])
+            np.add.at(out, new_of_old, arr)
+            setattr(merged, name, out)
+    return merged
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ units_cli = AppGroup("units", help="Administrative map.")
 rounds_cli = AppGroup("rounds", help="Survey rounds.")
 agencies_cli = AppGroup("agencies", help="Agencies.")
 demo_cli = AppGroup("demo", help="Demo data.")
+export_cli = AppGroup("export", help="Export data.")
 
 
 def _fail(exc: Exception) -> None:
@@ -128,10 +129,72 @@ def start(host: str, port: int) -> None:
 
 def init_app(app) -> None:
     """Attach the command groups to the app's CLI."""
-    for group in (db_cli, units_cli, rounds_cli, agencies_cli, demo_cli, start):
+    for group in (db_cli, units_cli, rounds_cli, agencies_cli, demo_cli, export_cli, start, analyze):
         app.cli.add_command(group)
 
 
 @click.group(cls=FlaskGroup, create_app=create_app, add_version_option=False, load_dotenv=False)
 def main() -> None:
     """SIPAS: citizens' satisfaction with public administrative services."""
+
+
+@click.command("analyze")
+@click.argument("input_file", required=False, type=click.Path(exists=True, dir_okay=False))
+@click.option("--profile", "profile_key", help="Questionnaire profile of INPUT_FILE (e.g. SIPAS_2640).")
+@click.option("--round", "round_key", help="Analyse a stored round instead of a file.")
+@click.option("--output", required=True, type=click.Path(dir_okay=False), help="Where to write the JSON.")
+@click.option("--by", default="all,level,agency", show_default=True, help="Groupings: all, level, agency.")
+@click.option("--confidence", default=0.95, show_default=True, type=float)
+@click.option("--store", is_flag=True, help="With --round: also store the results as a new version.")
+@with_appcontext
+def analyze(input_file, profile_key, round_key, output, by, confidence, store) -> None:
+    """Compute SIPAS indices with design-based intervals, from a file (no database) or a stored round."""
+    import surveys
+    from sipas.services import indexing, reporting
+    from sipas.services.catalog import get_round
+    groupings = tuple(b.strip() for b in by.split(",") if b.strip())
+    unknown = set(groupings) - set(indexing.GROUPINGS)
+    if unknown or not groupings:
+        _fail(SipasError(f"--by takes all, level, agency (got {by!r})"))
+    if not 0 < confidence < 1:
+        _fail(SipasError("--confidence must be between 0 and 1"))
+    try:
+        if input_file and not round_key:
+            if not profile_key:
+                _fail(SipasError("--profile is required with a file"))
+            from sipas.services.interchange import read_table
+            plan = indexing.plan_for(surveys.load(profile_key), confidence_level=confidence)
+            table = read_table(input_file, surveys.load(profile_key))
+            result = indexing.analyse_table(plan, table, groupings)
+        elif round_key and not input_file:
+            with session_scope() as session:
+                rnd = get_round(session, round_key)
+                result = reporting.analyse_round(session, rnd, confidence_level=confidence, by=groupings)
+                if store:
+                    rs = reporting.store_results(session, rnd, result)
+                    click.echo(f"stored as version {rs.version} of round {rnd.code}")
+        else:
+            _fail(SipasError("give either INPUT_FILE with --profile, or --round"))
+    except (SipasError, surveys.ProfileError) as exc:
+        _fail(exc)
+    with open(output, "w", encoding="utf-8") as f:
+        f.write(reporting.dumps(result))
+    n_groups = len(result["groups"])
+    click.echo(f"{n_groups} groups written to {output}")
+
+
+@export_cli.command("responses")
+@click.option("--round", "round_key", required=True, help="Round code or id.")
+@click.option("--output", required=True, type=click.Path(dir_okay=False), help="CSV file to write.")
+def export_responses(round_key: str, output: str) -> None:
+    """Write a round's valid responses in the interchange format (no comments, no personal data)."""
+    import surveys
+    from sipas.services.catalog import get_round
+    from sipas.services.interchange import write_csv
+    try:
+        with session_scope() as session:
+            rnd = get_round(session, round_key)
+            n = write_csv(session, rnd, surveys.load(rnd.profile_key), output)
+    except SipasError as exc:
+        _fail(exc)
+    click.echo(f"{n} responses written to {output}")

@@ -1,7 +1,9 @@
 """Demo data: Lai Châu (unchanged by the 2025 merger, so it shows both maps) with two SIPAS rounds.
 
 The responses are synthetic but drawn from a realistic design: strata = administrative level,
-PSU = the office (service point), weights = dossiers handled at the office / forms collected there
+PSU = an interviewing day at an office (site x day clusters, as statistics.md §7.4 recommends; 10 days
+per office at province and district level, 6 at commune level), weights = dossiers handled at the
+office / forms collected there
 (so they differ between offices), office effects on the logit scale (clustering), some missing
 answers. Factor indices come out roughly 75-92, as published SIPAS figures do.
 """
@@ -135,7 +137,7 @@ def load_demo(session: Session, *, scale: float = 1.0, seed: int = 20261121) -> 
     accounts.create_user(session, "verifier", DEMO_PASSWORD, [Role.VERIFIER], full_name="Kiểm tra viên",
                          unit_id=new_prov.id)
 
-    design = {"stratum": "level", "psu": "service_point",
+    design = {"stratum": "level", "psu": "service point x interviewing day",
               "weights": "dossiers handled at the office / forms collected there"}
     continuing = [agencies[c] for c, *_ in DEPARTMENTS_2024]
     round_2024 = Round(code="LCU-2024", name="SIPAS 2024 tỉnh Lai Châu", year=2024, method_version="SIPAS_2640",
@@ -196,8 +198,11 @@ def _generate(session: Session, rng: np.random.Generator, rnd: Round, offices, c
     for agency, point, n in offices:
         office_effect = rng.normal(0, 0.35) + level_shift[agency.level] + year_shift + rng.normal(0, 0.25)
         weight = (point.annual_dossiers or 1000) / n if sampled else 1.0
+        n_days = 6 if agency.level is Level.COMMUNE else 10
+        day_effects = rng.normal(0, 0.2, n_days)
         for _ in range(n):
-            person = rng.normal(0, 0.9)
+            day = int(rng.integers(n_days))
+            person = rng.normal(0, 0.9) + day_effects[day]
             answers: dict[str, int] = {}
             for f, base in FACTOR_BASE.items():
                 sat_code = f"S{f[1]}"
@@ -235,7 +240,8 @@ def _generate(session: Session, rng: np.random.Generator, rnd: Round, offices, c
                 "uuid": rid, "round_id": rnd.id, "agency_id": agency.id, "service_point_id": point.id,
                 "channel": channel, "profile_key": rnd.profile_key, "submitted_at": submitted,
                 "received_at": submitted + timedelta(days=int(rng.integers(0, 10))),
-                "stratum": agency.level.value if sampled else None, "psu": point.code if sampled else None,
+                "stratum": agency.level.value if sampled else None,
+                "psu": f"{point.code}/D{day + 1:02d}" if sampled else None,
                 "weight": weight, "entered_by_id": surveyor_id if channel in (Channel.PAPER_POST,
                                                                                Channel.PAPER_DIRECT) else None,
                 "content_hash": content_hash({"round": rnd.code, "agency": agency.code, "answers": answers})})

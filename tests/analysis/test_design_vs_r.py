@@ -126,3 +126,22 @@ def test_floor_never_narrower_than_plain_korn_graubard(kg):
             plain, fl = indices[code], floored[group][code]
             if plain.ci and fl.ci:
                 assert fl.ci.high - fl.ci.low >= plain.ci.high - plain.ci.low - 1e-9
+
+
+def test_regrouping_agency_totals_equals_building_levels_directly(kg):
+    # The database computes sums by agency and PSU once; levels and "all" are merged from them.
+    from analysis.design import regroup
+    values, stratum, psu, weight, groups = _load()
+    answered = ~np.isnan(values)
+    by_agency = build_totals(groups["agency"], stratum, psu, weight, answered, np.nan_to_num(values), ITEMS,
+                             pair_items=list(range(5)))
+    level_of = {a: f"level:{s}" for a, s in zip(groups["agency"], stratum)}
+    levels = regroup(by_agency, [level_of[g] for g in by_agency.groups])
+    everything = regroup(by_agency, ["all"] * by_agency.n_groups)
+    settings = Settings(item_interval="korn_graubard", composites=(SIPAS,), composite_interval="taylor_logit")
+    merged = {**compute_indices(levels, settings), **compute_indices(everything, settings)}
+    for group in ("all", "level:province", "level:district", "level:commune"):
+        for code in ITEMS + ["SIPAS"]:
+            assert merged[group][code].estimate == pytest.approx(kg[group][code].estimate, abs=1e-12)
+            assert merged[group][code].se == pytest.approx(kg[group][code].se, abs=1e-12)
+            assert merged[group][code].df == kg[group][code].df

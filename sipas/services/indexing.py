@@ -1,0 +1,174 @@
+"""From a questionnaire profile to an analysis plan, and from responses to the JSON of indices.
+
+This is the only place that knows both `surveys` (what the index rules are) and `analysis` (how to
+estimate): analysis/ itself takes plain settings.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from analysis import Composite, Settings, Totals, certainty_psus, compute_indices
+from analysis.design import build_totals, regroup
+from sipas.models import SELF_SELECTED
+from surveys import Profile
+
+ANALYSED_KINDS = ("assessment", "satisfaction", "overall", "expectation", "policy_satisfaction",
+                  "policy_assessment")
+SATISFACTION_KINDS = ("satisfaction", "overall", "policy_satisfaction")
+LEVEL_ORDER = ("province", "district", "commune")
+GROUPINGS = ("all", "level", "agency")
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What to compute for a profile: items, how each is scored, composites and interval settings."""
+
+    profile_key: str
+    items: tuple[str, ...]
+    top2_items: frozenset[str]
+    mean_score_items: frozenset[str]
+    satisfied_values: tuple[int, ...]
+    settings: Settings
+    pair_items: tuple[int, ...]
+
+    @property
+    def binary_items(self) -> set[str]:
+        """Items scored 0/1 (everything except mean-score satisfaction items)."""
+        return set(self.items) - set(self.mean_score_items)
+
+
+def plan_for(profile: Profile, *, confidence_level: float = 0.95, item_interval: str = "korn_graubard_floor",
+             min_base: int | None = None) -> Plan:
+    """Turn the profile's index rules (sipas-methodology.md, Formulas 1-4) into an analysis plan."""
+    rules = profile.rules
+    items = tuple(i.code for i in profile.items if i.kind in ANALYSED_KINDS)
+    sat = [i.code for i in profile.items if i.kind in SATISFACTION_KINDS]
+    mean_score = frozenset(sat) if rules.item_index == "MEAN_SCORE" else frozenset()
+    top2 = frozenset(sat) - mean_score
+    aliases: dict[str, str] = {}
+    factor_weights: dict[str, dict[str, float]] = {}
+    composites: list[Composite] = []
+    for f in profile.factors:
+        if rules.factor_index == "GENERAL_QUESTION":
+            aliases[f.code] = f.general_item
+            factor_weights[f.code] = {f.general_item: 1.0}
+        else:
+            members = [i.code for i in profile.factor_items(f.code)]
+            factor_weights[f.code] = {c: 1 / len(members) for c in members}
+            composites.append(Composite(f.code, factor_weights[f.code], require_all=False))
+
+    def mean_of(parts: list[dict[str, float]]) -> dict[str, float]:
+        out: dict[str, float] = {}
+        for weights in parts:
+            for code, w in weights.items():
+                out[code] = out.get(code, 0.0) + w / len(parts)
+        return out
+
+    if rules.sipas == "OVERALL_QUESTION":
+        aliases["SIPAS"] = rules.overall_item
+    elif rules.sipas == "MEAN_OF_FACTORS":
+        composites.append(Composite("SIPAS", mean_of(list(factor_weights.values()))))
+    else:  # MEAN_OF_PARTS
+        part_weights = []
+        for part in profile.parts:
+            if part.index == "MEAN_OF_FACTORS":
+                weights = mean_of([factor_weights[f] for f in part.factors])
+            else:
+                weights = mean_of([{c: 1.0} for c in part.items])
+            part_weights.append(weights)
+            composites.append(Composite(f"PART_{part.code}", weights))
+        composites.append(Composite("SIPAS", mean_of(part_weights)))
+    used = sorted({items.index(c) for comp in composites for c in comp.weights})
+    settings = Settings(confidence_level=confidence_level, item_interval=item_interval,
+                        min_base=rules.min_base if min_base is None else min_base, aliases=aliases,
+                        composites=tuple(composites))
+    return Plan(profile.key, items, top2, mean_score, tuple(rules.satisfied_values), settings, tuple(used))
+
+
+def scores(plan: Plan, item_codes: list[str], values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(answered, score) matrices in the plan's item order from raw values (NaN = missing)."""
+    col = {c: k for k, c in enumerate(item_codes)}
+    n = values.shape[0]
+    answered = np.zeros((n, len(plan.items)), bool)
+    score = np.zeros((n, len(plan.items)))
+    for k, code in enumerate(plan.items):
+        if code not in col:
+            continue
+        v = values[:, col[code]]
+        answered[:, k] = ~np.isnan(v)
+        if code in plan.top2_items:
+            score[:, k] = np.isin(v, plan.satisfied_values)
+        elif code in plan.mean_score_items:
+            score[:, k] = np.nan_to_num((v - 1) / 4)
+        else:
+            score[:, k] = np.nan_to_num(v)
+    return answered, score
+
+
+def totals_from_table(plan: Plan, table) -> tuple[Totals, dict[str, str]]:
+    """Totals by agency from a ResponseTable, and each agency's level."""
+    n = len(table)
+    rows = np.arange(n).astype(str)
+    stratum = np.where(table.stratum == "", "_", table.stratum).astype(str)
+    psu = np.where(table.psu == "", np.char.add("#", rows), table.psu).astype(str)
+    psu = certainty_psus(stratum, psu, rows)
+    answered, score = scores(plan, table.items, table.values)
+    totals = build_totals(table.agency_code.astype(str), stratum, psu, table.weight, answered, score,
+                          list(plan.items), pair_items=list(plan.pair_items))
+    level_of = {str(a): str(lv) for a, lv in zip(table.agency_code, table.level)}
+    return totals, level_of
+
+
+def analyse_totals(plan: Plan, by_agency: Totals, level_of: dict[str, str],
+                   by: tuple[str, ...] = GROUPINGS) -> list[dict]:
+    """Indices for the requested groupings, in the order all, levels, agencies."""
+    out = []
+    for grouping in GROUPINGS:
+        if grouping not in by:
+            continue
+        if grouping == "agency":
+            totals = by_agency
+        elif grouping == "level":
+            totals = regroup(by_agency, [level_of[g] for g in by_agency.groups])
+        else:
+            totals = regroup(by_agency, ["all"] * by_agency.n_groups)
+        results = compute_indices(totals, plan.settings, binary_items=plan.binary_items)
+        keys = list(results)
+        if grouping == "level":
+            keys.sort(key=lambda k: LEVEL_ORDER.index(k) if k in LEVEL_ORDER else 99)
+        for key in keys:
+            indices = results[key]
+            n_rows = next(iter(indices.values())).n_rows if indices else 0
+            out.append({"by": grouping, "key": key, "n": n_rows,
+                        "indices": {code: r.as_dict() for code, r in indices.items()}})
+    return out
+
+
+def channel_groups(channels: np.ndarray) -> dict[str, np.ndarray]:
+    """Masks of sampled and self-selected rows: the two are analysed separately, never pooled."""
+    self_selected = np.isin(channels.astype(str), [c.value for c in SELF_SELECTED])
+    out = {}
+    if (~self_selected).any():
+        out["sampled"] = ~self_selected
+    if self_selected.any():
+        out["self_selected"] = self_selected
+    return out
+
+
+def analyse_table(plan: Plan, table, by: tuple[str, ...] = GROUPINGS) -> dict:
+    """The analysis JSON for a file (see the analysis issue for the shape)."""
+    groups = []
+    for channel_group, mask in channel_groups(table.channel).items():
+        sub = _subset(table, mask)
+        totals, level_of = totals_from_table(plan, sub)
+        for g in analyse_totals(plan, totals, level_of, by):
+            groups.append({**g, "channel_group": channel_group})
+    return {"profile": plan.profile_key, "confidence_level": plan.settings.confidence_level, "groups": groups}
+
+
+def _subset(table, mask: np.ndarray):
+    from sipas.services.interchange import ResponseTable
+    return ResponseTable(table.response_id[mask], table.agency_code[mask], table.level[mask], table.channel[mask],
+                         table.stratum[mask], table.psu[mask], table.weight[mask], table.items, table.values[mask])

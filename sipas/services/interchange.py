@@ -1,0 +1,214 @@
+"""The interchange format: one row per response, item codes as columns (CSV or XLSX).
+
+Used by `sipas analyze FILE` and `sipas import responses FILE`; documented in docs/interchange-format.md.
+Columns: response_id, agency_code, level (province/district/commune or tỉnh/huyện/xã), optional channel,
+stratum, psu, weight, then one column per item code; a blank cell is a missing answer.
+"""
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from sipas.errors import ValidationFailed
+from sipas.models import Channel
+from surveys import Profile
+
+META = ("response_id", "agency_code", "level", "channel", "stratum", "psu", "weight")
+LEVELS = {"province": "province", "district": "district", "commune": "commune",
+          "tỉnh": "province", "huyện": "district", "xã": "commune", "tinh": "province", "huyen": "district",
+          "xa": "commune"}
+MAX_PROBLEMS_LISTED = 200
+
+
+@dataclass
+class ResponseTable:
+    """Responses as arrays (one row per response)."""
+
+    response_id: np.ndarray
+    agency_code: np.ndarray
+    level: np.ndarray
+    channel: np.ndarray  # "" where not given
+    stratum: np.ndarray  # "" where not given
+    psu: np.ndarray  # "" where not given (the respondent is its own PSU)
+    weight: np.ndarray
+    items: list[str]
+    values: np.ndarray  # float [N, K], NaN = missing
+
+    def __len__(self) -> int:
+        return len(self.response_id)
+
+
+def _read_rows(path: Path) -> tuple[list[str], list[list[str]]]:
+    if path.suffix.lower() == ".csv":
+        # utf-8-sig: Excel writes a byte-order mark at the start of UTF-8 CSV files.
+        with open(path, newline="", encoding="utf-8-sig") as f:
+            rows = list(csv.reader(f))
+    elif path.suffix.lower() == ".xlsx":
+        import openpyxl
+        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        try:
+            sheet = workbook.worksheets[0]
+            rows = [["" if v is None else str(int(v)) if isinstance(v, float) and v.is_integer() else str(v)
+                     for v in row] for row in sheet.iter_rows(values_only=True)]
+        finally:
+            workbook.close()
+    else:
+        raise ValidationFailed([f"{path.name}: only .csv and .xlsx files are read"])
+    if not rows:
+        raise ValidationFailed([f"{path.name}: the file is empty"])
+    header = [h.strip() for h in rows[0]]
+    body = [r for r in rows[1:] if any(c.strip() for c in r)]
+    return header, body
+
+
+def read_table(path: Path | str, profile: Profile) -> ResponseTable:
+    """Read and validate a file; raise ValidationFailed listing every problem by row and column.
+
+    Nothing is returned unless the whole file is clean (rows are numbered as in a spreadsheet: header = 1).
+    """
+    path = Path(path)
+    header, body = _read_rows(path)
+    problems: list[str] = []
+    for required in ("response_id", "agency_code", "level"):
+        if required not in header:
+            problems.append(f"column '{required}' is missing")
+    seen_cols = set()
+    for col in header:
+        if col in seen_cols:
+            problems.append(f"column '{col}' appears twice")
+        seen_cols.add(col)
+        if col not in META and not profile.has_item(col):
+            problems.append(f"column '{col}': not an item of profile {profile.key}")
+    if problems:
+        raise ValidationFailed(problems)
+    col = {name: i for i, name in enumerate(header)}
+    items = [c for c in header if c not in META]
+    n = len(body)
+
+    def column(name: str) -> list[str]:
+        i = col.get(name)
+        return [(r[i].strip() if i < len(r) else "") for r in body] if i is not None else [""] * n
+
+    ids = column("response_id")
+    seen: dict[str, int] = {}
+    for r, rid in enumerate(ids, start=2):
+        if not rid:
+            problems.append(f"row {r}, column response_id: empty")
+        elif rid in seen:
+            problems.append(f"row {r}, column response_id: duplicate of row {seen[rid]}")
+        else:
+            seen[rid] = r
+    levels = []
+    for r, raw in enumerate(column("level"), start=2):
+        level = LEVELS.get(raw.lower())
+        if level is None:
+            problems.append(f"row {r}, column level: {raw!r} is not province/district/commune (tỉnh/huyện/xã)")
+        levels.append(level or "")
+    for r, code in enumerate(column("agency_code"), start=2):
+        if not code:
+            problems.append(f"row {r}, column agency_code: empty")
+    channels = column("channel")
+    valid_channels = {c.value for c in Channel}
+    for r, ch in enumerate(channels, start=2):
+        if ch and ch not in valid_channels:
+            problems.append(f"row {r}, column channel: {ch!r} is not one of {', '.join(sorted(valid_channels))}")
+    weights = np.ones(n)
+    if "weight" in col:
+        for r, raw in enumerate(column("weight"), start=2):
+            try:
+                w = float(raw)
+                if not (w > 0 and np.isfinite(w)):
+                    raise ValueError
+                weights[r - 2] = w
+            except ValueError:
+                problems.append(f"row {r}, column weight: {raw!r} must be a positive number")
+    values = np.full((n, len(items)), np.nan)
+    for k, code in enumerate(items):
+        allowed = profile.item(code).scale.values
+        for r, raw in enumerate(column(code), start=2):
+            if raw == "":
+                continue
+            try:
+                v = float(raw)
+                if not v.is_integer() or int(v) not in allowed:
+                    raise ValueError
+            except ValueError:
+                problems.append(f"row {r}, column {code}: {raw!r} is not one of "
+                                f"{', '.join(str(a) for a in sorted(allowed))} (blank = missing)")
+                continue
+            values[r - 2, k] = v
+    for block in profile.blocks:
+        idx = [k for k, code in enumerate(items) if profile.item(code).block == block.code]
+        if idx:
+            chosen = (values[:, idx] == 1).sum(axis=1)
+            for r in np.flatnonzero(chosen > block.max_choices):
+                problems.append(f"row {r + 2}, block {block.code}: {int(chosen[r])} options chosen, "
+                                f"at most {block.max_choices}")
+    if problems:
+        listed = problems[:MAX_PROBLEMS_LISTED]
+        if len(problems) > len(listed):
+            listed.append(f"... and {len(problems) - len(listed)} more problems")
+        raise ValidationFailed(listed, f"{path.name}: {len(problems)} problems, nothing was read")
+    return ResponseTable(np.array(ids, dtype=object), np.array(column("agency_code"), dtype=object),
+                         np.array(levels, dtype=object), np.array(channels, dtype=object),
+                         np.array(column("stratum"), dtype=object), np.array(column("psu"), dtype=object), weights,
+                         items, values)
+
+
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_safe(text: str) -> str:
+    """Neutralise spreadsheet formulas in a CSV cell: a leading = + - @ TAB or CR gets a ' prefix."""
+    return "'" + text if text and text.startswith(FORMULA_PREFIXES) else text
+
+
+def export_rows(session, rnd, profile: Profile, *, batch: int = 5000):
+    """Yield (header, then one list per valid response) in the interchange format, streaming from the database.
+
+    Answers are read in batches of responses so a national round never sits in memory at once.
+    """
+    from sqlalchemy import select
+
+    from sipas.models import Agency, Answer, Response, ResponseStatus
+
+    items = [i.code for i in profile.items]
+    yield list(META) + items
+    position = {code: len(META) + k for k, code in enumerate(items)}
+    levels = {a.id: (a.code, a.level.value) for a in session.scalars(select(Agency))}
+    last_id = 0
+    while True:
+        responses = session.execute(
+            select(Response.id, Response.uuid, Response.agency_id, Response.channel, Response.stratum, Response.psu,
+                   Response.weight).where(Response.round_id == rnd.id, Response.status == ResponseStatus.VALID,
+                                          Response.id > last_id).order_by(Response.id).limit(batch)).all()
+        if not responses:
+            return
+        ids = [r.id for r in responses]
+        answers: dict[int, list[tuple[str, int]]] = {}
+        for rid, code, value in session.execute(select(Answer.response_id, Answer.item_code, Answer.value)
+                                                .where(Answer.response_id.in_(ids))):
+            answers.setdefault(rid, []).append((code, value))
+        for r in responses:
+            code, level = levels[r.agency_id]
+            row = [r.uuid, code, level, r.channel.value, csv_safe(r.stratum or ""), csv_safe(r.psu or ""),
+                   repr(r.weight)] + [""] * len(items)
+            for item, value in answers.get(r.id, []):
+                if item in position:
+                    row[position[item]] = str(value)
+            yield row
+        last_id = ids[-1]
+
+
+def write_csv(session, rnd, profile: Profile, path: Path | str) -> int:
+    """Export a round's valid responses to a CSV file; returns the number of responses written."""
+    count = -1
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        for row in export_rows(session, rnd, profile):
+            writer.writerow(row)
+            count += 1
+    return count

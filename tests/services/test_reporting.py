@@ -1,0 +1,155 @@
+"""Indices of stored rounds (database GROUP BY path) and of files (interchange format), end to end."""
+from __future__ import annotations
+
+import csv
+import json
+
+import pytest
+from sqlalchemy import select
+
+import surveys
+from sipas.cli import analyze, export_responses
+from sipas.db import session_factory
+from sipas.errors import ValidationFailed
+from sipas.models import IndexValue, ResultSet, Round
+from sipas.services import reporting
+from sipas.services.interchange import read_table
+
+
+def _json(path):
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def test_round_and_its_exported_file_give_identical_indices(demo_app, tmp_path):
+    runner = demo_app.test_cli_runner()
+    csv_path, from_db, from_file = tmp_path / "r.csv", tmp_path / "db.json", tmp_path / "file.json"
+    assert runner.invoke(export_responses, ["--round", "LCU-2024", "--output", str(csv_path)]).exit_code == 0
+    result = runner.invoke(analyze, ["--round", "LCU-2024", "--output", str(from_db)])
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(analyze, [str(csv_path), "--profile", "SIPAS_2640", "--output", str(from_file)])
+    assert result.exit_code == 0, result.output
+    db, f = _json(from_db), _json(from_file)
+    assert [(g["by"], g["key"]) for g in db["groups"]] == [(g["by"], g["key"]) for g in f["groups"]]
+    for a, b in zip(db["groups"], f["groups"]):
+        for code, x in a["indices"].items():
+            for field in ("estimate", "ci_low", "ci_high", "se", "df", "n"):
+                assert x[field] == pytest.approx(b["indices"][code][field], abs=1e-9), (a["key"], code, field)
+
+
+def test_analysis_json_has_the_documented_shape(demo_app, tmp_path):
+    out = tmp_path / "o.json"
+    result = demo_app.test_cli_runner().invoke(analyze, ["--round", "LCU-2026", "--output", str(out),
+                                                         "--by", "all,level", "--confidence", "0.9"])
+    assert result.exit_code == 0, result.output
+    data = _json(out)
+    assert data["profile"] == "SIPAS_2640" and data["confidence_level"] == 0.9
+    assert [(g["by"], g["key"]) for g in data["groups"]] == [("all", "all"), ("level", "province"),
+                                                             ("level", "commune")]
+    ix = data["groups"][0]["indices"]
+    assert {"SIPAS", "F1", "F5", "S0", "E1.1", "X3"} <= set(ix)
+    assert set(ix["SIPAS"]) >= {"estimate", "ci_low", "ci_high", "n", "se", "df", "deff", "n_eff", "method",
+                                "low_base"}
+    assert ix["F1"]["estimate"] == ix["S1"]["estimate"]  # GENERAL_QUESTION rule
+    assert ix["SIPAS"]["estimate"] == pytest.approx(sum(ix[f"S{k}"]["estimate"] for k in range(1, 6)) / 5)
+    assert 70 < ix["SIPAS"]["estimate"] < 95 and ix["SIPAS"]["ci_low"] < ix["SIPAS"]["estimate"] < ix["SIPAS"]["ci_high"]
+
+
+def test_self_selected_kiosk_ratings_are_never_pooled_with_samples(demo_app):
+    session = session_factory(demo_app)()
+    kiosk = session.scalar(select(Round).where(Round.code == "LCU-KIOSK-2026"))
+    result = reporting.analyse_round(session, kiosk)
+    assert {g["channel_group"] for g in result["groups"]} == {"self_selected"}
+    assert result["groups"][0]["indices"]["SIPAS"]["estimate"] == result["groups"][0]["indices"]["S0"]["estimate"]
+    sampled = reporting.analyse_round(session, session.scalar(select(Round).where(Round.code == "LCU-2026")))
+    assert {g["channel_group"] for g in sampled["groups"]} == {"sampled"}
+    session.close()
+
+
+def test_results_are_stored_unrounded_as_new_versions(demo_app):
+    session = session_factory(demo_app)()
+    rnd = session.scalar(select(Round).where(Round.code == "LCU-2024"))
+    result = reporting.analyse_round(session, rnd)
+    first = reporting.store_results(session, rnd, result)
+    second = reporting.store_results(session, rnd, result)
+    session.commit()
+    assert (first.version, second.version) == (1, 2) and first.snapshot_id == result["snapshot"]
+    stored = session.scalar(select(IndexValue).where(IndexValue.result_set_id == first.id,
+                                                     IndexValue.group_by == "all", IndexValue.index_code == "SIPAS"))
+    assert stored.estimate == result["groups"][0]["indices"]["SIPAS"]["estimate"]  # full precision
+    assert session.scalar(select(ResultSet).where(ResultSet.id == first.id)).method_version == "SIPAS_2640"
+    session.close()
+
+
+def _write(path, rows):
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        csv.writer(f).writerows(rows)
+    return path
+
+
+def test_a_bad_file_is_reported_by_row_and_column_and_nothing_is_analysed(demo_app, tmp_path):
+    bad = _write(tmp_path / "bad.csv", [
+        ["response_id", "agency_code", "level", "weight", "S1", "X1", "X2", "X3", "X4"],
+        ["r1", "A", "tỉnh", "1.5", "4", "1", "0", "", ""],
+        ["r1", "A", "county", "-2", "9", "1", "1", "1", "1"],
+        ["r3", "", "xã", "x", "", "", "", "", ""],
+    ])
+    out = tmp_path / "o.json"
+    result = demo_app.test_cli_runner().invoke(analyze, [str(bad), "--profile", "SIPAS_2640", "--output", str(out)])
+    assert result.exit_code == 1 and not out.exists()
+    for expected in ("row 3, column response_id: duplicate of row 2", "row 3, column level: 'county'",
+                     "row 3, column weight: '-2' must be a positive number", "row 3, column S1: '9' is not one of",
+                     "row 3, block X: 4 options chosen, at most 3", "row 4, column agency_code: empty",
+                     "row 4, column weight: 'x'"):
+        assert expected in result.output
+
+
+def test_unknown_columns_are_refused(tmp_path):
+    bad = _write(tmp_path / "cols.csv", [["response_id", "agency_code", "level", "Q99"], ["1", "A", "xã", "1"]])
+    with pytest.raises(ValidationFailed) as err:
+        read_table(bad, surveys.load("SIPAS_2640"))
+    assert "column 'Q99': not an item of profile SIPAS_2640" in err.value.problems
+
+
+def test_xlsx_files_are_read_like_csv(tmp_path):
+    import openpyxl
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["response_id", "agency_code", "level", "S1", "E1.1"])
+    ws.append(["a", "AG", "huyện", 5, None])
+    ws.append(["b", "AG", "district", 3, 1])
+    wb.save(tmp_path / "x.xlsx")
+    table = read_table(tmp_path / "x.xlsx", surveys.load("SIPAS_2640"))
+    assert list(table.level) == ["district", "district"] and table.values[0, 0] == 5 and table.values[1, 1] == 1
+
+
+def test_file_without_design_columns_is_a_simple_random_sample(tmp_path, demo_app):
+    rows = [["response_id", "agency_code", "level", "S1"]] + [[str(i), "A", "xã", "5" if i < 7 else "2"]
+                                                              for i in range(10)]
+    out = tmp_path / "o.json"
+    result = demo_app.test_cli_runner().invoke(analyze, [str(_write(tmp_path / "s.csv", rows)), "--profile",
+                                                         "SIPAS_2640", "--output", str(out)])
+    assert result.exit_code == 0, result.output
+    s1 = _json(out)["groups"][0]["indices"]["S1"]
+    # 7 of 10 satisfied, each respondent its own PSU in one stratum: df = n - 1 = 9.
+    assert s1["estimate"] == pytest.approx(70) and s1["df"] == 9 and s1["n"] == 10 and s1["low_base"]
+
+
+def test_database_path_matches_file_path_on_both_databases(session, tmp_path):
+    # Runs on SQLite and PostgreSQL: the GROUP BY queries must give the numpy path's numbers.
+    from sipas.services.demo import load_demo
+    from sipas.services.indexing import analyse_table, plan_for
+    from sipas.services.interchange import write_csv
+    load_demo(session, scale=0.2)
+    session.commit()
+    rnd = session.scalar(select(Round).where(Round.code == "LCU-2024"))
+    profile = surveys.load(rnd.profile_key)
+    db = reporting.analyse_round(session, rnd)
+    path = tmp_path / "r.csv"
+    write_csv(session, rnd, profile, path)
+    f = analyse_table(plan_for(profile), read_table(path, profile))
+    assert len(db["groups"]) == len(f["groups"]) > 10
+    for a, b in zip(db["groups"], f["groups"]):
+        assert (a["by"], a["key"], a["n"]) == (b["by"], b["key"], b["n"])
+        for code in ("SIPAS", "F1", "E2.3", "X2"):
+            for field in ("estimate", "se", "ci_low", "ci_high"):
+                assert a["indices"][code][field] == pytest.approx(b["indices"][code][field], abs=1e-9)
