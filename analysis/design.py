@@ -269,3 +269,53 @@ def composite_estimates(totals: Totals, items_est: Estimates, coefficients: np.n
     n_ans = np.where(valid, (items_est.n_answered[:, None, :] * used[None]).max(axis=2), 0)
     return Estimates(estimate, var, var_iid, n_ans, items_est.n_rows, items_est.df, np.full_like(estimate, np.nan),
                      components=(eff != 0).sum(axis=2))
+
+
+def linearised_cells(totals: Totals, estimates: np.ndarray, coefficients: np.ndarray) -> np.ndarray:
+    """Per-cell linearisation values of linear combinations of item ratios: [C, M].
+
+    estimates: [G, K] item ratios (0-1); coefficients: [M, K] (an item alone is a row with one 1).
+    """
+    W = _group_sum(totals, totals.wsum)
+    g = totals.cell_group
+    p = np.nan_to_num(estimates)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        per_item = np.where(W[g] > 0, (totals.ysum - p[g] * totals.wsum) / W[g], 0.0)
+    return per_item @ np.asarray(coefficients, float).T
+
+
+def child_parent_covariance(child: Totals, parent: Totals, parent_of: np.ndarray, child_est: np.ndarray,
+                            parent_est: np.ndarray, coefficients: np.ndarray) -> np.ndarray:
+    """Design covariance between each child group's estimate and its parent's (same design): [G_child, M].
+
+    Cov = sum_h n_h/(n_h-1) [sum_i z_child,i z_parent,i - S_child,h S_parent,h / n_h]: only PSUs holding
+    child members enter the cross-product, since z_child is zero elsewhere (statistics.md §2.6, joint
+    linearisation, = R svyby(covmat=TRUE) + svycontrast).
+    """
+    zc = linearised_cells(child, child_est, coefficients)
+    zp = linearised_cells(parent, parent_est, coefficients)
+    n_psu = int(max(child.cell_psu.max(initial=0), parent.cell_psu.max(initial=0))) + 1
+    parent_keys = parent.cell_group.astype(np.int64) * n_psu + parent.cell_psu
+    order = np.argsort(parent_keys)
+    wanted = np.asarray(parent_of)[child.cell_group].astype(np.int64) * n_psu + child.cell_psu
+    pos = order[np.searchsorted(parent_keys[order], wanted)]
+    n_strata = len(child.stratum_psus)
+    n_h = child.stratum_psus.astype(float)
+    # Per (child group, stratum): cross-products and sums of the child's z.
+    gh = child.cell_group.astype(np.int64) * n_strata + child.cell_stratum
+    keys, inv = np.unique(gh, return_inverse=True)
+    m = zc.shape[1]
+    cross = np.stack([np.bincount(inv, zc[:, j] * zp[pos, j], minlength=len(keys)) for j in range(m)], axis=1)
+    s_child = np.stack([np.bincount(inv, zc[:, j], minlength=len(keys)) for j in range(m)], axis=1)
+    # Parent sums per (parent group, stratum).
+    p_gh = parent.cell_group.astype(np.int64) * n_strata + parent.cell_stratum
+    s_parent = np.zeros((parent.n_groups * n_strata, m))
+    np.add.at(s_parent, p_gh, zp)
+    child_group, stratum = keys // n_strata, keys % n_strata
+    sp = s_parent[np.asarray(parent_of)[child_group].astype(np.int64) * n_strata + stratum]
+    nh = n_h[stratum][:, None]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        contribution = np.where(nh > 1, nh / (nh - 1) * (cross - s_child * sp / nh), 0.0)
+    out = np.zeros((child.n_groups, m))
+    np.add.at(out, child_group, contribution)
+    return out

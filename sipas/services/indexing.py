@@ -10,7 +10,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from analysis import Composite, Settings, Totals, certainty_psus, compute_indices
-from analysis.design import build_totals, regroup
+from analysis.compare import paired_differences, rank_intervals, verdicts
+from analysis.design import (build_totals, child_parent_covariance, composite_estimates, ratio_estimates,
+                             regroup)
 from sipas.models import SELF_SELECTED
 from surveys import Profile
 
@@ -121,10 +123,70 @@ def totals_from_table(plan: Plan, table) -> tuple[Totals, dict[str, str]]:
     return totals, level_of
 
 
+def headline_codes(plan: Plan) -> list[str]:
+    """The indices compared against the whole and ranked: SIPAS, parts, factors."""
+    codes = ["SIPAS"] + [c.code for c in plan.settings.composites if c.code.startswith("PART_")]
+    return codes + sorted(a for a in plan.settings.aliases if a.startswith("F")) + sorted(
+        c.code for c in plan.settings.composites if c.code.startswith("F"))
+
+
+def _coefficients(plan: Plan, codes: list[str]) -> np.ndarray:
+    index = {c: k for k, c in enumerate(plan.items)}
+    composites = {c.code: c for c in plan.settings.composites}
+    rows = np.zeros((len(codes), len(plan.items)))
+    for m, code in enumerate(codes):
+        alias = plan.settings.aliases.get(code)
+        weights = {alias: 1.0} if alias else composites[code].weights
+        for item, w in weights.items():
+            rows[m, index[item]] = w
+    return rows
+
+
+def compare_with_whole(plan: Plan, child: Totals, parent: Totals, *, alpha: float = 0.05) -> dict[str, dict]:
+    """Each group minus the whole (same design, joint linearisation), with Holm-adjusted verdicts per index."""
+    codes = headline_codes(plan)
+    coef = _coefficients(plan, codes)
+    ce, pe = ratio_estimates(child), ratio_estimates(parent)
+    cc = composite_estimates(child, ce, coef, require_all=np.ones(len(codes), bool))
+    pc = composite_estimates(parent, pe, coef, require_all=np.ones(len(codes), bool))
+    cov = child_parent_covariance(child, parent, np.zeros(child.n_groups, int), ce.estimate, pe.estimate, coef)
+    level = plan.settings.confidence_level
+    out: dict[str, dict] = {g: {} for g in child.groups}
+    for m, code in enumerate(codes):
+        ok = ~np.isnan(cc.estimate[:, m]) & ~np.isnan(pc.estimate[0, m])
+        diffs = paired_differences(cc.estimate[ok, m], cc.variance[ok, m], np.full(ok.sum(), pc.estimate[0, m]),
+                                   np.full(ok.sum(), pc.variance[0, m]), cov[ok, m], ce.df[ok], level)
+        for g, d, verdict in zip(np.flatnonzero(ok), diffs, verdicts(diffs, alpha)):
+            out[child.groups[g]][code] = {"difference": d.estimate, "ci_low": d.ci.low if d.ci else None,
+                                          "ci_high": d.ci.high if d.ci else None, "se": d.se, "df": d.df,
+                                          "p_value": d.p_value, "verdict": verdict, "method": d.method}
+    return out
+
+
+def rank_groups(results: dict[str, dict], code: str, *, seed: int, draws: int = 2000, level: float = 0.95
+                ) -> dict[str, dict]:
+    """Ranks on `code` with bootstrap rank intervals; low-base groups are listed but not ranked."""
+    eligible = [g for g, ix in results.items() if code in ix and ix[code].estimate is not None
+                and not ix[code].low_base and ix[code].se is not None]
+    ranked = rank_intervals([results[g][code].estimate for g in eligible], [results[g][code].se for g in eligible],
+                            rng=np.random.default_rng(seed), draws=draws, level=level)
+    out = {g: {"rank": r.rank, "rank_low": r.low, "rank_high": r.high, "of": len(eligible)}
+           for g, r in zip(eligible, ranked)}
+    for g in results:
+        out.setdefault(g, {"rank": None, "rank_low": None, "rank_high": None, "of": len(eligible),
+                           "reason": "low_base"})
+    return out
+
+
 def analyse_totals(plan: Plan, by_agency: Totals, level_of: dict[str, str],
-                   by: tuple[str, ...] = GROUPINGS) -> list[dict]:
-    """Indices for the requested groupings, in the order all, levels, agencies."""
+                   by: tuple[str, ...] = GROUPINGS, *, seed: int = 0) -> list[dict]:
+    """Indices for the requested groupings, in the order all, levels, agencies.
+
+    Levels and agencies also carry their difference from the whole (`vs_all`) and agencies a rank on
+    the SIPAS with a rank interval (`rank`); the seed makes the rank intervals reproducible.
+    """
     out = []
+    whole = regroup(by_agency, ["all"] * by_agency.n_groups)
     for grouping in GROUPINGS:
         if grouping not in by:
             continue
@@ -133,16 +195,24 @@ def analyse_totals(plan: Plan, by_agency: Totals, level_of: dict[str, str],
         elif grouping == "level":
             totals = regroup(by_agency, [level_of[g] for g in by_agency.groups])
         else:
-            totals = regroup(by_agency, ["all"] * by_agency.n_groups)
+            totals = whole
         results = compute_indices(totals, plan.settings, binary_items=plan.binary_items)
+        vs_all = compare_with_whole(plan, totals, whole) if grouping != "all" else {}
+        ranks = rank_groups(results, "SIPAS", seed=seed, level=plan.settings.confidence_level) \
+            if grouping == "agency" else {}
         keys = list(results)
         if grouping == "level":
             keys.sort(key=lambda k: LEVEL_ORDER.index(k) if k in LEVEL_ORDER else 99)
         for key in keys:
             indices = results[key]
             n_rows = next(iter(indices.values())).n_rows if indices else 0
-            out.append({"by": grouping, "key": key, "n": n_rows,
-                        "indices": {code: r.as_dict() for code, r in indices.items()}})
+            group = {"by": grouping, "key": key, "n": n_rows,
+                     "indices": {code: r.as_dict() for code, r in indices.items()}}
+            if grouping != "all":
+                group["vs_all"] = vs_all.get(key, {})
+            if grouping == "agency":
+                group["rank"] = ranks[key]
+            out.append(group)
     return out
 
 
@@ -157,15 +227,16 @@ def channel_groups(channels: np.ndarray) -> dict[str, np.ndarray]:
     return out
 
 
-def analyse_table(plan: Plan, table, by: tuple[str, ...] = GROUPINGS) -> dict:
+def analyse_table(plan: Plan, table, by: tuple[str, ...] = GROUPINGS, *, seed: int = 0) -> dict:
     """The analysis JSON for a file (see the analysis issue for the shape)."""
     groups = []
     for channel_group, mask in channel_groups(table.channel).items():
         sub = _subset(table, mask)
         totals, level_of = totals_from_table(plan, sub)
-        for g in analyse_totals(plan, totals, level_of, by):
+        for g in analyse_totals(plan, totals, level_of, by, seed=seed):
             groups.append({**g, "channel_group": channel_group})
-    return {"profile": plan.profile_key, "confidence_level": plan.settings.confidence_level, "groups": groups}
+    return {"profile": plan.profile_key, "confidence_level": plan.settings.confidence_level, "seed": seed,
+            "groups": groups}
 
 
 def _subset(table, mask: np.ndarray):

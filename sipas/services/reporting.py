@@ -118,27 +118,28 @@ def snapshot_id(session: Session, rnd: Round) -> str:
 
 
 def analyse_round(session: Session, rnd: Round, *, confidence_level: float = 0.95,
-                  by: tuple[str, ...] = GROUPINGS) -> dict:
+                  by: tuple[str, ...] = GROUPINGS, seed: int | None = None) -> dict:
     """The analysis JSON of a stored round (sampled and self-selected responses kept apart)."""
     plan = plan_for(surveys.load(rnd.profile_key), confidence_level=confidence_level)
+    seed = rnd.id * 1000 + rnd.year if seed is None else seed  # stored with the results: reproducible ranks
     groups = []
     for channel_group in CHANNEL_GROUPS:
         found = round_totals(session, rnd, plan, channel_group)
         if found is None:
             continue
-        for g in analyse_totals(plan, *found, by=by):
+        for g in analyse_totals(plan, *found, by=by, seed=seed):
             groups.append({**g, "channel_group": channel_group})
     return {"profile": plan.profile_key, "round": rnd.code, "method_version": rnd.method_version,
-            "admin_map": rnd.admin_map.value, "confidence_level": confidence_level,
+            "admin_map": rnd.admin_map.value, "confidence_level": confidence_level, "seed": seed,
             "snapshot": snapshot_id(session, rnd), "groups": groups}
 
 
-def store_results(session: Session, rnd: Round, result: dict, *, seed: int = 0) -> ResultSet:
+def store_results(session: Session, rnd: Round, result: dict) -> ResultSet:
     """Store a computation as a new version of the round's results (unrounded). Flushes."""
     version = (session.scalar(select(func.max(ResultSet.version)).where(ResultSet.round_id == rnd.id)) or 0) + 1
     settings = {"confidence_level": result["confidence_level"], "profile": result["profile"]}
     rs = ResultSet(round_id=rnd.id, version=version, method_version=rnd.method_version, admin_map=rnd.admin_map,
-                   settings=settings, snapshot_id=result["snapshot"], seed=seed,
+                   settings=settings, snapshot_id=result["snapshot"], seed=result["seed"],
                    computed_at=datetime.now(timezone.utc))
     for g in result["groups"]:
         for code, ix in g["indices"].items():

@@ -47,8 +47,9 @@ def _results(settings: Settings):
 
 
 REFERENCE = json.loads((FIXTURES / "reference_shared.json").read_text())
-ITEM_REFS = [r for r in REFERENCE if r["index"] != "SIPAS"]
-SIPAS_REFS = [r for r in REFERENCE if r["index"] == "SIPAS"]
+DIFF_REFS = [r for r in REFERENCE if r["group"].startswith("diff:")]
+ITEM_REFS = [r for r in REFERENCE if r["index"] != "SIPAS" and r not in DIFF_REFS]
+SIPAS_REFS = [r for r in REFERENCE if r["index"] == "SIPAS" and r not in DIFF_REFS]
 
 
 @pytest.fixture(scope="module")
@@ -145,3 +146,25 @@ def test_regrouping_agency_totals_equals_building_levels_directly(kg):
             assert merged[group][code].estimate == pytest.approx(kg[group][code].estimate, abs=1e-12)
             assert merged[group][code].se == pytest.approx(kg[group][code].se, abs=1e-12)
             assert merged[group][code].df == kg[group][code].df
+
+
+@pytest.mark.parametrize("ref", DIFF_REFS, ids=lambda r: f"{r['group']}-{r['index']}")
+def test_agency_minus_whole_uses_the_joint_covariance(ref):
+    # R: svycontrast of the agency's ratios minus the whole sample's, over the full design.
+    from analysis.compare import paired_differences
+    from analysis.design import child_parent_covariance, composite_estimates, ratio_estimates, regroup
+    values, stratum, psu, weight, groups = _load()
+    answered = ~np.isnan(values)
+    child = build_totals(groups["agency"], stratum, psu, weight, answered, np.nan_to_num(values), ITEMS,
+                         pair_items=list(range(5)))
+    parent = regroup(child, ["all"] * child.n_groups)
+    coef = np.full((1, 5), 0.2) if ref["index"] == "SIPAS" else np.eye(5)[:1]
+    ce, pe = ratio_estimates(child), ratio_estimates(parent)
+    cc = composite_estimates(child, ce, coef, require_all=np.array([True]))
+    pc = composite_estimates(parent, pe, coef, require_all=np.array([True]))
+    cov = child_parent_covariance(child, parent, np.zeros(child.n_groups, int), ce.estimate, pe.estimate, coef)
+    g = child.groups.index("agency:" + ref["group"].split(":")[1])
+    [diff] = paired_differences(cc.estimate[g:g + 1, 0], cc.variance[g:g + 1, 0], pc.estimate[0:1, 0],
+                                pc.variance[0:1, 0], cov[g:g + 1, 0], ce.df[g:g + 1])
+    assert diff.estimate == pytest.approx(100 * ref["estimate"], abs=1e-9)
+    assert diff.se == pytest.approx(100 * ref["se"], abs=1e-9)

@@ -1,0 +1,117 @@
+"""Differences between groups, multiple-comparison control, and ranks with uncertainty.
+
+statistics.md §2.6 (differences) and §2.7 (ranks). All functions are vectorised over groups.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import stats
+
+from analysis.indices import ConfidenceInterval
+
+
+@dataclass(frozen=True)
+class Difference:
+    """d = A - B on the 0-100 scale, with its interval, df and two-sided p-value."""
+
+    estimate: float
+    ci: ConfidenceInterval | None
+    se: float
+    df: float
+    p_value: float | None
+    method: str
+
+
+def independent_difference(est_a: float, se_a: float, df_a: float, est_b: float, se_b: float, df_b: float,
+                           level: float = 0.95) -> Difference:
+    """Two groups from independent samples (other strata, other years): Welch-Satterthwaite df.
+
+    df = (v_a + v_b)^2 / (v_a^2/df_a + v_b^2/df_b), v = SE^2 (statistics.md §2.6).
+    """
+    va, vb = se_a ** 2, se_b ** 2
+    se = float(np.sqrt(va + vb))
+    denom = (va ** 2 / df_a if df_a > 0 else np.inf) + (vb ** 2 / df_b if df_b > 0 else np.inf)
+    df = float((va + vb) ** 2 / denom) if denom > 0 and np.isfinite(denom) else float(min(df_a, df_b))
+    return _difference(est_a - est_b, se, df, level, "welch_satterthwaite")
+
+
+def _difference(d: float, se: float, df: float, level: float, method: str) -> Difference:
+    if not (df > 0) or not (se > 0):
+        return Difference(float(d), None, float(se), float(df), None, method)
+    t = stats.t.ppf(0.5 + level / 2, df)
+    p = float(2 * stats.t.sf(abs(d) / se, df))
+    return Difference(float(d), ConfidenceInterval(d - t * se, d + t * se), float(se), float(df), p, method)
+
+
+def paired_differences(est_child: np.ndarray, var_child: np.ndarray, est_parent: np.ndarray,
+                       var_parent: np.ndarray, cov: np.ndarray, df: np.ndarray, level: float = 0.95
+                       ) -> list[Difference]:
+    """Child minus parent from the same design: Var(d) = V_c + V_p - 2 Cov (joint linearisation).
+
+    Inputs on the 0-1 scale; results on the 0-100 scale. The df is the child's (the conservative choice).
+    """
+    var = np.maximum(var_child + var_parent - 2 * cov, 0.0)
+    out = []
+    for d, v, f in zip(100 * (est_child - est_parent), 100 * np.sqrt(var), df):
+        out.append(_difference(d, v, f, level, "joint_linearisation"))
+    return out
+
+
+def holm(p_values) -> np.ndarray:
+    """Holm's step-down adjusted p-values (family-wise error control); NaN stays NaN."""
+    p = np.asarray(p_values, float)
+    out = np.full_like(p, np.nan)
+    ok = np.flatnonzero(~np.isnan(p))
+    m = len(ok)
+    if m == 0:
+        return out
+    order = ok[np.argsort(p[ok], kind="stable")]
+    adjusted = np.minimum(1.0, np.maximum.accumulate((m - np.arange(m)) * p[order]))
+    out[order] = adjusted
+    return out
+
+
+def verdicts(differences: list[Difference], alpha: float = 0.05) -> list[str]:
+    """'above', 'below' or 'not_different' after Holm's correction across the list."""
+    adjusted = holm([d.p_value if d.p_value is not None else np.nan for d in differences])
+    return ["not_different" if np.isnan(p) or p >= alpha else ("above" if d.estimate > 0 else "below")
+            for d, p in zip(differences, adjusted)]
+
+
+def competition_ranks(values) -> np.ndarray:
+    """Rank 1 = highest, on unrounded values; ties share the best rank (1, 2, 2, 4)."""
+    return stats.rankdata(-np.asarray(values, float), method="min").astype(int)
+
+
+@dataclass(frozen=True)
+class RankInterval:
+    """A rank and the range it plausibly takes."""
+
+    rank: int
+    low: int
+    high: int
+
+
+def rank_intervals(estimates, ses, *, rng: np.random.Generator, draws: int = 2000, level: float = 0.95
+                   ) -> list[RankInterval]:
+    """Parametric bootstrap rank intervals (Goldstein & Spiegelhalter 1996): redraw each estimate as
+    est + SE * N(0, 1), rank every draw, report the percentiles. Marginal, treats groups as independent.
+    The generator is explicit so a stored seed reproduces the report exactly.
+    """
+    est = np.asarray(estimates, float)
+    se = np.nan_to_num(np.asarray(ses, float))
+    if est.size == 0:
+        return []
+    sims = est[None, :] + se[None, :] * rng.standard_normal((draws, est.size))
+    # Rank within each draw: 1 + number of groups strictly above.
+    order = np.argsort(-sims, axis=1, kind="stable")
+    ranks = np.empty_like(order)
+    rows = np.arange(draws)[:, None]
+    ranks[rows, order] = np.arange(1, est.size + 1)[None, :]
+    alpha = 1 - level
+    low = np.floor(np.quantile(ranks, alpha / 2, axis=0, method="lower")).astype(int)
+    high = np.ceil(np.quantile(ranks, 1 - alpha / 2, axis=0, method="higher")).astype(int)
+    point = competition_ranks(est)
+    return [RankInterval(int(r), int(min(lo, r)), int(max(hi, r))) for r, lo, hi in zip(point, low, high)]

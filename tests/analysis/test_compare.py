@@ -1,0 +1,45 @@
+"""Differences, Holm's correction and rank intervals, pinned to values worked out by hand."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from analysis.compare import competition_ranks, holm, independent_difference, rank_intervals, verdicts
+
+
+def test_welch_satterthwaite_difference():
+    d = independent_difference(80.0, 2.0, 10, 70.0, 3.0, 20)
+    # By hand: v = 4 and 9; df = 13^2 / (4^2/10 + 9^2/20) = 169 / 5.65.
+    assert d.estimate == 10 and d.se == pytest.approx(np.sqrt(13)) and d.df == pytest.approx(169 / 5.65)
+    t = stats.t.ppf(0.975, 169 / 5.65)
+    assert d.ci.low == pytest.approx(10 - t * np.sqrt(13)) and d.ci.high == pytest.approx(10 + t * np.sqrt(13))
+    assert d.p_value == pytest.approx(2 * stats.t.sf(10 / np.sqrt(13), 169 / 5.65))
+
+
+def test_holm_step_down():
+    # By hand: sorted 0.005, 0.01, 0.03, 0.04 times 4, 3, 2, 1 = 0.02, 0.03, 0.06, 0.04 -> running max.
+    assert holm([0.01, 0.04, 0.03, 0.005]).tolist() == pytest.approx([0.03, 0.06, 0.06, 0.02])
+    assert np.isnan(holm([0.01, np.nan])[1]) and holm([0.01, np.nan])[0] == pytest.approx(0.01)
+
+
+def test_verdicts_apply_holm_across_the_list():
+    near = independent_difference(82, 1, 50, 80, 1, 50)  # p about 0.16: never significant
+    far_up = independent_difference(90, 1, 50, 80, 1, 50)
+    far_down = independent_difference(70, 1, 50, 80, 1, 50)
+    assert verdicts([near, far_up, far_down]) == ["not_different", "above", "below"]
+
+
+def test_competition_ranks_share_ties_on_unrounded_values():
+    # sipas-methodology.md: ties share a rank (1, 2, 2, 4); ranks use unrounded values.
+    assert competition_ranks([69.33, 80.0, 80.0, 50.0]).tolist() == [3, 1, 1, 4]
+    assert competition_ranks([80.004, 80.001]).tolist() == [1, 2]
+
+
+def test_rank_intervals_reproduce_with_the_seed_and_reflect_uncertainty():
+    est, se = [90, 80, 79.5, 60], [0.1, 3, 3, 0.1]
+    a = rank_intervals(est, se, rng=np.random.default_rng(7))
+    b = rank_intervals(est, se, rng=np.random.default_rng(7))
+    assert a == b
+    assert (a[0].rank, a[0].low, a[0].high) == (1, 1, 1) and (a[3].low, a[3].high) == (4, 4)
+    assert (a[1].low, a[1].high) == (2, 3) and (a[2].low, a[2].high) == (2, 3)
