@@ -53,9 +53,15 @@ def paired_differences(est_child: np.ndarray, var_child: np.ndarray, est_parent:
     Inputs on the 0-1 scale; results on the 0-100 scale. The df is the child's (the conservative choice).
     """
     var = np.maximum(var_child + var_parent - 2 * cov, 0.0)
+    d, se, df = 100 * (est_child - est_parent), 100 * np.sqrt(var), np.asarray(df, float)
+    ok = (df > 0) & (se > 0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        t = stats.t.ppf(0.5 + level / 2, np.where(ok, df, 1))  # one vectorised call, not one per group
+        p = 2 * stats.t.sf(np.abs(d) / np.where(ok, se, 1), np.where(ok, df, 1))
     out = []
-    for d, v, f in zip(100 * (est_child - est_parent), 100 * np.sqrt(var), df):
-        out.append(_difference(d, v, f, level, "joint_linearisation"))
+    for di, si, fi, ti, pi, oki in zip(d.tolist(), se.tolist(), df.tolist(), t.tolist(), p.tolist(), ok.tolist()):
+        ci = ConfidenceInterval(di - ti * si, di + ti * si) if oki else None
+        out.append(Difference(di, ci, si, fi, pi if oki else None, "joint_linearisation"))
     return out
 
 

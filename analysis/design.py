@@ -79,11 +79,12 @@ def build_totals(group: np.ndarray, stratum: np.ndarray, psu: np.ndarray, weight
     group: group label per respondent; stratum, psu: design labels (psu already made unique across strata and
     certainty-adjusted); weight: positive; answered: bool [N, K]; score: float [N, K] (ignored where not answered).
     """
+    # Labels are factorised as they come: integer labels sort far faster than their string forms.
     group = np.asarray(group)
-    names, g_idx = np.unique(group.astype(str), return_inverse=True) if group_names is None else (
+    names, g_idx = np.unique(group, return_inverse=True) if group_names is None else (
         np.asarray(group_names), np.searchsorted(np.asarray(group_names), group.astype(str)))
-    s_names, s_idx = np.unique(np.asarray(stratum).astype(str), return_inverse=True)
-    p_names, p_idx = np.unique(np.asarray(psu).astype(str), return_inverse=True)
+    s_names, s_idx = np.unique(np.asarray(stratum), return_inverse=True)
+    p_names, p_idx = np.unique(np.asarray(psu), return_inverse=True)
     psu_stratum = np.zeros(len(p_names), dtype=int)
     psu_stratum[p_idx] = s_idx
     stratum_psus = np.bincount(psu_stratum, minlength=len(s_names))
@@ -91,31 +92,33 @@ def build_totals(group: np.ndarray, stratum: np.ndarray, psu: np.ndarray, weight
     cells, c_idx = np.unique(cell_key, return_inverse=True)
     n_cells = len(cells)
     a = np.asarray(answered, bool)
-    s = np.where(a, np.nan_to_num(np.asarray(score, float)), 0.0)
     w = np.asarray(weight, float)
     k_items = a.shape[1]
-
-    def per_cell(values: np.ndarray) -> np.ndarray:
-        return np.stack([np.bincount(c_idx, values[:, k], minlength=n_cells) for k in range(k_items)], axis=1) \
-            if k_items else np.zeros((n_cells, 0))
-
-    af = a.astype(float)
+    # Column by column: no N x K float temporaries (10M respondents x 30 items would be gigabytes each).
+    sums = {name: np.zeros((n_cells, k_items)) for name in ("wsum", "ysum", "n_answered", "n_score", "n_score2")}
+    for k in range(k_items):
+        ak = a[:, k]
+        sk = np.where(ak, np.nan_to_num(np.asarray(score[:, k], float)), 0.0)
+        sums["wsum"][:, k] = np.bincount(c_idx, w * ak, minlength=n_cells)
+        sums["ysum"][:, k] = np.bincount(c_idx, w * sk, minlength=n_cells)
+        sums["n_answered"][:, k] = np.bincount(c_idx, ak, minlength=n_cells)
+        sums["n_score"][:, k] = np.bincount(c_idx, sk, minlength=n_cells)
+        sums["n_score2"][:, k] = np.bincount(c_idx, sk * sk, minlength=n_cells)
     totals = Totals(groups=[str(x) for x in names], items=list(items), cell_group=(cells // len(p_names)).astype(int),
                     cell_stratum=psu_stratum[cells % len(p_names)], cell_psu=(cells % len(p_names)).astype(int),
-                    members=np.bincount(c_idx, minlength=n_cells)
-                    .astype(float), wsum=per_cell(af * w[:, None]), ysum=per_cell(s * w[:, None]),
-                    n_answered=per_cell(af), n_score=per_cell(s), n_score2=per_cell(s * s),
-                    stratum_psus=stratum_psus)
+                    members=np.bincount(c_idx, minlength=n_cells).astype(float), stratum_psus=stratum_psus, **sums)
     if pair_items:
         n_g = len(names)
         kc = len(pair_items)
         pn, pd, pc = (np.zeros((n_g, kc, kc)) for _ in range(3))
         for i, k in enumerate(pair_items):
+            sk = np.where(a[:, k], np.nan_to_num(np.asarray(score[:, k], float)), 0.0)
             for j, m in enumerate(pair_items):
-                both = af[:, k] * af[:, m]
+                both = a[:, k] & a[:, m]
+                sm = np.where(a[:, m], np.nan_to_num(np.asarray(score[:, m], float)), 0.0)
                 pn[:, i, j] = np.bincount(g_idx, both, minlength=n_g)
-                pd[:, i, j] = np.bincount(g_idx, both * s[:, k], minlength=n_g)
-                pc[:, i, j] = np.bincount(g_idx, both * s[:, k] * s[:, m], minlength=n_g)
+                pd[:, i, j] = np.bincount(g_idx, both * sk, minlength=n_g)
+                pc[:, i, j] = np.bincount(g_idx, both * sk * sm, minlength=n_g)
         totals.pair_items, totals.pair_n, totals.pair_d, totals.pair_c = list(pair_items), pn, pd, pc
     return totals
 

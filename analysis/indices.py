@@ -5,6 +5,7 @@ This module takes plain settings; the questionnaire profile is turned into them 
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -86,7 +87,7 @@ class Settings:
 
 
 def _nan_to_none(x: float) -> float | None:
-    return None if x is None or not np.isfinite(x) else float(x)
+    return None if x is None or not math.isfinite(x) else float(x)
 
 
 def _item_intervals(est: Estimates, settings: Settings, binary: np.ndarray):
@@ -149,12 +150,13 @@ def compute_indices(totals: Totals, settings: Settings = Settings(), *,
     item_method = settings.item_interval
     with np.errstate(invalid="ignore", divide="ignore"):
         deff = est.variance / (est.estimate * (1 - est.estimate) / (est.n_answered - 1))
+    methods = [item_method if b else "taylor_logit_floor" for b in binary]
+    rows = _rows(est.estimate, low, high, est.n_answered, est.variance, deff, n_eff)
     for gi, group in enumerate(totals.groups):
-        df = float(est.df[gi])
+        df, n_rows = float(est.df[gi]), int(est.n_rows[gi])
+        target = results[group]
         for ki, code in enumerate(items):
-            results[group][code] = _result(est.estimate[gi, ki], low[gi, ki], high[gi, ki], est.n_answered[gi, ki],
-                                           est.n_rows[gi], est.variance[gi, ki], df, deff[gi, ki], n_eff[gi, ki],
-                                           item_method if binary[ki] else "taylor_logit_floor", settings)
+            target[code] = _result(*rows[gi][ki], n_rows, df, methods[ki], settings)
     for alias, item in settings.aliases.items():
         for group in totals.groups:
             results[group][alias] = results[group][item]
@@ -167,32 +169,39 @@ def compute_indices(totals: Totals, settings: Settings = Settings(), *,
         comp_est = composite_estimates(totals, est, coef,
                                        require_all=np.array([c.require_all for c in settings.composites]))
         c_low, c_high, c_neff = _composite_intervals(comp_est, settings)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            c_deff = comp_est.variance / comp_est.variance_iid
+        rows = _rows(comp_est.estimate, c_low, c_high, comp_est.n_answered, comp_est.variance, c_deff, c_neff)
+        components = comp_est.components.tolist()
         for gi, group in enumerate(totals.groups):
+            df, n_rows = float(est.df[gi]), int(est.n_rows[gi])
             for m, comp in enumerate(settings.composites):
-                p, var = comp_est.estimate[gi, m], comp_est.variance[gi, m]
-                with np.errstate(invalid="ignore", divide="ignore"):
-                    deff = var / comp_est.variance_iid[gi, m]
-                results[group][comp.code] = _result(p, c_low[gi, m], c_high[gi, m], comp_est.n_answered[gi, m],
-                                                    est.n_rows[gi], var, float(est.df[gi]), deff, c_neff[gi, m],
-                                                    settings.composite_interval, settings,
-                                                    components=int(comp_est.components[gi, m]))
+                results[group][comp.code] = _result(*rows[gi][m], n_rows, df, settings.composite_interval, settings,
+                                                    components=int(components[gi][m]))
     return results
 
 
-def _result(p, low, high, n, n_rows, var, df, deff, n_eff, method, settings: Settings,
+def _rows(p, low, high, n, var, deff, n_eff) -> list:
+    """Per group, per index: (p, low, high, n, var, deff, n_eff) as Python floats (one conversion, not 7 per cell)."""
+    stacked = np.stack([p, low, high, n, var, deff, n_eff], axis=-1)
+    return stacked.tolist()
+
+
+def _result(p, low, high, n, var, deff, n_eff, n_rows, df, method, settings: Settings,
             components: int | None = None) -> IndexResult:
-    n, n_rows = int(n), int(n_rows)
-    if not np.isfinite(p):
+    n = int(n)
+    if not math.isfinite(p):
         return IndexResult(None, None, n, n_rows, None, _nan_to_none(df), None, None, method, True, components,
                            "no answer (n = 0)")
     note = None
     ci = None
     if df <= 0:
         note = "df <= 0: no design-based interval"
-    elif np.isfinite(low) and np.isfinite(high):
-        ci = ConfidenceInterval(100 * float(low), 100 * float(high))
+    elif math.isfinite(low) and math.isfinite(high):
+        ci = ConfidenceInterval(100 * low, 100 * high)
     n_eff_v = _nan_to_none(n_eff)
     low_base = (n < settings.min_base or df < settings.min_df
                 or (n_eff_v is not None and n_eff_v < settings.min_n_eff))
-    return IndexResult(100 * float(p), ci, n, n_rows, _nan_to_none(100 * np.sqrt(var)), _nan_to_none(df),
-                       _nan_to_none(deff), n_eff_v, method, bool(low_base), components, note)
+    se = 100 * math.sqrt(var) if math.isfinite(var) and var >= 0 else None
+    return IndexResult(100 * p, ci, n, n_rows, se, _nan_to_none(df), _nan_to_none(deff), n_eff_v, method,
+                       low_base, components, note)

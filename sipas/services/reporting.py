@@ -10,7 +10,7 @@ import json
 from datetime import datetime, timezone
 
 import numpy as np
-from sqlalchemy import Float, String, and_, case, cast, func, literal, or_, select
+from sqlalchemy import and_, func, literal, or_, select
 from sqlalchemy.orm import Session, aliased
 
 import surveys
@@ -28,83 +28,141 @@ def _filters(rnd: Round, channel_group: str):
     return and_(Response.round_id == rnd.id, Response.status == ResponseStatus.VALID, channel_filter)
 
 
-def _score_expr(plan: Plan):
-    value = Answer.value
-    return case(
-        (and_(Answer.item_code.in_(plan.top2_items), value.in_(plan.satisfied_values)), literal(1.0)),
-        (Answer.item_code.in_(plan.top2_items), literal(0.0)),
-        (Answer.item_code.in_(plan.mean_score_items), (cast(value, Float) - 1.0) / 4.0),
-        else_=cast(value, Float))
+def _score_table(plan: Plan) -> dict[str, np.ndarray]:
+    """Score of each stored value (0..99) per item, following the profile's index rules."""
+    table = {}
+    values = np.arange(100, dtype=float)
+    for code in plan.items:
+        if code in plan.top2_items:
+            table[code] = np.isin(values, plan.satisfied_values).astype(float)
+        elif code in plan.mean_score_items:
+            table[code] = (values - 1) / 4
+        else:
+            table[code] = values.copy()
+    return table
 
 
 def round_totals(session: Session, rnd: Round, plan: Plan, channel_group: str = "sampled"
                  ) -> tuple[Totals, dict[str, str]] | None:
-    """Totals by agency for one channel group of a round, or None when it has no responses."""
+    """Totals by agency for one channel group of a round, or None when it has no responses.
+
+    The database groups by raw columns only (agency, stratum, PSU, item, answer value): no expression is
+    evaluated per answer row, so PostgreSQL and SQLite aggregate at full speed; scores are applied to the
+    value distributions here. Respondents without a PSU, or in a stratum with a single PSU (a certainty
+    unit), are their own PSUs and are read one response per cell.
+    """
     where = _filters(rnd, channel_group)
-    stratum_key = func.coalesce(Response.stratum, literal("_"))
-    lonely = [s for (s,) in session.execute(
-        select(stratum_key).where(where, Response.psu.is_not(None)).group_by(stratum_key)
-        .having(func.count(func.distinct(Response.psu)) == 1))]
-    # A respondent without a PSU, or in a one-PSU stratum (a certainty unit), is its own PSU.
-    psu_key = case((or_(Response.psu.is_(None), stratum_key.in_(lonely) if lonely else literal(False)),
-                    literal("#").concat(cast(Response.id, String))),
-                   else_=stratum_key.concat(literal("|")).concat(Response.psu))
-    cells = session.execute(select(Response.agency_id, stratum_key, psu_key, func.count())
-                            .where(where).group_by(Response.agency_id, stratum_key, psu_key)).all()
+    cells_q = session.execute(select(Response.agency_id, Response.stratum, Response.psu, func.count())
+                              .where(where, Response.psu.is_not(None))
+                              .group_by(Response.agency_id, Response.stratum, Response.psu)).all()
+    psus_per_stratum: dict[str | None, set] = {}
+    for _, stratum, psu, _ in cells_q:
+        psus_per_stratum.setdefault(stratum, set()).add(psu)
+    lonely = [st for st, ps in psus_per_stratum.items() if len(ps) == 1]
+    lonely_filter = Response.stratum.in_([x for x in lonely if x is not None]) if lonely else literal(False)
+    if None in lonely:
+        lonely_filter = or_(lonely_filter, Response.stratum.is_(None))
+    certain = or_(Response.psu.is_(None), lonely_filter)
+    regular = and_(Response.psu.is_not(None), ~lonely_filter) if lonely else Response.psu.is_not(None)
+    # Cells: (agency, stratum, psu key) -> members. Certainty respondents are keyed "#<response id>".
+    cells: dict[tuple, int] = {}
+    members: list[float] = []
+    for agency_id, stratum, psu, n in cells_q:
+        if stratum in lonely:
+            continue
+        cells[(agency_id, stratum, psu)] = len(members)
+        members.append(float(n))
+    for agency_id, stratum, rid in session.execute(select(Response.agency_id, Response.stratum, Response.id)
+                                                   .where(where, certain)):
+        cells[(agency_id, stratum, f"#{rid}")] = len(members)
+        members.append(1.0)
     if not cells:
         return None
     agencies = dict(session.execute(select(Agency.id, Agency.code)).all())
     levels = {a.code: a.level.value for a in session.scalars(select(Agency))}
-    agency_ids = sorted({c[0] for c in cells}, key=lambda i: agencies[i])
+    keys = list(cells)
+    agency_ids = sorted({k[0] for k in keys}, key=lambda i: agencies[i])
     g_index = {a: i for i, a in enumerate(agency_ids)}
-    strata = sorted({c[1] for c in cells})
-    s_index = {s: i for i, s in enumerate(strata)}
-    psus = sorted({(c[1], c[2]) for c in cells})
-    p_index = {p[1]: i for i, p in enumerate(psus)}
-    stratum_psus = np.bincount([s_index[s] for s, _ in psus], minlength=len(strata))
-    c_index = {(c[0], c[2]): i for i, c in enumerate(cells)}
-    n_cells, k_items = len(cells), len(plan.items)
+    strata = sorted({"_" if k[1] is None else k[1] for k in keys})
+    s_index = {st: i for i, st in enumerate(strata)}
+    psu_ids = {}
+    for k in keys:
+        psu_ids.setdefault((k[1], k[2]), len(psu_ids))
+    cell_stratum = np.array([s_index["_" if k[1] is None else k[1]] for k in keys])
+    cell_psu = np.array([psu_ids[(k[1], k[2])] for k in keys])
+    stratum_of_psu = np.zeros(len(psu_ids), dtype=int)
+    stratum_of_psu[cell_psu] = cell_stratum
+    n_cells, k_items = len(keys), len(plan.items)
     k_index = {code: k for k, code in enumerate(plan.items)}
+    score_of = _score_table(plan)
     arrays = {name: np.zeros((n_cells, k_items)) for name in ("wsum", "ysum", "n_answered", "n_score", "n_score2")}
-    s = _score_expr(plan)
-    item_rows = session.execute(
-        select(Response.agency_id, psu_key, Answer.item_code, func.sum(Response.weight),
-               func.sum(Response.weight * s), func.count(), func.sum(s), func.sum(s * s))
+
+    def accumulate(rows) -> None:
+        if not rows:
+            return
+        agency_col, stratum_col, psu_col, item_col, value_col, w_col, n_col = zip(*rows)
+        c = np.fromiter((cells[(a, st, p)] for a, st, p in zip(agency_col, stratum_col, psu_col)), int, len(rows))
+        k = np.fromiter((k_index[i] for i in item_col), int, len(rows))
+        v = np.asarray(value_col, int)
+        score = np.fromiter((score_of[i][x] for i, x in zip(item_col, value_col)), float, len(rows))
+        w, n = np.asarray(w_col, float), np.asarray(n_col, float)
+        flat = c * k_items + k
+        size = n_cells * k_items
+        for name, weights in (("wsum", w), ("ysum", w * score), ("n_answered", n), ("n_score", n * score),
+                              ("n_score2", n * score * score)):
+            arrays[name] += np.bincount(flat, weights, minlength=size).reshape(n_cells, k_items)
+        del v
+
+    # Core execution on the session's connection: no ORM row processing for a million aggregate rows.
+    conn = session.connection()
+    accumulate(conn.execute(
+        select(Response.agency_id, Response.stratum, Response.psu, Answer.item_code, Answer.value,
+               func.sum(Response.weight), func.count())
         .join(Response, Response.id == Answer.response_id)
-        .where(where, Answer.item_code.in_(plan.items))
-        .group_by(Response.agency_id, psu_key, Answer.item_code))
-    for agency_id, psu, code, w, y, n, ns, ns2 in item_rows:
-        c, k = c_index[(agency_id, psu)], k_index[code]
-        arrays["wsum"][c, k], arrays["ysum"][c, k], arrays["n_answered"][c, k] = w, y, n
-        arrays["n_score"][c, k], arrays["n_score2"][c, k] = ns, ns2
+        .where(where, regular, Answer.item_code.in_(plan.items))
+        .group_by(Response.agency_id, Response.stratum, Response.psu, Answer.item_code, Answer.value)).all())
+    certain_rows = conn.execute(
+        select(Response.agency_id, Response.stratum, Response.id, Answer.item_code, Answer.value, Response.weight,
+               literal(1)).join(Response, Response.id == Answer.response_id)
+        .where(where, certain, Answer.item_code.in_(plan.items))).all()
+    accumulate([(a, st, f"#{rid}", i, v, w, n) for a, st, rid, i, v, w, n in certain_rows])
     totals = Totals(groups=[agencies[a] for a in agency_ids], items=list(plan.items),
-                    cell_group=np.array([g_index[c[0]] for c in cells]),
-                    cell_stratum=np.array([s_index[c[1]] for c in cells]),
-                    cell_psu=np.array([p_index[c[2]] for c in cells]),
-                    members=np.array([float(c[3]) for c in cells]), stratum_psus=stratum_psus, **arrays)
+                    cell_group=np.array([g_index[k[0]] for k in keys]), cell_stratum=cell_stratum,
+                    cell_psu=cell_psu, members=np.array(members),
+                    stratum_psus=np.bincount(stratum_of_psu, minlength=len(strata)), **arrays)
     if plan.pair_items:
-        pair_codes = [plan.items[k] for k in plan.pair_items]
-        pair_pos = {code: i for i, code in enumerate(pair_codes)}
-        shape = (len(agency_ids), len(pair_codes), len(pair_codes))
-        pn, pd, pc = np.zeros(shape), np.zeros(shape), np.zeros(shape)
-        other = aliased(Answer)
-        s_other = case(
-            (and_(other.item_code.in_(plan.top2_items), other.value.in_(plan.satisfied_values)), literal(1.0)),
-            (other.item_code.in_(plan.top2_items), literal(0.0)),
-            (other.item_code.in_(plan.mean_score_items), (cast(other.value, Float) - 1.0) / 4.0),
-            else_=cast(other.value, Float))
-        pair_rows = session.execute(
-            select(Response.agency_id, Answer.item_code, other.item_code, func.count(), func.sum(s),
-                   func.sum(s * s_other))
-            .select_from(Answer).join(other, other.response_id == Answer.response_id)
-            .join(Response, Response.id == Answer.response_id)
-            .where(where, Answer.item_code.in_(pair_codes), other.item_code.in_(pair_codes))
-            .group_by(Response.agency_id, Answer.item_code, other.item_code))
-        for agency_id, k_code, l_code, n, d, c in pair_rows:
-            g, i, j = g_index[agency_id], pair_pos[k_code], pair_pos[l_code]
-            pn[g, i, j], pd[g, i, j], pc[g, i, j] = n, d, c
-        totals.pair_items, totals.pair_n, totals.pair_d, totals.pair_c = list(plan.pair_items), pn, pd, pc
+        _pair_moments(session, where, plan, totals, g_index, score_of)
     return totals, {code: levels[code] for code in totals.groups}
+
+
+def _pair_moments(session: Session, where, plan: Plan, totals: Totals, g_index: dict, score_of: dict) -> None:
+    """Unweighted cross-moments of the composite items per agency (the SIPAS variance floor)."""
+    pair_codes = [plan.items[k] for k in plan.pair_items]
+    pos = {code: i for i, code in enumerate(pair_codes)}
+    other = aliased(Answer)
+    rows = session.connection().execute(
+        select(Response.agency_id, Answer.item_code, Answer.value, other.item_code, other.value, func.count())
+        .select_from(Answer).join(other, other.response_id == Answer.response_id)
+        .join(Response, Response.id == Answer.response_id)
+        .where(where, Answer.item_code.in_(pair_codes), other.item_code.in_(pair_codes))
+        .group_by(Response.agency_id, Answer.item_code, Answer.value, other.item_code, other.value)).all()
+    kc = len(pair_codes)
+    shape = (len(g_index), kc, kc)
+    pn, pd, pc = np.zeros(shape), np.zeros(shape), np.zeros(shape)
+    if rows:
+        a_col, i_col, vi_col, j_col, vj_col, n_col = zip(*rows)
+        g = np.fromiter((g_index[a] for a in a_col), int, len(rows))
+        i = np.fromiter((pos[x] for x in i_col), int, len(rows))
+        j = np.fromiter((pos[x] for x in j_col), int, len(rows))
+        si = np.fromiter((score_of[c][v] for c, v in zip(i_col, vi_col)), float, len(rows))
+        sj = np.fromiter((score_of[c][v] for c, v in zip(j_col, vj_col)), float, len(rows))
+        n = np.asarray(n_col, float)
+        flat = (g * kc + i) * kc + j
+        size = len(g_index) * kc * kc
+        pn = np.bincount(flat, n, minlength=size).reshape(shape)
+        pd = np.bincount(flat, n * si, minlength=size).reshape(shape)
+        pc = np.bincount(flat, n * si * sj, minlength=size).reshape(shape)
+    totals.pair_items, totals.pair_n, totals.pair_d, totals.pair_c = list(plan.pair_items), pn, pd, pc
 
 
 def snapshot_id(session: Session, rnd: Round) -> str:
