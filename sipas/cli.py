@@ -20,6 +20,8 @@ rounds_cli = AppGroup("rounds", help="Survey rounds.")
 agencies_cli = AppGroup("agencies", help="Agencies.")
 demo_cli = AppGroup("demo", help="Demo data.")
 export_cli = AppGroup("export", help="Export data.")
+apikey_cli = AppGroup("apikey", help="API keys for systems that push responses.")
+kiosk_cli = AppGroup("kiosk", help="Kiosk tablets.")
 
 
 def _fail(exc: Exception) -> None:
@@ -129,7 +131,8 @@ def start(host: str, port: int) -> None:
 
 def init_app(app) -> None:
     """Attach the command groups to the app's CLI."""
-    for group in (db_cli, units_cli, rounds_cli, agencies_cli, demo_cli, export_cli, start, analyze):
+    for group in (db_cli, units_cli, rounds_cli, agencies_cli, demo_cli, export_cli, apikey_cli, kiosk_cli, start,
+                  analyze):
         app.cli.add_command(group)
 
 
@@ -198,3 +201,53 @@ def export_responses(round_key: str, output: str) -> None:
     except SipasError as exc:
         _fail(exc)
     click.echo(f"{n} responses written to {output}")
+
+
+@apikey_cli.command("create")
+@click.option("--name", required=True, help="Who uses the key, e.g. 'Hệ thống một cửa tỉnh'.")
+@click.option("--agency", "agency_code", help="Limit the key to this agency and those under it.")
+def apikey_create(name: str, agency_code: str | None) -> None:
+    """Issue an API key and print it once (only its hash is stored)."""
+    from sipas.services import audit, credentials
+    try:
+        with session_scope() as session:
+            key, token = credentials.create_api_key(session, name, agency_code)
+            audit.record(session, "api_key_created", actor="cli", object_type="api_key", object_id=key.id,
+                         detail={"name": name, "agency": agency_code})
+    except SipasError as exc:
+        _fail(exc)
+    click.echo(f"API key for {name!r} (shown once, keep it secret):\n{token}")
+
+
+@kiosk_cli.command("add")
+@click.option("--service-point", "service_point", required=True, help="Service point code.")
+@click.option("--name", help="A name for the tablet.")
+@click.option("--base-url", default="http://127.0.0.1:5000", show_default=True, help="Public address of the site.")
+def kiosk_add(service_point: str, name: str | None, base_url: str) -> None:
+    """Enrol a tablet: prints its enrolment URL, device token and a QR code of the URL."""
+    import segno
+    from sipas.services import audit, credentials
+    try:
+        with session_scope() as session:
+            device, token = credentials.enrol_kiosk(session, service_point, name)
+            audit.record(session, "kiosk_enrolled", actor="cli", object_type="kiosk_device", object_id=device.id,
+                         detail={"service_point": service_point})
+    except SipasError as exc:
+        _fail(exc)
+    url = f"{base_url.rstrip('/')}/kiosk/enrol?token={token}"
+    click.echo(f"device token (shown once): {token}\nenrolment URL: {url}\n")
+    segno.make(url, error="m").terminal(compact=True)
+
+
+@kiosk_cli.command("gaps")
+def kiosk_gaps() -> None:
+    """Per enrolled device: last sequence number seen and missing sequence ranges (lost responses)."""
+    from sqlalchemy import select
+    from sipas.models import KioskDevice
+    from sipas.services.credentials import device_gaps
+    with session_scope() as session:
+        click.echo("device\tservice_point\trevoked\tmissing")
+        for device in session.scalars(select(KioskDevice).order_by(KioskDevice.id)):
+            gaps = device_gaps(session, device)
+            shown = ", ".join(f"{a}-{b}" if a != b else str(a) for a, b in gaps) or "none"
+            click.echo(f"{device.id}\t{device.service_point.code}\t{'yes' if device.revoked_at else 'no'}\t{shown}")

@@ -59,7 +59,7 @@ class Response(Base):
     #: Keyed hash (HMAC-SHA-256) of the dossier code, never the code itself.
     dossier_hash: Mapped[str | None] = mapped_column(String(64), index=True)
     #: Hash of the submitted content: the same UUID with other content is a conflict, not a retry.
-    content_hash: Mapped[str] = mapped_column(String(64))
+    content_hash: Mapped[str] = mapped_column(String(64), index=True)
 
     round: Mapped[Round] = relationship()
     agency: Mapped[Agency] = relationship()

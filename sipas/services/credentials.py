@@ -1,0 +1,81 @@
+"""Kiosk device tokens and API keys: random tokens shown once, stored only as SHA-256 hashes.
+
+The tokens are 256-bit random values, so a fast hash is safe here (unlike passwords, which use argon2).
+"""
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timezone
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from sipas.errors import NotFound
+from sipas.models import Agency, ApiKey, KioskDevice, ServicePoint
+
+KIOSK_PREFIX, API_PREFIX = "kd_", "ak_"
+
+
+def token_hash(token: str) -> str:
+    """SHA-256 hex of a token."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def enrol_kiosk(session: Session, service_point_code: str, name: str | None = None) -> tuple[KioskDevice, str]:
+    """Enrol a tablet at a service point; returns the device and its token (shown once)."""
+    point = session.scalar(select(ServicePoint).where(ServicePoint.code == service_point_code))
+    if point is None:
+        raise NotFound(f"no service point {service_point_code!r}")
+    token = KIOSK_PREFIX + secrets.token_urlsafe(32)
+    device = KioskDevice(name=name or f"Kiosk {point.code}", service_point=point, token_hash=token_hash(token))
+    session.add(device)
+    session.flush()
+    return device, token
+
+
+def create_api_key(session: Session, name: str, agency_code: str | None = None) -> tuple[ApiKey, str]:
+    """Issue an API key, optionally limited to one agency and those under it; returns it and the key (shown once)."""
+    agency_id = None
+    if agency_code:
+        agency = session.scalar(select(Agency).where(Agency.code == agency_code))
+        if agency is None:
+            raise NotFound(f"no agency {agency_code!r}")
+        agency_id = agency.id
+    token = API_PREFIX + secrets.token_urlsafe(32)
+    key = ApiKey(name=name, key_hash=token_hash(token), agency_id=agency_id)
+    session.add(key)
+    session.flush()
+    return key, token
+
+
+def authenticate(session: Session, token: str | None) -> KioskDevice | ApiKey | None:
+    """The active device or key for a bearer token, or None."""
+    if not token:
+        return None
+    model = KioskDevice if token.startswith(KIOSK_PREFIX) else ApiKey if token.startswith(API_PREFIX) else None
+    if model is None:
+        return None
+    column = model.token_hash if model is KioskDevice else model.key_hash
+    found = session.scalar(select(model).where(column == token_hash(token)))
+    if found is None or found.revoked_at is not None:
+        return None
+    return found
+
+
+def revoke(credential: KioskDevice | ApiKey) -> None:
+    """Revoke a device or key at once (the caller commits)."""
+    credential.revoked_at = datetime.now(timezone.utc)
+
+
+def device_gaps(session: Session, device: KioskDevice) -> list[tuple[int, int]]:
+    """Ranges of missing per-device sequence numbers (lost responses), as (first, last) pairs."""
+    from sipas.models import Response
+    seqs = sorted(session.scalars(select(Response.device_seq).where(Response.device_id == device.id,
+                                                                     Response.device_seq.is_not(None))))
+    gaps, expected = [], 1
+    for seq in seqs:
+        if seq > expected:
+            gaps.append((expected, seq - 1))
+        expected = max(expected, seq + 1)
+    return gaps

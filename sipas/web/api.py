@@ -1,0 +1,147 @@
+"""JSON API for kiosks and other systems: POST /api/v1/responses (idempotent by client UUID)."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import Blueprint, current_app, jsonify, request
+from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from sipas.db import get_session
+from sipas.errors import DuplicateSubmission, SurveyClosed, ValidationFailed
+from sipas.models import PAPER, ApiKey, Channel, KioskDevice, Round, ServicePoint
+from sipas.security import csrf, limiter
+from sipas.services import audit, credentials
+from sipas.services.catalog import get_agency
+from sipas.services.responses import record_response
+from sipas.services.scope import agency_subtree
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+csrf.exempt(bp)  # authenticated by bearer token, never by cookie: CSRF does not apply
+
+FIELDS = {"id", "round", "agency", "service_point", "channel", "profile", "answers", "comment", "dossier_code",
+          "created_at", "device_seq"}
+
+
+def _error(status: int, message: str, errors: dict | None = None):
+    body = {"error": message}
+    if errors:
+        body["errors"] = errors
+    return jsonify(body), status
+
+
+def _bearer() -> str | None:
+    header = request.headers.get("Authorization", "")
+    return header[7:].strip() if header.startswith("Bearer ") else None
+
+
+@bp.errorhandler(OperationalError)
+@bp.errorhandler(DBAPIError)
+def _database_unavailable(exc):
+    # The database is restarting or unreachable: tell clients to retry (kiosks keep their queue).
+    get_session().rollback()
+    current_app.logger.warning("database unavailable: %s", exc)
+    response, status = _error(503, "database unavailable, retry later")
+    response.headers["Retry-After"] = "5"
+    return response, status
+
+
+@bp.route("/responses", methods=["POST"])
+@limiter.limit("120 per minute")
+def submit_response():
+    """Store one response. 201 created, 200 already received, 409 conflict, 422 invalid, 401/403 auth."""
+    session = get_session()
+    credential = credentials.authenticate(session, _bearer())
+    if credential is None:
+        return _error(401, "missing, unknown or revoked token")
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        return _error(422, "the body must be a JSON object", {"body": "not a JSON object"})
+    errors: dict[str, str] = {f: "unknown field" for f in set(body) - FIELDS}
+    for required in ("id", "round", "agency", "channel", "profile", "answers"):
+        if required not in body:
+            errors[required] = "required"
+    if "answers" in body and not isinstance(body["answers"], dict):
+        errors["answers"] = "must be an object of item code -> value"
+    for name in ("comment", "dossier_code", "service_point", "created_at", "id", "round", "agency", "channel",
+                 "profile"):
+        if body.get(name) is not None and not isinstance(body[name], str):
+            errors[name] = "must be a string"
+    seq = body.get("device_seq")
+    if seq is not None and (isinstance(seq, bool) or not isinstance(seq, int) or seq < 0 or seq > 2 ** 31):
+        errors["device_seq"] = "must be a non-negative integer"
+    if errors:
+        return _error(422, "invalid response", errors)
+    try:
+        channel = Channel(body["channel"])
+    except ValueError:
+        return _error(422, "invalid response", {"channel": f"one of {', '.join(c.value for c in Channel)}"})
+    rnd = session.scalar(select(Round).where(Round.code == body["round"]))
+    if rnd is None:
+        return _error(422, "invalid response", {"round": "unknown round"})
+    if body["profile"] != rnd.profile_key:
+        return _error(422, "invalid response", {"profile": f"round {rnd.code} uses {rnd.profile_key}"})
+    try:
+        agency = get_agency(session, body["agency"])
+    except Exception:  # noqa: BLE001 - NotFound: reported as a field error
+        return _error(422, "invalid response", {"agency": "unknown agency"})
+    point = None
+    if body.get("service_point"):
+        point = session.scalar(select(ServicePoint).where(ServicePoint.code == body["service_point"]))
+        if point is None:
+            return _error(422, "invalid response", {"service_point": "unknown service point"})
+    device_id = None
+    if isinstance(credential, KioskDevice):
+        if channel is not Channel.KIOSK:
+            return _error(403, "a kiosk device submits kiosk ratings only")
+        if agency.id != credential.service_point.agency_id:
+            return _error(403, "this kiosk belongs to another agency")
+        point = point or credential.service_point
+        if point.id != credential.service_point_id:
+            return _error(403, "this kiosk belongs to another service point")
+        device_id = credential.id
+    else:
+        if channel in PAPER:
+            return _error(403, "paper forms are keyed by surveyors, not pushed through the API")
+        if credential.agency_id is not None and agency.id not in agency_subtree(session, credential.agency_id):
+            return _error(403, "this API key is limited to another agency")
+    submitted_at = None
+    if body.get("created_at"):
+        try:
+            submitted_at = datetime.fromisoformat(body["created_at"].replace("Z", "+00:00"))
+        except ValueError:
+            return _error(422, "invalid response", {"created_at": "not an ISO 8601 timestamp"})
+    try:
+        result = record_response(session, rnd, agency, body["answers"], channel=channel, response_uuid=body["id"],
+                                 service_point=point, comment=body.get("comment"),
+                                 dossier_code=body.get("dossier_code"),
+                                 dossier_key=current_app.config["DOSSIER_HASH_KEY"], submitted_at=submitted_at,
+                                 device_id=device_id, device_seq=seq)
+    except ValidationFailed as exc:
+        session.rollback()
+        return _error(422, "invalid response", exc.problems)
+    except SurveyClosed as exc:
+        session.rollback()
+        return _error(422, str(exc), {"round": "closed or channel not enabled"})
+    except DuplicateSubmission as exc:
+        session.rollback()
+        return _error(409, str(exc))
+    if isinstance(credential, KioskDevice):
+        credential.last_seen_at = datetime.now().astimezone()
+    session.commit()
+    if not result.created:
+        return jsonify({"id": result.response.uuid, "status": "already_received"}), 200
+    return jsonify({"id": result.response.uuid, "status": "created"}), 201
+
+
+@bp.route("/openapi.json")
+def openapi():
+    """The API described as OpenAPI 3.1 (hand-written: one endpoint does not justify a spec generator)."""
+    from sipas.web.openapi import spec
+    return jsonify(spec())
+
+
+def audit_credential(session, action: str, credential: KioskDevice | ApiKey, actor) -> None:
+    """Record enrolment or revocation of a device or key."""
+    kind = "kiosk_device" if isinstance(credential, KioskDevice) else "api_key"
+    audit.record(session, action, actor=actor, object_type=kind, object_id=credential.id)

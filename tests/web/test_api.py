@@ -1,0 +1,149 @@
+"""The JSON API: idempotency, conflicts, validation, authentication and scope, OpenAPI."""
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from sqlalchemy import func, select
+
+from sipas.cli import apikey_create, kiosk_add, kiosk_gaps
+from sipas.db import session_factory
+from sipas.models import Answer, Response
+from sipas.services import credentials
+
+
+def _count(app, model=Response):
+    s = session_factory(app)()
+    try:
+        return s.scalar(select(func.count()).select_from(model))
+    finally:
+        s.close()
+
+
+@pytest.fixture
+def kiosk(demo_app):
+    s = session_factory(demo_app)()
+    device, token = credentials.enrol_kiosk(s, "LCU.STP.MC")
+    key, api_token = credentials.create_api_key(s, "một cửa", "LCU.STP")
+    s.commit()
+    s.close()
+    return {"token": token, "api": api_token, "client": demo_app.test_client(), "app": demo_app}
+
+
+def _body(**over):
+    body = {"id": str(uuid.uuid4()), "round": "LCU-KIOSK-2026", "agency": "LCU.STP", "channel": "kiosk",
+            "profile": "KIOSK_RT", "answers": {"S0": 5, "S3": 4}, "device_seq": 1}
+    body.update(over)
+    return body
+
+
+def _post(k, body, token=None):
+    return k["client"].post("/api/v1/responses", json=body,
+                            headers={"Authorization": f"Bearer {token or k['token']}"})
+
+
+def test_first_delivery_201_retry_200_conflict_409(kiosk):
+    before = _count(kiosk["app"])
+    body = _body()
+    r = _post(kiosk, body)
+    assert r.status_code == 201 and r.json["status"] == "created"
+    r = _post(kiosk, body)
+    assert r.status_code == 200 and r.json["status"] == "already_received"
+    assert _count(kiosk["app"]) == before + 1
+    r = _post(kiosk, dict(body, answers={"S0": 1}))
+    assert r.status_code == 409
+    assert _count(kiosk["app"]) == before + 1
+
+
+@pytest.mark.parametrize("change, field", [
+    ({"answers": {"S0": 9}}, "S0"), ({"answers": {"S3": 4}}, "S0"), ({"id": "nope"}, "id"),
+    ({"round": "NOPE"}, "round"), ({"profile": "SIPAS_2640"}, "profile"), ({"agency": "X"}, "agency"),
+    ({"device_seq": -1}, "device_seq"), ({"extra": 1}, "extra"), ({"answers": [1]}, "answers"),
+    ({"created_at": "yesterday"}, "created_at"), ({"channel": "pigeon"}, "channel"),
+])
+def test_invalid_input_is_422_per_field_and_stores_nothing(kiosk, change, field):
+    before = (_count(kiosk["app"]), _count(kiosk["app"], Answer))
+    r = _post(kiosk, _body(**change))
+    assert r.status_code == 422 and field in r.json["errors"]
+    assert (_count(kiosk["app"]), _count(kiosk["app"], Answer)) == before
+
+
+def test_non_json_body_is_422(kiosk):
+    r = kiosk["client"].post("/api/v1/responses", data="x", headers={"Authorization": f"Bearer {kiosk['token']}"})
+    assert r.status_code == 422
+
+
+def test_auth_is_required_and_revocation_is_immediate(kiosk):
+    assert kiosk["client"].post("/api/v1/responses", json=_body()).status_code == 401
+    assert _post(kiosk, _body(), token="kd_forged").status_code == 401
+    s = session_factory(kiosk["app"])()
+    credentials.revoke(credentials.authenticate(s, kiosk["token"]))
+    s.commit()
+    s.close()
+    assert _post(kiosk, _body()).status_code == 401
+
+
+def test_a_kiosk_cannot_rate_another_agency_or_use_another_channel(kiosk):
+    assert _post(kiosk, _body(agency="LCU.SYT")).status_code == 403
+    assert _post(kiosk, _body(channel="online")).status_code == 403
+
+
+def test_api_keys_are_scoped_to_their_agency(kiosk):
+    assert _post(kiosk, _body(channel="api", device_seq=None), token=kiosk["api"]).status_code == 422  # not enabled
+    assert _post(kiosk, _body(channel="online", device_seq=None), token=kiosk["api"]).status_code == 201
+    assert _post(kiosk, _body(channel="online", agency="LCU.SYT"), token=kiosk["api"]).status_code == 403
+    assert _post(kiosk, _body(channel="paper_post"), token=kiosk["api"]).status_code == 403
+
+
+def test_closed_round_is_422_not_retried(kiosk):
+    r = _post(kiosk, _body(round="LCU-2024", profile="SIPAS_2640", answers={"S1": 4}), token=kiosk["api"])
+    assert r.status_code == 422 and "round" in r.json["errors"]
+
+
+def test_dossier_code_is_never_stored_in_clear(kiosk):
+    r = _post(kiosk, _body(dossier_code="000.00.12.H38-261121-0042"))
+    assert r.status_code == 201
+    s = session_factory(kiosk["app"])()
+    stored = s.scalar(select(Response).where(Response.uuid == r.json["id"]))
+    assert stored.dossier_hash and "0042" not in stored.dossier_hash and len(stored.dossier_hash) == 64
+    s.close()
+
+
+def test_openapi_document(client):
+    doc = client.get("/api/v1/openapi.json").json
+    assert doc["openapi"].startswith("3.1") and "/responses" in doc["paths"]
+    assert set(doc["paths"]["/responses"]["post"]["responses"]) >= {"200", "201", "401", "409", "422"}
+
+
+def test_cli_issues_keys_and_enrols_kiosks_and_reports_gaps(kiosk):
+    runner = kiosk["app"].test_cli_runner()
+    result = runner.invoke(apikey_create, ["--name", "portal", "--agency", "LCU.SYT"])
+    assert result.exit_code == 0 and "ak_" in result.output
+    result = runner.invoke(kiosk_add, ["--service-point", "LCU.SYT.MC", "--base-url", "https://sipas.example"])
+    assert result.exit_code == 0 and "https://sipas.example/kiosk/enrol?token=kd_" in result.output
+    assert runner.invoke(kiosk_add, ["--service-point", "NOPE"]).exit_code == 1
+    for seq in (1, 2, 5):
+        assert _post(kiosk, _body(device_seq=seq)).status_code == 201
+    assert "3-4" in runner.invoke(kiosk_gaps).output
+
+
+def test_idempotency_and_validation_on_both_databases(app, session):
+    # Runs on SQLite and PostgreSQL (the `app` fixture is parametrised over both).
+    from tests.factories import make_round
+    rnd = make_round(session, profile="KIOSK_RT", channels=("kiosk",), code="K-1")
+    _, token = credentials.enrol_kiosk(session, "T.A0.MC")
+    session.commit()
+    client = app.test_client()
+    headers = {"Authorization": f"Bearer {token}"}
+    body = {"id": str(uuid.uuid4()), "round": rnd.code, "agency": "T.A0", "channel": "kiosk", "profile": "KIOSK_RT",
+            "answers": {"S0": 4}, "device_seq": 7}
+    from datetime import date
+    from unittest import mock
+    with mock.patch("sipas.services.responses.date") as fake_date:  # the factory round is open in 2026
+        fake_date.today.return_value = date(2026, 6, 1)
+        assert client.post("/api/v1/responses", json=body, headers=headers).status_code == 201
+        assert client.post("/api/v1/responses", json=body, headers=headers).status_code == 200
+        assert client.post("/api/v1/responses", json=dict(body, answers={"S0": 2}), headers=headers).status_code == 409
+        assert client.post("/api/v1/responses", json=dict(body, id=str(uuid.uuid4()), answers={"S0": 0}),
+                           headers=headers).status_code == 422
+    assert session.scalar(select(func.count()).select_from(Response)) == 1
