@@ -1,7 +1,7 @@
 """Small builders for test data (through the models, committed by the test)."""
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from sipas.models import AdminMap, AdminUnit, Agency, AgencyKind, Level, Round, RoundStatus, ServicePoint
 
@@ -18,8 +18,8 @@ def make_round(session, *, profile: str = "SIPAS_2640", channels=("online", "kio
         agency.service_points.append(ServicePoint(code=f"T.A{i}.MC", name=f"Một cửa {i}"))
         made.append(agency)
     rnd = Round(code=code, name="Thử", year=2026, method_version=profile, profile_key=profile,
-                admin_map=AdminMap.NEW_34, jurisdiction=province, opens_on=date(2026, 1, 1),
-                closes_on=date(2026, 12, 31), status=status, channels=list(channels), agencies=made)
+                admin_map=AdminMap.NEW_34, jurisdiction=province, opens_on=min(date(2026, 1, 1), date.today()),
+                closes_on=max(date(2026, 12, 31), date.today() + timedelta(days=30)), status=status, channels=list(channels), agencies=made)
     session.add(rnd)
     session.commit()
     return rnd

@@ -137,13 +137,9 @@ def test_idempotency_and_validation_on_both_databases(app, session):
     headers = {"Authorization": f"Bearer {token}"}
     body = {"id": str(uuid.uuid4()), "round": rnd.code, "agency": "T.A0", "channel": "kiosk", "profile": "KIOSK_RT",
             "answers": {"S0": 4}, "device_seq": 7}
-    from datetime import date
-    from unittest import mock
-    with mock.patch("sipas.services.responses.date") as fake_date:  # the factory round is open in 2026
-        fake_date.today.return_value = date(2026, 6, 1)
-        assert client.post("/api/v1/responses", json=body, headers=headers).status_code == 201
-        assert client.post("/api/v1/responses", json=body, headers=headers).status_code == 200
-        assert client.post("/api/v1/responses", json=dict(body, answers={"S0": 2}), headers=headers).status_code == 409
-        assert client.post("/api/v1/responses", json=dict(body, id=str(uuid.uuid4()), answers={"S0": 0}),
-                           headers=headers).status_code == 422
+    assert client.post("/api/v1/responses", json=body, headers=headers).status_code == 201
+    assert client.post("/api/v1/responses", json=body, headers=headers).status_code == 200
+    assert client.post("/api/v1/responses", json=dict(body, answers={"S0": 2}), headers=headers).status_code == 409
+    assert client.post("/api/v1/responses", json=dict(body, id=str(uuid.uuid4()), answers={"S0": 0}),
+                       headers=headers).status_code == 422
     assert session.scalar(select(func.count()).select_from(Response)) == 1
