@@ -88,7 +88,7 @@ def test_paper_forms_need_the_surveyor(session):
 
 @pytest.mark.parametrize("status, channel, day", [
     (RoundStatus.CLOSED, Channel.ONLINE, TODAY), (RoundStatus.OPEN, Channel.INTERVIEW, TODAY),
-    (RoundStatus.OPEN, Channel.ONLINE, date(2027, 1, 1)),
+    (RoundStatus.OPEN, Channel.ONLINE, date(2099, 1, 1)),
 ])
 def test_closed_rounds_and_disabled_channels_refuse(session, status, channel, day):
     rnd = make_round(session, status=status)
