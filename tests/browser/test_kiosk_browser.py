@@ -1,0 +1,107 @@
+"""The kiosk in a real browser: touch through it, inactivity reset, and the offline queue."""
+from __future__ import annotations
+
+import time
+
+import pytest
+from sqlalchemy import func, select
+
+from sipas.models import Channel, Response
+from sipas.services import credentials
+from tests.browser.conftest import screenshot
+
+pytestmark = pytest.mark.browser
+
+
+def _enrol(live, page):
+    s = live.session()
+    _, token = credentials.enrol_kiosk(s, "LCU.STP.MC")
+    s.commit()
+    s.close()
+    page.goto(f"{live.url}/kiosk/enrol?token={token}")
+    page.wait_for_selector("#kiosk[data-ready='1']")
+    return token
+
+
+def _kiosk_responses(live):
+    """(device_seq, {item: value}) of the kiosk responses stored, in sequence order."""
+    s = live.session()
+    try:
+        rows = s.scalars(select(Response).where(Response.channel == Channel.KIOSK, Response.device_id.is_not(None))
+                         .order_by(Response.device_seq)).all()
+        return [(r.device_seq, {a.item_code: a.value for a in r.answers}) for r in rows]
+    finally:
+        s.close()
+
+
+def _answer_all(page, choices):
+    """Tap one face per screen (None = skip), waiting for each screen to show."""
+    for index, value in enumerate(choices):
+        screen = page.locator(f".k-screen[data-index='{index}']")
+        screen.wait_for(state="visible")
+        if value is None:
+            screen.locator("button.k-skip").tap()
+        else:
+            screen.locator(f"button.level-{value}").tap()
+
+
+@pytest.fixture
+def touch_page(browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, has_touch=True, locale="vi-VN")
+    pg = context.new_page()
+    yield pg
+    context.close()
+
+
+def test_a_citizen_completes_a_rating_by_touch(live, touch_page):
+    page = touch_page
+    _enrol(live, page)
+    screenshot(page, "kiosk-first-screen")
+    _answer_all(page, [5, 4, None, 5, 4, 3])
+    page.locator("#k-thanks").wait_for(state="visible")
+    for _ in range(50):
+        stored = _kiosk_responses(live)
+        if stored:
+            break
+        time.sleep(0.1)
+    assert stored == [(1, {"S0": 5, "S1": 4, "S3": 5, "S4": 4, "S5": 3})]
+    # After the thank-you screen the next citizen starts from a clean first screen.
+    page.locator(".k-screen[data-index='0']").wait_for(state="visible")
+
+
+def test_inactivity_resets_and_drops_partial_answers(live, touch_page):
+    page = touch_page
+    _enrol(live, page)
+    _answer_all(page, [1, 1])  # a citizen walks away after two answers
+    page.locator(".k-screen[data-index='2']").wait_for(state="visible")
+    page.locator(".k-screen[data-index='0']").wait_for(state="visible", timeout=6000)  # 2 s idle in this app
+    _answer_all(page, [4, 4, 4, 4, 4, 4])
+    page.locator("#k-thanks").wait_for(state="visible")
+    for _ in range(50):
+        stored = _kiosk_responses(live)
+        if stored:
+            break
+        time.sleep(0.1)
+    assert len(stored) == 1 and set(stored[0][1].values()) == {4}  # nothing of the first citizen
+
+
+def test_offline_responses_queue_and_arrive_exactly_once(live, touch_page):
+    page = touch_page
+    _enrol(live, page)
+    page.context.set_offline(True)
+    for value in (5, 3, 1):
+        page.locator(".k-screen[data-index='0']").wait_for(state="visible")
+        _answer_all(page, [value] * 6)
+        page.locator("#k-thanks").wait_for(state="visible")
+    page.locator("#k-queue[data-waiting='3']").wait_for(state="attached", timeout=5000)
+    screenshot(page, "kiosk-offline-queue")
+    assert _kiosk_responses(live) == []
+    page.context.set_offline(False)
+    page.evaluate("window.dispatchEvent(new Event('online'))")
+    page.locator("#k-queue[data-waiting='0']").wait_for(state="attached", timeout=15000)
+    stored = _kiosk_responses(live)
+    assert [seq for seq, _ in stored] == [1, 2, 3]
+    assert [set(answers.values()) for _, answers in stored] == [{5}, {3}, {1}]
+    s = live.session()
+    assert s.scalar(select(func.count()).select_from(Response).where(Response.device_id.is_not(None))) == 3
+    s.close()
