@@ -32,6 +32,8 @@ def init_app(app: Flask) -> None:
     login_manager.login_view = "auth.login"
     login_manager.login_message = None
     app.config.setdefault("RATELIMIT_STORAGE_URI", "memory://")
+    # Flask-Limiter falls back to the previous app's `enabled` flag when the config has none: always set it.
+    app.config.setdefault("RATELIMIT_ENABLED", True)
     limiter.init_app(app)
 
     @app.after_request

@@ -6,9 +6,10 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     """Register the blueprints and the template helpers they share."""
-    from sipas.web import admin, api, auth, kiosk, public
+    from sipas.web import admin, api, auth, kiosk, online, public
 
     app.register_blueprint(public.bp)
+    app.register_blueprint(online.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(kiosk.bp)
     app.register_blueprint(auth.bp)

@@ -1,0 +1,69 @@
+"""One-time invitation links for sampled respondents: each accepts exactly one response."""
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from sipas.errors import SipasError, ValidationFailed
+from sipas.models import Agency, Invitation, Response, ResponseStatus, Round
+from sipas.services.credentials import token_hash
+
+
+class InvitationUsed(SipasError):
+    """The link already received its response."""
+
+
+def create_invitations(session: Session, rnd: Round, agency: Agency, count: int, *, stratum: str | None = None,
+                       psu: str | None = None, weight: float = 1.0) -> list[tuple[Invitation, str]]:
+    """Create `count` invitations; returns each with its token (only the hash is stored)."""
+    if not 1 <= count <= 100_000:
+        raise ValidationFailed({"count": "between 1 and 100000"})
+    if agency not in rnd.agencies:
+        raise ValidationFailed({"agency": f"{agency.code} does not take part in {rnd.code}"})
+    made = []
+    start = session.scalar(select(func.count()).select_from(Invitation).where(Invitation.round_id == rnd.id)) or 0
+    for n in range(count):
+        token = secrets.token_urlsafe(18)
+        invitation = Invitation(round_id=rnd.id, agency_id=agency.id, token_hash=token_hash(token),
+                                serial=f"{rnd.code}-I{start + n + 1:06d}", stratum=stratum, psu=psu, weight=weight)
+        session.add(invitation)
+        made.append((invitation, token))
+    session.flush()
+    return made
+
+
+def find(session: Session, token: str) -> Invitation | None:
+    """The invitation of a link token."""
+    return session.scalar(select(Invitation).where(Invitation.token_hash == token_hash(token)))
+
+
+def mark_used(session: Session, invitation: Invitation, response: Response) -> None:
+    """Attach the response; a conditional UPDATE makes a second, concurrent submission fail."""
+    done = session.execute(update(Invitation).where(Invitation.id == invitation.id, Invitation.used_at.is_(None))
+                           .values(used_at=datetime.now(timezone.utc), response_id=response.id))
+    if done.rowcount != 1:
+        raise InvitationUsed("this invitation has already been used")
+
+
+BURST_WINDOW = timedelta(minutes=10)
+BURST_THRESHOLD = 3
+
+
+def flag_if_burst(session: Session, response: Response) -> bool:
+    """Flag (never drop) a response when identical answers arrived repeatedly in a short window.
+
+    Flagged responses are kept for review and do not count until an administrator restores them.
+    """
+    since = datetime.now(timezone.utc) - BURST_WINDOW
+    same = session.scalar(select(func.count()).select_from(Response).where(
+        Response.round_id == response.round_id, Response.content_hash == response.content_hash,
+        Response.received_at >= since))
+    if same >= BURST_THRESHOLD:
+        response.status = ResponseStatus.FLAGGED
+        response.flag_reason = f"burst: {same} identical responses within {int(BURST_WINDOW.total_seconds() // 60)} min"
+        session.flush()
+        return True
+    return False

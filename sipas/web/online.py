@@ -1,0 +1,138 @@
+"""Online questionnaires reached by a public link or QR code, and one-time invitation links."""
+from __future__ import annotations
+
+import uuid
+from datetime import date
+
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from sqlalchemy import select
+
+import surveys
+from sipas.db import get_session
+from sipas.errors import DuplicateSubmission, SurveyClosed, ValidationFailed
+from sipas.models import Agency, Channel, ResponseStatus, Round, ServicePoint
+from sipas.security import csrf, limiter
+from sipas.services import invitations
+from sipas.services.responses import record_response
+from sipas.web.forms import form_class, sections
+
+bp = Blueprint("online", __name__)
+# The questionnaire form validates its own CSRF token (FlaskForm); exempting the blueprint from the global
+# check lets an expired token re-render the form with the citizen's answers instead of a bare 400 page.
+csrf.exempt(bp)
+
+
+def _lang() -> str:
+    from flask_babel import get_locale
+    return str(get_locale() or "vi")
+
+
+def _per_link() -> str:
+    return request.path
+
+
+def _questionnaire(rnd: Round, agency: Agency, point: ServicePoint | None, *, channel: Channel, invitation=None):
+    profile = surveys.load(rnd.profile_key)
+    lang = _lang()
+    form = form_class(profile.key, lang)()
+    if request.method == "GET" or not form.response_id.data:
+        form.response_id.data = str(uuid.uuid4())
+    problems: dict[str, str] = {}
+    summary = []
+    expired = False
+    if request.method == "POST":
+        if form.website.data:  # honeypot filled in: a robot. Kept, flagged, never counted.
+            return _store(rnd, agency, point, form, channel, invitation, honeypot=True)
+        valid = form.validate()
+        if not valid and set(form.errors) == {"csrf_token"}:
+            expired = True  # the page stayed open too long: keep the answers, give a fresh token
+        elif valid:
+            summary = form.unanswered()
+            if not summary or form.confirm_incomplete.data == "1":
+                result = _store(rnd, agency, point, form, channel, invitation)
+                if not isinstance(result, dict):
+                    return result
+                problems = result
+            summary = summary if not problems else []
+        else:
+            problems = {k: "; ".join(v) for k, v in form.errors.items()}
+    return render_template("online/form.html", form=form, round=rnd, agency=agency, point=point, profile=profile,
+                           sections=sections(profile), lang=lang, problems=problems, summary=summary,
+                           expired=expired, invitation=invitation), (422 if problems else 200)
+
+
+def _store(rnd, agency, point, form, channel, invitation, honeypot: bool = False):
+    session = get_session()
+    try:
+        result = record_response(session, rnd, agency, form.answers(), channel=channel,
+                                 response_uuid=form.response_id.data or None, service_point=point,
+                                 comment=form.comment.data, dossier_key=current_app.config["DOSSIER_HASH_KEY"],
+                                 stratum=invitation.stratum if invitation else None,
+                                 psu=invitation.psu if invitation else None,
+                                 weight=invitation.weight if invitation else 1.0)
+        if honeypot:
+            result.response.status = ResponseStatus.FLAGGED
+            result.response.flag_reason = "honeypot field filled in"
+        elif result.created and channel is Channel.ONLINE:
+            invitations.flag_if_burst(session, result.response)
+        if invitation is not None and result.created:
+            invitations.mark_used(session, invitation, result.response)
+    except ValidationFailed as exc:
+        session.rollback()
+        return exc.problems if isinstance(exc.problems, dict) else {"form": "; ".join(exc.problems)}
+    except (SurveyClosed, DuplicateSubmission, invitations.InvitationUsed) as exc:
+        session.rollback()
+        return {"form": str(exc)}
+    session.commit()
+    return redirect(url_for("online.thanks", round_code=rnd.code))
+
+
+@bp.route("/r/<round_code>/<agency_code>", methods=["GET", "POST"])
+@bp.route("/r/<round_code>/<agency_code>/<point_code>", methods=["GET", "POST"])
+@limiter.limit("20 per hour", methods=["POST"])
+@limiter.limit("600 per hour", methods=["POST"], key_func=_per_link)
+def public(round_code: str, agency_code: str, point_code: str | None = None):
+    """The public questionnaire of a round for one agency (and service point)."""
+    session = get_session()
+    rnd = session.scalar(select(Round).where(Round.code == round_code))
+    agency = session.scalar(select(Agency).where(Agency.code == agency_code))
+    if rnd is None or agency is None or agency not in rnd.agencies:
+        abort(404)
+    point = None
+    if point_code:
+        point = session.scalar(select(ServicePoint).where(ServicePoint.code == point_code,
+                                                          ServicePoint.agency_id == agency.id))
+        if point is None:
+            abort(404)
+    if not rnd.accepts(Channel.ONLINE, date.today()):
+        return render_template("online/closed.html", round=rnd, agency=agency), 410
+    return _questionnaire(rnd, agency, point, channel=Channel.ONLINE)
+
+
+@bp.route("/i/<token>", methods=["GET", "POST"])
+@limiter.limit("30 per hour", methods=["POST"])
+def invitation(token: str):
+    """A one-time link: the questionnaire until it has been answered, then a polite note."""
+    session = get_session()
+    inv = invitations.find(session, token)
+    if inv is None:
+        abort(404)
+    rnd = session.get(Round, inv.round_id)
+    if inv.used_at is not None:
+        return render_template("online/used.html", round=rnd), 200
+    if not rnd.accepts(Channel.INVITATION, date.today()):
+        return render_template("online/closed.html", round=rnd, agency=inv.agency), 410
+    return _questionnaire(rnd, inv.agency, None, channel=Channel.INVITATION, invitation=inv)
+
+
+@bp.route("/r/<round_code>/thanks")
+def thanks(round_code: str):
+    """After submitting."""
+    return render_template("online/thanks.html")
+
+
+@bp.app_errorhandler(429)
+def _too_many(exc):
+    if request.path.startswith("/api/"):
+        return {"error": "too many requests, retry later"}, 429
+    return render_template("online/too_many.html"), 429

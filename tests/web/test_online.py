@@ -1,0 +1,152 @@
+"""Online questionnaires: public links, the missing-answers summary, honeypot, bursts, invitations, limits."""
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from sqlalchemy import func, select
+
+import surveys
+from sipas import create_app
+from sipas.db import session_factory
+from sipas.models import Agency, Channel, Invitation, Response, ResponseStatus, Round
+from sipas.services import invitations
+
+URL = "/r/LCU-2026/LCU.STP"
+
+
+def _full_answers(value_sat="4", value_yes="1"):
+    profile = surveys.load("SIPAS_2640")
+    data = {}
+    for item in profile.items:
+        if item.kind == "assessment":
+            data[item.code] = value_yes
+        elif item.kind in ("satisfaction", "overall"):
+            data[item.code] = value_sat
+    return data
+
+
+def _online(app):
+    s = session_factory(app)()
+    try:
+        rows = s.scalars(select(Response).where(Response.channel == Channel.ONLINE).order_by(Response.id)).all()
+        return [(r.channel, r.status, r.flag_reason, {a.item_code: a.value for a in r.answers}) for r in rows]
+    finally:
+        s.close()
+
+
+def test_public_link_shows_the_questionnaire_in_sections(demo_app):
+    page = demo_app.test_client().get(URL).get_data(as_text=True)
+    assert "Sở Tư pháp" in page and "Tiếp cận dịch vụ hành chính công" in page
+    assert "Phần 1/" in page and 'name="E1.1"' in page and "Không biết / không trả lời" in page
+    assert 'name="X1"' in page and "Chọn tối đa 3" in page
+
+
+def test_a_complete_form_is_stored_once_even_if_sent_twice(demo_app):
+    client = demo_app.test_client()
+    rid = str(uuid.uuid4())
+    data = {**_full_answers(), "response_id": rid, "X3": "y", "X5": "y", "comment": "Nhanh gọn"}
+    r = client.post(URL, data=data)
+    assert r.status_code == 302 and "/thanks" in r.headers["Location"]
+    assert client.post(URL, data=data).status_code == 302  # double submit: "already received"
+    stored = _online(demo_app)
+    assert len(stored) == 1
+    channel, status, _, answers = stored[0]
+    assert channel is Channel.ONLINE and status is ResponseStatus.VALID
+    assert answers["S1"] == 4 and answers["X3"] == 1 and answers["X1"] == 0 and answers["E1.1"] == 1
+
+
+def test_missing_answers_are_summarised_before_sending(demo_app):
+    client = demo_app.test_client()
+    data = {"response_id": str(uuid.uuid4()), "S1": "5", "S2": "4"}
+    page = client.post(URL, data=data).get_data(as_text=True)
+    assert "câu chưa trả lời" in page and 'href="#q-E1.1"' in page and 'name="confirm_incomplete" value="1"' in page
+    assert _online(demo_app) == []
+    assert client.post(URL, data={**data, "confirm_incomplete": "1"}).status_code == 302
+    assert _online(demo_app)[0][3] == {"S1": 5, "S2": 4}
+
+
+def test_bad_values_are_refused_with_a_message_and_nothing_stored(demo_app):
+    client = demo_app.test_client()
+    r = client.post(URL, data={**_full_answers(), "S1": "9", "response_id": str(uuid.uuid4())})
+    assert r.status_code == 422 and "S1" in r.get_data(as_text=True)
+    r = client.post(URL, data={**_full_answers(), "X1": "y", "X2": "y", "X3": "y", "X4": "y",
+                               "response_id": str(uuid.uuid4())})
+    assert r.status_code == 422 and "tối đa 3" in r.get_data(as_text=True)
+    assert _online(demo_app) == []
+
+
+def test_honeypot_submissions_are_kept_flagged_not_counted(demo_app):
+    client = demo_app.test_client()
+    r = client.post(URL, data={**_full_answers(), "website": "http://spam", "response_id": str(uuid.uuid4())})
+    assert r.status_code == 302
+    [(_, status, reason, _)] = _online(demo_app)
+    assert status is ResponseStatus.FLAGGED and "honeypot" in reason
+
+
+def test_bursts_of_identical_answers_are_flagged_not_dropped(demo_app):
+    client = demo_app.test_client()
+    for _ in range(4):
+        client.post(URL, data={**_full_answers("1", "0"), "response_id": str(uuid.uuid4())})
+    stored = _online(demo_app)
+    assert len(stored) == 4
+    assert [s[1] for s in stored] == [ResponseStatus.VALID, ResponseStatus.VALID, ResponseStatus.FLAGGED,
+                                      ResponseStatus.FLAGGED]
+
+
+def test_unknown_links_are_404_and_closed_rounds_410(demo_app):
+    client = demo_app.test_client()
+    assert client.get("/r/LCU-2026/NOPE").status_code == 404
+    assert client.get("/r/NOPE/LCU.STP").status_code == 404
+    assert client.get("/r/LCU-2024/LCU.STP").status_code == 410
+    assert client.get("/i/not-a-token").status_code == 404
+
+
+def test_an_invitation_accepts_exactly_one_response(demo_app):
+    s = session_factory(demo_app)()
+    rnd = s.scalar(select(Round).where(Round.code == "LCU-2026"))
+    agency = s.scalar(select(Agency).where(Agency.code == "LCU.STP"))
+    [(inv, token)] = invitations.create_invitations(s, rnd, agency, 1, stratum="province", psu="P1", weight=12.5)
+    s.commit()
+    s.close()
+    client = demo_app.test_client()
+    assert client.get(f"/i/{token}").status_code == 200
+    assert client.post(f"/i/{token}", data={**_full_answers(), "response_id": str(uuid.uuid4())}).status_code == 302
+    page = client.get(f"/i/{token}").get_data(as_text=True)
+    assert "đã được gửi" in page
+    assert client.post(f"/i/{token}", data={**_full_answers(), "response_id": str(uuid.uuid4())}).status_code == 200
+    s = session_factory(demo_app)()
+    used = s.scalar(select(Invitation).where(Invitation.id == inv.id))
+    response = s.get(Response, used.response_id)
+    assert used.used_at is not None and response.channel is Channel.INVITATION
+    assert (response.stratum, response.psu, response.weight) == ("province", "P1", 12.5)
+    assert s.scalar(select(func.count()).select_from(Response).where(Response.psu == "P1")) == 1
+    s.close()
+
+
+def test_public_posts_are_rate_limited_per_address(demo_template, tmp_path):
+    import shutil
+    path = tmp_path / "d.sqlite"
+    shutil.copy(demo_template, path)
+    app = create_app({"TESTING": True, "WTF_CSRF_ENABLED": False, "DATABASE_URL": f"sqlite:///{path}",
+                      "SECRET_KEY": "s"})
+    client = app.test_client()
+    codes = [client.post(URL, data={"S1": "5", "confirm_incomplete": "1", "response_id": str(uuid.uuid4())}).status_code
+             for _ in range(22)]
+    assert codes[:20] == [302] * 20 and codes[20:] == [429, 429]
+    assert "Gửi quá nhiều lần" in client.post(URL, data={}).get_data(as_text=True)
+    s = session_factory(app)()
+    assert s.scalar(select(func.count()).select_from(Response).where(Response.channel == Channel.ONLINE)) == 20
+    s.close()
+    session_factory(app).kw["bind"].dispose()
+
+
+def test_csrf_expiry_keeps_the_answers(demo_template, tmp_path):
+    import shutil
+    path = tmp_path / "d.sqlite"
+    shutil.copy(demo_template, path)
+    app = create_app({"TESTING": True, "DATABASE_URL": f"sqlite:///{path}", "SECRET_KEY": "s",
+                      "RATELIMIT_ENABLED": False})
+    page = app.test_client().post(URL, data={"S1": "5", "csrf_token": "stale"}).get_data(as_text=True)
+    assert "Trang đã mở quá lâu" in page and '<input checked id="S1-4" name="S1" type="radio" value="5">' in page
+    session_factory(app).kw["bind"].dispose()
