@@ -22,6 +22,7 @@ demo_cli = AppGroup("demo", help="Demo data.")
 export_cli = AppGroup("export", help="Export data.")
 apikey_cli = AppGroup("apikey", help="API keys for systems that push responses.")
 kiosk_cli = AppGroup("kiosk", help="Kiosk tablets.")
+invitations_cli = AppGroup("invitations", help="One-time invitation links for sampled respondents.")
 
 
 def _fail(exc: Exception) -> None:
@@ -131,7 +132,8 @@ def start(host: str, port: int) -> None:
 
 def init_app(app) -> None:
     """Attach the command groups to the app's CLI."""
-    for group in (db_cli, units_cli, rounds_cli, agencies_cli, demo_cli, export_cli, apikey_cli, kiosk_cli, start,
+    for group in (db_cli, units_cli, rounds_cli, agencies_cli, demo_cli, export_cli, apikey_cli, kiosk_cli,
+                  invitations_cli, start,
                   analyze):
         app.cli.add_command(group)
 
@@ -251,3 +253,32 @@ def kiosk_gaps() -> None:
             gaps = device_gaps(session, device)
             shown = ", ".join(f"{a}-{b}" if a != b else str(a) for a, b in gaps) or "none"
             click.echo(f"{device.id}\t{device.service_point.code}\t{'yes' if device.revoked_at else 'no'}\t{shown}")
+
+
+@invitations_cli.command("create")
+@click.option("--round", "round_key", required=True)
+@click.option("--agency", "agency_code", required=True)
+@click.option("--count", required=True, type=int)
+@click.option("--output", required=True, type=click.Path(dir_okay=False), help="CSV of serials and links.")
+@click.option("--base-url", default="http://127.0.0.1:5000", show_default=True)
+def invitations_create(round_key: str, agency_code: str, count: int, output: str, base_url: str) -> None:
+    """Create one-time links (each accepts exactly one response) and write them to a CSV for mail merge."""
+    import csv
+    from sipas.services import audit
+    from sipas.services.catalog import get_agency, get_round
+    from sipas.services.interchange import csv_safe
+    from sipas.services.invitations import create_invitations
+    try:
+        with session_scope() as session:
+            rnd, agency = get_round(session, round_key), get_agency(session, agency_code)
+            made = create_invitations(session, rnd, agency, count)
+            audit.record(session, "invitations_created", actor="cli", object_type="round", object_id=rnd.id,
+                         detail={"agency": agency.code, "count": count})
+            rows = [(inv.serial, agency.code, f"{base_url.rstrip('/')}/i/{token}") for inv, token in made]
+    except SipasError as exc:
+        _fail(exc)
+    with open(output, "w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(["serial", "agency_code", "link"])
+        writer.writerows([[csv_safe(c) for c in row] for row in rows])
+    click.echo(f"{len(rows)} invitation links written to {output}")

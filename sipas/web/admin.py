@@ -1,11 +1,21 @@
 """Staff landing page: rounds and agencies within the user's scope."""
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from io import BytesIO
+
+import segno
+from flask import Blueprint, abort, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
+from markupsafe import Markup
+from sqlalchemy import select
 
 from sipas.db import get_session
+from sipas.errors import NotFound
+from sipas.models import Agency, Role, ServicePoint
 from sipas.services import catalog, scope
+from sipas.web.authz import require_agency, roles_required
+
+STAFF = (Role.ADMIN, Role.ANALYST, Role.AGENCY_MANAGER)
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -18,3 +28,64 @@ def index():
     rounds = catalog.list_rounds(session)
     agencies = scope.visible_agencies(session, current_user, catalog.list_agencies(session))
     return render_template("admin/index.html", rounds=rounds, agencies=agencies)
+
+
+def _round_or_404(code: str):
+    try:
+        return catalog.get_round(get_session(), code)
+    except NotFound:
+        abort(404)
+
+
+def _public_url(rnd, agency, point=None) -> str:
+    args = {"round_code": rnd.code, "agency_code": agency.code}
+    if point is not None:
+        args["point_code"] = point.code
+    return url_for("online.public", _external=True, **args)
+
+
+@bp.route("/rounds/<code>")
+@roles_required(*STAFF)
+def round_detail(code: str):
+    """A round: its agencies (within the user's scope) with public links, posters and QR codes."""
+    rnd = _round_or_404(code)
+    agencies = scope.visible_agencies(get_session(), current_user, list(rnd.agencies))
+    return render_template("admin/round.html", round=rnd, agencies=agencies, public_url=_public_url)
+
+
+def _poster_target(code: str, agency_code: str):
+    rnd = _round_or_404(code)
+    session = get_session()
+    agency = require_agency(session.scalar(select(Agency).where(Agency.code == agency_code)))
+    if agency not in rnd.agencies:
+        abort(404)
+    point = None
+    if request.args.get("point"):
+        point = session.scalar(select(ServicePoint).where(ServicePoint.code == request.args["point"],
+                                                          ServicePoint.agency_id == agency.id))
+        if point is None:
+            abort(404)
+    return rnd, agency, point
+
+
+@bp.route("/rounds/<code>/poster/<agency_code>")
+@roles_required(*STAFF)
+def poster(code: str, agency_code: str):
+    """Printable A4 poster with the QR code of the public link and short Vietnamese instructions."""
+    rnd, agency, point = _poster_target(code, agency_code)
+    url = _public_url(rnd, agency, point)
+    # segno's inline SVG carries no style attribute, so it passes the strict Content-Security-Policy.
+    qr = Markup(segno.make(url, error="m").svg_inline(scale=9, dark="#000", border=2))
+    return render_template("admin/poster.html", round=rnd, agency=agency, point=point, url=url, qr=qr)
+
+
+@bp.route("/rounds/<code>/qr/<agency_code>.png")
+@roles_required(*STAFF)
+def qr_png(code: str, agency_code: str):
+    """The QR code of the public link as a PNG file (for printing elsewhere)."""
+    rnd, agency, point = _poster_target(code, agency_code)
+    buffer = BytesIO()
+    segno.make(_public_url(rnd, agency, point), error="m").save(buffer, kind="png", scale=12, border=2)
+    buffer.seek(0)
+    return send_file(buffer, mimetype="image/png", as_attachment=True,
+                     download_name=f"qr-{rnd.code}-{agency.code}{'-' + point.code if point else ''}.png")
