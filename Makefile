@@ -25,7 +25,7 @@ test: $(STAMP)
 ## Re-extract messages and recompile the Vietnamese catalogue after changing texts
 translations: $(STAMP)
 	$(BIN)/pybabel extract -F babel.cfg -k _l -o /tmp/sipas-messages.pot .
-	$(BIN)/pybabel update -i /tmp/sipas-messages.pot -d sipas/translations -l vi --no-fuzzy-matching
+	$(BIN)/pybabel update -i /tmp/sipas-messages.pot -d sipas/translations -l vi --no-fuzzy-matching --ignore-obsolete
 	$(BIN)/pybabel compile -d sipas/translations -l vi
 
 clean:

@@ -43,3 +43,19 @@ def check_answers(profile: Profile, answers: Mapping[str, object]) -> tuple[dict
             problems[block.code] = (f"Chỉ được chọn tối đa {block.max_choices} phương án / "
                                     f"choose at most {block.max_choices}")
     return clean, problems
+
+
+def complete_blocks(profile: Profile, answers: dict[str, int | None]) -> dict[str, int | None]:
+    """Options of an answered multiple-choice block that were left blank become 0 ("not chosen").
+
+    A block counts as answered when at least one option is chosen; an unanswered block stays missing, so
+    expectation shares are computed among those who answered the block (sipas-methodology.md, Formula 5).
+    """
+    out = dict(answers)
+    for block in profile.blocks:
+        codes = [i.code for i in profile.block_items(block.code)]
+        if any(out.get(c) == 1 for c in codes):
+            for c in codes:
+                if out.get(c) is None:
+                    out[c] = 0
+    return out

@@ -2,7 +2,7 @@
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-22 00:24:32.945992
+Create Date: 2026-11-22 00:36:13.050599
 """
 from __future__ import annotations
 
@@ -70,6 +70,11 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_paper_entries')),
     sa.UniqueConstraint('form_id', 'pass_no', name=op.f('uq_paper_entries_form_id_pass_no'))
     )
+    with op.batch_alter_table('paper_batches', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('channel', sa.String(length=16), nullable=False, server_default='paper_post'))
+    with op.batch_alter_table('paper_batches', schema=None) as batch_op:
+        batch_op.alter_column('channel', server_default=None)
+
     with op.batch_alter_table('responses', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_responses_content_hash'), ['content_hash'], unique=False)
 
@@ -78,6 +83,9 @@ def upgrade() -> None:
 def downgrade() -> None:
     with op.batch_alter_table('responses', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_responses_content_hash'))
+
+    with op.batch_alter_table('paper_batches', schema=None) as batch_op:
+        batch_op.drop_column('channel')
 
     op.drop_table('paper_entries')
     with op.batch_alter_table('paper_forms', schema=None) as batch_op:

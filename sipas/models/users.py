@@ -127,6 +127,8 @@ class PaperBatch(Base):
     agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"))
     box_number: Mapped[str] = mapped_column(String(40))
     expected_count: Mapped[int] = mapped_column()
+    #: paper_post (returned by post) or paper_direct (handed out at the desk).
+    channel: Mapped[str] = mapped_column(String(16), default="paper_post")
     status: Mapped[BatchStatus] = mapped_column(value_enum(BatchStatus, 16), default=BatchStatus.OPEN)
     opened_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

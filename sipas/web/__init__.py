@@ -6,7 +6,7 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     """Register the blueprints and the template helpers they share."""
-    from sipas.web import admin, api, auth, kiosk, online, public
+    from sipas.web import admin, api, auth, entry, kiosk, online, public
 
     app.register_blueprint(public.bp)
     app.register_blueprint(online.bp)
@@ -14,8 +14,12 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(kiosk.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(admin.bp)
+    app.register_blueprint(entry.bp)
 
     @app.context_processor
     def _helpers():
         from flask_babel import get_locale
-        return {"current_lang": str(get_locale() or "vi")}
+
+        from sipas.models import Role
+        return {"current_lang": str(get_locale() or "vi"),
+                "keyer_roles": frozenset({Role.SURVEYOR, Role.VERIFIER, Role.ADMIN})}

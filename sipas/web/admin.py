@@ -89,3 +89,23 @@ def qr_png(code: str, agency_code: str):
     buffer.seek(0)
     return send_file(buffer, mimetype="image/png", as_attachment=True,
                      download_name=f"qr-{rnd.code}-{agency.code}{'-' + point.code if point else ''}.png")
+
+
+@bp.route("/rounds/<code>/paper-forms")
+@roles_required(Role.ADMIN, Role.SURVEYOR)
+def paper_forms(code: str):
+    """Blank A4 forms to print: each copy has its serial and a QR code of the serial."""
+    import surveys
+    from sipas.services.paper import serial_for
+    from sipas.web.forms import sections
+    rnd = _round_or_404(code)
+    try:
+        start = max(1, int(request.args.get("start", 1)))
+        copies = min(500, max(1, int(request.args.get("copies", 1))))
+    except ValueError:
+        abort(400)
+    profile = surveys.load(rnd.profile_key)
+    serials = [serial_for(rnd, n) for n in range(start, start + copies)]
+    codes = {s: Markup(segno.make(s, error="m").svg_inline(scale=3, border=1)) for s in serials}
+    return render_template("admin/paper_forms.html", round=rnd, profile=profile, sections=sections(profile),
+                           serials=serials, codes=codes)

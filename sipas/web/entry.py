@@ -1,0 +1,153 @@
+"""Paper forms: surveyors open batches and key forms twice (blind); verifiers settle the differences."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+
+import surveys
+from sipas.db import get_session
+from sipas.errors import NotFound, ValidationFailed
+from sipas.models import PAPER, PaperBatch, PaperForm, PaperFormStatus, Role, Round, RoundStatus
+from sipas.services import audit, paper
+from sipas.services.catalog import get_agency
+from sipas.web.authz import roles_required
+from sipas.web.forms import sections
+
+bp = Blueprint("entry", __name__, url_prefix="/entry")
+KEYERS = (Role.SURVEYOR, Role.VERIFIER, Role.ADMIN)
+JUDGES = (Role.VERIFIER, Role.ADMIN)
+
+
+class CsrfOnly(FlaskForm):
+    """The keying pages build their fields from the profile; this form only carries the CSRF token."""
+
+
+def _paper_rounds():
+    rounds = get_session().scalars(select(Round).where(Round.status.in_([RoundStatus.OPEN, RoundStatus.CLOSED]))
+                                   .order_by(Round.year.desc())).all()
+    return [r for r in rounds if any(c in (r.channels or []) for c in (p.value for p in PAPER))]
+
+
+def _batch(batch_id: int) -> PaperBatch:
+    batch = get_session().get(PaperBatch, batch_id)
+    if batch is None:
+        abort(404)
+    return batch
+
+
+@bp.route("/", methods=["GET", "POST"])
+@roles_required(*KEYERS)
+def index():
+    """Open batches and the form to open a new one."""
+    session = get_session()
+    form = CsrfOnly()
+    problems: dict[str, str] = {}
+    if request.method == "POST" and form.validate_on_submit():
+        try:
+            rnd = session.scalar(select(Round).where(Round.code == request.form.get("round", "")))
+            if rnd is None:
+                raise ValidationFailed({"round": "unknown round"})
+            agency = get_agency(session, request.form.get("agency", "").strip())
+            expected = int(request.form.get("expected_count", "0") or 0)
+            batch = paper.open_batch(session, rnd, agency, request.form.get("box_number", ""), expected,
+                                     request.form.get("channel", "paper_post"), current_user)
+            audit.record(session, "paper_batch_opened", actor=current_user, object_type="paper_batch",
+                         object_id=batch.id, ip=request.remote_addr)
+            session.commit()
+            return redirect(url_for(".batch", batch_id=batch.id))
+        except NotFound:
+            problems = {"agency": _("Unknown agency code.")}
+        except (ValidationFailed, ValueError) as exc:
+            session.rollback()
+            problems = getattr(exc, "problems", {"expected_count": _("Enter a number.")})
+    batches = session.scalars(select(PaperBatch).order_by(PaperBatch.id.desc()).limit(200)).all()
+    return render_template("entry/index.html", form=form, rounds=_paper_rounds(), batches=batches,
+                           problems=problems, progress=lambda b: paper.progress(session, b)), (422 if problems else 200)
+
+
+@bp.route("/batches/<int:batch_id>")
+@roles_required(*KEYERS)
+def batch(batch_id: int):
+    """Progress of a batch against its expected count."""
+    b = _batch(batch_id)
+    session = get_session()
+    forms = session.scalars(select(PaperForm).where(PaperForm.batch_id == b.id).order_by(PaperForm.serial)).all()
+    return render_template("entry/batch.html", batch=b, round=session.get(Round, b.round_id),
+                           progress=paper.progress(session, b), forms=forms)
+
+
+@bp.route("/batches/<int:batch_id>/key/<int:pass_no>", methods=["GET", "POST"])
+@roles_required(*KEYERS)
+def key(batch_id: int, pass_no: int):
+    """Key one form: serial first, then one box per item; digits and Enter only."""
+    if pass_no not in (1, 2):
+        abort(404)
+    b = _batch(batch_id)
+    session = get_session()
+    rnd = session.get(Round, b.round_id)
+    profile = surveys.load(rnd.profile_key)
+    form = CsrfOnly()
+    problems: dict[str, str] = {}
+    values = {}
+    if request.method == "POST":
+        values = {k: v for k, v in request.form.items() if k != "csrf_token"}
+        if not form.validate_on_submit():
+            problems = {"serial": _("The page expired: please key this form again.")}
+        else:
+            try:
+                done = paper.key_form(session, b, values.get("serial", ""), values, pass_no, current_user,
+                                      comment=values.get("comment", ""))
+                session.commit()
+                flash(_("Form %(serial)s saved (pass %(n)s).", serial=done.serial, n=pass_no), "ok")
+                return redirect(url_for(".key", batch_id=b.id, pass_no=pass_no))
+            except ValidationFailed as exc:
+                session.rollback()
+                problems = exc.problems
+    return render_template("entry/key.html", batch=b, round=rnd, profile=profile, sections=sections(profile),
+                           pass_no=pass_no, form=form, problems=problems, values=values,
+                           progress=paper.progress(session, b)), (422 if problems else 200)
+
+
+@bp.route("/adjudicate")
+@roles_required(*JUDGES)
+def queue():
+    """Forms whose two passes differ."""
+    forms = get_session().scalars(select(PaperForm).where(PaperForm.status == PaperFormStatus.MISMATCH)
+                                  .order_by(PaperForm.batch_id, PaperForm.serial)).all()
+    return render_template("entry/queue.html", forms=forms)
+
+
+@bp.route("/forms/<int:form_id>", methods=["GET", "POST"])
+@roles_required(*JUDGES)
+def adjudicate(form_id: int):
+    """Show both values of every differing field; the verifier picks or corrects each."""
+    session = get_session()
+    pf = session.get(PaperForm, form_id)
+    if pf is None:
+        abort(404)
+    b = session.get(PaperBatch, pf.batch_id)
+    profile = surveys.load(session.get(Round, b.round_id).profile_key)
+    form = CsrfOnly()
+    problems: dict[str, str] = {}
+    if request.method == "POST" and form.validate_on_submit():
+        decisions = {k[2:]: v for k, v in request.form.items() if k.startswith("d_")}
+        for k, v in request.form.items():
+            if k.startswith("o_") and v.strip():
+                decisions[k[2:]] = v  # a typed correction wins over a picked value
+        try:
+            paper.adjudicate(session, pf, decisions, current_user)
+            audit.record(session, "paper_form_adjudicated", actor=current_user, object_type="paper_form",
+                         object_id=pf.id, ip=request.remote_addr)
+            session.commit()
+            flash(_("Form %(serial)s verified.", serial=pf.serial), "ok")
+            return redirect(url_for(".queue"))
+        except ValidationFailed as exc:
+            session.rollback()
+            problems = exc.problems
+    diffs = paper.differences(pf) if pf.status is PaperFormStatus.MISMATCH else []
+    labels = {i.code: i.text for i in profile.items}
+    return render_template("entry/adjudicate.html", paper_form=pf, batch=b, diffs=diffs, labels=labels, form=form,
+                           problems=problems), (422 if problems else 200)
