@@ -12,7 +12,7 @@ from flask.cli import AppGroup, FlaskGroup, with_appcontext
 
 from sipas import create_app
 from sipas.db import session_scope
-from sipas.errors import SipasError
+from sipas.errors import SipasError, ValidationFailed
 
 db_cli = AppGroup("db", help="Database schema (Alembic migrations).")
 units_cli = AppGroup("units", help="Administrative map.")
@@ -23,6 +23,7 @@ export_cli = AppGroup("export", help="Export data.")
 apikey_cli = AppGroup("apikey", help="API keys for systems that push responses.")
 kiosk_cli = AppGroup("kiosk", help="Kiosk tablets.")
 invitations_cli = AppGroup("invitations", help="One-time invitation links for sampled respondents.")
+import_cli = AppGroup("import", help="Import data.")
 
 
 def _fail(exc: Exception) -> None:
@@ -133,7 +134,7 @@ def start(host: str, port: int) -> None:
 def init_app(app) -> None:
     """Attach the command groups to the app's CLI."""
     for group in (db_cli, units_cli, rounds_cli, agencies_cli, demo_cli, export_cli, apikey_cli, kiosk_cli,
-                  invitations_cli, start,
+                  invitations_cli, import_cli, start,
                   analyze):
         app.cli.add_command(group)
 
@@ -282,3 +283,38 @@ def invitations_create(round_key: str, agency_code: str, count: int, output: str
         writer.writerow(["serial", "agency_code", "link"])
         writer.writerows([[csv_safe(c) for c in row] for row in rows])
     click.echo(f"{len(rows)} invitation links written to {output}")
+
+
+@import_cli.command("responses")
+@click.argument("input_file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--round", "round_key", required=True, help="Round code or id.")
+@click.option("--skip-invalid", is_flag=True, help="Import the clean rows and list the rows left out.")
+def import_responses(input_file: str, round_key: str, skip_invalid: bool) -> None:
+    """Import already-digitised responses (interchange format, CSV or XLSX) into a round.
+
+    A file with any problem changes nothing, unless --skip-invalid is given. Importing the same file twice
+    adds nothing the second time.
+    """
+    import surveys
+    from sipas.services import audit
+    from sipas.services.catalog import get_round
+    from sipas.services.interchange import import_table, read_table
+    try:
+        with session_scope() as session:
+            rnd = get_round(session, round_key)
+            profile = surveys.load(rnd.profile_key)
+            if skip_invalid:
+                table, skipped = read_table(input_file, profile, skip_invalid=True)
+            else:
+                table, skipped = read_table(input_file, profile), []
+            created, existing, problems = import_table(session, rnd, table)
+            if problems and not skip_invalid:
+                raise ValidationFailed(problems, f"{len(problems)} problems, nothing was imported")
+            skipped += problems
+            audit.record(session, "responses_imported", actor="cli", object_type="round", object_id=rnd.id,
+                         detail={"file": str(input_file), "created": created, "skipped": len(skipped)})
+    except SipasError as exc:
+        _fail(exc)
+    click.echo(f"{created} responses imported, {existing} already there, {len(skipped)} rows skipped")
+    for line in skipped:
+        click.echo(f"  skipped: {line}")

@@ -36,9 +36,15 @@ class ResponseTable:
     weight: np.ndarray
     items: list[str]
     values: np.ndarray  # float [N, K], NaN = missing
+    #: Spreadsheet row number of each row in the file (header = 1), kept when rows are skipped.
+    row_numbers: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.response_id)
+
+    def row_number(self, r: int) -> int:
+        """The file row of table row r."""
+        return int(self.row_numbers[r]) if self.row_numbers is not None else r + 2
 
 
 def _read_rows(path: Path) -> tuple[list[str], list[list[str]]]:
@@ -64,10 +70,12 @@ def _read_rows(path: Path) -> tuple[list[str], list[list[str]]]:
     return header, body
 
 
-def read_table(path: Path | str, profile: Profile) -> ResponseTable:
+def read_table(path: Path | str, profile: Profile, *, skip_invalid: bool = False):
     """Read and validate a file; raise ValidationFailed listing every problem by row and column.
 
     Nothing is returned unless the whole file is clean (rows are numbered as in a spreadsheet: header = 1).
+    With skip_invalid, returns (table of the clean rows, problems of the rows left out) instead; problems
+    with the columns themselves still refuse the whole file.
     """
     path = Path(path)
     header, body = _read_rows(path)
@@ -118,6 +126,8 @@ def read_table(path: Path | str, profile: Profile) -> ResponseTable:
     weights = np.ones(n)
     if "weight" in col:
         for r, raw in enumerate(column("weight"), start=2):
+            if raw == "":
+                continue  # a blank weight is 1, like an absent weight column
             try:
                 w = float(raw)
                 if not (w > 0 and np.isfinite(w)):
@@ -147,6 +157,15 @@ def read_table(path: Path | str, profile: Profile) -> ResponseTable:
             for r in np.flatnonzero(chosen > block.max_choices):
                 problems.append(f"row {r + 2}, block {block.code}: {int(chosen[r])} options chosen, "
                                 f"at most {block.max_choices}")
+    table_args = (np.array(ids, dtype=object), np.array(column("agency_code"), dtype=object),
+                  np.array(levels, dtype=object), np.array(channels, dtype=object),
+                  np.array(column("stratum"), dtype=object), np.array(column("psu"), dtype=object), weights,
+                  items, values, np.arange(2, n + 2))
+    if skip_invalid:
+        bad = {int(p.split(",")[0].split()[1]) for p in problems if p.startswith("row ")}
+        keep = np.array([r + 2 not in bad for r in range(n)], dtype=bool)
+        table = ResponseTable(*[a[keep] if isinstance(a, np.ndarray) and len(a) == n else a for a in table_args])
+        return table, problems
     if problems:
         listed = problems[:MAX_PROBLEMS_LISTED]
         if len(problems) > len(listed):
@@ -212,3 +231,53 @@ def write_csv(session, rnd, profile: Profile, path: Path | str) -> int:
             writer.writerow(row)
             count += 1
     return count
+
+
+def import_table(session, rnd, table: ResponseTable, *, default_channel: str = "import") -> tuple[int, int, list[str]]:
+    """Store the rows of a clean table as responses of a round; returns (created, already there, problems).
+
+    The response UUID is the file's response_id when it is a UUID, otherwise a UUID derived from the round
+    and the response_id, so importing the same file twice adds nothing. Flushes; the caller commits.
+    """
+    import uuid as uuidlib
+
+    from sqlalchemy import select
+
+    from sipas.errors import DuplicateSubmission
+    from sipas.models import Agency
+    from sipas.services.responses import record_response
+
+    agencies = {a.code: a for a in session.scalars(select(Agency))}
+    problems, created, existing = [], 0, 0
+    for r in range(len(table)):
+        row = table.row_number(r)
+        agency = agencies.get(str(table.agency_code[r]))
+        if agency is None or agency not in rnd.agencies:
+            problems.append(f"row {row}, column agency_code: {table.agency_code[r]!r} does not take part in {rnd.code}")
+            continue
+        if agency.level.value != table.level[r]:
+            problems.append(f"row {row}, column level: {table.level[r]} but {agency.code} is {agency.level.value}")
+            continue
+        rid = str(table.response_id[r])
+        try:
+            response_uuid = str(uuidlib.UUID(rid))
+        except ValueError:
+            response_uuid = str(uuidlib.uuid5(uuidlib.NAMESPACE_URL, f"sipas:{rnd.code}:{rid}"))
+        answers = {code: (None if np.isnan(v) else int(v)) for code, v in zip(table.items, table.values[r])}
+        channel = Channel(table.channel[r] or default_channel)
+        if channel in (Channel.PAPER_POST, Channel.PAPER_DIRECT):
+            channel = Channel.IMPORT  # keyed elsewhere: no surveyor of ours to attach
+        try:
+            result = record_response(session, rnd, agency, answers, channel=channel, response_uuid=response_uuid,
+                                     stratum=table.stratum[r] or None, psu=table.psu[r] or None,
+                                     weight=float(table.weight[r]), check_open=False)
+        except ValidationFailed as exc:
+            details = exc.problems.items() if isinstance(exc.problems, dict) else enumerate(exc.problems)
+            problems.extend(f"row {row}, column {k}: {m}" for k, m in details)
+            continue
+        except DuplicateSubmission:
+            problems.append(f"row {row}, column response_id: {rid!r} was imported before with other answers")
+            continue
+        created += result.created
+        existing += not result.created
+    return created, existing, problems
