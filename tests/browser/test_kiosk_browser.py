@@ -34,6 +34,17 @@ def _kiosk_responses(live):
         s.close()
 
 
+def _wait_for_stored(live, seconds: float = 5.0):
+    """Poll until the kiosk's queue has delivered something (the page sends in the background)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        stored = _kiosk_responses(live)
+        if stored:
+            return stored
+        time.sleep(0.1)
+    return []
+
+
 def _answer_all(page, choices):
     """Tap one face per screen (None = skip), waiting for each screen to show."""
     for index, value in enumerate(choices):
@@ -59,11 +70,7 @@ def test_a_citizen_completes_a_rating_by_touch(live, touch_page):
     screenshot(page, "kiosk-first-screen")
     _answer_all(page, [5, 4, None, 5, 4, 3])
     page.locator("#k-thanks").wait_for(state="visible")
-    for _ in range(50):
-        stored = _kiosk_responses(live)
-        if stored:
-            break
-        time.sleep(0.1)
+    stored = _wait_for_stored(live)
     assert stored == [(1, {"S0": 5, "S1": 4, "S3": 5, "S4": 4, "S5": 3})]
     # After the thank-you screen the next citizen starts from a clean first screen.
     page.locator(".k-screen[data-index='0']").wait_for(state="visible")
@@ -77,11 +84,7 @@ def test_inactivity_resets_and_drops_partial_answers(live, touch_page):
     page.locator(".k-screen[data-index='0']").wait_for(state="visible", timeout=6000)  # 2 s idle in this app
     _answer_all(page, [4, 4, 4, 4, 4, 4])
     page.locator("#k-thanks").wait_for(state="visible")
-    for _ in range(50):
-        stored = _kiosk_responses(live)
-        if stored:
-            break
-        time.sleep(0.1)
+    stored = _wait_for_stored(live)
     assert len(stored) == 1 and set(stored[0][1].values()) == {4}  # nothing of the first citizen
 
 
