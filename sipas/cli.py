@@ -134,8 +134,7 @@ def start(host: str, port: int) -> None:
 def init_app(app) -> None:
     """Attach the command groups to the app's CLI."""
     for group in (db_cli, units_cli, rounds_cli, agencies_cli, demo_cli, export_cli, apikey_cli, kiosk_cli,
-                  invitations_cli, import_cli, start,
-                  analyze):
+                  invitations_cli, import_cli, start, analyze, report):
         app.cli.add_command(group)
 
 
@@ -318,3 +317,47 @@ def import_responses(input_file: str, round_key: str, skip_invalid: bool) -> Non
     click.echo(f"{created} responses imported, {existing} already there, {len(skipped)} rows skipped")
     for line in skipped:
         click.echo(f"  skipped: {line}")
+
+
+@click.command("report")
+@click.option("--round", "round_key", required=True, help="Round code or id.")
+@click.option("--output", required=True, type=click.Path(dir_okay=False), help="The .xlsx file to write.")
+@click.option("--agency", "agency_code", help="Only this agency (and the whole-round figures for context).")
+@click.option("--lang", type=click.Choice(["vi", "en"]), default="vi", show_default=True)
+@click.option("--with-data", is_flag=True, help="Add the anonymised responses as a Data sheet.")
+def report(round_key: str, output: str, agency_code: str | None, lang: str, with_data: bool) -> None:
+    """Write the SIPAS workbook of a round (published figures when the round is published)."""
+    from sipas.services import audit
+    from sipas.services.catalog import get_agency, get_round
+    from sipas.services.report import build_workbook, gather, restrict_to_agency
+    try:
+        with session_scope() as session:
+            rnd = get_round(session, round_key)
+            data = gather(session, rnd, with_data=with_data)
+            if agency_code:
+                restrict_to_agency(data, get_agency(session, agency_code))
+            with click.progressbar(length=1, label="writing the workbook") as bar:
+                content = build_workbook(data, lang)
+                bar.update(1)
+            audit.record(session, "report_exported", actor="cli", object_type="round", object_id=rnd.id,
+                         detail={"agency": agency_code, "with_data": with_data, "lang": lang})
+    except SipasError as exc:
+        _fail(exc)
+    with open(output, "wb") as f:
+        f.write(content)
+    state = "provisional (not published)" if data.provisional else f"published version {data.version}"
+    click.echo(f"{output}: {len(content):,} bytes, {state}")
+
+
+@rounds_cli.command("publish")
+@click.argument("round_key")
+def rounds_publish(round_key: str) -> None:
+    """Compute and publish a round's results (frozen; a later recomputation is a new version)."""
+    from sipas.services.catalog import get_round
+    from sipas.services.publishing import publish
+    try:
+        with session_scope() as session:
+            rs = publish(session, get_round(session, round_key))
+            click.echo(f"round {round_key} published as version {rs.version} (snapshot {rs.snapshot_id})")
+    except SipasError as exc:
+        _fail(exc)

@@ -29,6 +29,9 @@ class ResultSet(Base):
     seed: Mapped[int] = mapped_column()
     computed_at: Mapped[datetime] = mapped_column(default=utcnow)
     published_at: Mapped[datetime | None] = mapped_column()
+    #: The whole analysis result (indices, differences, ranks) as computed: a published report is rebuilt
+    #: from this, never recomputed.
+    payload: Mapped[dict | None] = mapped_column()
     published_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
     values: Mapped[list[IndexValue]] = relationship(cascade="all, delete-orphan", back_populates="result_set")

@@ -197,7 +197,7 @@ def store_results(session: Session, rnd: Round, result: dict) -> ResultSet:
     version = (session.scalar(select(func.max(ResultSet.version)).where(ResultSet.round_id == rnd.id)) or 0) + 1
     settings = {"confidence_level": result["confidence_level"], "profile": result["profile"]}
     rs = ResultSet(round_id=rnd.id, version=version, method_version=rnd.method_version, admin_map=rnd.admin_map,
-                   settings=settings, snapshot_id=result["snapshot"], seed=result["seed"],
+                   settings=settings, snapshot_id=result["snapshot"], seed=result["seed"], payload=result,
                    computed_at=datetime.now(timezone.utc))
     for g in result["groups"]:
         for code, ix in g["indices"].items():

@@ -1,0 +1,1 @@
+"""Reports: results -> rows (tables.py) -> .xlsx bytes (xlsx.py). No database, no Flask."""
