@@ -202,3 +202,48 @@ def revoke_apikey(key_id: int):
                  ip=request.remote_addr)
     session.commit()
     return redirect(url_for(".apikeys"))
+
+
+@bp.route("/rounds/<code>/report.xlsx")
+@roles_required(Role.ADMIN, Role.ANALYST, Role.AGENCY_MANAGER)
+def report_xlsx(code: str):
+    """The SIPAS workbook; an agency manager gets their agency's (and those under it) only."""
+    from sipas.reports.xlsx import XLSX_MIMETYPE
+    from sipas.services.report import build_workbook, gather, restrict_to_agency
+    rnd = _round_or_404(code)
+    session = get_session()
+    data = gather(session, rnd, with_data=request.args.get("data") == "1" and current_user.has_role(
+        Role.ADMIN, Role.ANALYST))
+    if current_user.agency_id is not None or current_user.has_role(Role.AGENCY_MANAGER):
+        own = session.get(Agency, current_user.agency_id) if current_user.agency_id else None
+        if own is None:
+            abort(403)
+        restrict_to_agency(data, own)
+    content = build_workbook(data, "en" if request.args.get("lang") == "en" else "vi")
+    audit.record(session, "report_exported", actor=current_user, object_type="round", object_id=rnd.id,
+                 ip=request.remote_addr, detail={"with_data": data.data_rows is not None})
+    session.commit()
+    return send_file(BytesIO(content), mimetype=XLSX_MIMETYPE, as_attachment=True,
+                     download_name=f"sipas-{rnd.code}.xlsx")
+
+
+@bp.route("/rounds/<code>/publish", methods=["POST"])
+@roles_required(Role.ADMIN)
+def publish_round(code: str):
+    """Freeze the round's results (a later recomputation is a new version)."""
+    from flask import flash
+
+    from sipas.errors import SipasError
+    from sipas.services.publishing import publish
+    rnd = _round_or_404(code)
+    if not _CsrfOnly().validate_on_submit():
+        abort(400)
+    session = get_session()
+    try:
+        rs = publish(session, rnd, current_user, ip=request.remote_addr)
+        session.commit()
+        flash(f"{rnd.code}: v{rs.version}", "ok")
+    except SipasError as exc:
+        session.rollback()
+        flash(str(exc), "error")
+    return redirect(url_for(".round_detail", code=rnd.code))

@@ -1,0 +1,58 @@
+"""Dashboard and exports: content, filters, agency-manager scope, and who may export."""
+from __future__ import annotations
+
+from io import BytesIO
+
+from openpyxl import load_workbook
+
+from tests.conftest import login
+
+
+def test_dashboard_shows_charts_with_tables_and_no_inline_style(demo_app):
+    client = demo_app.test_client()
+    login(client, "analyst")
+    page = client.get("/dashboard/LCU-2026").get_data(as_text=True)
+    assert page.count("<svg") == 4 and page.count('role="img"') == 4 and page.count("<desc") == 4
+    assert page.count('<details class="table-toggle">') == 4
+    assert "style=" not in page.split("<body")[1]
+    assert "đổi địa giới (2025)" in page  # the trend marks the map break between 2024 and 2026
+    assert 'data-agency="LCU.STP"' in page and 'data-agency="LCU.SYT"' in page
+
+
+def test_filters_by_level_and_channel(demo_app):
+    client = demo_app.test_client()
+    login(client, "analyst")
+    page = client.get("/dashboard/LCU-2024?level=district").get_data(as_text=True)
+    assert 'data-agency="LCU.UBH.' in page and 'data-agency="LCU.STP"' not in page
+    page = client.get("/dashboard/LCU-KIOSK-2026?channel=self_selected").get_data(as_text=True)
+    assert "data-sipas=" in page
+
+
+def test_agency_manager_sees_only_their_agency(demo_app):
+    client = demo_app.test_client()
+    login(client, "manager")
+    page = client.get("/dashboard/LCU-2026").get_data(as_text=True)
+    assert 'data-agency="LCU.STP"' in page and 'data-agency="LCU.SYT"' not in page
+    # No province-wide figures for an agency manager: no whole-round block, no levels, no trend.
+    assert "Toàn đợt khảo sát" not in page and 'id="h-trend"' not in page and 'id="h-levels"' not in page
+    wb = load_workbook(BytesIO(client.get("/admin/rounds/LCU-2026/report.xlsx").data))
+    codes = {row[2] for row in wb["Theo cơ quan"].iter_rows(min_row=6, values_only=True) if row and row[2]}
+    assert codes == {"LCU.STP"}
+
+
+def test_surveyors_and_anonymous_users_cannot_see_or_export(demo_app):
+    client = demo_app.test_client()
+    assert client.get("/dashboard/LCU-2026").status_code == 302
+    assert client.get("/admin/rounds/LCU-2026/report.xlsx").status_code == 302
+    login(client, "surveyor")
+    assert client.get("/dashboard/LCU-2026").status_code == 403
+    assert client.get("/admin/rounds/LCU-2026/report.xlsx").status_code == 403
+
+
+def test_admin_publishes_from_the_round_page(demo_app):
+    client = demo_app.test_client()
+    login(client, "admin")
+    client.post("/admin/rounds/LCU-2024/publish")
+    page = client.get("/dashboard/LCU-2024").get_data(as_text=True)
+    assert "đã công bố, phiên bản 1" in page
+    login(client, "analyst")
