@@ -18,9 +18,9 @@ def create_app(overrides: Mapping | None = None) -> Flask:
     app.config.update(overrides or {})
     _embedded_defaults(app)
 
-    from sipas import cli, db, i18n, security, web
+    from sipas import cli, db, i18n, jobs, security, web
 
-    for part in (db, i18n, security, web, cli):
+    for part in (db, i18n, security, jobs, web, cli):
         part.init_app(app)
     return app
 

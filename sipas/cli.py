@@ -24,6 +24,7 @@ apikey_cli = AppGroup("apikey", help="API keys for systems that push responses."
 kiosk_cli = AppGroup("kiosk", help="Kiosk tablets.")
 invitations_cli = AppGroup("invitations", help="One-time invitation links for sampled respondents.")
 import_cli = AppGroup("import", help="Import data.")
+jobs_cli = AppGroup("jobs", help="Background jobs.")
 
 
 def _fail(exc: Exception) -> None:
@@ -126,15 +127,21 @@ def start(host: str, port: int) -> None:
                 demo.load_demo(session)
         click.echo(f"\nDemo logins (password {demo.DEMO_PASSWORD!r}): admin, analyst, manager, surveyor, verifier")
     click.echo(f"SIPAS is running on http://{host}:{port}/  (Ctrl+C to stop)\n")
+    # Background jobs run in this process on the embedded queue (production: `sipas jobs worker`).
+    from sipas.jobs import start_consumer
+    consumer = start_consumer(current_app._get_current_object())
     # Flask ignores app.run() inside its own CLI, so serve through Werkzeug directly (threaded, no reloader).
     from werkzeug.serving import run_simple
-    run_simple(host, port, current_app._get_current_object(), threaded=True)
+    try:
+        run_simple(host, port, current_app._get_current_object(), threaded=True)
+    finally:
+        consumer.stop()
 
 
 def init_app(app) -> None:
     """Attach the command groups to the app's CLI."""
     for group in (db_cli, units_cli, rounds_cli, agencies_cli, demo_cli, export_cli, apikey_cli, kiosk_cli,
-                  invitations_cli, import_cli, start, analyze, report):
+                  invitations_cli, import_cli, jobs_cli, start, analyze, report):
         app.cli.add_command(group)
 
 
@@ -336,9 +343,15 @@ def report(round_key: str, output: str, agency_code: str | None, lang: str, with
             data = gather(session, rnd, with_data=with_data)
             if agency_code:
                 restrict_to_agency(data, get_agency(session, agency_code))
-            with click.progressbar(length=1, label="writing the workbook") as bar:
-                content = build_workbook(data, lang)
-                bar.update(1)
+            with click.progressbar(length=max(data.data_count, 1), label="writing the workbook") as bar:
+                done = [0]
+
+                def progress(rows: int) -> None:
+                    bar.update(rows - done[0])
+                    done[0] = rows
+
+                content = build_workbook(data, lang, progress=progress if with_data else None)
+                bar.update(max(data.data_count, 1) - done[0])
             audit.record(session, "report_exported", actor="cli", object_type="round", object_id=rnd.id,
                          detail={"agency": agency_code, "with_data": with_data, "lang": lang})
     except SipasError as exc:
@@ -361,3 +374,12 @@ def rounds_publish(round_key: str) -> None:
             click.echo(f"round {round_key} published as version {rs.version} (snapshot {rs.snapshot_id})")
     except SipasError as exc:
         _fail(exc)
+
+
+@jobs_cli.command("worker")
+@click.option("--workers", default=2, show_default=True)
+def jobs_worker(workers: int) -> None:
+    """Run the background-job consumer (beside gunicorn; several hosts need SIPAS_JOBS_URL=redis://...)."""
+    from sipas.jobs import queue
+    click.echo(f"consuming jobs with {workers} worker threads (Ctrl+C to stop)")
+    queue().create_consumer(workers=workers, worker_type="thread").run()

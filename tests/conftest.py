@@ -54,7 +54,8 @@ def db_url(request, tmp_path) -> str:
 def app(db_url, tmp_path):
     """A new app with the schema created on an empty database."""
     app = create_app({"TESTING": True, "WTF_CSRF_ENABLED": False, "DATABASE_URL": db_url,
-                      "SECRET_KEY": "test-secret", "RATELIMIT_ENABLED": False, "DEMO_ON_FIRST_START": False})
+                      "SECRET_KEY": "test-secret", "RATELIMIT_ENABLED": False, "DEMO_ON_FIRST_START": False,
+                      **private_dirs(tmp_path)})
     Base.metadata.create_all(session_factory(app).kw["bind"])
     yield app
     session_factory(app).kw["bind"].dispose()
@@ -78,7 +79,8 @@ def client(app):
 def demo_template(tmp_path_factory):
     """A SQLite file with the small demo loaded once per test session; tests copy it."""
     path = tmp_path_factory.mktemp("demo") / "demo.sqlite"
-    app = create_app({"TESTING": True, "DATABASE_URL": f"sqlite:///{path}", "SECRET_KEY": "t"})
+    app = create_app({"TESTING": True, "DATABASE_URL": f"sqlite:///{path}", "SECRET_KEY": "t",
+                      **private_dirs(path.parent)})
     Base.metadata.create_all(session_factory(app).kw["bind"])
     from sipas.db import session_scope
     from sipas.services.demo import load_demo
@@ -95,9 +97,14 @@ def demo_app(demo_template, tmp_path):
     path = tmp_path / "demo.sqlite"
     shutil.copy(demo_template, path)
     app = create_app({"TESTING": True, "WTF_CSRF_ENABLED": False, "DATABASE_URL": f"sqlite:///{path}",
-                      "SECRET_KEY": "test-secret", "RATELIMIT_ENABLED": False})
+                      "SECRET_KEY": "test-secret", "RATELIMIT_ENABLED": False, **private_dirs(tmp_path)})
     yield app
     session_factory(app).kw["bind"].dispose()
+
+
+def private_dirs(folder) -> dict:
+    """A job queue and an export folder of the test's own (never the repository's instance/ folder)."""
+    return {"JOBS_URL": f"sqlite:///{folder / 'jobs.sqlite'}", "EXPORT_DIR": str(folder / "exports")}
 
 
 def login(client, username: str, password: str = "demo-sipas-2026"):

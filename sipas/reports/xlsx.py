@@ -40,8 +40,8 @@ def _value_cell(ws, value, number: bool) -> WriteOnlyCell:
     return cell
 
 
-def write_sheet(wb: Workbook, sheet: Sheet) -> int:
-    """Append one sheet; returns the number of body rows written."""
+def write_sheet(wb: Workbook, sheet: Sheet, progress=None) -> int:
+    """Append one sheet; returns the number of body rows written. progress(rows) is called every 10,000 rows."""
     ws = wb.create_sheet(sheet.name[:31])
     for i, width in enumerate(sheet.widths, start=1):
         ws.column_dimensions[get_column_letter(i)].width = width
@@ -79,6 +79,8 @@ def write_sheet(wb: Workbook, sheet: Sheet) -> int:
     for values in sheet.rows:
         ws.append([_value_cell(ws, v, i in sheet.number_cols) for i, v in enumerate(values)])
         count += 1
+        if progress is not None and count % 10_000 == 0:
+            progress(count)
     for chart_spec in sheet.charts:
         if count == 0:
             continue
@@ -106,12 +108,15 @@ def _position(header_row: list[tuple[str, int]], col: int) -> int:
     return len(header_row) - 1
 
 
-def workbook_bytes(sheets: list[Sheet]) -> tuple[bytes, dict[str, int]]:
-    """Write the sheets; returns the file and the number of body rows written per sheet."""
+def workbook_bytes(sheets: list[Sheet], progress=None) -> tuple[bytes, dict[str, int]]:
+    """Write the sheets; returns the file and the number of body rows written per sheet.
+
+    progress(rows) reports the rows of the last (data) sheet as they stream.
+    """
     wb = Workbook(write_only=True)
     counts = {}
-    for sheet in sheets:
-        counts[sheet.name] = write_sheet(wb, sheet)
+    for i, sheet in enumerate(sheets):
+        counts[sheet.name] = write_sheet(wb, sheet, progress if i == len(sheets) - 1 else None)
     buffer = BytesIO()
     wb.save(buffer)
     return buffer.getvalue(), counts

@@ -135,12 +135,12 @@ class ReportIncomplete(Exception):
     """The data sheet did not receive every valid response: the workbook is not handed out."""
 
 
-def build_workbook(data: ReportData, lang: str = "vi") -> bytes:
+def build_workbook(data: ReportData, lang: str = "vi", progress=None) -> bytes:
     """The workbook bytes; checks the data sheet's row count against the database count first gathered."""
     from sipas.reports.tables import workbook_sheets
     from sipas.reports.xlsx import workbook_bytes
     sheets = workbook_sheets(data, lang)
-    content, counts = workbook_bytes(sheets)
+    content, counts = workbook_bytes(sheets, progress)
     if data.data_rows is not None:
         written = counts[sheets[-1].name]
         if written != data.data_count:

@@ -247,3 +247,70 @@ def publish_round(code: str):
         session.rollback()
         flash(str(exc), "error")
     return redirect(url_for(".round_detail", code=rnd.code))
+
+
+@bp.route("/rounds/<code>/export", methods=["POST"])
+@roles_required(Role.ADMIN, Role.ANALYST, Role.AGENCY_MANAGER)
+def export_job(code: str):
+    """Start a background export (large rounds, the data sheet) and go to its progress page."""
+    from sipas import jobs
+    rnd = _round_or_404(code)
+    if not _CsrfOnly().validate_on_submit():
+        abort(400)
+    session = get_session()
+    agency_code = None
+    if current_user.agency_id is not None or current_user.has_role(Role.AGENCY_MANAGER):
+        own = session.get(Agency, current_user.agency_id) if current_user.agency_id else None
+        if own is None:
+            abort(403)
+        agency_code = own.code
+    with_data = request.form.get("data") == "1" and current_user.has_role(Role.ADMIN, Role.ANALYST)
+    job, start = jobs.enqueue_export(session, round_code=rnd.code, lang=request.form.get("lang", "vi"),
+                                     with_data=with_data, agency_code=agency_code, user_id=current_user.id)
+    audit.record(session, "export_started", actor=current_user, object_type="job", object_id=job.id,
+                 ip=request.remote_addr, detail=job.params)
+    session.commit()
+    start()
+    return redirect(url_for(".job_page", job_id=job.id))
+
+
+def _own_job(job_id: str):
+    from sipas.models import Job
+    job = get_session().get(Job, job_id)
+    if job is None:
+        abort(404)
+    if job.created_by_id != current_user.id and not current_user.has_role(Role.ADMIN):
+        abort(403)
+    return job
+
+
+@bp.route("/jobs/<job_id>")
+@roles_required(Role.ADMIN, Role.ANALYST, Role.AGENCY_MANAGER)
+def job_page(job_id: str):
+    """Progress bar, then the download link (refreshes itself without any script)."""
+    return render_template("admin/job.html", job=_own_job(job_id))
+
+
+@bp.route("/jobs/<job_id>.json")
+@roles_required(Role.ADMIN, Role.ANALYST, Role.AGENCY_MANAGER)
+def job_status(job_id: str):
+    """For the page's script and for other tools."""
+    job = _own_job(job_id)
+    return {"id": job.id, "status": job.status.value, "progress": job.progress, "message": job.message,
+            "download": url_for(".job_download", job_id=job.id) if job.file_name else None}
+
+
+@bp.route("/jobs/<job_id>/download")
+@roles_required(Role.ADMIN, Role.ANALYST, Role.AGENCY_MANAGER)
+def job_download(job_id: str):
+    """The finished file."""
+    from pathlib import Path
+
+    from flask import current_app
+
+    from sipas.reports.xlsx import XLSX_MIMETYPE
+    job = _own_job(job_id)
+    if not job.file_name:
+        abort(404)
+    path = Path(current_app.config["EXPORT_DIR"]) / job.file_name
+    return send_file(path, mimetype=XLSX_MIMETYPE, as_attachment=True, download_name=job.file_name)

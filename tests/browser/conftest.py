@@ -14,6 +14,7 @@ import pytest
 from werkzeug.serving import make_server
 
 from sipas import create_app
+from tests.conftest import private_dirs
 from sipas.db import session_factory
 
 CHROMIUM = "/usr/bin/chromium"
@@ -61,7 +62,7 @@ def live(demo_template, tmp_path):
     """A live server on a private copy of the demo database."""
     path = tmp_path / "live.sqlite"
     shutil.copy(demo_template, path)
-    app = create_app({"DATABASE_URL": f"sqlite:///{path}", "SECRET_KEY": "browser-test", "RATELIMIT_ENABLED": False,
+    app = create_app({**private_dirs(tmp_path), "DATABASE_URL": f"sqlite:///{path}", "SECRET_KEY": "browser-test", "RATELIMIT_ENABLED": False,
                       "KIOSK_INACTIVITY_SECONDS": 2, "KIOSK_THANKS_SECONDS": 1})
     server = LiveServer(app)
     yield server

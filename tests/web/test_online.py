@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 
 import surveys
 from sipas import create_app
+from tests.conftest import private_dirs
 from sipas.db import session_factory
 from sipas.models import Agency, Channel, Invitation, Response, ResponseStatus, Round
 from sipas.services import invitations
@@ -128,7 +129,7 @@ def test_public_posts_are_rate_limited_per_address(demo_template, tmp_path):
     import shutil
     path = tmp_path / "d.sqlite"
     shutil.copy(demo_template, path)
-    app = create_app({"TESTING": True, "WTF_CSRF_ENABLED": False, "DATABASE_URL": f"sqlite:///{path}",
+    app = create_app({**private_dirs(tmp_path), "TESTING": True, "WTF_CSRF_ENABLED": False, "DATABASE_URL": f"sqlite:///{path}",
                       "SECRET_KEY": "s"})
     client = app.test_client()
     codes = [client.post(URL, data={"S1": "5", "confirm_incomplete": "1", "response_id": str(uuid.uuid4())}).status_code
@@ -145,7 +146,7 @@ def test_csrf_expiry_keeps_the_answers(demo_template, tmp_path):
     import shutil
     path = tmp_path / "d.sqlite"
     shutil.copy(demo_template, path)
-    app = create_app({"TESTING": True, "DATABASE_URL": f"sqlite:///{path}", "SECRET_KEY": "s",
+    app = create_app({**private_dirs(tmp_path), "TESTING": True, "DATABASE_URL": f"sqlite:///{path}", "SECRET_KEY": "s",
                       "RATELIMIT_ENABLED": False})
     page = app.test_client().post(URL, data={"S1": "5", "csrf_token": "stale"}).get_data(as_text=True)
     assert "Trang đã mở quá lâu" in page and '<input checked id="S1-4" name="S1" type="radio" value="5">' in page

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from sipas import create_app
-from tests.conftest import login
+from tests.conftest import login, private_dirs
 
 
 def test_home_is_vietnamese_by_default_and_switches_to_english(client):
@@ -50,7 +50,7 @@ def test_login_needs_a_csrf_token(demo_template, tmp_path):
     import shutil
     path = tmp_path / "d.sqlite"
     shutil.copy(demo_template, path)
-    app = create_app({"TESTING": True, "DATABASE_URL": f"sqlite:///{path}", "SECRET_KEY": "s",
+    app = create_app({**private_dirs(tmp_path), "TESTING": True, "DATABASE_URL": f"sqlite:///{path}", "SECRET_KEY": "s",
                       "RATELIMIT_ENABLED": False})
     client = app.test_client()
     response = client.post("/auth/login", data={"username": "admin", "password": "demo-sipas-2026"})

@@ -1,0 +1,101 @@
+"""Background work on huey: an embedded SQLite queue by default (no server), Redis when several app servers run.
+
+`sipas start` runs a consumer thread inside the app process; production runs `sipas jobs worker` beside
+gunicorn. Exports are written under EXPORT_DIR (shared storage when there are several hosts).
+"""
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timezone
+from pathlib import Path
+
+from flask import Flask, current_app
+from huey import RedisHuey, SqliteHuey
+
+from sipas.db import session_scope
+
+EXTENSION_KEY = "sipas_huey"
+
+
+def init_app(app: Flask) -> None:
+    """Create the app's queue and register its tasks."""
+    url = app.config.get("JOBS_URL")
+    if url and url.startswith("redis"):
+        huey = RedisHuey("sipas", url=url)
+    else:
+        path = Path(url.removeprefix("sqlite:///")) if url else Path(app.instance_path) / "jobs.sqlite"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        huey = SqliteHuey("sipas", filename=str(path))
+    app.config.setdefault("EXPORT_DIR", str(Path(app.instance_path) / "exports"))
+
+    @huey.task(name="export_report")
+    def export_report(job_id: str) -> None:
+        with app.app_context():
+            _run_export(app, job_id)
+
+    app.extensions[EXTENSION_KEY] = {"huey": huey, "export_report": export_report}
+
+
+def queue(app: Flask | None = None):
+    """The app's huey instance."""
+    return (app or current_app).extensions[EXTENSION_KEY]["huey"]
+
+
+def enqueue_export(session, *, round_code: str, lang: str, with_data: bool, agency_code: str | None,
+                   user_id: int | None):
+    """Create the job row (the caller commits) and return (job, a function that enqueues it after commit)."""
+    from sipas.models import Job
+    job = Job(id=str(uuid.uuid4()), kind="export_report", created_by_id=user_id, message="",
+              params={"round": round_code, "lang": lang, "with_data": with_data, "agency": agency_code})
+    session.add(job)
+    session.flush()
+    task = current_app.extensions[EXTENSION_KEY]["export_report"]
+    return job, lambda: task(job.id)
+
+
+def _set(app: Flask, job_id: str, **fields) -> None:
+    from sipas.models import Job
+    with session_scope(app) as session:
+        job = session.get(Job, job_id)
+        for key, value in fields.items():
+            setattr(job, key, value)
+
+
+def _run_export(app: Flask, job_id: str) -> None:
+    """Build the workbook, reporting progress as the data sheet streams."""
+    from sipas.models import Job, JobStatus
+    from sipas.services.catalog import get_agency, get_round
+    from sipas.services.report import build_workbook, gather, restrict_to_agency
+    _set(app, job_id, status=JobStatus.RUNNING, progress=1, message="gathering results")
+    try:
+        with session_scope(app) as session:
+            params = session.get(Job, job_id).params
+            rnd = get_round(session, params["round"])
+            data = gather(session, rnd, with_data=params["with_data"])
+            if params.get("agency"):
+                restrict_to_agency(data, get_agency(session, params["agency"]))
+            _set(app, job_id, progress=10, message="writing the workbook")
+            total = max(data.data_count, 1)
+
+            def progress(rows_written: int) -> None:
+                _set(app, job_id, progress=min(99, 10 + int(89 * rows_written / total)),
+                     message=f"{rows_written:,} / {data.data_count:,} rows")
+
+            content = build_workbook(data, params["lang"], progress=progress if data.data_rows else None)
+        folder = Path(app.config["EXPORT_DIR"])
+        folder.mkdir(parents=True, exist_ok=True)
+        name = f"sipas-{params['round']}-{job_id[:8]}.xlsx"
+        (folder / name).write_bytes(content)
+        _set(app, job_id, status=JobStatus.DONE, progress=100, message="done", file_name=name,
+             finished_at=datetime.now(timezone.utc))
+    except Exception as exc:  # noqa: BLE001 - any failure must reach the person waiting, not vanish
+        _set(app, job_id, status=JobStatus.FAILED, message=str(exc)[:300], finished_at=datetime.now(timezone.utc))
+        raise
+
+
+def start_consumer(app: Flask, workers: int = 1):
+    """Run a consumer in threads of this process (the embedded default); returns it (call .stop())."""
+    consumer = queue(app).create_consumer(workers=workers, worker_type="thread", periodic=False, initial_delay=0.1,
+                                          max_delay=1.0, check_worker_health=False)
+    consumer.start()
+    return consumer
