@@ -71,8 +71,16 @@ class Labels:
         return pair[1] if self.en else pair[0]
 
 
-def _groups(result: dict, by: str, channel_group: str = "sampled") -> list[dict]:
+def _groups(result: dict, by: str, channel_group: str | None = None) -> list[dict]:
+    """Groups of one kind; by default the sampled ones, or the self-selected ones of a round without a sample."""
+    if channel_group is None:
+        kinds = {g.get("channel_group", "sampled") for g in result["groups"]}
+        channel_group = "sampled" if "sampled" in kinds or not kinds else "self_selected"
     return [g for g in result["groups"] if g["by"] == by and g.get("channel_group", "sampled") == channel_group]
+
+
+def _self_selected_only(result: dict) -> bool:
+    return bool(result["groups"]) and all(g.get("channel_group") == "self_selected" for g in result["groups"])
 
 
 def _headline_codes(data) -> list[str]:
@@ -160,10 +168,14 @@ def summary(data, t: Labels) -> Sheet:
               [("", 1), ("", 1), (t("Cận dưới", "Lower"), 1), (t("Cận trên", "Upper"), 1), ("", 1), ("", 1), ("", 1),
                ("", 1)]]
     chart = Chart(t("Chỉ số hài lòng theo yếu tố (%)", "Satisfaction by factor (%)"), 0, [1], "J3", "%")
+    notes = [t("Khoảng tin cậy tính theo thiết kế mẫu (phân tầng, đơn vị mẫu, quyền số).",
+               "Intervals respect the sample design (strata, PSUs, weights).")]
+    if _self_selected_only(data.result):
+        notes.insert(0, t("Đánh giá tự nguyện (quầy, đường dẫn công khai): không phải mẫu điều tra, không dùng để "
+                          "xếp hạng SIPAS chính thức.", "Self-selected ratings (kiosk, open link): not a sample, not "
+                          "an official SIPAS figure."))
     return Sheet(t("Tổng hợp", "Summary"), t(f"Kết quả chung: {data.province}", f"Overall results: {data.province}"),
-                 header, rows, [52, 12, 11, 11, 8, 12, 14, 46], {1, 2, 3, 5, 6}, [chart],
-                 notes=[t("Khoảng tin cậy tính theo thiết kế mẫu (phân tầng, đơn vị mẫu, quyền số).",
-                          "Intervals respect the sample design (strata, PSUs, weights).")])
+                 header, rows, [52, 12, 11, 11, 8, 12, 14, 46], {1, 2, 3, 5, 6}, [chart], notes=notes)
 
 
 def _index_columns(codes: list[str], t: Labels):

@@ -133,3 +133,10 @@ def test_published_rounds_export_the_frozen_figures(session):
 def test_english_workbook_on_request(session):
     wb = load_workbook(BytesIO(build_workbook(gather(session, _round(session, "LCU-2024")), "en")))
     assert wb.sheetnames[:4] == ["Cover", "Summary", "By level", "By agency"]
+
+
+def test_a_kiosk_round_reports_its_self_selected_figures_labelled_as_such(session):
+    wb = load_workbook(BytesIO(build_workbook(gather(session, _round(session, "LCU-KIOSK-2026")))))
+    rows = list(wb["Tổng hợp"].iter_rows(values_only=True))
+    assert any(r and r[0] and "không phải mẫu điều tra" in str(r[0]) for r in rows)
+    assert _body(wb["Tổng hợp"])[0][0] == "Chỉ số SIPAS" and _body(wb["Tổng hợp"])[0][1] is not None
