@@ -29,11 +29,9 @@ def run_one(kind: str, n: int, path: str) -> None:
     t0 = time.perf_counter()
     if kind == "openpyxl":
         from sipas.reports.tables import Sheet
-        from sipas.reports.xlsx import workbook_bytes
+        from sipas.reports.xlsx import write_workbook
         header = [(f"c{i}", 1) for i in range(COLUMNS)]
-        content, counts = workbook_bytes([Sheet("Data", "data", [header], rows(n), [10] * COLUMNS)])
-        with open(path, "wb") as f:
-            f.write(content)
+        counts = write_workbook([Sheet("Data", "data", [header], rows(n), [10] * COLUMNS)], path)  # as exports do
         assert counts["Data"] == n
     else:
         import xlsxwriter

@@ -350,16 +350,15 @@ def report(round_key: str, output: str, agency_code: str | None, lang: str, with
                     bar.update(rows - done[0])
                     done[0] = rows
 
-                content = build_workbook(data, lang, progress=progress if with_data else None)
+                build_workbook(data, lang, progress=progress if with_data else None, path=output)
                 bar.update(max(data.data_count, 1) - done[0])
             audit.record(session, "report_exported", actor="cli", object_type="round", object_id=rnd.id,
                          detail={"agency": agency_code, "with_data": with_data, "lang": lang})
     except SipasError as exc:
         _fail(exc)
-    with open(output, "wb") as f:
-        f.write(content)
+    import os
     state = "provisional (not published)" if data.provisional else f"published version {data.version}"
-    click.echo(f"{output}: {len(content):,} bytes, {state}")
+    click.echo(f"{output}: {os.path.getsize(output):,} bytes, {state}")
 
 
 @rounds_cli.command("publish")

@@ -81,11 +81,10 @@ def _run_export(app: Flask, job_id: str) -> None:
                 _set(app, job_id, progress=min(99, 10 + int(89 * rows_written / total)),
                      message=f"{rows_written:,} / {data.data_count:,} rows")
 
-            content = build_workbook(data, params["lang"], progress=progress if data.data_rows else None)
-        folder = Path(app.config["EXPORT_DIR"])
-        folder.mkdir(parents=True, exist_ok=True)
-        name = f"sipas-{params['round']}-{job_id[:8]}.xlsx"
-        (folder / name).write_bytes(content)
+            folder = Path(app.config["EXPORT_DIR"])
+            folder.mkdir(parents=True, exist_ok=True)
+            name = f"sipas-{params['round']}-{job_id[:8]}.xlsx"
+            build_workbook(data, params["lang"], progress=progress if data.data_rows else None, path=folder / name)
         _set(app, job_id, status=JobStatus.DONE, progress=100, message="done", file_name=name,
              finished_at=datetime.now(timezone.utc))
     except Exception as exc:  # noqa: BLE001 - any failure must reach the person waiting, not vanish

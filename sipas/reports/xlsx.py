@@ -108,15 +108,22 @@ def _position(header_row: list[tuple[str, int]], col: int) -> int:
     return len(header_row) - 1
 
 
-def workbook_bytes(sheets: list[Sheet], progress=None) -> tuple[bytes, dict[str, int]]:
-    """Write the sheets; returns the file and the number of body rows written per sheet.
+def write_workbook(sheets: list[Sheet], out, progress=None) -> dict[str, int]:
+    """Write the sheets to `out` (a path or a binary file); returns the body rows written per sheet.
 
-    progress(rows) reports the rows of the last (data) sheet as they stream.
+    progress(rows) reports the rows of the last (data) sheet as they stream. Writing to a path keeps a
+    million-row export out of memory (the rows stream through temporary files, the result goes to disk).
     """
     wb = Workbook(write_only=True)
     counts = {}
     for i, sheet in enumerate(sheets):
         counts[sheet.name] = write_sheet(wb, sheet, progress if i == len(sheets) - 1 else None)
+    wb.save(out)
+    return counts
+
+
+def workbook_bytes(sheets: list[Sheet], progress=None) -> tuple[bytes, dict[str, int]]:
+    """The workbook as bytes (for downloads of ordinary size) and the body rows written per sheet."""
     buffer = BytesIO()
-    wb.save(buffer)
+    counts = write_workbook(sheets, buffer, progress)
     return buffer.getvalue(), counts

@@ -135,14 +135,21 @@ class ReportIncomplete(Exception):
     """The data sheet did not receive every valid response: the workbook is not handed out."""
 
 
-def build_workbook(data: ReportData, lang: str = "vi", progress=None) -> bytes:
-    """The workbook bytes; checks the data sheet's row count against the database count first gathered."""
+def build_workbook(data: ReportData, lang: str = "vi", progress=None, *, path=None) -> bytes | None:
+    """The workbook (bytes, or written to `path` and None returned); the data sheet's row count is checked
+    against the database count first gathered, and a short file is never handed out."""
     from sipas.reports.tables import workbook_sheets
-    from sipas.reports.xlsx import workbook_bytes
+    from sipas.reports.xlsx import workbook_bytes, write_workbook
     sheets = workbook_sheets(data, lang)
-    content, counts = workbook_bytes(sheets, progress)
+    if path is None:
+        content, counts = workbook_bytes(sheets, progress)
+    else:
+        content, counts = None, write_workbook(sheets, path, progress)
     if data.data_rows is not None:
         written = counts[sheets[-1].name]
         if written != data.data_count:
+            if path is not None:
+                import os
+                os.remove(path)
             raise ReportIncomplete(f"data sheet has {written} rows, the database {data.data_count}")
     return content
