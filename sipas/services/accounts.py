@@ -77,3 +77,12 @@ def _hasher_dummy_verify() -> None:
         _hasher.verify(_DUMMY_HASH, "x")
     except VerificationError:
         pass
+
+
+def set_roles(session: Session, user: User, roles: list[Role], agency_id: int | None) -> None:
+    """Replace a user's roles (and agency scope). An agency manager must keep an agency."""
+    if Role.AGENCY_MANAGER in roles and agency_id is None:
+        raise ValidationFailed({"agency": "agency manager needs an agency"})
+    user.roles = [UserRole(role=r) for r in roles]
+    user.agency_id = agency_id
+    session.flush()
