@@ -382,3 +382,75 @@ def jobs_worker(workers: int) -> None:
     from sipas.jobs import queue
     click.echo(f"consuming jobs with {workers} worker threads (Ctrl+C to stop)")
     queue().create_consumer(workers=workers, worker_type="thread").run()
+
+
+@rounds_cli.command("create")
+@click.option("--code", required=True)
+@click.option("--name", default="")
+@click.option("--year", required=True, type=int)
+@click.option("--profile", "profile_key", required=True, help="SIPAS_2640, SIPAS_1001 or KIOSK_RT.")
+@click.option("--map", "admin_map", default="new_34", show_default=True, help="new_34 or historical_63.")
+@click.option("--province", "province_code", help="Official province code (the jurisdiction).")
+@click.option("--opens", type=click.DateTime(["%Y-%m-%d"]))
+@click.option("--closes", type=click.DateTime(["%Y-%m-%d"]))
+@click.option("--channels", default="paper_post,paper_direct,invitation", show_default=True)
+@click.option("--agencies", "agency_codes", required=True, help="Comma-separated agency codes.")
+def rounds_create(code, name, year, profile_key, admin_map, province_code, opens, closes, channels,
+                  agency_codes) -> None:
+    """Create a survey round (as a draft; open it with `sipas rounds open`)."""
+    from sipas.services import admin, audit
+    try:
+        with session_scope() as session:
+            rnd = admin.create_round(session, code=code, name=name, year=year, profile_key=profile_key,
+                                     admin_map=admin_map, province_code=province_code,
+                                     opens_on=opens.date() if opens else None, closes_on=closes.date() if closes else None,
+                                     channels=[c.strip() for c in channels.split(",") if c.strip()],
+                                     agency_codes=[c.strip() for c in agency_codes.split(",") if c.strip()])
+            audit.record(session, "round_created", actor="cli", object_type="round", object_id=rnd.id)
+    except SipasError as exc:
+        _fail(exc)
+    click.echo(f"round {code} created (draft)")
+
+
+def _round_status(round_key: str, status: str) -> None:
+    from sipas.models import RoundStatus
+    from sipas.services import admin, audit
+    from sipas.services.catalog import get_round
+    try:
+        with session_scope() as session:
+            rnd = get_round(session, round_key)
+            admin.set_status(session, rnd, RoundStatus(status))
+            audit.record(session, f"round_{status}", actor="cli", object_type="round", object_id=rnd.id)
+    except SipasError as exc:
+        _fail(exc)
+    click.echo(f"round {round_key} is {status}")
+
+
+@rounds_cli.command("open")
+@click.argument("round_key")
+def rounds_open(round_key: str) -> None:
+    """Open a round for responses."""
+    _round_status(round_key, "open")
+
+
+@rounds_cli.command("close")
+@click.argument("round_key")
+def rounds_close(round_key: str) -> None:
+    """Close a round (late paper forms can still be keyed)."""
+    _round_status(round_key, "closed")
+
+
+@agencies_cli.command("import")
+@click.argument("input_file", type=click.Path(exists=True, dir_okay=False))
+def agencies_import(input_file: str) -> None:
+    """Create or update agencies from CSV/XLSX; any problem (reported by row) changes nothing."""
+    from sipas.services import audit
+    from sipas.services.admin import import_agencies
+    try:
+        with session_scope() as session:
+            report = import_agencies(session, input_file)
+            audit.record(session, "agencies_imported", actor="cli", detail={"created": report.created,
+                                                                             "updated": report.updated})
+    except SipasError as exc:
+        _fail(exc)
+    click.echo(f"{report.created} agencies created, {report.updated} updated")

@@ -377,3 +377,103 @@ def audit_log():
     from sipas.models import AuditEvent
     events = get_session().scalars(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(500)).all()
     return render_template("admin/audit.html", events=events)
+
+
+@bp.route("/rounds/new", methods=["GET", "POST"])
+@roles_required(Role.ADMIN)
+def new_round():
+    """Create a round (draft) from a form."""
+    from datetime import date as date_type
+
+    import surveys
+    from sipas.errors import ValidationFailed
+    from sipas.services import admin as admin_service
+    session = get_session()
+    form = _CsrfOnly()
+    problems: dict = {}
+    if request.method == "POST" and form.validate_on_submit():
+        def day(name):
+            value = request.form.get(name, "").strip()
+            return date_type.fromisoformat(value) if value else None
+        try:
+            rnd = admin_service.create_round(
+                session, code=request.form.get("code", ""), name=request.form.get("name", ""),
+                year=int(request.form.get("year") or 0), profile_key=request.form.get("profile", ""),
+                admin_map=request.form.get("admin_map", ""), province_code=request.form.get("province") or None,
+                opens_on=day("opens_on"), closes_on=day("closes_on"), channels=request.form.getlist("channels"),
+                agency_codes=[c.strip() for c in request.form.get("agencies", "").replace("\n", ",").split(",")
+                              if c.strip()])
+            audit.record(session, "round_created", actor=current_user, object_type="round", object_id=rnd.id,
+                         ip=request.remote_addr)
+            session.commit()
+            return redirect(url_for(".round_detail", code=rnd.code))
+        except ValidationFailed as exc:
+            session.rollback()
+            problems = exc.problems
+        except ValueError:
+            problems = {"date": "YYYY-MM-DD", "year": "a number"}
+    from sipas.models import Channel
+    return render_template("admin/new_round.html", form=form, profiles=surveys.available(),
+                           channels=[c.value for c in Channel], problems=problems), (422 if problems else 200)
+
+
+@bp.route("/rounds/<code>/status", methods=["POST"])
+@roles_required(Role.ADMIN)
+def round_status(code: str):
+    """Open or close a round."""
+    from flask import flash
+
+    from sipas.errors import ValidationFailed
+    from sipas.models import RoundStatus
+    from sipas.services import admin as admin_service
+    rnd = _round_or_404(code)
+    if not _CsrfOnly().validate_on_submit():
+        abort(400)
+    session = get_session()
+    try:
+        target = RoundStatus(request.form.get("status", ""))
+        admin_service.set_status(session, rnd, target)
+        audit.record(session, f"round_{target.value}", actor=current_user, object_type="round", object_id=rnd.id,
+                     ip=request.remote_addr)
+        session.commit()
+    except (ValidationFailed, ValueError) as exc:
+        session.rollback()
+        flash(str(getattr(exc, "problems", exc)), "error")
+    return redirect(url_for(".round_detail", code=rnd.code))
+
+
+@bp.route("/agencies/import", methods=["GET", "POST"])
+@roles_required(Role.ADMIN)
+def import_agencies_page():
+    """Upload agencies (CSV or XLSX only, size-limited); every problem is listed by row, and nothing changes."""
+    import tempfile
+    from pathlib import Path
+
+    from sipas.errors import ValidationFailed
+    from sipas.services.admin import import_agencies
+    form = _CsrfOnly()
+    problems, report = [], None
+    if request.method == "POST" and form.validate_on_submit():
+        upload = request.files.get("file")
+        suffix = Path(upload.filename or "").suffix.lower() if upload else ""
+        if suffix not in (".csv", ".xlsx"):
+            problems = ["only .csv and .xlsx files are accepted"]
+        else:
+            session = get_session()
+            with tempfile.TemporaryDirectory() as folder:
+                path = Path(folder) / f"upload{suffix}"
+                upload.save(path)
+                try:
+                    report = import_agencies(session, path)
+                    audit.record(session, "agencies_imported", actor=current_user, ip=request.remote_addr,
+                                 detail={"created": report.created, "updated": report.updated})
+                    session.commit()
+                except ValidationFailed as exc:
+                    session.rollback()
+                    problems = exc.problems if isinstance(exc.problems, list) else [
+                        f"{k}: {v}" for k, v in exc.problems.items()]
+                except Exception:  # noqa: BLE001 - a file the readers cannot parse is the user's problem to fix
+                    session.rollback()
+                    problems = ["the file could not be read as CSV/XLSX"]
+    return render_template("admin/import_agencies.html", form=form, problems=problems, report=report), \
+        (422 if problems else 200)

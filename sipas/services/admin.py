@@ -1,0 +1,187 @@
+"""Administration use cases: survey rounds and agencies (created, opened, closed, imported)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+import surveys
+from sipas.errors import NotFound, ValidationFailed
+from sipas.models import (AdminMap, AdminUnit, Agency, AgencyKind, Channel, Level, Round, RoundStatus, ServicePoint)
+
+KIND_VI = {"sở": AgencyKind.DEPARTMENT, "ubnd": AgencyKind.PEOPLES_COMMITTEE,
+           "trung tâm": AgencyKind.SERVICE_CENTRE, "một cửa": AgencyKind.ONE_STOP_DESK}
+
+
+def create_round(session: Session, *, code: str, name: str, year: int, profile_key: str, admin_map: str,
+                 province_code: str | None, opens_on: date | None, closes_on: date | None, channels: list[str],
+                 agency_codes: list[str], design: dict | None = None) -> Round:
+    """A new round in draft. Agencies must exist; the profile must load; dates must be in order."""
+    problems: dict[str, str] = {}
+    code = code.strip()
+    if not code or len(code) > 40:
+        problems["code"] = "1..40 characters"
+    elif session.scalar(select(Round.id).where(Round.code == code)) is not None:
+        problems["code"] = f"round {code} already exists"
+    try:
+        profile = surveys.load(profile_key)
+    except surveys.ProfileError as exc:
+        problems["profile"] = str(exc)
+        profile = None
+    try:
+        map_ = AdminMap(admin_map)
+    except ValueError:
+        problems["admin_map"] = "historical_63 or new_34"
+        map_ = None
+    if not 2000 <= year <= 2100:
+        problems["year"] = "2000..2100"
+    if opens_on and closes_on and closes_on < opens_on:
+        problems["closes_on"] = "before opens_on"
+    valid_channels = {c.value for c in Channel}
+    bad = [c for c in channels if c not in valid_channels]
+    if bad or not channels:
+        problems["channels"] = f"choose from {', '.join(sorted(valid_channels))}"
+    jurisdiction = None
+    if province_code and map_ is not None:
+        jurisdiction = session.scalar(select(AdminUnit).where(AdminUnit.admin_map == map_, AdminUnit.level ==
+                                                              Level.PROVINCE, AdminUnit.code == province_code))
+        if jurisdiction is None:
+            problems["province"] = f"no province {province_code} on map {admin_map} (sipas units import?)"
+    agencies = []
+    for agency_code in agency_codes:
+        agency = session.scalar(select(Agency).where(Agency.code == agency_code))
+        if agency is None:
+            problems[f"agency {agency_code}"] = "unknown agency"
+        agencies.append(agency)
+    if not agency_codes:
+        problems["agencies"] = "at least one agency"
+    if problems:
+        raise ValidationFailed(problems)
+    rnd = Round(code=code, name=name.strip() or code, year=year, method_version=profile.method_version,
+                profile_key=profile.key, admin_map=map_, jurisdiction=jurisdiction, opens_on=opens_on,
+                closes_on=closes_on, status=RoundStatus.DRAFT, channels=sorted(set(channels)),
+                design=design or {}, agencies=agencies)
+    session.add(rnd)
+    session.flush()
+    return rnd
+
+
+def set_status(session: Session, rnd: Round, status: RoundStatus) -> None:
+    """Open, close or reopen a round. Published rounds stay published (publish again for a new version)."""
+    allowed = {RoundStatus.DRAFT: {RoundStatus.OPEN}, RoundStatus.OPEN: {RoundStatus.CLOSED},
+               RoundStatus.CLOSED: {RoundStatus.OPEN}, RoundStatus.PUBLISHED: set()}
+    if status not in allowed[rnd.status]:
+        raise ValidationFailed({"status": f"a {rnd.status.value} round cannot become {status.value}"})
+    rnd.status = status
+    session.flush()
+
+
+@dataclass
+class AgencyImport:
+    """What an agency import did, row by row."""
+
+    created: int = 0
+    updated: int = 0
+    problems: list[str] = field(default_factory=list)
+
+
+AGENCY_COLUMNS = ("code", "name", "kind", "level", "admin_map", "unit_code", "parent_code", "service_point_code",
+                  "service_point_name", "valid_from", "valid_to", "name_en")
+
+
+def import_agencies(session: Session, path: Path | str) -> AgencyImport:
+    """Create or update agencies (and their service point) from CSV/XLSX; any problem changes nothing.
+
+    Columns: code, name, kind (department / peoples_committee / service_centre / one_stop_desk / other, or
+    Sở / UBND / Trung tâm / Một cửa), level (province/district/commune or tỉnh/huyện/xã), admin_map, unit_code,
+    optional parent_code, service_point_code, service_point_name, valid_from, valid_to (YYYY-MM-DD), name_en.
+    """
+    from sipas.services.interchange import LEVELS, _read_rows
+    header, body = _read_rows(Path(path))
+    report = AgencyImport()
+    missing = [c for c in ("code", "name", "kind", "level", "admin_map", "unit_code") if c not in header]
+    if missing:
+        raise ValidationFailed([f"column '{c}' is missing" for c in missing])
+    unknown = [c for c in header if c not in AGENCY_COLUMNS]
+    if unknown:
+        raise ValidationFailed([f"column '{c}' is not one of {', '.join(AGENCY_COLUMNS)}" for c in unknown])
+    col = {name: i for i, name in enumerate(header)}
+    existing = {a.code: a for a in session.scalars(select(Agency))}
+    pending: dict[str, Agency] = {}
+    parents: list[tuple[int, Agency, str]] = []
+    for r, raw in enumerate(body, start=2):
+        row = {name: (raw[i].strip() if i < len(raw) else "") for name, i in col.items()}
+        problems = []
+        kind = KIND_VI.get(row["kind"].lower())
+        if kind is None:
+            try:
+                kind = AgencyKind(row["kind"])
+            except ValueError:
+                problems.append(f"row {r}, column kind: {row['kind']!r}")
+        level = LEVELS.get(row["level"].lower())
+        if level is None:
+            problems.append(f"row {r}, column level: {row['level']!r}")
+        try:
+            map_ = AdminMap(row["admin_map"])
+        except ValueError:
+            map_ = None
+            problems.append(f"row {r}, column admin_map: {row['admin_map']!r} (historical_63 or new_34)")
+        unit = None
+        if map_ is not None and level is not None:
+            unit = session.scalar(select(AdminUnit).where(AdminUnit.admin_map == map_, AdminUnit.code == row["unit_code"]))
+            if unit is None:
+                problems.append(f"row {r}, column unit_code: no unit {row['unit_code']!r} on {map_.value}")
+        dates = {}
+        for name in ("valid_from", "valid_to"):
+            if row.get(name):
+                try:
+                    dates[name] = date.fromisoformat(row[name])
+                except ValueError:
+                    problems.append(f"row {r}, column {name}: {row[name]!r} is not YYYY-MM-DD")
+        if not row["code"] or not row["name"]:
+            problems.append(f"row {r}: code and name are required")
+        if row["code"] in pending:
+            problems.append(f"row {r}, column code: {row['code']} appears twice")
+        if problems:
+            report.problems += problems
+            continue
+        agency = existing.get(row["code"])
+        if agency is None:
+            agency = Agency(code=row["code"])
+            session.add(agency)
+            report.created += 1
+        else:
+            report.updated += 1
+        agency.name, agency.kind, agency.level, agency.unit = row["name"], kind, Level(level), unit
+        agency.name_en = row.get("name_en") or agency.name_en
+        agency.valid_from, agency.valid_to = dates.get("valid_from"), dates.get("valid_to")
+        if row.get("service_point_code"):
+            point = session.scalar(select(ServicePoint).where(ServicePoint.code == row["service_point_code"]))
+            if point is None:
+                point = ServicePoint(code=row["service_point_code"], name=row.get("service_point_name") or row["name"])
+                agency.service_points.append(point)
+        pending[row["code"]] = agency
+        if row.get("parent_code"):
+            parents.append((r, agency, row["parent_code"]))
+    known = {**existing, **pending}
+    for r, agency, parent_code in parents:
+        parent = known.get(parent_code)
+        if parent is None:
+            report.problems.append(f"row {r}, column parent_code: unknown agency {parent_code!r}")
+        else:
+            agency.parent = parent
+    if report.problems:
+        raise ValidationFailed(report.problems, f"{len(report.problems)} problems, nothing was imported")
+    session.flush()
+    return report
+
+
+def get_round_or_fail(session: Session, code: str) -> Round:
+    """A round by code (NotFound otherwise)."""
+    rnd = session.scalar(select(Round).where(Round.code == code))
+    if rnd is None:
+        raise NotFound(f"no survey round {code!r}")
+    return rnd
