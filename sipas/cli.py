@@ -25,6 +25,7 @@ kiosk_cli = AppGroup("kiosk", help="Kiosk tablets.")
 invitations_cli = AppGroup("invitations", help="One-time invitation links for sampled respondents.")
 import_cli = AppGroup("import", help="Import data.")
 jobs_cli = AppGroup("jobs", help="Background jobs.")
+retention_cli = AppGroup("retention", help="Privacy retention.")
 
 
 def _fail(exc: Exception) -> None:
@@ -141,7 +142,7 @@ def start(host: str, port: int) -> None:
 def init_app(app) -> None:
     """Attach the command groups to the app's CLI."""
     for group in (db_cli, units_cli, rounds_cli, agencies_cli, demo_cli, export_cli, apikey_cli, kiosk_cli,
-                  invitations_cli, import_cli, jobs_cli, start, analyze, report):
+                  invitations_cli, import_cli, jobs_cli, retention_cli, start, analyze, report):
         app.cli.add_command(group)
 
 
@@ -454,3 +455,18 @@ def agencies_import(input_file: str) -> None:
     except SipasError as exc:
         _fail(exc)
     click.echo(f"{report.created} agencies created, {report.updated} updated")
+
+
+@retention_cli.command("run")
+@click.option("--months", type=int, help="Override SIPAS_COMMENT_RETENTION_MONTHS.")
+@click.option("--dry-run", is_flag=True, help="Only count.")
+def retention_run(months: int | None, dry_run: bool) -> None:
+    """Delete free-text comments older than the retention period (run it daily, e.g. from cron)."""
+    from sipas.services import audit
+    from sipas.services.retention import delete_old_comments
+    months = months or int(current_app.config["COMMENT_RETENTION_MONTHS"])
+    with session_scope() as session:
+        n = delete_old_comments(session, months, dry_run=dry_run)
+        if not dry_run:
+            audit.record(session, "comments_deleted", actor="cli", detail={"count": n, "months": months})
+    click.echo(f"{n} comments older than {months} months {'would be' if dry_run else 'were'} deleted")

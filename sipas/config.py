@@ -27,6 +27,8 @@ class Defaults:
     #: Key for the keyed hash of dossier codes (never stored in clear). Derived from SECRET_KEY if unset.
     DOSSIER_HASH_KEY: str | None = None
     MAX_CONTENT_LENGTH = 16 * 1024 * 1024
+    #: Free-text comments are deleted this many months after they arrived (`sipas retention run`).
+    COMMENT_RETENTION_MONTHS = 24
     #: Job queue: None = SQLite file in instance/ (embedded, no server); "redis://host:6379/0" for several servers.
     JOBS_URL: str | None = None
     #: Kiosk: back to the first screen after this many seconds without a touch (partial answers dropped).
