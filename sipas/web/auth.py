@@ -4,6 +4,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import session as flask_session
 from flask_babel import lazy_gettext as _l, gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
@@ -45,12 +46,76 @@ def login():
             audit.record(session, "login_failed", actor=form.username.data[:80], ip=request.remote_addr)
             session.commit()
             flash(_("Wrong username or password."), "error")
+        elif user.totp_secret:
+            # Second factor: remember who passed the password, ask for the code before logging in.
+            flask_session["pending_totp"] = user.id
+            flask_session["pending_next"] = _safe_next(request.args.get("next"))
+            session.commit()
+            return redirect(url_for(".totp"))
         else:
             audit.record(session, "login", actor=user, ip=request.remote_addr)
             session.commit()
             login_user(user)
             return redirect(_safe_next(request.args.get("next")))
     return render_template("auth/login.html", form=form)
+
+
+class CodeForm(FlaskForm):
+    """A six-digit code from an authenticator app."""
+
+    code = StringField(_l("Code"), validators=[DataRequired(), Length(min=6, max=6)])
+
+
+@bp.route("/totp", methods=("GET", "POST"))
+@limiter.limit("10 per minute", methods=["POST"])
+def totp():
+    """Second step of the login for users with TOTP."""
+    import pyotp
+
+    from sipas.models import User
+    user_id = flask_session.get("pending_totp")
+    if not user_id:
+        return redirect(url_for(".login"))
+    form = CodeForm()
+    if form.validate_on_submit():
+        session = get_session()
+        user = session.get(User, user_id)
+        if user is not None and user.active and pyotp.TOTP(user.totp_secret).verify(form.code.data, valid_window=1):
+            flask_session.pop("pending_totp", None)
+            audit.record(session, "login", actor=user, ip=request.remote_addr, detail={"totp": True})
+            session.commit()
+            login_user(user)
+            return redirect(flask_session.pop("pending_next", None) or url_for("admin.index"))
+        audit.record(session, "login_failed", actor=user.username if user else "?", ip=request.remote_addr,
+                     detail={"totp": True})
+        session.commit()
+        flash(_("Wrong code."), "error")
+    return render_template("auth/totp.html", form=form)
+
+
+@bp.route("/totp/setup", methods=("GET", "POST"))
+@login_required
+def totp_setup():
+    """Turn on TOTP for one's own account: scan the code, confirm with a first code."""
+    import pyotp
+    import segno
+    from markupsafe import Markup
+    secret = flask_session.get("totp_setup") or pyotp.random_base32()
+    flask_session["totp_setup"] = secret
+    form = CodeForm()
+    if form.validate_on_submit():
+        if pyotp.TOTP(secret).verify(form.code.data, valid_window=1):
+            session = get_session()
+            current_user.totp_secret = secret
+            audit.record(session, "totp_enabled", actor=current_user, ip=request.remote_addr)
+            session.commit()
+            flask_session.pop("totp_setup", None)
+            flash(_("Two-step login is on."), "ok")
+            return redirect(url_for("admin.index"))
+        flash(_("Wrong code."), "error")
+    uri = pyotp.TOTP(secret).provisioning_uri(name=current_user.username, issuer_name="SIPAS")
+    qr = Markup(segno.make(uri, error="m").svg_inline(scale=5, border=2))
+    return render_template("auth/totp_setup.html", form=form, qr=qr, secret=secret)
 
 
 @bp.route("/logout", methods=("POST",))

@@ -19,7 +19,7 @@ LOGGED_IN = set(ROLES) - {"anonymous"}
 #: their tokens in their own tests.
 RULES: dict[str, set[str]] = {
     "static": PUBLIC, "public.home": PUBLIC, "public.healthz": PUBLIC, "auth.login": PUBLIC,
-    "auth.logout": LOGGED_IN, "admin.index": LOGGED_IN,
+    "auth.logout": LOGGED_IN, "admin.index": LOGGED_IN, "auth.totp": PUBLIC, "auth.totp_setup": LOGGED_IN,
     "admin.round_detail": STAFF_VIEW, "admin.poster": STAFF_VIEW, "admin.qr_png": STAFF_VIEW,
     "admin.report_xlsx": STAFF_VIEW, "admin.export_job": STAFF_VIEW, "admin.job_page": STAFF_VIEW,
     "admin.job_status": STAFF_VIEW, "admin.job_download": STAFF_VIEW,
@@ -38,7 +38,8 @@ RULES: dict[str, set[str]] = {
 }
 #: Routes that authenticate by a device token or API key: without one they refuse everybody (tested with
 #: tokens in test_kiosk.py and test_api.py).
-TOKEN_AUTH = {"kiosk.enrol", "kiosk.page", "kiosk.status", "api.submit_response"}
+TOKEN_AUTH = {"kiosk.enrol", "kiosk.page", "kiosk.status", "api.submit_response",
+              "auth.totp"}  # the second login step: without a pending login it returns to the login page
 SAMPLE_ARGS = {"code": "LCU-2026", "agency_code": "LCU.STP", "round_code": "LCU-2026", "point_code": "LCU.STP.MC",
                "token": "not-a-token", "batch_id": 1, "pass_no": 1, "form_id": 1, "device_id": 1, "key_id": 1,
                "job_id": "00000000-0000-0000-0000-000000000000", "filename": "app.css"}
