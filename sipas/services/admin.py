@@ -89,7 +89,7 @@ class AgencyImport:
 
 
 AGENCY_COLUMNS = ("code", "name", "kind", "level", "admin_map", "unit_code", "parent_code", "service_point_code",
-                  "service_point_name", "valid_from", "valid_to", "name_en")
+                  "service_point_name", "valid_from", "valid_to", "name_en", "predecessors")
 
 
 def import_agencies(session: Session, path: Path | str) -> AgencyImport:
@@ -97,7 +97,9 @@ def import_agencies(session: Session, path: Path | str) -> AgencyImport:
 
     Columns: code, name, kind (department / peoples_committee / service_centre / one_stop_desk / other, or
     Sở / UBND / Trung tâm / Một cửa), level (province/district/commune or tỉnh/huyện/xã), admin_map, unit_code,
-    optional parent_code, service_point_code, service_point_name, valid_from, valid_to (YYYY-MM-DD), name_en.
+    optional parent_code, service_point_code, service_point_name, valid_from, valid_to (YYYY-MM-DD), name_en,
+    predecessors (codes separated by ";"): a merger or a rename, effective on valid_from, recorded as successor
+    links so results on both sides of the change stay true.
     """
     from sipas.services.interchange import LEVELS, _read_rows
     header, body = _read_rows(Path(path))
@@ -112,6 +114,7 @@ def import_agencies(session: Session, path: Path | str) -> AgencyImport:
     existing = {a.code: a for a in session.scalars(select(Agency))}
     pending: dict[str, Agency] = {}
     parents: list[tuple[int, Agency, str]] = []
+    successions: list[tuple[int, Agency, list[str], date]] = []
     for r, raw in enumerate(body, start=2):
         row = {name: (raw[i].strip() if i < len(raw) else "") for name, i in col.items()}
         problems = []
@@ -166,6 +169,12 @@ def import_agencies(session: Session, path: Path | str) -> AgencyImport:
         pending[row["code"]] = agency
         if row.get("parent_code"):
             parents.append((r, agency, row["parent_code"]))
+        if row.get("predecessors"):
+            if "valid_from" not in dates:
+                report.problems.append(f"row {r}, column predecessors: needs valid_from (the date of the change)")
+            else:
+                successions.append((r, agency, [c.strip() for c in row["predecessors"].split(";") if c.strip()],
+                                    dates["valid_from"]))
     known = {**existing, **pending}
     for r, agency, parent_code in parents:
         parent = known.get(parent_code)
@@ -173,6 +182,24 @@ def import_agencies(session: Session, path: Path | str) -> AgencyImport:
             report.problems.append(f"row {r}, column parent_code: unknown agency {parent_code!r}")
         else:
             agency.parent = parent
+    if report.problems:
+        raise ValidationFailed(report.problems, f"{len(report.problems)} problems, nothing was imported")
+    session.flush()
+    from sipas.models import AgencySuccession
+    for r, agency, codes, effective in successions:
+        for code in codes:
+            predecessor = known.get(code)
+            if predecessor is None:
+                report.problems.append(f"row {r}, column predecessors: unknown agency {code!r}")
+                continue
+            if predecessor.valid_to is None or predecessor.valid_to >= effective:
+                # The predecessor ends the day before its successor starts.
+                from datetime import timedelta
+                predecessor.valid_to = effective - timedelta(days=1)
+            exists = session.get(AgencySuccession, (predecessor.id, agency.id))
+            if exists is None:
+                session.add(AgencySuccession(predecessor_id=predecessor.id, successor_id=agency.id, share=1.0,
+                                             effective_on=effective))
     if report.problems:
         raise ValidationFailed(report.problems, f"{len(report.problems)} problems, nothing was imported")
     session.flush()

@@ -50,3 +50,25 @@ def test_a_province_sets_itself_up_from_the_command_line(app, session, tmp_path)
     assert [a.code for a in rnd.agencies] == ["HN.SNV", "HN.X70"]
     assert runner.invoke(rounds_close, ["HN-2026"]).exit_code == 0
     assert "HN-2026" in runner.invoke(rounds_list).output
+
+
+def test_a_merger_is_recorded_with_its_date(app, session, tmp_path):
+    from sipas.models import AgencySuccession
+    runner = app.test_cli_runner()
+    runner.invoke(units_import)
+    first = _write(tmp_path / "a.csv", [HEADER, ["X.SKHDT", "Sở Kế hoạch và Đầu tư", "Sở", "tỉnh", "new_34", "01", "", ""],
+                                         ["X.STC", "Sở Tài chính", "Sở", "tỉnh", "new_34", "01", "", ""]])
+    assert runner.invoke(agencies_import, [first]).exit_code == 0
+    merger = _write(tmp_path / "b.csv", [HEADER + ["valid_from", "predecessors"],
+                                          ["X.STC2", "Sở Tài chính (mới)", "Sở", "tỉnh", "new_34", "01", "", "",
+                                           "2025-03-01", "X.SKHDT;X.STC"]])
+    result = runner.invoke(agencies_import, [merger])
+    assert result.exit_code == 0, result.output
+    session.expire_all()
+    links = session.scalars(select(AgencySuccession)).all()
+    assert len(links) == 2 and {str(link.effective_on) for link in links} == {"2025-03-01"}
+    old = session.scalar(select(Agency).where(Agency.code == "X.SKHDT"))
+    assert str(old.valid_to) == "2025-02-28"
+    bad = _write(tmp_path / "c.csv", [HEADER + ["predecessors"], ["X.Y", "Y", "Sở", "tỉnh", "new_34", "01", "", "",
+                                                                   "X.STC"]])
+    assert "needs valid_from" in runner.invoke(agencies_import, [bad]).output

@@ -153,3 +153,16 @@ def test_database_path_matches_file_path_on_both_databases(session, tmp_path):
         for code in ("SIPAS", "F1", "E2.3", "X2"):
             for field in ("estimate", "se", "ci_low", "ci_high"):
                 assert a["indices"][code][field] == pytest.approx(b["indices"][code][field], abs=1e-9)
+
+
+def test_csv_exports_neutralise_formulas(demo_app, tmp_path):
+    from sipas.models import Response as ResponseModel
+    s = session_factory(demo_app)()
+    r = s.scalar(select(ResponseModel).where(ResponseModel.psu.is_not(None)))
+    r.psu, r.stratum = "=HYPERLINK(\"http://x\")", "+cmd"
+    s.commit()
+    s.close()
+    out = tmp_path / "e.csv"
+    demo_app.test_cli_runner().invoke(export_responses, ["--round", "LCU-2024", "--output", str(out)])
+    text = out.read_text(encoding="utf-8")
+    assert "'=HYPERLINK" in text and "'+cmd" in text and ",=HYPERLINK" not in text

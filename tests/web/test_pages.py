@@ -67,3 +67,18 @@ def test_login_ignores_offsite_next(demo_app):
     response = client.post("/auth/login?next=//evil.example/x",
                            data={"username": "admin", "password": "demo-sipas-2026"})
     assert response.headers["Location"] == "/admin/"
+
+
+def test_hsts_over_https_and_secure_cookies_when_configured(demo_template, tmp_path):
+    import shutil
+    path = tmp_path / "d.sqlite"
+    shutil.copy(demo_template, path)
+    app = create_app({**private_dirs(tmp_path), "TESTING": True, "WTF_CSRF_ENABLED": False, "SECRET_KEY": "s",
+                      "DATABASE_URL": f"sqlite:///{path}", "RATELIMIT_ENABLED": False, "SESSION_COOKIE_SECURE": True})
+    client = app.test_client()
+    assert "Strict-Transport-Security" not in client.get("/").headers
+    assert "max-age=31536000" in client.get("/", base_url="https://sipas.example").headers["Strict-Transport-Security"]
+    r = client.post("/auth/login", data={"username": "admin", "password": "demo-sipas-2026"},
+                    base_url="https://sipas.example")
+    cookie = r.headers["Set-Cookie"]
+    assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
