@@ -25,8 +25,33 @@ def _load_user(user_id: str) -> User | None:
     return user if user is not None and user.active else None
 
 
+def _has_nul(value) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
+def refuse_nul_bytes():
+    """No legitimate input contains a NUL byte, and PostgreSQL refuses them in text: stop them at the door."""
+    from flask import jsonify
+    found = _has_nul(request.path) or any(_has_nul(v) for v in request.args.values())
+    if not found and request.method in ("POST", "PUT", "PATCH"):
+        found = any(_has_nul(v) for v in request.form.values())
+        if not found and request.is_json:
+            found = _has_nul(request.get_json(silent=True))
+    if not found:
+        return None
+    if request.path.startswith("/api/"):
+        return jsonify({"error": "invalid input", "errors": {"body": "contains a NUL byte"}}), 422
+    return "Dữ liệu không hợp lệ / invalid input (NUL byte)", 400
+
+
 def init_app(app: Flask) -> None:
-    """Wire CSRF, Flask-Login, Flask-Limiter and the response headers."""
+    """Wire CSRF, Flask-Login, Flask-Limiter, the input guard and the response headers."""
     csrf.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
@@ -35,6 +60,7 @@ def init_app(app: Flask) -> None:
     # Flask-Limiter falls back to the previous app's `enabled` flag when the config has none: always set it.
     app.config.setdefault("RATELIMIT_ENABLED", True)
     limiter.init_app(app)
+    app.before_request(refuse_nul_bytes)
 
     @app.after_request
     def _headers(response):

@@ -65,6 +65,9 @@ def _read_rows(path: Path) -> tuple[list[str], list[list[str]]]:
         raise ValidationFailed([f"{path.name}: only .csv and .xlsx files are read"])
     if not rows:
         raise ValidationFailed([f"{path.name}: the file is empty"])
+    nul = [f"row {r}: contains a NUL byte" for r, row in enumerate(rows, start=1) if any("\x00" in c for c in row)]
+    if nul:
+        raise ValidationFailed(nul[:MAX_PROBLEMS_LISTED], f"{path.name}: NUL bytes, nothing was read")
     header = [h.strip() for h in rows[0]]
     body = [r for r in rows[1:] if any(c.strip() for c in r)]
     return header, body

@@ -5,7 +5,7 @@ from datetime import datetime
 
 from flask import Blueprint, current_app, jsonify, request
 from sqlalchemy import select
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from sipas.db import get_session
 from sipas.errors import DuplicateSubmission, SurveyClosed, ValidationFailed
@@ -36,7 +36,7 @@ def _bearer() -> str | None:
 
 
 @bp.errorhandler(OperationalError)
-@bp.errorhandler(DBAPIError)
+@bp.errorhandler(InterfaceError)
 def _database_unavailable(exc):
     # The database is restarting or unreachable: tell clients to retry (kiosks keep their queue).
     get_session().rollback()

@@ -55,3 +55,12 @@ def test_a_file_with_errors_changes_nothing_unless_skip_invalid(app, session, tm
     assert "1 responses imported, 0 already there, 2 rows skipped" in result.output
     assert "skipped: row 3, column S1" in result.output and "skipped: row 4, column agency_code" in result.output
     assert _count(session) == 1
+
+
+def test_nul_bytes_in_a_file_are_reported_not_sent_to_the_database(app, session, tmp_path):
+    from tests.factories import make_round
+    make_round(session, code="IMP-3", channels=("paper_post",))
+    path = tmp_path / "nul.csv"
+    path.write_text("response_id,agency_code,level,psu,S1\na1,T.A0,tỉnh,p\x001,4\n", encoding="utf-8")
+    result = app.test_cli_runner().invoke(import_responses, [str(path), "--round", "IMP-3"])
+    assert result.exit_code == 1 and "row 2: contains a NUL byte" in result.output and _count(session) == 0

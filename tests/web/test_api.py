@@ -143,3 +143,12 @@ def test_idempotency_and_validation_on_both_databases(app, session):
     assert client.post("/api/v1/responses", json=dict(body, id=str(uuid.uuid4()), answers={"S0": 0}),
                        headers=headers).status_code == 422
     assert session.scalar(select(func.count()).select_from(Response)) == 1
+
+
+def test_nul_bytes_are_refused_before_the_database(app, session):
+    # Found by schemathesis on PostgreSQL, which refuses NUL in text: a 422 (API) or 400 (pages), never a 5xx.
+    client = app.test_client()
+    r = client.post("/api/v1/responses", json={"id": "x", "round": "a\x00b"}, headers={"Authorization": "Bearer kd_x"})
+    assert r.status_code == 422 and "NUL" in r.json["errors"]["body"]
+    assert client.get("/r/A%00B/C").status_code == 400
+    assert client.post("/auth/login", data={"username": "a\x00", "password": "x"}).status_code == 400
