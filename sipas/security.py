@@ -26,8 +26,15 @@ def _load_user(user_id: str) -> User | None:
 
 
 def _has_nul(value) -> bool:
+    """True for text no database can store: a NUL byte, or a lone surrogate (not encodable as UTF-8)."""
     if isinstance(value, str):
-        return "\x00" in value
+        if "\x00" in value:
+            return True
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return True
+        return False
     if isinstance(value, dict):
         return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
     if isinstance(value, list):
@@ -46,8 +53,8 @@ def refuse_nul_bytes():
     if not found:
         return None
     if request.path.startswith("/api/"):
-        return jsonify({"error": "invalid input", "errors": {"body": "contains a NUL byte"}}), 422
-    return "Dữ liệu không hợp lệ / invalid input (NUL byte)", 400
+        return jsonify({"error": "invalid input", "errors": {"body": "contains a NUL byte or invalid text"}}), 422
+    return "Dữ liệu không hợp lệ / invalid input (NUL byte or invalid text)", 400
 
 
 def init_app(app: Flask) -> None:

@@ -152,3 +152,6 @@ def test_nul_bytes_are_refused_before_the_database(app, session):
     assert r.status_code == 422 and "NUL" in r.json["errors"]["body"]
     assert client.get("/r/A%00B/C").status_code == 400
     assert client.post("/auth/login", data={"username": "a\x00", "password": "x"}).status_code == 400
+    r = client.post("/api/v1/responses", data='{"id": "x", "round": "\\udabd"}', content_type="application/json",
+                    headers={"Authorization": "Bearer kd_x"})
+    assert r.status_code == 422  # a lone surrogate cannot be stored either
