@@ -26,6 +26,9 @@ invitations_cli = AppGroup("invitations", help="One-time invitation links for sa
 import_cli = AppGroup("import", help="Import data.")
 jobs_cli = AppGroup("jobs", help="Background jobs.")
 retention_cli = AppGroup("retention", help="Privacy retention.")
+sample_cli = AppGroup("sample", help="Sample design: frames and draws.")
+frame_cli = AppGroup("frame", help="Sampling frames (lists of completed dossiers).")
+sample_cli.add_command(frame_cli)
 
 
 def _fail(exc: Exception) -> None:
@@ -142,7 +145,7 @@ def start(host: str, port: int) -> None:
 def init_app(app) -> None:
     """Attach the command groups to the app's CLI."""
     for group in (db_cli, units_cli, rounds_cli, agencies_cli, demo_cli, export_cli, apikey_cli, kiosk_cli,
-                  invitations_cli, import_cli, jobs_cli, retention_cli, start, analyze, report):
+                  invitations_cli, import_cli, jobs_cli, retention_cli, sample_cli, start, analyze, report):
         app.cli.add_command(group)
 
 
@@ -470,3 +473,88 @@ def retention_run(months: int | None, dry_run: bool) -> None:
         if not dry_run:
             audit.record(session, "comments_deleted", actor="cli", detail={"count": n, "months": months})
     click.echo(f"{n} comments older than {months} months {'would be' if dry_run else 'were'} deleted")
+
+
+@frame_cli.command("import")
+@click.argument("input_file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--round", "round_key", required=True)
+@click.option("--stratify-by", type=click.Choice(["agency", "level"]), default="agency", show_default=True)
+def frame_import(input_file: str, round_key: str, stratify_by: str) -> None:
+    """Load the list of completed dossiers (CSV/XLSX) a round's sample is drawn from."""
+    from sipas.services.catalog import get_round
+    from sipas.services.sampling import import_frame
+    try:
+        with session_scope() as session:
+            n = import_frame(session, get_round(session, round_key), input_file,
+                             dossier_key=current_app.config["DOSSIER_HASH_KEY"], stratify_by=stratify_by)
+    except SipasError as exc:
+        _fail(exc)
+    click.echo(f"{n:,} dossiers loaded")
+
+
+def _plan_options(f):
+    for option in (click.option("--total", type=int, help="Total interviews (else n = N/(1+N e^2) per stratum)."),
+                   click.option("--allocation", type=click.Choice(["proportional", "equal", "neyman"]),
+                                default="proportional", show_default=True),
+                   click.option("--e", "margin", type=float, default=0.05, show_default=True),
+                   click.option("--deff", type=float, default=1.5, show_default=True),
+                   click.option("--minimum", type=int, default=0, show_default=True)):
+        f = option(f)
+    return f
+
+
+@sample_cli.command("preview")
+@click.option("--round", "round_key", required=True)
+@_plan_options
+def sample_preview(round_key, total, allocation, margin, deff, minimum) -> None:
+    """Strata, frame sizes, sample sizes and the expected margin of error at p = 0.8."""
+    from sipas.services.catalog import get_round
+    from sipas.services.sampling import preview
+    try:
+        with session_scope() as session:
+            plan = preview(session, get_round(session, round_key), total=total, method=allocation, e=margin,
+                           deff=deff, minimum=minimum)
+    except (SipasError, ValueError) as exc:
+        _fail(exc)
+    click.echo("stratum\tN\tn\tmargin_of_error_points")
+    for s in plan:
+        click.echo(f"{s.stratum}\t{s.N}\t{s.n}\t{'' if s.margin is None else f'{s.margin:.1f}'}")
+    click.echo(f"total\t{sum(s.N for s in plan)}\t{sum(s.n for s in plan)}\t")
+
+
+@sample_cli.command("draw")
+@click.option("--round", "round_key", required=True)
+@_plan_options
+@click.option("--seed", type=int, required=True, help="Stored with the round: the draw can be reproduced.")
+@click.option("--output", required=True, type=click.Path(dir_okay=False), help="Invitation list (CSV).")
+@click.option("--base-url", default="http://127.0.0.1:5000", show_default=True)
+def sample_draw(round_key, total, allocation, margin, deff, minimum, seed, output, base_url) -> None:
+    """Draw the sample and write the invitation list (serial, agency, contact, one-time link, weight)."""
+    import csv
+    from sipas.services import audit
+    from sipas.services.catalog import get_round
+    from sipas.services.interchange import csv_safe
+    from sipas.services.sampling import agency_codes, draw, preview
+    try:
+        with session_scope() as session:
+            rnd = get_round(session, round_key)
+            plan = preview(session, rnd, total=total, method=allocation, e=margin, deff=deff, minimum=minimum)
+            drawn = draw(session, rnd, plan, seed=seed)
+            codes = agency_codes(session)
+            rows = [[inv_serial, codes[u.agency_id], u.contact or "", f"{base_url.rstrip('/')}/i/{token}",
+                     f"{u.weight:.6g}"] for (u, token), inv_serial in
+                    zip(drawn, [_serial(session, u) for u, _ in drawn])]
+            audit.record(session, "sample_drawn", actor="cli", object_type="round", object_id=rnd.id,
+                         detail={"seed": seed, "n": len(drawn)})
+    except (SipasError, ValueError) as exc:
+        _fail(exc)
+    with open(output, "w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(["serial", "agency_code", "contact", "link", "weight"])
+        writer.writerows([[csv_safe(str(c)) for c in row] for row in rows])
+    click.echo(f"{len(rows)} dossiers sampled (seed {seed}); invitation list written to {output}")
+
+
+def _serial(session, unit) -> str:
+    from sipas.models import Invitation
+    return session.get(Invitation, unit.invitation_id).serial

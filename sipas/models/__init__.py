@@ -3,6 +3,7 @@ from sipas.models.audit import AuditEvent
 from sipas.models.base import Base
 from sipas.models.collection import Invitation, PaperEntry, PaperForm, PaperFormStatus
 from sipas.models.jobs import Job, JobStatus
+from sipas.models.sampling import FrameUnit
 from sipas.models.responses import Answer, Comment, Response, ResponseStatus
 from sipas.models.results import IndexValue, ResultSet
 from sipas.models.surveys import PAPER, SELF_SELECTED, Channel, Round, RoundStatus, round_agencies
@@ -12,7 +13,7 @@ from sipas.models.users import ApiKey, BatchStatus, KioskDevice, PaperBatch, Rol
 
 __all__ = [
     "AdminMap", "AdminUnit", "Agency", "AgencyKind", "AgencySuccession", "Answer", "ApiKey", "AuditEvent", "Base",
-    "BatchStatus", "Channel", "Comment", "IndexValue", "Invitation", "Job", "JobStatus", "PaperEntry", "PaperForm", "PaperFormStatus", "KioskDevice", "LEVEL_VI", "Level", "PAPER", "PaperBatch",
+    "BatchStatus", "Channel", "Comment", "IndexValue", "FrameUnit", "Invitation", "Job", "JobStatus", "PaperEntry", "PaperForm", "PaperFormStatus", "KioskDevice", "LEVEL_VI", "Level", "PAPER", "PaperBatch",
     "REORGANISATION_DATE", "Response", "ResponseStatus", "ResultSet", "Role", "Round", "RoundStatus",
     "SELF_SELECTED", "ServicePoint", "UnitSuccession", "User", "UserRole", "round_agencies",
 ]

@@ -76,6 +76,9 @@ def set_status(session: Session, rnd: Round, status: RoundStatus) -> None:
     if status not in allowed[rnd.status]:
         raise ValidationFailed({"status": f"a {rnd.status.value} round cannot become {status.value}"})
     rnd.status = status
+    if status is RoundStatus.CLOSED:
+        from sipas.services.sampling import forget_contacts
+        forget_contacts(session, rnd)  # contact data of the frame is not kept past fieldwork
     session.flush()
 
 

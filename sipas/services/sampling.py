@@ -1,0 +1,152 @@
+"""Sampling from one-stop dossier lists: import a frame, preview a design, draw with a stored seed.
+
+The statistics are in analysis/sampling.py; this module reads and writes the database. Sampled dossiers
+get a one-time invitation carrying their stratum, PSU and base weight, so every response that comes back
+through it is ready for the analysis without further work.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.orm import Session
+
+from analysis import sampling
+from sipas.errors import ValidationFailed
+from sipas.models import Agency, FrameUnit, Round, ServicePoint
+from sipas.services.invitations import create_invitations
+from sipas.services.responses import dossier_hash
+
+FRAME_COLUMNS = ("dossier_code", "agency_code", "service_point_code", "field", "level", "completed_on", "on_time",
+                 "contact")
+
+
+def import_frame(session: Session, rnd: Round, path: Path | str, *, dossier_key: str,
+                 stratify_by: str = "agency") -> int:
+    """Load completed dossiers (CSV/XLSX); any problem, reported by row, loads nothing. Returns rows loaded.
+
+    stratify_by: "agency" (stratum = agency code, the usual SIPAS design) or "level".
+    """
+    from sipas.services.interchange import LEVELS, _read_rows
+    header, body = _read_rows(Path(path))
+    problems = [f"column '{c}' is missing" for c in ("dossier_code", "agency_code") if c not in header]
+    problems += [f"column '{c}' is not one of {', '.join(FRAME_COLUMNS)}" for c in header if c not in FRAME_COLUMNS]
+    if problems:
+        raise ValidationFailed(problems)
+    col = {name: i for i, name in enumerate(header)}
+    agencies = {a.code: a for a in rnd.agencies}
+    points = {p.code: p for p in session.scalars(select(ServicePoint))}
+    seen, rows = set(), []
+    for r, raw in enumerate(body, start=2):
+        row = {name: (raw[i].strip() if i < len(raw) else "") for name, i in col.items()}
+        agency = agencies.get(row["agency_code"])
+        if agency is None:
+            problems.append(f"row {r}, column agency_code: {row['agency_code']!r} does not take part in {rnd.code}")
+            continue
+        if not row["dossier_code"]:
+            problems.append(f"row {r}, column dossier_code: empty")
+            continue
+        hashed = dossier_hash(dossier_key, row["dossier_code"])
+        if hashed in seen:
+            problems.append(f"row {r}, column dossier_code: duplicate")
+            continue
+        seen.add(hashed)
+        point = points.get(row.get("service_point_code", "")) if row.get("service_point_code") else None
+        if row.get("service_point_code") and (point is None or point.agency_id != agency.id):
+            problems.append(f"row {r}, column service_point_code: not a service point of {agency.code}")
+            continue
+        level = LEVELS.get(row.get("level", "").lower()) if row.get("level") else agency.level.value
+        if level is None:
+            problems.append(f"row {r}, column level: {row['level']!r}")
+            continue
+        completed = None
+        if row.get("completed_on"):
+            try:
+                completed = date.fromisoformat(row["completed_on"])
+            except ValueError:
+                problems.append(f"row {r}, column completed_on: {row['completed_on']!r} is not YYYY-MM-DD")
+                continue
+        on_time = {"1": True, "0": False, "có": True, "không": False, "yes": True, "no": False, "": None}.get(
+            row.get("on_time", "").lower())
+        rows.append({"round_id": rnd.id, "dossier_hash": hashed, "agency_id": agency.id,
+                     "service_point_id": point.id if point else None, "field": row.get("field") or None,
+                     "level": level, "completed_on": completed, "on_time": on_time,
+                     "contact": row.get("contact") or None,
+                     "stratum": agency.code if stratify_by == "agency" else level,
+                     "psu": point.code if point else None})
+    if problems:
+        raise ValidationFailed(problems[:200], f"{len(problems)} problems, nothing was loaded")
+    session.execute(delete(FrameUnit).where(FrameUnit.round_id == rnd.id, FrameUnit.sampled.is_(False)))
+    for start in range(0, len(rows), 5000):
+        session.execute(FrameUnit.__table__.insert(), rows[start:start + 5000])
+    session.flush()
+    return len(rows)
+
+
+@dataclass(frozen=True)
+class StratumPlan:
+    """One stratum of a design: frame size, sample size and the expected margin of error."""
+
+    stratum: str
+    N: int
+    n: int
+    margin: float | None
+
+
+def preview(session: Session, rnd: Round, *, total: int | None = None, method: str = "proportional",
+            e: float = 0.05, deff: float = 1.5, p: float = 0.8, minimum: int = 0) -> list[StratumPlan]:
+    """Sizes per stratum: the 2013 formula per stratum when no total is given, else the allocated total."""
+    counts = session.execute(select(FrameUnit.stratum, func.count()).where(FrameUnit.round_id == rnd.id)
+                             .group_by(FrameUnit.stratum).order_by(FrameUnit.stratum)).all()
+    if not counts:
+        raise ValidationFailed({"frame": "no frame loaded for this round (sipas sample frame import)"})
+    names = [c[0] for c in counts]
+    N = np.array([c[1] for c in counts])
+    n = sampling.size_2013(N, e) if total is None else sampling.allocate(total, N, method=method, minimum=minimum)
+    margins = sampling.margin_of_error(n, N, p=p, deff=deff)
+    return [StratumPlan(h, int(Nh), int(nh), None if not np.isfinite(m) else float(m))
+            for h, Nh, nh, m in zip(names, N, n, margins)]
+
+
+def draw(session: Session, rnd: Round, plan: list[StratumPlan], *, seed: int) -> list[tuple[FrameUnit, str]]:
+    """Draw the plan (SRS within strata) with a stored seed; create an invitation per sampled dossier.
+
+    Returns (frame unit, invitation token) pairs for the invitation list. Refuses a second draw.
+    """
+    if session.scalar(select(func.count()).select_from(FrameUnit).where(FrameUnit.round_id == rnd.id,
+                                                                       FrameUnit.sampled.is_(True))):
+        raise ValidationFailed({"frame": "a sample was already drawn for this round"})
+    units = session.scalars(select(FrameUnit).where(FrameUnit.round_id == rnd.id).order_by(FrameUnit.id)).all()
+    strata = np.array([u.stratum for u in units])
+    result = sampling.srs(strata, {s.stratum: s.n for s in plan}, rng=np.random.default_rng(seed))
+    agencies = {a.id: a for a in rnd.agencies}
+    out = []
+    for index, probability in zip(result.selected.tolist(), result.probability.tolist()):
+        unit = units[index]
+        unit.sampled, unit.probability, unit.weight = True, probability, 1 / probability
+        [(invitation, token)] = create_invitations(session, rnd, agencies[unit.agency_id], 1, stratum=unit.stratum,
+                                                   psu=unit.psu, weight=unit.weight)
+        unit.invitation_id = invitation.id
+        out.append((unit, token))
+    design = dict(rnd.design or {})
+    design.update({"frame": "completed dossiers", "stratum": "agency", "draw": "srs within strata", "seed": seed,
+                   "sizes": {s.stratum: s.n for s in plan}})
+    rnd.design = design
+    session.flush()
+    return out
+
+
+def forget_contacts(session: Session, rnd: Round) -> int:
+    """Delete the contact data of a round's frame (when the round closes)."""
+    done = session.execute(update(FrameUnit).where(FrameUnit.round_id == rnd.id, FrameUnit.contact.is_not(None))
+                           .values(contact=None))
+    session.flush()
+    return done.rowcount
+
+
+def agency_codes(session: Session) -> dict[int, str]:
+    """Agency id -> code."""
+    return dict(session.execute(select(Agency.id, Agency.code)).all())
