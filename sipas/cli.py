@@ -558,3 +558,34 @@ def sample_draw(round_key, total, allocation, margin, deff, minimum, seed, outpu
 def _serial(session, unit) -> str:
     from sipas.models import Invitation
     return session.get(Invitation, unit.invitation_id).serial
+
+
+@sample_cli.command("weights")
+@click.option("--round", "round_key", required=True)
+@click.option("--rake", "rake_by", default="", help="Frame margins to rake to: agency, field, level (comma-separated).")
+@click.option("--trim", default="", help="Bounds relative to the starting weight, e.g. 0.3,3.")
+def sample_weights(round_key: str, rake_by: str, trim: str) -> None:
+    """After fieldwork: response rates, non-response adjustment, optional raking; weights written to responses."""
+    from sipas.services import audit
+    from sipas.services.catalog import get_round
+    from sipas.services.sampling import compute_weights
+    try:
+        bounds = tuple(float(x) for x in trim.split(",")) if trim else None
+        if bounds is not None and len(bounds) != 2:
+            raise SipasError("--trim takes two numbers: low,high")
+        with session_scope() as session:
+            rnd = get_round(session, round_key)
+            result = compute_weights(session, rnd, rake_by=tuple(c.strip() for c in rake_by.split(",") if c.strip()),
+                                     trim=bounds)
+            audit.record(session, "weights_computed", actor="cli", object_type="round", object_id=rnd.id,
+                         detail={"rake": rake_by, "trim": trim})
+    except (SipasError, ValueError) as exc:
+        _fail(exc)
+    click.echo("stratum\tsampled\tresponded\tresponse_rate")
+    for stratum, sampled, responded in result.rates:
+        click.echo(f"{stratum}\t{sampled}\t{responded}\t{100 * responded / sampled:.1f}%")
+    for line in result.report.lines():
+        click.echo(line)
+    if result.rake_iterations is not None:
+        state = "converged" if result.rake_converged else "did NOT converge (check the margins or the trim bounds)"
+        click.echo(f"raking: {result.rake_iterations} iterations, {state}")

@@ -150,3 +150,63 @@ def forget_contacts(session: Session, rnd: Round) -> int:
 def agency_codes(session: Session) -> dict[int, str]:
     """Agency id -> code."""
     return dict(session.execute(select(Agency.id, Agency.code)).all())
+
+
+@dataclass
+class WeightingResult:
+    """Response rates per stratum, the final weights' report, and how raking went."""
+
+    rates: list[tuple[str, int, int]]  # stratum, sampled, responded
+    report: object
+    rake_iterations: int | None = None
+    rake_converged: bool | None = None
+
+
+def compute_weights(session: Session, rnd: Round, *, rake_by: tuple[str, ...] = (),
+                    trim: tuple[float, float] | None = None) -> WeightingResult:
+    """Final weights for the sampled responses that came back through their invitations.
+
+    Base weight (1/probability) -> non-response adjustment within strata -> optional raking to the frame's
+    counts by agency / field / level (with trimming) -> written onto the responses. Flushes.
+    """
+    from analysis import weighting
+    from sipas.models import Invitation, Response, ResponseStatus
+    units = session.execute(
+        select(FrameUnit, Response).join(Invitation, Invitation.id == FrameUnit.invitation_id)
+        .outerjoin(Response, (Response.id == Invitation.response_id) & (Response.status == ResponseStatus.VALID))
+        .where(FrameUnit.round_id == rnd.id, FrameUnit.sampled.is_(True)).order_by(FrameUnit.id)).all()
+    if not units:
+        raise ValidationFailed({"sample": "no sample drawn for this round"})
+    base = np.array([u.weight for u, _ in units])
+    responded = np.array([r is not None for _, r in units])
+    strata = np.array([u.stratum for u, _ in units])
+    rates = [(h, int((strata == h).sum()), int(((strata == h) & responded).sum())) for h in sorted(set(strata))]
+    try:
+        adjusted = weighting.nonresponse_adjust(base, responded, strata)
+    except ValueError as exc:
+        raise ValidationFailed({"weights": str(exc)}) from None
+    result = WeightingResult(rates, None)
+    if rake_by:
+        keep = responded
+        margins = []
+        for column in rake_by:
+            if column not in ("agency", "field", "level"):
+                raise ValidationFailed({"rake": f"{column!r}: agency, field or level"})
+            expr = {"agency": FrameUnit.agency_id, "field": FrameUnit.field, "level": FrameUnit.level}[column]
+            counts = dict(session.execute(select(expr, func.count()).where(FrameUnit.round_id == rnd.id)
+                                          .group_by(expr)).all())
+            cats = np.array([getattr(u, {"agency": "agency_id", "field": "field", "level": "level"}[column])
+                             for u, _ in units], dtype=object)[keep]
+            margins.append((cats, {k: float(v) for k, v in counts.items()}))
+        try:
+            raked = weighting.rake(adjusted[keep], margins, trim=trim)
+        except ValueError as exc:
+            raise ValidationFailed({"rake": str(exc)}) from None
+        adjusted[keep] = raked.weights
+        result.rake_iterations, result.rake_converged = raked.iterations, raked.converged
+    for (unit, response), w in zip(units, adjusted):
+        if response is not None:
+            response.weight = float(w)
+    result.report = weighting.report(adjusted[responded])
+    session.flush()
+    return result

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import csv
+
+import pytest
 import uuid
 
 from sqlalchemy import func, select
@@ -116,3 +118,34 @@ def test_frame_and_draw_on_both_databases(session, tmp_path):
     session.commit()
     assert len(drawn) == 10 and all(u.weight == 6.0 for u, _ in drawn)
     assert session.scalar(select(func.count()).select_from(Invitation).where(Invitation.weight == 6.0)) == 10
+
+
+def test_weights_after_fieldwork_add_up_to_the_frame(demo_app, tmp_path):
+    from sipas.cli import sample_weights
+    runner = demo_app.test_cli_runner()
+    runner.invoke(frame_import, [_frame(tmp_path), "--round", "LCU-2026"])
+    out = tmp_path / "list.csv"
+    assert runner.invoke(sample_draw, ["--round", "LCU-2026", "--total", "60", "--seed", "9", "--output",
+                                       str(out)]).exit_code == 0
+    with open(out, encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    client = demo_app.test_client()
+    answered = [r for i, r in enumerate(rows) if i % 3 != 0]  # two in three answer
+    for r in answered:
+        client.post(r["link"].split("5000", 1)[1], data={"S1": "5", "confirm_incomplete": "1",
+                                                         "response_id": str(uuid.uuid4())})
+    result = runner.invoke(sample_weights, ["--round", "LCU-2026"])
+    assert result.exit_code == 0, result.output
+    assert "LCU.TTPVHCC\t35\t" in result.output and "Kish design effect" in result.output
+    s = session_factory(demo_app)()
+    serials = [r["serial"] for r in answered]
+    invs = s.scalars(select(Invitation).where(Invitation.serial.in_(serials))).all()
+    weights = {}
+    from sipas.models import Agency
+    for inv in invs:
+        code = s.get(Agency, inv.agency_id).code
+        weights[code] = weights.get(code, 0) + s.get(Response, inv.response_id).weight
+    s.close()
+    assert weights == {code: pytest.approx(n) for code, n in AGENCIES.items()}  # non-response adjusted to N_h
+    result = runner.invoke(sample_weights, ["--round", "LCU-2026", "--rake", "agency,field"])
+    assert "raking:" in result.output and "converged" in result.output
