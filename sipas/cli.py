@@ -528,7 +528,8 @@ def sample_preview(round_key, total, allocation, margin, deff, minimum) -> None:
 @click.option("--seed", type=int, required=True, help="Stored with the round: the draw can be reproduced.")
 @click.option("--output", required=True, type=click.Path(dir_okay=False), help="Invitation list (CSV).")
 @click.option("--base-url", default="http://127.0.0.1:5000", show_default=True)
-def sample_draw(round_key, total, allocation, margin, deff, minimum, seed, output, base_url) -> None:
+@click.option("--two-stage", "two_stage", help="OFFICES,PER_OFFICE: offices by PPS in each stratum, then dossiers.")
+def sample_draw(round_key, total, allocation, margin, deff, minimum, seed, output, base_url, two_stage) -> None:
     """Draw the sample and write the invitation list (serial, agency, contact, one-time link, weight)."""
     import csv
     from sipas.services import audit
@@ -539,7 +540,13 @@ def sample_draw(round_key, total, allocation, margin, deff, minimum, seed, outpu
         with session_scope() as session:
             rnd = get_round(session, round_key)
             plan = preview(session, rnd, total=total, method=allocation, e=margin, deff=deff, minimum=minimum)
-            drawn = draw(session, rnd, plan, seed=seed)
+            stages = None
+            if two_stage:
+                parts = [int(x) for x in two_stage.split(",")]
+                if len(parts) != 2:
+                    raise SipasError("--two-stage takes OFFICES,PER_OFFICE")
+                stages = (parts[0], parts[1])
+            drawn = draw(session, rnd, plan, seed=seed, two_stage=stages)
             codes = agency_codes(session)
             rows = [[inv_serial, codes[u.agency_id], u.contact or "", f"{base_url.rstrip('/')}/i/{token}",
                      f"{u.weight:.6g}"] for (u, token), inv_serial in

@@ -111,17 +111,24 @@ def preview(session: Session, rnd: Round, *, total: int | None = None, method: s
             for h, Nh, nh, m in zip(names, N, n, margins)]
 
 
-def draw(session: Session, rnd: Round, plan: list[StratumPlan], *, seed: int) -> list[tuple[FrameUnit, str]]:
-    """Draw the plan (SRS within strata) with a stored seed; create an invitation per sampled dossier.
+def draw(session: Session, rnd: Round, plan: list[StratumPlan], *, seed: int,
+         two_stage: tuple[int, int] | None = None) -> list[tuple[FrameUnit, str]]:
+    """Draw the plan with a stored seed; create an invitation per sampled dossier.
 
-    Returns (frame unit, invitation token) pairs for the invitation list. Refuses a second draw.
+    Default: SRS within strata with the plan's sizes. two_stage=(offices, per_office): in every stratum,
+    offices (service points) by PPS on their number of dossiers, then dossiers by SRS within each office;
+    the office is then the PSU. Returns (frame unit, invitation token) pairs. Refuses a second draw.
     """
     if session.scalar(select(func.count()).select_from(FrameUnit).where(FrameUnit.round_id == rnd.id,
                                                                        FrameUnit.sampled.is_(True))):
         raise ValidationFailed({"frame": "a sample was already drawn for this round"})
     units = session.scalars(select(FrameUnit).where(FrameUnit.round_id == rnd.id).order_by(FrameUnit.id)).all()
     strata = np.array([u.stratum for u in units])
-    result = sampling.srs(strata, {s.stratum: s.n for s in plan}, rng=np.random.default_rng(seed))
+    rng = np.random.default_rng(seed)
+    if two_stage is None:
+        result = sampling.srs(strata, {s.stratum: s.n for s in plan}, rng=rng)
+    else:
+        result = _two_stage(units, strata, two_stage, rng)
     agencies = {a.id: a for a in rnd.agencies}
     out = []
     for index, probability in zip(result.selected.tolist(), result.probability.tolist()):
@@ -132,11 +139,36 @@ def draw(session: Session, rnd: Round, plan: list[StratumPlan], *, seed: int) ->
         unit.invitation_id = invitation.id
         out.append((unit, token))
     design = dict(rnd.design or {})
-    design.update({"frame": "completed dossiers", "stratum": "agency", "draw": "srs within strata", "seed": seed,
-                   "sizes": {s.stratum: s.n for s in plan}})
+    if two_stage is None:
+        design.update({"frame": "completed dossiers", "draw": "srs within strata", "seed": seed,
+                       "sizes": {s.stratum: s.n for s in plan}})
+    else:
+        design.update({"frame": "completed dossiers", "seed": seed, "psu": "service point",
+                       "draw": "two-stage: offices by PPS on dossiers, then dossiers by SRS",
+                       "offices_per_stratum": two_stage[0], "dossiers_per_office": two_stage[1]})
     rnd.design = design
     session.flush()
     return out
+
+
+def _two_stage(units, strata: np.ndarray, sizes: tuple[int, int], rng: np.random.Generator) -> sampling.Draw:
+    offices_per_stratum, per_office = sizes
+    if offices_per_stratum < 1 or per_office < 1:
+        raise ValidationFailed({"two_stage": "offices and dossiers per office must be at least 1"})
+    if any(u.psu is None for u in units):
+        raise ValidationFailed({"two_stage": "every dossier needs its service_point_code for a two-stage draw"})
+    selected, probability = [], []
+    for h in sorted(set(strata)):
+        members = np.flatnonzero(strata == h)
+        offices, office_of_unit = np.unique([units[i].psu for i in members], return_inverse=True)
+        office_sizes = np.bincount(office_of_unit)
+        m = min(offices_per_stratum, len(offices))
+        d = sampling.two_stage(office_of_unit, office_sizes, m, per_office, rng=rng)
+        selected.append(members[d.selected])
+        probability.append(d.probability)
+    sel = np.concatenate(selected)
+    order = np.argsort(sel)
+    return sampling.Draw(sel[order], np.concatenate(probability)[order])
 
 
 def forget_contacts(session: Session, rnd: Round) -> int:

@@ -149,3 +149,25 @@ def test_weights_after_fieldwork_add_up_to_the_frame(demo_app, tmp_path):
     assert weights == {code: pytest.approx(n) for code, n in AGENCIES.items()}  # non-response adjusted to N_h
     result = runner.invoke(sample_weights, ["--round", "LCU-2026", "--rake", "agency,field"])
     assert "raking:" in result.output and "converged" in result.output
+
+
+def test_two_stage_draw_on_both_databases(session, tmp_path):
+    from sipas.models import ServicePoint
+    from sipas.services.sampling import draw, import_frame, preview
+    from tests.factories import make_round
+    rnd = make_round(session, channels=("invitation",), code="S-2", agencies=1)
+    agency = rnd.agencies[0]
+    for k in range(1, 4):
+        agency.service_points.append(ServicePoint(code=f"T.A0.P{k}", name=f"Điểm {k}"))
+    session.commit()
+    sizes = {"T.A0.MC": 40, "T.A0.P1": 30, "T.A0.P2": 20, "T.A0.P3": 10}
+    rows = [f"D{p}{i},T.A0,{p},addr\n" for p, n in sizes.items() for i in range(n)]
+    path = tmp_path / "f.csv"
+    path.write_text("dossier_code,agency_code,service_point_code,contact\n" + "".join(rows), encoding="utf-8")
+    import_frame(session, rnd, path, dossier_key="k")
+    drawn = draw(session, rnd, preview(session, rnd, total=10), seed=4, two_stage=(2, 5))
+    session.commit()
+    assert len(drawn) == 10 and len({u.psu for u, _ in drawn}) == 2
+    # pi = pi_office x 5 / N_office with pi_office = 2 N_office / 100: every dossier has pi = 0.1, weight 10.
+    assert all(abs(u.weight - 10.0) < 1e-9 for u, _ in drawn)
+    assert rnd.design["dossiers_per_office"] == 5
