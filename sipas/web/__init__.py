@@ -24,4 +24,5 @@ def init_app(app: Flask) -> None:
         from sipas.models import Role
         return {"current_lang": str(get_locale() or "vi"),
                 "keyer_roles": frozenset({Role.SURVEYOR, Role.VERIFIER, Role.ADMIN}),
-                "kiosk_roles": frozenset({Role.ADMIN, Role.AGENCY_MANAGER}), "admin_role": Role.ADMIN}
+                "kiosk_roles": frozenset({Role.ADMIN, Role.AGENCY_MANAGER}), "admin_role": Role.ADMIN,
+                "analyst_roles": frozenset({Role.ADMIN, Role.ANALYST})}

@@ -477,3 +477,88 @@ def import_agencies_page():
                     problems = ["the file could not be read as CSV/XLSX"]
     return render_template("admin/import_agencies.html", form=form, problems=problems, report=report), \
         (422 if problems else 200)
+
+
+@bp.route("/rounds/<code>/sample", methods=["GET", "POST"])
+@roles_required(Role.ADMIN, Role.ANALYST)
+def sample(code: str):
+    """The sample design of a round: load the dossier list, preview, draw, weights (same steps as the CLI)."""
+    import tempfile
+    from pathlib import Path
+
+    from flask import current_app
+
+    from sipas.errors import SipasError
+    from sipas.services import sampling as sampling_service
+    rnd = _round_or_404(code)
+    session = get_session()
+    form = _CsrfOnly()
+    problems, plan, message, weights = [], None, None, None
+    args = request.form if request.method == "POST" else request.args
+    total = int(args["total"]) if args.get("total", "").isdigit() else None
+    method = args.get("allocation", "proportional")
+    try:
+        if request.method == "POST" and form.validate_on_submit():
+            action = request.form.get("action")
+            if action == "frame":
+                upload = request.files.get("file")
+                suffix = Path(upload.filename or "").suffix.lower() if upload else ""
+                if suffix not in (".csv", ".xlsx"):
+                    raise SipasError("only .csv and .xlsx files are accepted")
+                with tempfile.TemporaryDirectory() as folder:
+                    path = Path(folder) / f"frame{suffix}"
+                    upload.save(path)
+                    n = sampling_service.import_frame(session, rnd, path,
+                                                      dossier_key=current_app.config["DOSSIER_HASH_KEY"])
+                message = f"{n:,}"
+            elif action == "draw":
+                seed = int(request.form.get("seed", ""))
+                stages = None
+                if request.form.get("two_stage"):
+                    a, b = (int(x) for x in request.form["two_stage"].split(","))
+                    stages = (a, b)
+                plan = sampling_service.preview(session, rnd, total=total, method=method)
+                drawn = sampling_service.draw(session, rnd, plan, seed=seed, two_stage=stages)
+                audit.record(session, "sample_drawn", actor=current_user, object_type="round", object_id=rnd.id,
+                             ip=request.remote_addr, detail={"seed": seed, "n": len(drawn)})
+                session.commit()
+                return _invitation_list(session, rnd, drawn)
+            elif action == "weights":
+                weights = sampling_service.compute_weights(session, rnd, rake_by=tuple(
+                    c for c in request.form.getlist("rake") if c))
+                audit.record(session, "weights_computed", actor=current_user, object_type="round",
+                             object_id=rnd.id, ip=request.remote_addr)
+            session.commit()
+        from sqlalchemy import func as sa_func
+
+        from sipas.models import FrameUnit
+        if session.scalar(select(sa_func.count()).select_from(FrameUnit).where(FrameUnit.round_id == rnd.id)):
+            plan = sampling_service.preview(session, rnd, total=total, method=method)
+    except (SipasError, ValueError) as exc:
+        session.rollback()
+        details = getattr(exc, "problems", None)
+        problems = ([f"{k}: {v}" for k, v in details.items()] if isinstance(details, dict) else list(details)) \
+            if details else [str(exc)]
+    return render_template("admin/sample.html", round=rnd, form=form, plan=plan, problems=problems, message=message,
+                           weights=weights, total=total, method=method), (422 if problems else 200)
+
+
+def _invitation_list(session, rnd, drawn):
+    """The invitation list as a CSV download (formula-safe cells)."""
+    import csv
+    import io
+
+    from sipas.models import Invitation
+    from sipas.services.interchange import csv_safe
+    from sipas.services.sampling import agency_codes
+    codes = agency_codes(session)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["serial", "agency_code", "contact", "link", "weight"])
+    for unit, token in drawn:
+        serial = session.get(Invitation, unit.invitation_id).serial
+        link = url_for("online.invitation", token=token, _external=True)
+        writer.writerow([csv_safe(str(c)) for c in (serial, codes[unit.agency_id], unit.contact or "", link,
+                                                    f"{unit.weight:.6g}")])
+    return send_file(BytesIO(buffer.getvalue().encode("utf-8-sig")), mimetype="text/csv", as_attachment=True,
+                     download_name=f"invitations-{rnd.code}.csv")
