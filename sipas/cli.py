@@ -483,12 +483,25 @@ def frame_import(input_file: str, round_key: str, stratify_by: str) -> None:
     """Load the list of completed dossiers (CSV/XLSX) a round's sample is drawn from."""
     from sipas.services.catalog import get_round
     from sipas.services.sampling import import_frame
+    bar = None
+
+    def progress(done: int, total: int) -> None:
+        nonlocal bar
+        if bar is None:
+            bar = click.progressbar(length=total, label="loading dossiers")
+            bar.__enter__()
+        bar.update(done - bar.pos)
+
     try:
         with session_scope() as session:
             n = import_frame(session, get_round(session, round_key), input_file,
-                             dossier_key=current_app.config["DOSSIER_HASH_KEY"], stratify_by=stratify_by)
+                             dossier_key=current_app.config["DOSSIER_HASH_KEY"], stratify_by=stratify_by,
+                             progress=progress)
     except SipasError as exc:
         _fail(exc)
+    finally:
+        if bar is not None:
+            bar.__exit__(None, None, None)
     click.echo(f"{n:,} dossiers loaded")
 
 

@@ -25,7 +25,7 @@ FRAME_COLUMNS = ("dossier_code", "agency_code", "service_point_code", "field", "
 
 
 def import_frame(session: Session, rnd: Round, path: Path | str, *, dossier_key: str,
-                 stratify_by: str = "agency") -> int:
+                 stratify_by: str = "agency", progress=None) -> int:
     """Load completed dossiers (CSV/XLSX); any problem, reported by row, loads nothing. Returns rows loaded.
 
     stratify_by: "agency" (stratum = agency code, the usual SIPAS design) or "level".
@@ -82,6 +82,8 @@ def import_frame(session: Session, rnd: Round, path: Path | str, *, dossier_key:
     session.execute(delete(FrameUnit).where(FrameUnit.round_id == rnd.id, FrameUnit.sampled.is_(False)))
     for start in range(0, len(rows), 5000):
         session.execute(FrameUnit.__table__.insert(), rows[start:start + 5000])
+        if progress is not None:
+            progress(min(start + 5000, len(rows)), len(rows))
     session.flush()
     return len(rows)
 
