@@ -14,7 +14,8 @@ from sqlalchemy.orm import Session
 
 import surveys
 from sipas.errors import ValidationFailed
-from sipas.models import (Agency, Channel, PaperBatch, PaperEntry, PaperForm, PaperFormStatus, Round, User)
+from sipas.models import (Agency, Channel, Invitation, PaperBatch, PaperEntry, PaperForm, PaperFormStatus, Round,
+                          User)
 from sipas.services.responses import record_response
 
 COMMENT = "comment"
@@ -157,9 +158,20 @@ def _verify(session: Session, batch: PaperBatch, form: PaperForm, answers: dict,
     keyed_by = sorted(form.entries, key=lambda e: e.pass_no)[0].user_id
     profile = surveys.load(rnd.profile_key)
     values = surveys.complete_blocks(profile, {k: v for k, v in answers.items() if k != COMMENT})
+    # A form mailed to a sampled dossier carries that dossier's invitation serial: its stratum, PSU and
+    # weight come with it, and the invitation is used up (one response per sampled dossier, paper or online).
+    invitation = session.scalar(select(Invitation).where(Invitation.round_id == rnd.id,
+                                                         Invitation.serial == form.serial))
+    if invitation is not None and invitation.used_at is not None:
+        raise ValidationFailed({"serial": f"Phiếu {form.serial} đã được trả lời trực tuyến / already answered online"})
+    design = ({"stratum": invitation.stratum, "psu": invitation.psu, "weight": invitation.weight}
+              if invitation is not None else {"stratum": agency.level.value})
     result = record_response(session, rnd, agency, values, channel=Channel(batch.channel),
                              comment=answers.get(COMMENT) or None, entered_by_id=keyed_by, batch_id=batch.id,
-                             stratum=agency.level.value, check_open=False)
+                             check_open=False, **design)
+    if invitation is not None:
+        from sipas.services.invitations import mark_used
+        mark_used(session, invitation, result.response)
     form.response_id = result.response.id
     form.status = PaperFormStatus.VERIFIED
     form.verified_by_id = verifier.id if verifier else None

@@ -107,7 +107,15 @@ def paper_forms(code: str):
     except ValueError:
         abort(400)
     profile = surveys.load(rnd.profile_key)
-    serials = [serial_for(rnd, n) for n in range(start, start + copies)]
+    if request.args.get("sampled") == "1":
+        # One form per sampled dossier, printed with its invitation serial (mail merge with the invitation list).
+        from sipas.models import Invitation
+        serials = list(get_session().scalars(select(Invitation.serial).where(Invitation.round_id == rnd.id)
+                                             .order_by(Invitation.id).offset(start - 1).limit(copies)))
+    else:
+        serials = [serial_for(rnd, n) for n in range(start, start + copies)]
+    if not serials:
+        abort(404)
     codes = {s: Markup(segno.make(s, error="m").svg_inline(scale=3, border=1)) for s in serials}
     return render_template("admin/paper_forms.html", round=rnd, profile=profile, sections=sections(profile),
                            serials=serials, codes=codes)

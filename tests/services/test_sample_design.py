@@ -171,3 +171,29 @@ def test_two_stage_draw_on_both_databases(session, tmp_path):
     # pi = pi_office x 5 / N_office with pi_office = 2 N_office / 100: every dossier has pi = 0.1, weight 10.
     assert all(abs(u.weight - 10.0) < 1e-9 for u, _ in drawn)
     assert rnd.design["dossiers_per_office"] == 5
+
+
+def test_a_paper_return_of_a_sampled_dossier_carries_its_weight(session, tmp_path):
+    from sipas.models import PaperFormStatus, Role
+    from sipas.services import accounts, paper
+    from sipas.services.sampling import draw, import_frame, preview
+    from tests.factories import make_round
+    rnd = make_round(session, channels=("invitation", "paper_post"), code="S-3")
+    path = tmp_path / "f.csv"
+    path.write_text("dossier_code,agency_code\n" + "".join(f"D{i},T.A{i % 2}\n" for i in range(40)), encoding="utf-8")
+    import_frame(session, rnd, path, dossier_key="k")
+    drawn = draw(session, rnd, preview(session, rnd, total=8, method="equal"), seed=1)
+    a = accounts.create_user(session, "a1", "long-enough-password-1", [Role.SURVEYOR])
+    b = accounts.create_user(session, "b1", "long-enough-password-1", [Role.SURVEYOR])
+    unit, _ = drawn[0]
+    inv = session.get(Invitation, unit.invitation_id)
+    agency = next(x for x in rnd.agencies if x.id == unit.agency_id)
+    batch = paper.open_batch(session, rnd, agency, "HOP-S", 4, "paper_post", a)
+    paper.key_form(session, batch, inv.serial, {"S1": "4"}, 1, a)
+    form = paper.key_form(session, batch, inv.serial, {"S1": "4"}, 2, b)
+    session.commit()
+    response = session.get(Response, form.response_id)
+    assert form.status is PaperFormStatus.VERIFIED
+    assert (response.stratum, response.weight) == (unit.stratum, unit.weight) and response.weight == 5.0
+    session.refresh(inv)
+    assert inv.response_id == response.id and inv.used_at is not None

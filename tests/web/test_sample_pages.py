@@ -32,3 +32,16 @@ def test_the_sample_journey_in_the_browserless_admin_pages(demo_app):
     assert 'id="weights-report"' in page and "Kish design effect" in page
     r = client.post("/admin/rounds/LCU-2026/sample", data={"action": "draw", "total": "30", "seed": "6"})
     assert r.status_code == 422 and "already drawn" in r.get_data(as_text=True)
+
+
+def test_paper_forms_print_for_the_sampled_dossiers(demo_app):
+    admin = demo_app.test_client()
+    login(admin, "admin")
+    assert admin.get("/admin/rounds/LCU-2026/paper-forms?sampled=1").status_code == 404  # nothing drawn yet
+    lines = ["dossier_code,agency_code"] + [f"D{i},LCU.STP" for i in range(40)]
+    admin.post("/admin/rounds/LCU-2026/sample", data={"action": "frame", "file": (
+        io.BytesIO("\n".join(lines).encode()), "f.csv")}, content_type="multipart/form-data")
+    rows = list(csv.DictReader(io.StringIO(admin.post("/admin/rounds/LCU-2026/sample", data={
+        "action": "draw", "total": "5", "seed": "2"}).data.decode("utf-8-sig"))))
+    page = admin.get("/admin/rounds/LCU-2026/paper-forms?sampled=1&copies=50").get_data(as_text=True)
+    assert page.count('class="pf-page"') == 5 and all(r["serial"] in page for r in rows)
