@@ -93,8 +93,18 @@ def _run_export(app: Flask, job_id: str) -> None:
 
 
 def start_consumer(app: Flask, workers: int = 1):
-    """Run a consumer in threads of this process (the embedded default); returns it (call .stop())."""
+    """Run a consumer in threads of this process (the embedded default); returns it (call .stop()).
+
+    huey's Consumer.start() installs its own SIGINT/SIGTERM/SIGHUP handlers, made for a process that is only a
+    consumer; here the process is the web server, so the previous handlers are put back (Ctrl+C and SIGTERM
+    must still stop `sipas start`).
+    """
+    import signal
+    names = [n for n in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, n)]
+    previous = {n: signal.getsignal(getattr(signal, n)) for n in names}
     consumer = queue(app).create_consumer(workers=workers, worker_type="thread", periodic=False, initial_delay=0.1,
                                           max_delay=1.0, check_worker_health=False)
     consumer.start()
+    for name, handler in previous.items():
+        signal.signal(getattr(signal, name), handler)
     return consumer

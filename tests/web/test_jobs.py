@@ -56,3 +56,15 @@ def test_agency_managers_export_only_their_agency_and_never_the_data(demo_app):
         assert codes == {"LCU.STP"}
     finally:
         consumer.stop()
+
+
+def test_the_in_process_consumer_leaves_signal_handling_to_the_server(demo_app):
+    # huey installs SIGINT/SIGTERM handlers when it starts; inside `sipas start` that made Ctrl+C and SIGTERM
+    # stop nothing. The embedded consumer must leave them as they were.
+    import signal
+    before = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+    consumer = start_consumer(demo_app)
+    try:
+        assert {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)} == before
+    finally:
+        consumer.stop()
