@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import surveys
-from sipas.errors import NotFound, ValidationFailed
+from sipas.errors import ValidationFailed
 from sipas.models import (AdminMap, AdminUnit, Agency, AgencyKind, Channel, Level, Round, RoundStatus, ServicePoint)
 
 KIND_VI = {"sở": AgencyKind.DEPARTMENT, "ubnd": AgencyKind.PEOPLES_COMMITTEE,
@@ -104,8 +104,8 @@ def import_agencies(session: Session, path: Path | str) -> AgencyImport:
     predecessors (codes separated by ";"): a merger or a rename, effective on valid_from, recorded as successor
     links so results on both sides of the change stay true.
     """
-    from sipas.services.interchange import LEVELS, _read_rows
-    header, body = _read_rows(Path(path))
+    from sipas.services.interchange import LEVELS, read_rows
+    header, body = read_rows(Path(path))
     report = AgencyImport()
     missing = [c for c in ("code", "name", "kind", "level", "admin_map", "unit_code") if c not in header]
     if missing:
@@ -208,10 +208,3 @@ def import_agencies(session: Session, path: Path | str) -> AgencyImport:
     session.flush()
     return report
 
-
-def get_round_or_fail(session: Session, code: str) -> Round:
-    """A round by code (NotFound otherwise)."""
-    rnd = session.scalar(select(Round).where(Round.code == code))
-    if rnd is None:
-        raise NotFound(f"no survey round {code!r}")
-    return rnd

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 import surveys
 from sipas.models import (AdminMap, AdminUnit, Agency, AgencyKind, AgencySuccession, Answer, Channel, Level,
-                          Response, Role, Round, RoundStatus, ServicePoint, User)
+                          Response, Role, Round, RoundStatus, ServicePoint)
 from sipas.services import accounts
 from sipas.services.responses import content_hash
 from sipas.services.units import import_admin_maps

@@ -47,7 +47,8 @@ class ResponseTable:
         return int(self.row_numbers[r]) if self.row_numbers is not None else r + 2
 
 
-def _read_rows(path: Path) -> tuple[list[str], list[list[str]]]:
+def read_rows(path: Path) -> tuple[list[str], list[list[str]]]:
+    """Header and non-empty rows of a CSV or XLSX file, as strings (shared by every file import)."""
     if path.suffix.lower() == ".csv":
         # utf-8-sig: Excel writes a byte-order mark at the start of UTF-8 CSV files.
         with open(path, newline="", encoding="utf-8-sig") as f:
@@ -81,7 +82,7 @@ def read_table(path: Path | str, profile: Profile, *, skip_invalid: bool = False
     with the columns themselves still refuse the whole file.
     """
     path = Path(path)
-    header, body = _read_rows(path)
+    header, body = read_rows(path)
     problems: list[str] = []
     for required in ("response_id", "agency_code", "level"):
         if required not in header:

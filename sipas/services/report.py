@@ -119,13 +119,13 @@ def gather(session: Session, rnd: Round, *, with_data: bool = False) -> ReportDa
     return data
 
 
-def restrict_to_agency(data: ReportData, agency) -> None:
+def restrict_to_agency(data: ReportData, agency: Agency) -> None:
     """Keep the whole-round figures for context, and of the agencies only this one and those under it."""
-    from sipas.services.scope import agency_subtree
     from sqlalchemy.orm import object_session
-    allowed_ids = agency_subtree(object_session(agency), agency.id)
-    from sipas.models import Agency as AgencyModel
-    allowed = {a.code for a in object_session(agency).scalars(select(AgencyModel).where(AgencyModel.id.in_(allowed_ids)))}
+
+    from sipas.services.scope import agency_subtree, codes_of
+    session = object_session(agency)
+    allowed = codes_of(session, agency_subtree(session, agency.id))
     data.result = {**data.result, "groups": [g for g in data.result["groups"]
                                              if g["by"] != "agency" or g["key"] in allowed]}
     data.agencies = {k: v for k, v in data.agencies.items() if k in allowed}

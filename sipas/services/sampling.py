@@ -30,8 +30,8 @@ def import_frame(session: Session, rnd: Round, path: Path | str, *, dossier_key:
 
     stratify_by: "agency" (stratum = agency code, the usual SIPAS design) or "level".
     """
-    from sipas.services.interchange import LEVELS, _read_rows
-    header, body = _read_rows(Path(path))
+    from sipas.services.interchange import LEVELS, read_rows
+    header, body = read_rows(Path(path))
     problems = [f"column '{c}' is missing" for c in ("dossier_code", "agency_code") if c not in header]
     problems += [f"column '{c}' is not one of {', '.join(FRAME_COLUMNS)}" for c in header if c not in FRAME_COLUMNS]
     if problems:

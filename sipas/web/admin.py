@@ -32,6 +32,16 @@ def index():
     return render_template("admin/index.html", rounds=rounds, agencies=agencies)
 
 
+def _own_agency_or_none(session):
+    """For exports: None for jurisdiction-wide staff; the user's agency for an agency manager (403 without one)."""
+    if not scope.is_agency_scoped(current_user):
+        return None
+    own = session.get(Agency, current_user.agency_id) if current_user.agency_id else None
+    if own is None:
+        abort(403)
+    return own
+
+
 def _round_or_404(code: str):
     try:
         return catalog.get_round(get_session(), code)
@@ -222,10 +232,8 @@ def report_xlsx(code: str):
     session = get_session()
     data = gather(session, rnd, with_data=request.args.get("data") == "1" and current_user.has_role(
         Role.ADMIN, Role.ANALYST))
-    if current_user.agency_id is not None or current_user.has_role(Role.AGENCY_MANAGER):
-        own = session.get(Agency, current_user.agency_id) if current_user.agency_id else None
-        if own is None:
-            abort(403)
+    own = _own_agency_or_none(session)
+    if own is not None:
         restrict_to_agency(data, own)
     content = build_workbook(data, "en" if request.args.get("lang") == "en" else "vi")
     audit.record(session, "report_exported", actor=current_user, object_type="round", object_id=rnd.id,
@@ -267,10 +275,8 @@ def export_job(code: str):
         abort(400)
     session = get_session()
     agency_code = None
-    if current_user.agency_id is not None or current_user.has_role(Role.AGENCY_MANAGER):
-        own = session.get(Agency, current_user.agency_id) if current_user.agency_id else None
-        if own is None:
-            abort(403)
+    own = _own_agency_or_none(session)
+    if own is not None:
         agency_code = own.code
     with_data = request.form.get("data") == "1" and current_user.has_role(Role.ADMIN, Role.ANALYST)
     job, start = jobs.enqueue_export(session, round_code=rnd.code, lang=request.form.get("lang", "vi"),

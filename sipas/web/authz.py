@@ -8,7 +8,7 @@ from flask_login import current_user, login_required
 
 from sipas.db import get_session
 from sipas.models import Agency, Role
-from sipas.services.scope import agency_subtree
+from sipas.services.scope import agency_scope
 
 
 def roles_required(*roles: Role):
@@ -26,10 +26,8 @@ def roles_required(*roles: Role):
 
 def can_see_agency(agency: Agency) -> bool:
     """Agency managers see their agency and those under it; other staff roles their whole jurisdiction."""
-    if current_user.agency_id is not None or current_user.has_role(Role.AGENCY_MANAGER):
-        return current_user.agency_id is not None and agency.id in agency_subtree(get_session(),
-                                                                                  current_user.agency_id)
-    return True
+    allowed = agency_scope(get_session(), current_user)
+    return allowed is None or agency.id in allowed
 
 
 def require_agency(agency: Agency | None) -> Agency:

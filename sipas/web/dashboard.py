@@ -12,7 +12,7 @@ from sipas.models import Role, Round
 from sipas.reports.tables import LEVEL_NAMES
 from sipas.services import catalog, publishing, reporting
 from sipas.services.report import gather, headline
-from sipas.services.scope import agency_subtree
+from sipas.services.scope import agency_scope, codes_of
 from sipas.web.authz import roles_required
 from sipas.web.charts import Point, interval_chart, trend_chart
 
@@ -22,11 +22,8 @@ VIEWERS = (Role.ADMIN, Role.ANALYST, Role.AGENCY_MANAGER)
 
 def _allowed_codes(session) -> set[str] | None:
     """None: everything; otherwise the agency codes an agency manager may see."""
-    if current_user.agency_id is None and not current_user.has_role(Role.AGENCY_MANAGER):
-        return None
-    from sipas.models import Agency
-    ids = agency_subtree(session, current_user.agency_id) if current_user.agency_id else set()
-    return set(session.scalars(select(Agency.code).where(Agency.id.in_(ids)))) if ids else set()
+    allowed = agency_scope(session, current_user)
+    return None if allowed is None else codes_of(session, allowed)
 
 
 def _label(lang: str, pair: tuple[str, str]) -> str:
