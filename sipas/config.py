@@ -27,6 +27,10 @@ class Defaults:
     #: Key for the keyed hash of dossier codes (never stored in clear). Derived from SECRET_KEY if unset.
     DOSSIER_HASH_KEY: str | None = None
     MAX_CONTENT_LENGTH = 16 * 1024 * 1024
+    #: Dossier lists uploaded on the sample page above this size load in the background, with a progress page.
+    SAMPLE_INLINE_MAX_BYTES = 2 * 1024 * 1024
+    #: /readyz reports an SQLite database as full below this much free disk space beside the file.
+    MIN_FREE_DISK_MB = 50
     #: Free-text comments are deleted this many months after they arrived (`sipas retention run`).
     COMMENT_RETENTION_MONTHS = 24
     #: Job queue: None = SQLite file in instance/ (embedded, no server); "redis://host:6379/0" for several servers.

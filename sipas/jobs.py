@@ -33,7 +33,12 @@ def init_app(app: Flask) -> None:
         with app.app_context():
             _run_export(app, job_id)
 
-    app.extensions[EXTENSION_KEY] = {"huey": huey, "export_report": export_report}
+    @huey.task(name="import_frame")
+    def import_frame(job_id: str) -> None:
+        with app.app_context():
+            _run_frame_import(app, job_id)
+
+    app.extensions[EXTENSION_KEY] = {"huey": huey, "export_report": export_report, "import_frame": import_frame}
 
 
 def queue(app: Flask | None = None):
@@ -51,6 +56,89 @@ def enqueue_export(session, *, round_code: str, lang: str, with_data: bool, agen
     session.flush()
     task = current_app.extensions[EXTENSION_KEY]["export_report"]
     return job, lambda: task(job.id)
+
+
+def enqueue_frame_import(session, *, round_code: str, upload, suffix: str, stratify_by: str, user_id: int | None):
+    """Keep the uploaded dossier list where the worker can read it (EXPORT_DIR/uploads, deleted after the
+    import: it holds contact data), create the job row (the caller commits); returns (job, start)."""
+    from sipas.models import Job
+    job_id = str(uuid.uuid4())
+    folder = Path(current_app.config["EXPORT_DIR"]) / "uploads"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"frame-{job_id}{suffix}"
+    upload.save(path)
+    path.chmod(0o600)
+    job = Job(id=job_id, kind="import_frame", created_by_id=user_id, message="",
+              params={"round": round_code, "file": path.name, "stratify_by": stratify_by})
+    session.add(job)
+    session.flush()
+    task = current_app.extensions[EXTENSION_KEY]["import_frame"]
+    return job, lambda: task(job.id)
+
+
+def _run_frame_import(app: Flask, job_id: str) -> None:
+    """Load a large dossier list in the background, with progress; problems go to the job page by row."""
+    from sipas.errors import SipasError
+    from sipas.models import Job, JobStatus
+    from sipas.services import audit
+    from sipas.services.catalog import get_round
+    from sipas.services.sampling import import_frame
+    _set(app, job_id, status=JobStatus.RUNNING, progress=1, message="reading the file")
+    with session_scope(app) as session:
+        params = dict(session.get(Job, job_id).params)
+    path = Path(app.config["EXPORT_DIR"]) / "uploads" / params["file"]
+    try:
+        def progress(done: int, total: int) -> None:
+            # Not through the database: the import holds SQLite's write lock until it commits, all or nothing.
+            write_progress(app, job_id, min(99, 5 + int(94 * done / max(total, 1))), f"{done:,} / {total:,} dossiers")
+
+        with session_scope(app) as session:
+            from sipas.models import User
+            job = session.get(Job, job_id)
+            rnd = get_round(session, params["round"])
+            n = import_frame(session, rnd, path, dossier_key=app.config["DOSSIER_HASH_KEY"],
+                             stratify_by=params["stratify_by"], progress=progress)
+            audit.record(session, "frame_imported", actor=session.get(User, job.created_by_id) if job.created_by_id
+                         else None, object_type="round", object_id=rnd.id, detail={"rows": n, "job": job_id})
+        _set(app, job_id, status=JobStatus.DONE, progress=100, message=f"{n:,} dossiers loaded",
+             params={**params, "loaded": n}, finished_at=datetime.now(timezone.utc))
+    except SipasError as exc:
+        problems = getattr(exc, "problems", None)
+        listed = ([f"{k}: {v}" for k, v in problems.items()] if isinstance(problems, dict) else list(problems or []))
+        _set(app, job_id, status=JobStatus.FAILED, message=str(exc)[:300], params={**params, "problems": listed[:200]},
+             finished_at=datetime.now(timezone.utc))
+    except Exception as exc:  # noqa: BLE001 - any failure must reach the person waiting, not vanish
+        _set(app, job_id, status=JobStatus.FAILED, message=str(exc)[:300], finished_at=datetime.now(timezone.utc))
+        raise
+    finally:
+        path.unlink(missing_ok=True)
+        _progress_file(app, job_id).unlink(missing_ok=True)
+
+
+def _progress_file(app: Flask, job_id: str) -> Path:
+    return Path(app.config["EXPORT_DIR"]) / "uploads" / f"progress-{job_id}.json"
+
+
+def write_progress(app: Flask, job_id: str, progress: int, message: str) -> None:
+    """Progress of a job whose transaction is still open, in a small file beside the upload (atomic rename)."""
+    import json
+    target = _progress_file(app, job_id)
+    tmp = target.with_suffix(".tmp")
+    tmp.write_text(json.dumps({"progress": progress, "message": message}))
+    tmp.replace(target)
+
+
+def live_progress(job) -> tuple[int, str]:
+    """(progress, message) of a job: from its progress file while it runs, else from its row."""
+    import json
+    from sipas.models import JobStatus
+    if job.status is JobStatus.RUNNING:
+        try:
+            data = json.loads(_progress_file(current_app, job.id).read_text())
+            return int(data["progress"]), str(data["message"])
+        except (OSError, ValueError, KeyError):
+            pass
+    return job.progress, job.message
 
 
 def _set(app: Flask, job_id: str, **fields) -> None:

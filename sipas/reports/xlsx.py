@@ -5,6 +5,7 @@ Every string is written as a text cell: openpyxl would turn a citizen's "=HYPERL
 from __future__ import annotations
 
 from io import BytesIO
+from typing import Iterable
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -127,3 +128,19 @@ def workbook_bytes(sheets: list[Sheet], progress=None) -> tuple[bytes, dict[str,
     buffer = BytesIO()
     counts = write_workbook(sheets, buffer, progress)
     return buffer.getvalue(), counts
+
+
+def table_bytes(header: list[str], rows: Iterable[list], sheet_name: str = "Sheet1", widths: list[int] | None = None) -> bytes:
+    """A plain one-sheet workbook: the header in row 1 (what mail merge expects), then the rows, every cell
+    text (never a formula, whatever it starts with)."""
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet(sheet_name[:31])
+    for i, width in enumerate(widths or []):
+        ws.column_dimensions[get_column_letter(i + 1)].width = width
+    ws.freeze_panes = "A2"
+    ws.append([_text_cell(ws, h, font=_HEADER_FONT) for h in header])
+    for row in rows:
+        ws.append([_text_cell(ws, "" if v is None else str(v)) for v in row])
+    buffer = BytesIO()
+    wb.save(buffer)
+    return buffer.getvalue()

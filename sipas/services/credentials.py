@@ -8,8 +8,8 @@ import hashlib
 import secrets
 from datetime import datetime, timezone
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import Session, joinedload
 
 from sipas.errors import NotFound
 from sipas.models import Agency, ApiKey, KioskDevice, ServicePoint
@@ -49,6 +49,14 @@ def create_api_key(session: Session, name: str, agency_code: str | None = None) 
     return key, token
 
 
+# Built once (every API call authenticates). Kiosks: the service point and agency come in the same query.
+_BY_TOKEN = {
+    KioskDevice: select(KioskDevice).where(KioskDevice.token_hash == bindparam("hash")).options(
+        joinedload(KioskDevice.service_point).joinedload(ServicePoint.agency)),
+    ApiKey: select(ApiKey).where(ApiKey.key_hash == bindparam("hash")),
+}
+
+
 def authenticate(session: Session, token: str | None) -> KioskDevice | ApiKey | None:
     """The active device or key for a bearer token, or None."""
     if not token:
@@ -56,11 +64,21 @@ def authenticate(session: Session, token: str | None) -> KioskDevice | ApiKey | 
     model = KioskDevice if token.startswith(KIOSK_PREFIX) else ApiKey if token.startswith(API_PREFIX) else None
     if model is None:
         return None
-    column = model.token_hash if model is KioskDevice else model.key_hash
-    found = session.scalar(select(model).where(column == token_hash(token)))
+    found = session.scalar(_BY_TOKEN[model], {"hash": token_hash(token)})
     if found is None or found.revoked_at is not None:
         return None
     return found
+
+
+def note_seen(device: KioskDevice, now: datetime | None = None) -> None:
+    """Record that a kiosk was heard from; at most once a minute, so a busy kiosk does not rewrite its row
+    with every rating (the admin page shows minutes, not seconds)."""
+    now = now or datetime.now(timezone.utc)
+    last = device.last_seen_at
+    if last is not None and last.tzinfo is None:
+        last = last.replace(tzinfo=timezone.utc)  # SQLite hands back naive UTC
+    if last is None or (now - last).total_seconds() >= 60:
+        device.last_seen_at = now
 
 
 def revoke(credential: KioskDevice | ApiKey) -> None:

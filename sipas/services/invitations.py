@@ -4,7 +4,7 @@ from __future__ import annotations
 import secrets
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from sipas.errors import SipasError, ValidationFailed
@@ -40,8 +40,9 @@ def find(session: Session, token: str) -> Invitation | None:
     return session.scalar(select(Invitation).where(Invitation.token_hash == token_hash(token)))
 
 
-def mark_used(session: Session, invitation: Invitation, response: Response) -> None:
-    """Attach the response; a conditional UPDATE makes a second, concurrent submission fail."""
+def mark_used(session: Session, invitation: Invitation, response) -> None:
+    """Attach the response (a Response, or what record_response returned: anything with its .id); a conditional
+    UPDATE makes a second, concurrent submission fail."""
     done = session.execute(update(Invitation).where(Invitation.id == invitation.id, Invitation.used_at.is_(None))
                            .values(used_at=datetime.now(timezone.utc), response_id=response.id))
     if done.rowcount != 1:
@@ -52,18 +53,23 @@ BURST_WINDOW = timedelta(minutes=10)
 BURST_THRESHOLD = 3
 
 
-def flag_if_burst(session: Session, response: Response) -> bool:
+_SAME_CONTENT_SINCE = select(func.count()).select_from(Response).where(
+    Response.round_id == bindparam("round_id"), Response.content_hash == bindparam("digest"),
+    Response.received_at >= bindparam("since"))
+
+
+def flag_if_burst(session: Session, recorded) -> bool:
     """Flag (never drop) a response when identical answers arrived repeatedly in a short window.
 
-    Flagged responses are kept for review and do not count until an administrator restores them.
+    `recorded` is what record_response returned. Flagged responses are kept for review and do not count
+    until an administrator restores them.
     """
     since = datetime.now(timezone.utc) - BURST_WINDOW
-    same = session.scalar(select(func.count()).select_from(Response).where(
-        Response.round_id == response.round_id, Response.content_hash == response.content_hash,
-        Response.received_at >= since))
+    same = session.scalar(_SAME_CONTENT_SINCE, {"round_id": recorded.round_id, "digest": recorded.content_hash,
+                                                "since": since})
     if same >= BURST_THRESHOLD:
-        response.status = ResponseStatus.FLAGGED
-        response.flag_reason = f"burst: {same} identical responses within {int(BURST_WINDOW.total_seconds() // 60)} min"
-        session.flush()
+        session.execute(update(Response).where(Response.id == recorded.id).values(
+            status=ResponseStatus.FLAGGED,
+            flag_reason=f"burst: {same} identical responses within {int(BURST_WINDOW.total_seconds() // 60)} min"))
         return True
     return False

@@ -5,27 +5,36 @@ import hashlib
 import hmac
 import json
 import uuid as uuidlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from typing import Mapping
 
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.orm import Session
 
 import surveys
 from sipas.errors import DuplicateSubmission, SurveyClosed, ValidationFailed
-from sipas.models import PAPER, Agency, Answer, Channel, Comment, Response, Round, ServicePoint
+from sipas.models import (PAPER, Agency, Answer, Channel, Comment, Response, ResponseStatus, Round, ServicePoint,
+                          round_agencies)
 
 MAX_COMMENT_LENGTH = 2000
 
 
 @dataclass(frozen=True)
 class Recorded:
-    """The stored response, and whether this call created it (False: an identical retry)."""
+    """The stored response's id and UUID, and whether this call created it (False: an identical retry)."""
 
-    response: Response
+    id: int
+    uuid: str
     created: bool
+    session: Session = field(repr=False, compare=False)
+    round_id: int = 0
+    content_hash: str = ""
+
+    @property
+    def response(self) -> Response:
+        """The stored response as an ORM object (loaded on first use: the API needs only the UUID)."""
+        return self.session.get(Response, self.id)
 
 
 def dossier_hash(key: str, dossier_code: str) -> str:
@@ -71,7 +80,7 @@ def record_response(session: Session, rnd: Round, agency: Agency, answers: Mappi
             problems["comment"] = f"Ý kiến quá dài (tối đa {MAX_COMMENT_LENGTH} ký tự) / comment too long"
     if dossier_code and not profile.allows_dossier_code:
         problems["dossier_code"] = "this questionnaire takes no dossier code"
-    if agency not in rnd.agencies:
+    if not _takes_part(session, rnd, agency):
         problems["agency"] = f"agency {agency.code} does not take part in round {rnd.code}"
     if service_point is not None and service_point.agency_id != agency.id:
         problems["service_point"] = f"service point {service_point.code} does not belong to agency {agency.code}"
@@ -89,33 +98,60 @@ def record_response(session: Session, rnd: Round, agency: Agency, answers: Mappi
                            "service_point": service_point.code if service_point else None,
                            "profile": rnd.profile_key, "answers": clean, "comment": comment,
                            "dossier": hashed_dossier, "device_seq": device_seq})
-    existing = session.scalar(select(Response).where(Response.uuid == response_uuid))
-    if existing is not None:
-        return _retry(existing, digest)
-
-    response = Response(uuid=response_uuid, round_id=rnd.id, agency_id=agency.id,
-                        service_point_id=service_point.id if service_point else None, channel=channel,
-                        profile_key=rnd.profile_key, submitted_at=submitted_at,
-                        received_at=datetime.now(timezone.utc), stratum=stratum, psu=psu, weight=weight,
-                        entered_by_id=entered_by_id, device_id=device_id, device_seq=device_seq,
-                        batch_id=batch_id, dossier_hash=hashed_dossier, content_hash=digest)
-    response.answers = [Answer(item_code=code, value=value) for code, value in sorted(clean.items())]
-    if comment:
-        response.comment = Comment(text=comment)
-    try:
-        with session.begin_nested():
-            session.add(response)
-    except IntegrityError:
-        # Another request stored the same UUID between our check and our insert.
-        session.expunge(response) if response in session else None
+    values = {"uuid": response_uuid, "round_id": rnd.id, "agency_id": agency.id,
+              "service_point_id": service_point.id if service_point else None, "channel": channel,
+              "profile_key": rnd.profile_key, "submitted_at": submitted_at, "received_at": datetime.now(timezone.utc),
+              "stratum": stratum, "psu": psu, "weight": weight, "status": ResponseStatus.VALID,
+              "entered_by_id": entered_by_id, "device_id": device_id, "device_seq": device_seq, "batch_id": batch_id,
+              "dossier_hash": hashed_dossier, "content_hash": digest}
+    # One statement decides "new or retry", also between concurrent requests with the same UUID (the database's
+    # unique index arbitrates): INSERT .. ON CONFLICT (uuid) DO NOTHING RETURNING id. Core rather than the ORM
+    # unit of work: this is the hot path of every channel (bench/load.py).
+    new_id = session.execute(_insert_unless_uuid_exists(session), values).scalar()
+    if new_id is None:
         existing = session.scalar(select(Response).where(Response.uuid == response_uuid))
-        if existing is None:
-            raise
-        return _retry(existing, digest)
-    return Recorded(response, True)
+        return _retry(session, existing, digest)
+    session.execute(_INSERT_ANSWERS, [{"response_id": new_id, "item_code": code, "value": value}
+                                      for code, value in sorted(clean.items())])
+    if comment:
+        session.execute(_INSERT_COMMENT, {"response_id": new_id, "text": comment, "created_at": datetime.now(timezone.utc)})
+    return Recorded(new_id, response_uuid, True, session, rnd.id, digest)
 
 
-def _retry(existing: Response, digest: str) -> Recorded:
+# Statements built once: building an INSERT .. ON CONFLICT per call costs more than running it.
+_INSERT_ANSWERS = insert(Answer.__table__)
+_INSERT_COMMENT = insert(Comment.__table__)
+_INSERT_RESPONSE: dict[str, object] = {}
+_TAKES_PART = select(round_agencies.c.agency_id).where(round_agencies.c.round_id == bindparam("round_id"),
+                                                       round_agencies.c.agency_id == bindparam("agency_id"))
+
+
+def _insert_unless_uuid_exists(session: Session):
+    dialect = session.get_bind().dialect.name
+    if dialect not in _INSERT_RESPONSE:
+        table = Response.__table__
+        if dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert as dialect_insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert as dialect_insert
+        _INSERT_RESPONSE[dialect] = (dialect_insert(table).on_conflict_do_nothing(index_elements=[table.c.uuid])
+                                     .returning(table.c.id))
+    return _INSERT_RESPONSE[dialect]
+
+
+def takes_part(session: Session, rnd: Round, agency: Agency) -> bool:
+    """Whether the agency takes part in the round (one row asked, not the round's whole agency list)."""
+    return _takes_part(session, rnd, agency)
+
+
+def _takes_part(session: Session, rnd: Round, agency: Agency) -> bool:
+    # Loading rnd.agencies would read every agency of a national round on each submission: ask for one row.
+    if "agencies" in rnd.__dict__:  # already loaded (cheaper to ask than inspect(rnd).unloaded)
+        return agency in rnd.agencies
+    return session.scalar(_TAKES_PART, {"round_id": rnd.id, "agency_id": agency.id}) is not None
+
+
+def _retry(session: Session, existing: Response, digest: str) -> Recorded:
     if existing.content_hash != digest:
         raise DuplicateSubmission(f"response {existing.uuid} was already received with other content")
-    return Recorded(existing, False)
+    return Recorded(existing.id, existing.uuid, False, session, existing.round_id, existing.content_hash)

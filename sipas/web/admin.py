@@ -7,13 +7,13 @@ import segno
 from flask import Blueprint, abort, redirect, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
 from markupsafe import Markup
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from sipas.db import get_session
 from sipas.errors import NotFound
 from flask_wtf import FlaskForm
 
-from sipas.models import Agency, ApiKey, KioskDevice, Role, ServicePoint
+from sipas.models import Agency, ApiKey, KioskDevice, Role, Round, ServicePoint
 from sipas.services import audit, catalog, credentials, scope
 from sipas.web.authz import can_see_agency, require_agency, roles_required
 
@@ -302,15 +302,20 @@ def _own_job(job_id: str):
 @roles_required(Role.ADMIN, Role.ANALYST, Role.AGENCY_MANAGER)
 def job_page(job_id: str):
     """Progress bar, then the download link (refreshes itself without any script)."""
-    return render_template("admin/job.html", job=_own_job(job_id))
+    from sipas.jobs import live_progress
+    job = _own_job(job_id)
+    progress, message = live_progress(job)
+    return render_template("admin/job.html", job=job, progress=progress, message=message)
 
 
 @bp.route("/jobs/<job_id>.json")
 @roles_required(Role.ADMIN, Role.ANALYST, Role.AGENCY_MANAGER)
 def job_status(job_id: str):
     """For the page's script and for other tools."""
+    from sipas.jobs import live_progress
     job = _own_job(job_id)
-    return {"id": job.id, "status": job.status.value, "progress": job.progress, "message": job.message,
+    progress, message = live_progress(job)
+    return {"id": job.id, "status": job.status.value, "progress": progress, "message": message,
             "download": url_for(".job_download", job_id=job.id) if job.file_name else None}
 
 
@@ -502,8 +507,11 @@ def sample(code: str):
 
     from flask import current_app
 
+    from sipas import jobs
     from sipas.errors import SipasError
+    from sipas.models import FrameUnit
     from sipas.services import sampling as sampling_service
+    from sipas.services.catalog import get_round
     rnd = _round_or_404(code)
     session = get_session()
     form = _CsrfOnly()
@@ -511,6 +519,15 @@ def sample(code: str):
     args = request.form if request.method == "POST" else request.args
     total = int(args["total"]) if args.get("total", "").isdigit() else None
     method = args.get("allocation", "proportional")
+    previous_code = args.get("previous") or None
+    earlier = session.scalars(select(Round).where(Round.id != rnd.id, Round.year < rnd.year)
+                              .order_by(Round.year.desc(), Round.code)).all()
+    stratified_by = ",".join((rnd.design or {}).get("stratified_by") or ["agency"])
+
+    def current_plan():
+        return sampling_service.preview(session, rnd, total=total, method=method,
+                                        previous=get_round(session, previous_code) if previous_code else None)
+
     try:
         if request.method == "POST" and form.validate_on_submit():
             action = request.form.get("action")
@@ -519,60 +536,84 @@ def sample(code: str):
                 suffix = Path(upload.filename or "").suffix.lower() if upload else ""
                 if suffix not in (".csv", ".xlsx"):
                     raise SipasError("only .csv and .xlsx files are accepted")
+                by = ",".join(sampling_service.parse_stratifiers(request.form.get("stratify_by") or "agency"))
+                upload.stream.seek(0, 2)
+                size = upload.stream.tell()
+                upload.stream.seek(0)
+                if size > current_app.config["SAMPLE_INLINE_MAX_BYTES"]:
+                    # A province's year of dossiers: read it in the background, the page shows progress.
+                    job, start = jobs.enqueue_frame_import(session, round_code=rnd.code, upload=upload, suffix=suffix,
+                                                           stratify_by=by, user_id=current_user.id)
+                    audit.record(session, "frame_import_started", actor=current_user, object_type="job",
+                                 object_id=job.id, ip=request.remote_addr, detail={"round": rnd.code, "bytes": size})
+                    session.commit()
+                    start()
+                    return redirect(url_for(".job_page", job_id=job.id))
                 with tempfile.TemporaryDirectory() as folder:
                     path = Path(folder) / f"frame{suffix}"
                     upload.save(path)
-                    n = sampling_service.import_frame(session, rnd, path,
+                    n = sampling_service.import_frame(session, rnd, path, stratify_by=by,
                                                       dossier_key=current_app.config["DOSSIER_HASH_KEY"])
+                audit.record(session, "frame_imported", actor=current_user, object_type="round", object_id=rnd.id,
+                             ip=request.remote_addr, detail={"rows": n})
                 message = f"{n:,}"
+            elif action == "stratify":
+                sampling_service.restratify(session, rnd, request.form.get("stratify_by") or "agency")
             elif action == "draw":
                 seed = int(request.form.get("seed", ""))
                 stages = None
                 if request.form.get("two_stage"):
                     a, b = (int(x) for x in request.form["two_stage"].split(","))
                     stages = (a, b)
-                plan = sampling_service.preview(session, rnd, total=total, method=method)
-                drawn = sampling_service.draw(session, rnd, plan, seed=seed, two_stage=stages)
+                fmt = request.form.get("format", "csv")
+                if fmt not in ("csv", "xlsx"):
+                    raise SipasError("format: csv or xlsx")
+                drawn = sampling_service.draw(session, rnd, current_plan(), seed=seed, two_stage=stages)
+                rows = sampling_service.invitation_rows(
+                    session, drawn, lambda token: url_for("online.invitation", token=token, _external=True))
                 audit.record(session, "sample_drawn", actor=current_user, object_type="round", object_id=rnd.id,
                              ip=request.remote_addr, detail={"seed": seed, "n": len(drawn)})
                 session.commit()
-                return _invitation_list(session, rnd, drawn)
+                return _invitation_list(rnd, rows, fmt)
             elif action == "weights":
+                totals = None
+                upload = request.files.get("totals")
+                if upload and upload.filename:
+                    suffix = Path(upload.filename).suffix.lower()
+                    if suffix not in (".csv", ".xlsx"):
+                        raise SipasError("control totals: only .csv and .xlsx files are accepted")
+                    with tempfile.TemporaryDirectory() as folder:
+                        path = Path(folder) / f"totals{suffix}"
+                        upload.save(path)
+                        totals = sampling_service.read_control_totals(path)
+                trim = None
+                if request.form.get("trim"):
+                    trim = tuple(float(x) for x in request.form["trim"].split(","))
+                    if len(trim) != 2:
+                        raise SipasError("trim: two numbers, low,high")
                 weights = sampling_service.compute_weights(session, rnd, rake_by=tuple(
-                    c for c in request.form.getlist("rake") if c))
+                    c for c in request.form.getlist("rake") if c), trim=trim, totals=totals)
                 audit.record(session, "weights_computed", actor=current_user, object_type="round",
-                             object_id=rnd.id, ip=request.remote_addr)
+                             object_id=rnd.id, ip=request.remote_addr, detail={"totals": sorted(totals or {})})
             session.commit()
-        from sqlalchemy import func as sa_func
-
-        from sipas.models import FrameUnit
-        if session.scalar(select(sa_func.count()).select_from(FrameUnit).where(FrameUnit.round_id == rnd.id)):
-            plan = sampling_service.preview(session, rnd, total=total, method=method)
+            stratified_by = ",".join((rnd.design or {}).get("stratified_by") or ["agency"])
+        if session.scalar(select(func.count()).select_from(FrameUnit).where(FrameUnit.round_id == rnd.id)):
+            plan = current_plan()
     except (SipasError, ValueError) as exc:
         session.rollback()
         details = getattr(exc, "problems", None)
         problems = ([f"{k}: {v}" for k, v in details.items()] if isinstance(details, dict) else list(details)) \
             if details else [str(exc)]
     return render_template("admin/sample.html", round=rnd, form=form, plan=plan, problems=problems, message=message,
-                           weights=weights, total=total, method=method), (422 if problems else 200)
+                           weights=weights, total=total, method=method, previous=previous_code, earlier=earlier,
+                           stratified_by=stratified_by, stratifiers=sampling_service.STRATIFIERS), \
+        (422 if problems else 200)
 
 
-def _invitation_list(session, rnd, drawn):
-    """The invitation list as a CSV download (formula-safe cells)."""
-    import csv
-    import io
-
-    from sipas.models import Invitation
-    from sipas.services.interchange import csv_safe
-    from sipas.services.sampling import agency_codes
-    codes = agency_codes(session)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(["serial", "agency_code", "contact", "link", "weight"])
-    for unit, token in drawn:
-        serial = session.get(Invitation, unit.invitation_id).serial
-        link = url_for("online.invitation", token=token, _external=True)
-        writer.writerow([csv_safe(str(c)) for c in (serial, codes[unit.agency_id], unit.contact or "", link,
-                                                    f"{unit.weight:.6g}")])
-    return send_file(BytesIO(buffer.getvalue().encode("utf-8-sig")), mimetype="text/csv", as_attachment=True,
-                     download_name=f"invitations-{rnd.code}.csv")
+def _invitation_list(rnd, rows, fmt: str):
+    """The invitation list as a CSV or XLSX download (formula-safe cells)."""
+    from sipas.reports.xlsx import XLSX_MIMETYPE
+    from sipas.services.sampling import invitation_list_bytes
+    return send_file(BytesIO(invitation_list_bytes(rows, fmt)), as_attachment=True,
+                     mimetype=XLSX_MIMETYPE if fmt == "xlsx" else "text/csv",
+                     download_name=f"invitations-{rnd.code}.{fmt}")

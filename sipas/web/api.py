@@ -4,8 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask import Blueprint, current_app, jsonify, request
-from sqlalchemy import select
-from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy import bindparam, select
 
 from sipas.db import get_session
 from sipas.errors import DuplicateSubmission, SurveyClosed, ValidationFailed
@@ -23,6 +22,9 @@ FIELDS = {"id", "round", "agency", "service_point", "channel", "profile", "answe
           "created_at", "device_seq"}
 
 
+_ROUND_BY_CODE = select(Round).where(Round.code == bindparam("code"))  # built once: every submission looks it up
+
+
 def _error(status: int, message: str, errors: dict | None = None):
     body = {"error": message}
     if errors:
@@ -33,17 +35,6 @@ def _error(status: int, message: str, errors: dict | None = None):
 def _bearer() -> str | None:
     header = request.headers.get("Authorization", "")
     return header[7:].strip() if header.startswith("Bearer ") else None
-
-
-@bp.errorhandler(OperationalError)
-@bp.errorhandler(InterfaceError)
-def _database_unavailable(exc):
-    # The database is restarting or unreachable: tell clients to retry (kiosks keep their queue).
-    get_session().rollback()
-    current_app.logger.warning("database unavailable: %s", exc)
-    response, status = _error(503, "database unavailable, retry later")
-    response.headers["Retry-After"] = "5"
-    return response, status
 
 
 @bp.route("/responses", methods=["POST"])
@@ -76,17 +67,23 @@ def submit_response():
         channel = Channel(body["channel"])
     except ValueError:
         return _error(422, "invalid response", {"channel": f"one of {', '.join(c.value for c in Channel)}"})
-    rnd = session.scalar(select(Round).where(Round.code == body["round"]))
+    rnd = session.scalar(_ROUND_BY_CODE, {"code": body["round"]})
     if rnd is None:
         return _error(422, "invalid response", {"round": "unknown round"})
     if body["profile"] != rnd.profile_key:
         return _error(422, "invalid response", {"profile": f"round {rnd.code} uses {rnd.profile_key}"})
-    try:
-        agency = get_agency(session, body["agency"])
-    except Exception:  # noqa: BLE001 - NotFound: reported as a field error
-        return _error(422, "invalid response", {"agency": "unknown agency"})
+    own_point = credential.service_point if isinstance(credential, KioskDevice) else None
+    if own_point is not None and body["agency"] == own_point.agency.code:
+        agency = own_point.agency  # the usual kiosk case: already loaded with the device
+    else:
+        try:
+            agency = get_agency(session, body["agency"])
+        except Exception:  # noqa: BLE001 - NotFound: reported as a field error
+            return _error(422, "invalid response", {"agency": "unknown agency"})
     point = None
-    if body.get("service_point"):
+    if own_point is not None and body.get("service_point") == own_point.code:
+        point = own_point
+    elif body.get("service_point"):
         point = session.scalar(select(ServicePoint).where(ServicePoint.code == body["service_point"]))
         if point is None:
             return _error(422, "invalid response", {"service_point": "unknown service point"})
@@ -127,11 +124,11 @@ def submit_response():
         session.rollback()
         return _error(409, str(exc))
     if isinstance(credential, KioskDevice):
-        credential.last_seen_at = datetime.now().astimezone()
+        credentials.note_seen(credential)
     session.commit()
     if not result.created:
-        return jsonify({"id": result.response.uuid, "status": "already_received"}), 200
-    return jsonify({"id": result.response.uuid, "status": "created"}), 201
+        return jsonify({"id": result.uuid, "status": "already_received"}), 200
+    return jsonify({"id": result.uuid, "status": "created"}), 201
 
 
 @bp.route("/openapi.json")

@@ -102,7 +102,7 @@ def round_dashboard(code: str):
                           g.get("vs_all", {}).get("SIPAS", {}).get("verdict", "not_different")) for g in levels]
     trend = _trend(session, rnd, lang) if allowed is None else []
     charts = {
-        "factors": interval_chart(factor_points, title=_("SIPAS and factor indices with 95% intervals"),
+        "factors": interval_chart(factor_points, title=_("SIPAS and factor indices, intervals at 95%"),
                                   description=_("One row per index; the dot is the estimate, the bar its interval.")),
         "forest": interval_chart([p for _, p in forest], title=_("Agencies ranked on SIPAS"),
                                  description=_("Green: above the province; red: below; grey: not different; white: "

@@ -5,7 +5,9 @@ import uuid
 from datetime import date
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
-from sqlalchemy import select
+from flask_babel import gettext as _
+from sqlalchemy import bindparam, select
+from sqlalchemy.exc import DBAPIError
 
 import surveys
 from sipas.db import get_session
@@ -13,13 +15,19 @@ from sipas.errors import DuplicateSubmission, SurveyClosed, ValidationFailed
 from sipas.models import Agency, Channel, ResponseStatus, Round, ServicePoint
 from sipas.security import csrf, limiter
 from sipas.services import invitations
-from sipas.services.responses import record_response
+from sipas.services.responses import record_response, takes_part
 from sipas.web.forms import form_class, sections
+from sipas.web.unavailable import note_failure, storage_problem
 
 bp = Blueprint("online", __name__)
 # The questionnaire form validates its own CSRF token (FlaskForm); exempting the blueprint from the global
 # check lets an expired token re-render the form with the citizen's answers instead of a bare 400 page.
 csrf.exempt(bp)
+
+
+# Built once: every page view and submission looks them up.
+_ROUND_BY_CODE = select(Round).where(Round.code == bindparam("code"))
+_AGENCY_BY_CODE = select(Agency).where(Agency.code == bindparam("code"))
 
 
 def _lang() -> str:
@@ -40,6 +48,7 @@ def _questionnaire(rnd: Round, agency: Agency, point: ServicePoint | None, *, ch
     problems: dict[str, str] = {}
     summary = []
     expired = False
+    status = 200
     if request.method == "POST":
         if form.website.data:  # honeypot filled in: a robot. Kept, flagged, never counted.
             return _store(rnd, agency, point, form, channel, invitation, honeypot=True)
@@ -50,15 +59,16 @@ def _questionnaire(rnd: Round, agency: Agency, point: ServicePoint | None, *, ch
             summary = form.unanswered()
             if not summary or form.confirm_incomplete.data == "1":
                 result = _store(rnd, agency, point, form, channel, invitation)
-                if not isinstance(result, dict):
+                if not isinstance(result, tuple):
                     return result
-                problems = result
+                problems, status = result
             summary = summary if not problems else []
         else:
             problems = {k: "; ".join(v) for k, v in form.errors.items()}
     return render_template("online/form.html", form=form, round=rnd, agency=agency, point=point, profile=profile,
                            sections=sections(profile), lang=lang, problems=problems, summary=summary,
-                           expired=expired, invitation=invitation), (422 if problems else 200)
+                           expired=expired, invitation=invitation), (status if status != 200 else
+                                                                     422 if problems else 200)
 
 
 def _store(rnd, agency, point, form, channel, invitation, honeypot: bool = False):
@@ -74,16 +84,29 @@ def _store(rnd, agency, point, form, channel, invitation, honeypot: bool = False
             result.response.status = ResponseStatus.FLAGGED
             result.response.flag_reason = "honeypot field filled in"
         elif result.created and channel is Channel.ONLINE:
-            invitations.flag_if_burst(session, result.response)
+            invitations.flag_if_burst(session, result)
         if invitation is not None and result.created:
-            invitations.mark_used(session, invitation, result.response)
+            invitations.mark_used(session, invitation, result)
+        session.commit()
     except ValidationFailed as exc:
         session.rollback()
-        return exc.problems if isinstance(exc.problems, dict) else {"form": "; ".join(exc.problems)}
+        return (exc.problems if isinstance(exc.problems, dict) else {"form": "; ".join(exc.problems)}), 422
     except (SurveyClosed, DuplicateSubmission, invitations.InvitationUsed) as exc:
         session.rollback()
-        return {"form": str(exc)}
-    session.commit()
+        return {"form": str(exc)}, 422
+    except DBAPIError as exc:
+        if storage_problem(exc) is None:
+            raise
+        # Keep what the page shows (rollback would expire it and reload from the failed database); the
+        # citizen's answers stay in the form, and the same response id makes a later retry count once.
+        session.expunge_all()
+        try:
+            session.rollback()
+        except DBAPIError:
+            pass
+        note_failure(storage_problem(exc), exc)
+        return {"form": _("Your answers could not be saved just now: the system is busy or under maintenance. "
+                          "They are still here; please press Send again in a few minutes.")}, 503
     return redirect(url_for("online.thanks", round_code=rnd.code))
 
 
@@ -94,9 +117,9 @@ def _store(rnd, agency, point, form, channel, invitation, honeypot: bool = False
 def public(round_code: str, agency_code: str, point_code: str | None = None):
     """The public questionnaire of a round for one agency (and service point)."""
     session = get_session()
-    rnd = session.scalar(select(Round).where(Round.code == round_code))
-    agency = session.scalar(select(Agency).where(Agency.code == agency_code))
-    if rnd is None or agency is None or agency not in rnd.agencies:
+    rnd = session.scalar(_ROUND_BY_CODE, {"code": round_code})
+    agency = session.scalar(_AGENCY_BY_CODE, {"code": agency_code})
+    if rnd is None or agency is None or not takes_part(session, rnd, agency):
         abort(404)
     point = None
     if point_code:

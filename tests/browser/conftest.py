@@ -55,6 +55,17 @@ class LiveServer:
     def stop(self):
         self.server.shutdown()
         self.thread.join(5)
+        self.server.server_close()
+
+    def disconnect(self):
+        """Take the server off the network (connections refused), as when a tablet's network drops."""
+        self.stop()
+
+    def reconnect(self):
+        """Serve again on the same port."""
+        self.server = make_server("127.0.0.1", self.server.server_port, self.app, threaded=True)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
 
 
 @pytest.fixture

@@ -108,3 +108,38 @@ def test_offline_responses_queue_and_arrive_exactly_once(live, touch_page):
     s = live.session()
     assert s.scalar(select(func.count()).select_from(Response).where(Response.device_id.is_not(None))) == 3
     s.close()
+
+
+def test_offline_burst_survives_a_reload_while_offline(live, touch_page):
+    """The network gone (server unreachable and the browser offline), three ratings, the page reloaded
+    (served by the service worker from its cache), two more, then back online: five responses arrive
+    exactly once with device sequence numbers 1..5, no gaps."""
+    page = touch_page
+    _enrol(live, page)
+    page.wait_for_function("navigator.serviceWorker && navigator.serviceWorker.controller !== null", timeout=10000)
+    # Playwright's offline mode does not cover requests a service worker lets through, so the server is
+    # also taken off the network: every request now fails as on a tablet whose connection dropped.
+    live.disconnect()
+    page.context.set_offline(True)
+    for value in (5, 4, 3):
+        page.locator(".k-screen[data-index='0']").wait_for(state="visible")
+        _answer_all(page, [value] * 6)
+        page.locator("#k-thanks").wait_for(state="visible")
+    page.locator("#k-queue[data-waiting='3']").wait_for(state="attached", timeout=5000)
+    page.reload()
+    page.wait_for_selector("#kiosk[data-ready='1']")
+    page.locator("#k-queue[data-waiting='3']").wait_for(state="attached", timeout=5000)  # the queue survived
+    for value in (2, 1):
+        page.locator(".k-screen[data-index='0']").wait_for(state="visible")
+        _answer_all(page, [value] * 6)
+        page.locator("#k-thanks").wait_for(state="visible")
+    page.locator("#k-queue[data-waiting='5']").wait_for(state="attached", timeout=5000)
+    screenshot(page, "kiosk-offline-after-reload")
+    assert _kiosk_responses(live) == []
+    live.reconnect()
+    page.context.set_offline(False)
+    page.evaluate("window.dispatchEvent(new Event('online'))")
+    page.locator("#k-queue[data-waiting='0']").wait_for(state="attached", timeout=20000)
+    stored = _kiosk_responses(live)
+    assert [seq for seq, _ in stored] == [1, 2, 3, 4, 5]
+    assert [set(answers.values()) for _, answers in stored] == [{5}, {4}, {3}, {2}, {1}]

@@ -50,7 +50,7 @@ def test_the_journey_from_dossier_list_to_weighted_responses(demo_app, tmp_path)
     out = tmp_path / "list.csv"
     result = runner.invoke(sample_draw, ["--round", "LCU-2026", "--total", "100", "--seed", "42", "--output", str(out)])
     assert result.exit_code == 0 and "100 dossiers sampled (seed 42)" in result.output, result.output
-    with open(out, encoding="utf-8") as f:
+    with open(out, encoding="utf-8-sig") as f:
         rows = list(csv.DictReader(f))
     assert len(rows) == 100 and rows[0]["link"].startswith("http://127.0.0.1:5000/i/") and rows[0]["contact"]
     s = session_factory(demo_app)()
@@ -127,7 +127,7 @@ def test_weights_after_fieldwork_add_up_to_the_frame(demo_app, tmp_path):
     out = tmp_path / "list.csv"
     assert runner.invoke(sample_draw, ["--round", "LCU-2026", "--total", "60", "--seed", "9", "--output",
                                        str(out)]).exit_code == 0
-    with open(out, encoding="utf-8") as f:
+    with open(out, encoding="utf-8-sig") as f:
         rows = list(csv.DictReader(f))
     client = demo_app.test_client()
     answered = [r for i, r in enumerate(rows) if i % 3 != 0]  # two in three answer

@@ -1,0 +1,86 @@
+"""When the database cannot take a write (server restarting, disk full, read-only): 503 with a message that
+says so, never a 500, and a log line for the operator naming the cause. Kiosks and API clients retry on 503
+with the same response id, so nothing is lost and nothing is counted twice; the online form keeps the
+citizen's answers on the page (see online._store).
+"""
+from __future__ import annotations
+
+import threading
+from datetime import datetime, timezone
+
+from flask import Flask, current_app, jsonify, render_template, request
+from sqlalchemy.exc import DBAPIError, InterfaceError, InternalError, OperationalError
+
+from sipas.db import get_session
+
+#: cause -> (message for the operator's log, for API clients)
+CAUSES = {
+    "full": "the database storage is full (free disk space, then nothing else is needed)",
+    "read_only": "the database is read-only (a read-only file system, or a PostgreSQL standby/read-only setting)",
+    "unavailable": "the database server cannot be reached or is restarting",
+}
+
+_last_failure: dict = {}
+_lock = threading.Lock()
+
+
+def storage_problem(exc: BaseException) -> str | None:
+    """'full', 'read_only' or 'unavailable' for a database failure that waiting can cure; None otherwise."""
+    if not isinstance(exc, DBAPIError):
+        return None
+    orig = exc.orig
+    sqlstate = getattr(orig, "sqlstate", None)  # psycopg 3
+    text = str(orig).lower()
+    # SQLite: SQLITE_FULL "database or disk is full"; PostgreSQL: 53100 disk_full, 53xxx out of resources.
+    if sqlstate == "53100" or "disk is full" in text or "no space left" in text:
+        return "full"
+    # SQLite: SQLITE_READONLY "attempt to write a readonly database"; PostgreSQL: 25006 read_only_sql_transaction.
+    if sqlstate == "25006" or "readonly database" in text or "read-only" in text:
+        return "read_only"
+    if isinstance(exc, (OperationalError, InterfaceError)):
+        return "unavailable"
+    return None
+
+
+def last_failure() -> dict:
+    """The last storage failure this process saw (for /readyz), or {}."""
+    with _lock:
+        return dict(_last_failure)
+
+
+def note_failure(cause: str, exc: DBAPIError) -> None:
+    with _lock:
+        _last_failure.update(cause=cause, message=CAUSES[cause], at=datetime.now(timezone.utc).isoformat(),
+                             path=request.path)
+    current_app.logger.error("cannot serve %s %s: %s [%s]", request.method, request.path, CAUSES[cause],
+                             str(exc.orig).splitlines()[0] if exc.orig else exc)
+
+
+def unavailable_response(cause: str):
+    """The 503 a client sees: JSON for the API, a page in the user's language otherwise."""
+    if request.path.startswith("/api/"):
+        response = jsonify({"error": "the server cannot store responses right now; retry later with the same id",
+                            "cause": cause})
+    else:
+        response = current_app.make_response(render_template("unavailable.html", cause=cause))
+    response.status_code = 503
+    response.headers["Retry-After"] = "30" if cause in ("full", "read_only") else "5"
+    return response
+
+
+def init_app(app: Flask) -> None:
+    """Map storage failures to 503 for every blueprint."""
+
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(InterfaceError)
+    @app.errorhandler(InternalError)
+    def _storage_failure(exc: DBAPIError):
+        cause = storage_problem(exc)
+        if cause is None:
+            raise exc  # a real bug: Flask turns it into a logged 500
+        try:
+            get_session().rollback()
+        except DBAPIError:
+            pass  # the connection is gone; the session is discarded at teardown anyway
+        note_failure(cause, exc)
+        return unavailable_response(cause)
