@@ -28,7 +28,8 @@ def prepare(url: str) -> None:
 def create() -> Flask:
     """gunicorn 'bench.bare_app:create()' with SIPAS_DATABASE_URL set."""
     app = Flask(__name__)
-    engine = make_engine(os.environ["SIPAS_DATABASE_URL"])
+    engine = make_engine(os.environ["SIPAS_DATABASE_URL"],
+                         sqlite_synchronous=os.environ.get("SIPAS_SQLITE_SYNCHRONOUS", "FULL"))
 
     @app.get("/healthz")
     def healthz():

@@ -101,7 +101,17 @@ def run_db(kind: str, n: int, agencies: int, seed: int) -> dict:
             t0 = time.perf_counter()
             result = analyse_round(session, rnd)
             t_db = time.perf_counter() - t0
-        return {"db": kind, "n": n, "load_s": t_load, "analyse_s": t_db, "groups": len(result["groups"])}
+            # The full report workbook (every sheet but the data sheet, which bench_xlsx.py measures).
+            import tempfile
+
+            from sipas.services.report import build_workbook, gather
+            t0 = time.perf_counter()
+            data = gather(session, rnd, with_data=False)
+            with tempfile.TemporaryDirectory() as folder:
+                build_workbook(data, "vi", path=os.path.join(folder, "report.xlsx"))
+            t_report = time.perf_counter() - t0
+        return {"db": kind, "n": n, "load_s": t_load, "analyse_s": t_db, "groups": len(result["groups"]),
+                "report_s": t_report}
     finally:
         cleanup()
 
@@ -146,7 +156,9 @@ def main() -> None:
         for n in args.sizes:
             r = run_db(kind, n, args.agencies, args.seed)
             print(f"in-database {r['db']}: {r['n']:,} responses loaded in {r['load_s']:.0f} s; "
-                  f"analyse_round (GROUP BY + statistics, {r['groups']:,} groups) {r['analyse_s']:.1f} s", flush=True)
+                  f"analyse_round (GROUP BY + statistics, {r['groups']:,} groups) {r['analyse_s']:.1f} s; "
+                  f"full report workbook (gather + every sheet but the data) {r['report_s']:.1f} s, "
+                  f"{r['report_s'] / r['analyse_s']:.2f}x the analysis", flush=True)
 
 
 if __name__ == "__main__":

@@ -107,6 +107,53 @@ def online_case(base: str, target) -> tuple[str, dict, str]:
             {"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie}, body)
 
 
+def paced(port: int, path: str, headers: dict, template: str, clients: int, rate: float, seconds: int) -> dict:
+    """Open loop: `clients` connections each send on a fixed schedule, `rate` requests/s in all, whatever the
+    server's speed; latency is measured from the scheduled send time (no coordinated omission)."""
+    import http.client
+    import threading
+    import time
+    latencies, statuses, lock = [], {}, threading.Lock()
+    interval = clients / rate
+    start = time.monotonic() + 0.5
+    prefix = uuid.uuid4().hex[:8]
+
+    def client(c: int) -> None:
+        conn = None
+        k = 0
+        while True:
+            due = start + (c / clients) * interval + k * interval
+            if due > start + seconds:
+                break
+            time.sleep(max(0.0, due - time.monotonic()))
+            body = template % ((f"{prefix}-{c:04x}-4000-8000-{k:012x}", c * 10000000 + k) if "%d" in template
+                               else (f"{prefix}-{c:04x}-4000-8000-{k:012x}",))
+            try:
+                conn = conn or http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+                conn.request("POST", path, body.replace("%%", "%"), headers)
+                reply = conn.getresponse()
+                reply.read()
+                status = reply.status
+                if reply.getheader("Connection", "").lower() == "close":
+                    conn.close()
+                    conn = None
+            except (OSError, http.client.HTTPException):
+                status, conn = 0, None
+            with lock:
+                latencies.append(time.monotonic() - due)
+                statuses[status] = statuses.get(status, 0) + 1
+            k += 1
+
+    threads = [threading.Thread(target=client, args=(c,)) for c in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    ordered = sorted(latencies)
+    return {"offered_rps": rate, "sent": len(ordered), "p50_ms": 1000 * ordered[len(ordered) // 2],
+            "p99_ms": 1000 * ordered[int(len(ordered) * 0.99)], "statuses": statuses}
+
+
 def count_prefix(url: str, table: str, column: str, prefix: str) -> int:
     engine = create_engine(url)
     try:
@@ -114,6 +161,9 @@ def count_prefix(url: str, table: str, column: str, prefix: str) -> int:
             return conn.scalar(text(f"SELECT count(*) FROM {table} WHERE {column} LIKE :p"), {"p": prefix + "%"})
     finally:
         engine.dispose()
+
+
+paced_rows: list[dict] = []
 
 
 def measure(db: str, url: str, args, workdir: Path) -> list[dict]:
@@ -137,6 +187,14 @@ def measure(db: str, url: str, args, workdir: Path) -> list[dict]:
                 else:
                     path, headers, template = online_case(server.url, target)
                     table, column = "responses", "uuid"
+                if args.paced and case != "online form":
+                    for rate in args.paced:
+                        r = paced(server.port, path, headers, template, max(args.clients), rate, args.seconds)
+                        r.update(db=db, case=case, clients=max(args.clients))
+                        paced_rows.append(r)
+                        print(f"  {db:10} {case:12} open loop {rate:5.0f} req/s offered by {r['clients']} clients: "
+                              f"p50 {r['p50_ms']:6.1f} ms  p99 {r['p99_ms']:7.1f} ms  statuses {r['statuses']}",
+                              flush=True)
                 for clients in args.clients:
                     warm = uuid.uuid4().hex[:8]
                     run_wrk(server.url + path, lua_script(path, headers, template, warm), clients, args.warmup,
@@ -168,6 +226,9 @@ def main() -> None:
                         "(workers finish importing the app, caches fill)")
     parser.add_argument("--pg-admin-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
     parser.add_argument("--json", type=Path, help="also write the figures here")
+    parser.add_argument("--paced", type=lambda s: [float(x) for x in s.split(",")], default=[],
+                        help="also an open-loop run at these total rates (req/s), by the largest client count, "
+                             "for the kiosk API and the bare insert, e.g. 50,100")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("wrk is not installed (Debian: apt-get install wrk)")
@@ -202,7 +263,7 @@ def main() -> None:
     print("\nevery confirmed response stored (stored - confirmed <= requests in flight at the deadline)"
           if not lost else f"\nMISMATCH confirmed vs stored: {lost}")
     if args.json:
-        args.json.write_text(json.dumps(rows, indent=1))
+        args.json.write_text(json.dumps({"closed_loop": rows, "open_loop": paced_rows}, indent=1))
     shutil.rmtree(workdir, ignore_errors=True) if not lost else None
 
 

@@ -27,6 +27,9 @@ class Defaults:
     #: Key for the keyed hash of dossier codes (never stored in clear). Derived from SECRET_KEY if unset.
     DOSSIER_HASH_KEY: str | None = None
     MAX_CONTENT_LENGTH = 16 * 1024 * 1024
+    #: SQLite only: FULL (a confirmed response survives a power cut) or NORMAL (faster; survives a crash of
+    #: the app but may lose the last commits if the machine itself stops). docs/reliability.md.
+    SQLITE_SYNCHRONOUS = "FULL"
     #: Dossier lists uploaded on the sample page above this size load in the background, with a progress page.
     SAMPLE_INLINE_MAX_BYTES = 2 * 1024 * 1024
     #: /readyz reports an SQLite database as full below this much free disk space beside the file.

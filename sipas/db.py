@@ -11,12 +11,16 @@ from sqlalchemy.orm import Session, sessionmaker
 EXTENSION_KEY = "sipas_db"
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, *, sqlite_synchronous: str = "FULL") -> Engine:
     """Create an engine with the settings each backend needs.
 
     SQLite gets foreign keys (off by default in SQLite), WAL and a busy timeout so that
-    concurrent kiosk submissions wait instead of failing with "database is locked".
+    concurrent kiosk submissions wait instead of failing with "database is locked". synchronous=FULL:
+    a commit is on disk before the client hears 201 and deletes its copy, even across a power cut
+    (NORMAL is durable across a crash of the app, not of the machine; docs/reliability.md).
     """
+    if sqlite_synchronous.upper() not in ("FULL", "NORMAL", "EXTRA"):
+        raise ValueError("SQLITE_SYNCHRONOUS must be FULL, NORMAL or EXTRA")
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 30})
 
@@ -26,7 +30,7 @@ def make_engine(url: str) -> Engine:
             cursor.execute("PRAGMA foreign_keys=ON")
             if ":memory:" not in url:
                 cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute(f"PRAGMA synchronous={sqlite_synchronous.upper()}")
             cursor.close()
 
         return engine
@@ -35,7 +39,7 @@ def make_engine(url: str) -> Engine:
 
 def init_app(app: Flask) -> None:
     """Bind an engine and a session factory to the app, and close the request session at teardown."""
-    engine = make_engine(app.config["DATABASE_URL"])
+    engine = make_engine(app.config["DATABASE_URL"], sqlite_synchronous=app.config["SQLITE_SYNCHRONOUS"])
     app.extensions[EXTENSION_KEY] = sessionmaker(bind=engine, expire_on_commit=False)
     app.teardown_appcontext(_close_session)
 

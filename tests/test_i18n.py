@@ -1,7 +1,6 @@
 """Every text shown to staff or citizens has a Vietnamese translation, and the compiled catalogue is current."""
 from __future__ import annotations
 
-import io
 from pathlib import Path
 
 from babel.messages.extract import extract_from_dir

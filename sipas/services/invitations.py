@@ -53,9 +53,11 @@ BURST_WINDOW = timedelta(minutes=10)
 BURST_THRESHOLD = 3
 
 
-_SAME_CONTENT_SINCE = select(func.count()).select_from(Response).where(
-    Response.round_id == bindparam("round_id"), Response.content_hash == bindparam("digest"),
-    Response.received_at >= bindparam("since"))
+# Counting stops at the threshold: identical all-5 answers are common, and an unbounded count would read
+# every one of them on each submission.
+_SAME_CONTENT_SINCE = select(func.count()).select_from(
+    select(Response.id).where(Response.round_id == bindparam("round_id"), Response.content_hash == bindparam("digest"),
+                              Response.received_at >= bindparam("since")).limit(BURST_THRESHOLD).subquery())
 
 
 def flag_if_burst(session: Session, recorded) -> bool:
@@ -68,8 +70,10 @@ def flag_if_burst(session: Session, recorded) -> bool:
     same = session.scalar(_SAME_CONTENT_SINCE, {"round_id": recorded.round_id, "digest": recorded.content_hash,
                                                 "since": since})
     if same >= BURST_THRESHOLD:
-        session.execute(update(Response).where(Response.id == recorded.id).values(
+        # Core UPDATE: the response is not loaded in this session, so there is nothing to synchronise.
+        session.execute(update(Response.__table__).where(Response.__table__.c.id == recorded.id).values(
             status=ResponseStatus.FLAGGED,
-            flag_reason=f"burst: {same} identical responses within {int(BURST_WINDOW.total_seconds() // 60)} min"))
+            flag_reason=f"burst: at least {same} identical responses within "
+                        f"{int(BURST_WINDOW.total_seconds() // 60)} min"))
         return True
     return False

@@ -7,7 +7,9 @@ from sipas.models import Channel
 def spec() -> dict:
     """The OpenAPI document."""
     error = {"type": "object", "properties": {"error": {"type": "string"},
-                                              "errors": {"type": "object", "additionalProperties": {"type": "string"}}},
+                                              "errors": {"type": "object", "additionalProperties": {"type": "string"}},
+                                              "cause": {"type": "string", "enum": ["unavailable", "full", "read_only"],
+                                                        "description": "503 only: why the database cannot write"}},
              "required": ["error"]}
     ok = {"type": "object", "properties": {"id": {"type": "string"}, "status": {"type": "string"}},
           "required": ["id", "status"]}
@@ -58,7 +60,8 @@ def spec() -> dict:
                     "schema": {"$ref": "#/components/schemas/Error"}}}},
                 "422": {"description": "invalid; nothing stored", "content": {"application/json": {
                     "schema": {"$ref": "#/components/schemas/Error"}}}},
-                "503": {"description": "database unavailable; retry", "content": {"application/json": {
+                "503": {"description": "the database cannot store now (cause: unavailable, full or read_only); "
+                                       "retry later with the same id (Retry-After)", "content": {"application/json": {
                     "schema": {"$ref": "#/components/schemas/Error"}}}},
             }}}},
     }

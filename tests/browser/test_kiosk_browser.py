@@ -143,3 +143,50 @@ def test_offline_burst_survives_a_reload_while_offline(live, touch_page):
     stored = _kiosk_responses(live)
     assert [seq for seq, _ in stored] == [1, 2, 3, 4, 5]
     assert [set(answers.values()) for _, answers in stored] == [{5}, {4}, {3}, {2}, {1}]
+
+
+def test_the_kiosk_keeps_queuing_while_the_server_disk_is_full(demo_template, tmp_path, touch_page):
+    """The server answers 503 (storage full): the tablet keeps both ratings, says so, and delivers them once
+    when space is freed."""
+    import shutil
+
+    from sqlalchemy import create_engine
+
+    from sipas import create_app
+    from sipas.db import session_factory
+    from tests.browser.conftest import LiveServer
+    from tests.conftest import private_dirs
+    from tests.faults.disk import fill, small_tmpfs
+    size_mb = demo_template.stat().st_size // 2 ** 20 + 12
+    with small_tmpfs(size_mb) as disk:
+        path = disk / "live.sqlite"
+        shutil.copy(demo_template, path)
+        app = create_app({**private_dirs(tmp_path), "DATABASE_URL": f"sqlite:///{path}", "SECRET_KEY": "browser-test",
+                          "RATELIMIT_ENABLED": False, "KIOSK_THANKS_SECONDS": 1})
+        live = LiveServer(app)
+        try:
+            page = touch_page
+            _enrol(live, page)
+            engine = create_engine(f"sqlite:///{path}")
+            with engine.connect() as conn:
+                conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")  # the next write must grow a file
+            engine.dispose()
+            filler = fill(disk)
+            for value in (5, 2):
+                page.locator(".k-screen[data-index='0']").wait_for(state="visible")
+                _answer_all(page, [value] * 6)
+                page.locator("#k-thanks").wait_for(state="visible")
+            page.locator("#k-queue[data-waiting='2']").wait_for(state="attached", timeout=10000)
+            page.wait_for_timeout(1500)  # its retries meet 503 again: still waiting, nothing dropped
+            assert page.locator("#k-queue").get_attribute("data-waiting") == "2"
+            assert page.locator("#k-queue").get_attribute("data-rejected") == "0"
+            screenshot(page, "kiosk-queue-disk-full")
+            filler.unlink()
+            page.evaluate("window.dispatchEvent(new Event('online'))")  # as when the tablet retries on its own
+            page.locator("#k-queue[data-waiting='0']").wait_for(state="attached", timeout=20000)
+            stored = _kiosk_responses(live)
+            assert [seq for seq, _ in stored] == [1, 2]
+            assert [set(a.values()) for _, a in stored] == [{5}, {2}]
+        finally:
+            live.stop()
+            session_factory(app).kw["bind"].dispose()

@@ -3,19 +3,15 @@ clients get 503 with the cause, the operator's log names it, the online form kee
 and once the fault is cured the same retries are stored exactly once."""
 from __future__ import annotations
 
-import os
 import re
-import shutil
-import subprocess
-import tempfile
 import uuid
-from pathlib import Path
 
 import pytest
 import requests
 from sqlalchemy import create_engine, text
 
 from bench.harness import Server, new_ids, post_json, prepare_kiosk_round, record
+from tests.faults.disk import fill, small_tmpfs
 from tests.faults.test_kill_server import _stored
 
 pytestmark = pytest.mark.faults
@@ -23,32 +19,9 @@ pytestmark = pytest.mark.faults
 
 @pytest.fixture
 def small_disk():
-    """A 6 MiB tmpfs of our own (needs root or CAP_SYS_ADMIN; skips, saying so, elsewhere)."""
-    where = Path(tempfile.mkdtemp(prefix="sipas-disk-"))
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=6m", "tmpfs", str(where)], capture_output=True,
-                          text=True)
-    if done.returncode != 0:
-        shutil.rmtree(where, ignore_errors=True)
-        pytest.skip(f"cannot mount a small tmpfs to fill (needs root): {done.stderr.strip()}")
-    yield where
-    subprocess.run(["umount", "-l", str(where)], check=False)
-    shutil.rmtree(where, ignore_errors=True)
-
-
-def _fill(folder: Path) -> Path:
-    """Write a file until the file system says ENOSPC."""
-    filler = folder / "filler"
-    fd = os.open(filler, os.O_WRONLY | os.O_CREAT)
-    try:
-        for size in (65536, 4096, 512, 1):
-            try:
-                while True:
-                    os.write(fd, b"\0" * size)
-            except OSError:
-                continue
-    finally:
-        os.close(fd)
-    return filler
+    """A 6 MiB tmpfs of our own."""
+    with small_tmpfs(6) as where:
+        yield where
 
 
 def _online_form(base: str, round_code: str, agency: str):
@@ -80,7 +53,7 @@ def test_disk_full_gives_503_keeps_answers_and_stores_retries_once(small_disk, t
         with engine.connect() as conn:
             conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
         engine.dispose()
-        filler = _fill(small_disk)
+        filler = fill(small_disk)
 
         for seq, response_id in enumerate(ids[1:], start=2):
             status, body = post_json(server.port, "/api/v1/responses", target.body(response_id, seq), target.token)
@@ -88,7 +61,7 @@ def test_disk_full_gives_503_keeps_answers_and_stores_retries_once(small_disk, t
         form = web.post(f"{server.url}/r/{target.round}/{target.agency}", data=fields, timeout=10,
                         allow_redirects=False)
         assert form.status_code == 503
-        assert "Gửi lại" in form.text or "could not be saved" in form.text or "chưa lưu" in form.text
+        assert "Chưa lưu được câu trả lời của bạn" in form.text  # said in the citizen's language
         assert f'value="{fields["response_id"]}"' in form.text  # the same id: a later retry counts once
         assert form.text.count('checked') >= 6  # the citizen's answers are still ticked
         ready = requests.get(f"{server.url}/readyz", timeout=10)
@@ -145,3 +118,4 @@ def test_read_only_database_gives_503_then_retries_store_once(db_url, tmp_path):
         admin.dispose()
     assert "read-only" in log_file.read_text()
     assert len(_stored(db_url, ids)) == 4
+    record("read-only PostgreSQL database", {"refused_with_503": len(ids), "stored_after_read_write": 4})

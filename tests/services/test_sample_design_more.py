@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 import uuid
-from io import BytesIO
 
 import pytest
 from openpyxl import load_workbook
@@ -14,7 +13,7 @@ import surveys
 from sipas.cli import frame_import, frame_stratify, sample_draw, sample_preview, sample_weights
 from sipas.db import session_factory
 from sipas.errors import ValidationFailed
-from sipas.models import Agency, Answer, FrameUnit, Invitation, Response, ResponseStatus
+from sipas.models import Agency, FrameUnit, Invitation, Response, ResponseStatus
 from sipas.services import sampling
 from sipas.services.catalog import get_round
 

@@ -8,7 +8,7 @@ from openpyxl import load_workbook
 from sqlalchemy import func, select
 
 from sipas.db import session_factory
-from sipas.models import Agency, Channel, Comment, Response, ResponseStatus, Round
+from sipas.models import Agency, Channel, Response, ResponseStatus, Round
 from sipas.reports.tables import r2
 from sipas.services import publishing, reporting
 from sipas.services.report import build_workbook, gather

@@ -1,7 +1,6 @@
 """Background exports on the real queue: a consumer thread runs the job; the page shows progress, then the file."""
 from __future__ import annotations
 
-import re
 import time
 from io import BytesIO
 
