@@ -199,6 +199,26 @@ def submit_until_confirmed(port_of, target: Target, ids: list[str], log: ClientL
             time.sleep(pause)
 
 
+def start_clients(port_of, target: Target, batches: list[list[str]], log: ClientLog, *, deadline: float = 90,
+                  pause: float = 0.05) -> list[threading.Thread]:
+    """One thread per batch of ids, each submitting until confirmed (submit_until_confirmed); started."""
+    per_client = len(batches[0]) if batches else 0
+    threads = [threading.Thread(target=submit_until_confirmed, args=(port_of, target, ids, log),
+                                kwargs={"first_seq": 1 + c * per_client, "deadline": deadline, "pause": pause})
+               for c, ids in enumerate(batches)]
+    for t in threads:
+        t.start()
+    return threads
+
+
+def wait_for_confirmed(log: ClientLog, count: int, timeout: float = 30) -> int:
+    """Block until `count` responses are confirmed (or the timeout); returns how many are."""
+    stop_at = time.monotonic() + timeout
+    while len(log.final) < count and time.monotonic() < stop_at:
+        time.sleep(0.01)
+    return len(log.final)
+
+
 def record(name: str, figures: dict) -> None:
     """Append a fault run's figures to test-artifacts/reliability.jsonl (quoted in docs/reliability.md)."""
     folder = ROOT / "test-artifacts"

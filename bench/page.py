@@ -18,6 +18,7 @@ import statistics
 import sys
 import tempfile
 import threading
+import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -52,7 +53,12 @@ def measure(browser, url: str, cpu: float, ready: bool, cookies=None) -> dict:
     page.add_init_script(READY_PROBE)
     page.goto(url, wait_until="load")
     if ready:
-        page.wait_for_function("window.__ready !== null", timeout=30000)
+        # Polled from here: wait_for_function would eval() in the page, which the kiosk's CSP forbids.
+        deadline = time.monotonic() + 30
+        while page.evaluate("window.__ready") is None:
+            if time.monotonic() > deadline:
+                raise RuntimeError("the kiosk never became ready")
+            time.sleep(0.01)
     timing = page.evaluate("""() => { const n = performance.getEntriesByType('navigation')[0];
         return {dcl: n.domContentLoadedEventEnd, load: n.loadEventEnd, ready: window.__ready}; }""")
     page.wait_for_timeout(200)  # let the last loadingFinished events arrive

@@ -56,6 +56,22 @@ def _answer_all(page, choices):
             screen.locator(f"button.level-{value}").tap()
 
 
+def _wait_until(page, expression: str, seconds: float = 10.0) -> None:
+    """Poll a JS expression from here: wait_for_function would eval() it in the page, which our CSP forbids."""
+    deadline = time.monotonic() + seconds
+    while not page.evaluate(expression):
+        assert time.monotonic() < deadline, f"timed out waiting for {expression}"
+        time.sleep(0.05)
+
+
+def _rate_several(page, values):
+    """One citizen per value, each giving that face to all six questions."""
+    for value in values:
+        page.locator(".k-screen[data-index='0']").wait_for(state="visible")
+        _answer_all(page, [value] * 6)
+        page.locator("#k-thanks").wait_for(state="visible")
+
+
 @pytest.fixture
 def touch_page(browser):
     context = browser.new_context(viewport={"width": 1280, "height": 800}, has_touch=True, locale="vi-VN")
@@ -92,10 +108,7 @@ def test_offline_responses_queue_and_arrive_exactly_once(live, touch_page):
     page = touch_page
     _enrol(live, page)
     page.context.set_offline(True)
-    for value in (5, 3, 1):
-        page.locator(".k-screen[data-index='0']").wait_for(state="visible")
-        _answer_all(page, [value] * 6)
-        page.locator("#k-thanks").wait_for(state="visible")
+    _rate_several(page, (5, 3, 1))
     page.locator("#k-queue[data-waiting='3']").wait_for(state="attached", timeout=5000)
     screenshot(page, "kiosk-offline-queue")
     assert _kiosk_responses(live) == []
@@ -116,23 +129,17 @@ def test_offline_burst_survives_a_reload_while_offline(live, touch_page):
     exactly once with device sequence numbers 1..5, no gaps."""
     page = touch_page
     _enrol(live, page)
-    page.wait_for_function("navigator.serviceWorker && navigator.serviceWorker.controller !== null", timeout=10000)
+    _wait_until(page, "navigator.serviceWorker.controller !== null")
     # Playwright's offline mode does not cover requests a service worker lets through, so the server is
     # also taken off the network: every request now fails as on a tablet whose connection dropped.
     live.disconnect()
     page.context.set_offline(True)
-    for value in (5, 4, 3):
-        page.locator(".k-screen[data-index='0']").wait_for(state="visible")
-        _answer_all(page, [value] * 6)
-        page.locator("#k-thanks").wait_for(state="visible")
+    _rate_several(page, (5, 4, 3))
     page.locator("#k-queue[data-waiting='3']").wait_for(state="attached", timeout=5000)
     page.reload()
     page.wait_for_selector("#kiosk[data-ready='1']")
     page.locator("#k-queue[data-waiting='3']").wait_for(state="attached", timeout=5000)  # the queue survived
-    for value in (2, 1):
-        page.locator(".k-screen[data-index='0']").wait_for(state="visible")
-        _answer_all(page, [value] * 6)
-        page.locator("#k-thanks").wait_for(state="visible")
+    _rate_several(page, (2, 1))
     page.locator("#k-queue[data-waiting='5']").wait_for(state="attached", timeout=5000)
     screenshot(page, "kiosk-offline-after-reload")
     assert _kiosk_responses(live) == []
@@ -172,10 +179,7 @@ def test_the_kiosk_keeps_queuing_while_the_server_disk_is_full(demo_template, tm
                 conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")  # the next write must grow a file
             engine.dispose()
             filler = fill(disk)
-            for value in (5, 2):
-                page.locator(".k-screen[data-index='0']").wait_for(state="visible")
-                _answer_all(page, [value] * 6)
-                page.locator("#k-thanks").wait_for(state="visible")
+            _rate_several(page, (5, 2))
             page.locator("#k-queue[data-waiting='2']").wait_for(state="attached", timeout=10000)
             page.wait_for_timeout(1500)  # its retries meet 503 again: still waiting, nothing dropped
             assert page.locator("#k-queue").get_attribute("data-waiting") == "2"

@@ -5,13 +5,13 @@ after a connection error or a 5xx, as the kiosk does, until the server answers 2
 """
 from __future__ import annotations
 
-import threading
 import time
 
 import pytest
 from sqlalchemy import create_engine, func, select
 
-from bench.harness import ANSWERS, ClientLog, Server, new_ids, prepare_kiosk_round, record, submit_until_confirmed
+from bench.harness import (ANSWERS, ClientLog, Server, new_ids, prepare_kiosk_round, record, start_clients,
+                           wait_for_confirmed)
 from sipas.models import Answer, Response
 
 pytestmark = pytest.mark.faults
@@ -41,17 +41,10 @@ def test_kill_9_during_submissions_loses_nothing_and_duplicates_nothing(db_url, 
     current = {"port": server.port}
     log = ClientLog()
     batches = [new_ids(PER_CLIENT, 0x5A000000 + c) for c in range(CLIENTS)]
-    clients = [threading.Thread(target=submit_until_confirmed, args=(lambda: current["port"], target, ids, log),
-                                kwargs={"first_seq": 1 + c * PER_CLIENT, "deadline": 90})
-               for c, ids in enumerate(batches)]
-    for t in clients:
-        t.start()
+    clients = start_clients(lambda: current["port"], target, batches, log)
     try:
         # Let part of the work be confirmed, then kill master and workers without warning.
-        deadline = time.monotonic() + 30
-        while len(log.final) < CLIENTS * PER_CLIENT // 4 and time.monotonic() < deadline:
-            time.sleep(0.01)
-        confirmed_before_kill = len(log.final)
+        confirmed_before_kill = wait_for_confirmed(log, CLIENTS * PER_CLIENT // 4)
         server.kill()
         time.sleep(1.0)  # clients keep retrying against a dead port meanwhile
         server = Server("sipas:create_app()", env, workers=2, port=server.port,

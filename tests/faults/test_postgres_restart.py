@@ -4,12 +4,9 @@ The server restarted is a private one (initdb in a temporary folder), so the sha
 """
 from __future__ import annotations
 
-import threading
-import time
-
 import pytest
 
-from bench.harness import ClientLog, Server, new_ids, prepare_kiosk_round, record, submit_until_confirmed
+from bench.harness import ClientLog, Server, new_ids, prepare_kiosk_round, record, start_clients, wait_for_confirmed
 from bench.pgcluster import PrivateCluster, why_unavailable
 from tests.faults.test_kill_server import _stored
 
@@ -36,15 +33,9 @@ def test_postgres_restart_gives_503_then_everything_arrives_once(cluster, tmp_pa
     server = Server("sipas:create_app()", env, workers=2, log=tmp_path / "gunicorn.log").start()
     log = ClientLog()
     batches = [new_ids(PER_CLIENT, 0x9C000000 + c) for c in range(CLIENTS)]
-    clients = [threading.Thread(target=submit_until_confirmed, args=(lambda: server.port, target, ids, log),
-                                kwargs={"first_seq": 1 + c * PER_CLIENT, "deadline": 90, "pause": 0.1})
-               for c, ids in enumerate(batches)]
     try:
-        for t in clients:
-            t.start()
-        deadline = time.monotonic() + 30
-        while len(log.final) < CLIENTS * PER_CLIENT // 4 and time.monotonic() < deadline:
-            time.sleep(0.01)
+        clients = start_clients(lambda: server.port, target, batches, log, pause=0.1)
+        wait_for_confirmed(log, CLIENTS * PER_CLIENT // 4)
         cluster.restart(down_for=2.0)
         for t in clients:
             t.join(120)
