@@ -80,7 +80,7 @@ def record_response(session: Session, rnd: Round, agency: Agency, answers: Mappi
             problems["comment"] = f"Ý kiến quá dài (tối đa {MAX_COMMENT_LENGTH} ký tự) / comment too long"
     if dossier_code and not profile.allows_dossier_code:
         problems["dossier_code"] = "this questionnaire takes no dossier code"
-    if not _takes_part(session, rnd, agency):
+    if not takes_part(session, rnd, agency):
         problems["agency"] = f"agency {agency.code} does not take part in round {rnd.code}"
     if service_point is not None and service_point.agency_id != agency.id:
         problems["service_point"] = f"service point {service_point.code} does not belong to agency {agency.code}"
@@ -141,10 +141,6 @@ def _insert_unless_uuid_exists(session: Session):
 
 def takes_part(session: Session, rnd: Round, agency: Agency) -> bool:
     """Whether the agency takes part in the round (one row asked, not the round's whole agency list)."""
-    return _takes_part(session, rnd, agency)
-
-
-def _takes_part(session: Session, rnd: Round, agency: Agency) -> bool:
     # Loading rnd.agencies would read every agency of a national round on each submission: ask for one row.
     if "agencies" in rnd.__dict__:  # already loaded (cheaper to ask than inspect(rnd).unloaded)
         return agency in rnd.agencies
