@@ -17,6 +17,12 @@ class ValidationFailed(SipasError):
         super().__init__(message)
         self.problems = problems
 
+    def lines(self) -> list[str]:
+        """The problems as lines to show: "field: message" for a mapping, as they are for a list."""
+        if isinstance(self.problems, dict):
+            return [f"{key}: {message}" for key, message in self.problems.items()]
+        return list(self.problems)
+
 
 class SurveyClosed(SipasError):
     """The round does not accept responses now (not open, closed, or the channel is disabled)."""

@@ -78,7 +78,7 @@ def enqueue_frame_import(session, *, round_code: str, upload, suffix: str, strat
 
 def _run_frame_import(app: Flask, job_id: str) -> None:
     """Load a large dossier list in the background, with progress; problems go to the job page by row."""
-    from sipas.errors import SipasError
+    from sipas.errors import SipasError, ValidationFailed
     from sipas.models import Job, JobStatus
     from sipas.services import audit
     from sipas.services.catalog import get_round
@@ -103,8 +103,7 @@ def _run_frame_import(app: Flask, job_id: str) -> None:
         _set(app, job_id, status=JobStatus.DONE, progress=100, message=f"{n:,} dossiers loaded",
              params={**params, "loaded": n}, finished_at=datetime.now(timezone.utc))
     except SipasError as exc:
-        problems = getattr(exc, "problems", None)
-        listed = ([f"{k}: {v}" for k, v in problems.items()] if isinstance(problems, dict) else list(problems or []))
+        listed = exc.lines() if isinstance(exc, ValidationFailed) else []
         _set(app, job_id, status=JobStatus.FAILED, message=str(exc)[:300], params={**params, "problems": listed[:200]},
              finished_at=datetime.now(timezone.utc))
     except Exception as exc:  # noqa: BLE001 - any failure must reach the person waiting, not vanish

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from sipas.errors import NotFound
@@ -18,10 +18,24 @@ class RoundSummary:
     responses: int
 
 
+# Built once: every submission looks its round and agency up by code.
+_ROUND_BY_CODE = select(Round).where(Round.code == bindparam("code"))
+_AGENCY_BY_CODE = select(Agency).where(Agency.code == bindparam("code"))
+
+
+def find_round(session: Session, code: str) -> Round | None:
+    """A round by its code, or None."""
+    return session.scalar(_ROUND_BY_CODE, {"code": code})
+
+
+def find_agency(session: Session, code: str) -> Agency | None:
+    """An agency by its code, or None."""
+    return session.scalar(_AGENCY_BY_CODE, {"code": code})
+
+
 def get_round(session: Session, key: str | int) -> Round:
     """A round by code or numeric id."""
-    stmt = select(Round).where(Round.code == str(key))
-    found = session.scalar(stmt)
+    found = find_round(session, str(key))
     if found is None and str(key).isdigit():
         found = session.get(Round, int(key))
     if found is None:
@@ -51,7 +65,7 @@ def list_agencies(session: Session, round_key: str | None = None) -> list[Agency
 
 def get_agency(session: Session, code: str) -> Agency:
     """An agency by its code."""
-    agency = session.scalar(select(Agency).where(Agency.code == code))
+    agency = find_agency(session, code)
     if agency is None:
         raise NotFound(f"no agency {code!r}")
     return agency

@@ -508,7 +508,7 @@ def sample(code: str):
     from flask import current_app
 
     from sipas import jobs
-    from sipas.errors import SipasError
+    from sipas.errors import SipasError, ValidationFailed
     from sipas.models import FrameUnit
     from sipas.services import sampling as sampling_service
     from sipas.services.catalog import get_round
@@ -601,9 +601,7 @@ def sample(code: str):
             plan = current_plan()
     except (SipasError, ValueError) as exc:
         session.rollback()
-        details = getattr(exc, "problems", None)
-        problems = ([f"{k}: {v}" for k, v in details.items()] if isinstance(details, dict) else list(details)) \
-            if details else [str(exc)]
+        problems = (exc.lines() if isinstance(exc, ValidationFailed) else []) or [str(exc)]
     return render_template("admin/sample.html", round=rnd, form=form, plan=plan, problems=problems, message=message,
                            weights=weights, total=total, method=method, previous=previous_code, earlier=earlier,
                            stratified_by=stratified_by, stratifiers=sampling_service.STRATIFIERS), \

@@ -4,14 +4,14 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask import Blueprint, current_app, jsonify, request
-from sqlalchemy import bindparam, select
+from sqlalchemy import select
 
 from sipas.db import get_session
 from sipas.errors import DuplicateSubmission, SurveyClosed, ValidationFailed
-from sipas.models import PAPER, ApiKey, Channel, KioskDevice, Round, ServicePoint
+from sipas.models import PAPER, ApiKey, Channel, KioskDevice, ServicePoint
 from sipas.security import csrf, limiter
 from sipas.services import audit, credentials
-from sipas.services.catalog import get_agency
+from sipas.services.catalog import find_round, get_agency
 from sipas.services.responses import record_response
 from sipas.services.scope import agency_subtree
 
@@ -20,9 +20,6 @@ csrf.exempt(bp)  # authenticated by bearer token, never by cookie: CSRF does not
 
 FIELDS = {"id", "round", "agency", "service_point", "channel", "profile", "answers", "comment", "dossier_code",
           "created_at", "device_seq"}
-
-
-_ROUND_BY_CODE = select(Round).where(Round.code == bindparam("code"))  # built once: every submission looks it up
 
 
 def _error(status: int, message: str, errors: dict | None = None):
@@ -67,7 +64,7 @@ def submit_response():
         channel = Channel(body["channel"])
     except ValueError:
         return _error(422, "invalid response", {"channel": f"one of {', '.join(c.value for c in Channel)}"})
-    rnd = session.scalar(_ROUND_BY_CODE, {"code": body["round"]})
+    rnd = find_round(session, body["round"])
     if rnd is None:
         return _error(422, "invalid response", {"round": "unknown round"})
     if body["profile"] != rnd.profile_key:

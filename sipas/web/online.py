@@ -6,7 +6,7 @@ from datetime import date
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from sqlalchemy import bindparam, select
+from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
 
 import surveys
@@ -15,6 +15,7 @@ from sipas.errors import DuplicateSubmission, SurveyClosed, ValidationFailed
 from sipas.models import Agency, Channel, ResponseStatus, Round, ServicePoint
 from sipas.security import csrf, limiter
 from sipas.services import invitations
+from sipas.services.catalog import find_agency, find_round
 from sipas.services.responses import record_response, takes_part
 from sipas.web.forms import form_class, sections
 from sipas.web.unavailable import note_failure, storage_problem
@@ -23,11 +24,6 @@ bp = Blueprint("online", __name__)
 # The questionnaire form validates its own CSRF token (FlaskForm); exempting the blueprint from the global
 # check lets an expired token re-render the form with the citizen's answers instead of a bare 400 page.
 csrf.exempt(bp)
-
-
-# Built once: every page view and submission looks them up.
-_ROUND_BY_CODE = select(Round).where(Round.code == bindparam("code"))
-_AGENCY_BY_CODE = select(Agency).where(Agency.code == bindparam("code"))
 
 
 def _lang() -> str:
@@ -95,7 +91,8 @@ def _store(rnd, agency, point, form, channel, invitation, honeypot: bool = False
         session.rollback()
         return {"form": str(exc)}, 422
     except DBAPIError as exc:
-        if storage_problem(exc) is None:
+        cause = storage_problem(exc)
+        if cause is None:
             raise
         # Keep what the page shows (rollback would expire it and reload from the failed database); the
         # citizen's answers stay in the form, and the same response id makes a later retry count once.
@@ -104,7 +101,7 @@ def _store(rnd, agency, point, form, channel, invitation, honeypot: bool = False
             session.rollback()
         except DBAPIError:
             pass
-        note_failure(storage_problem(exc), exc)
+        note_failure(cause, exc)
         return {"form": _("Your answers could not be saved just now: the system is busy or under maintenance. "
                           "They are still here; please press Send again in a few minutes.")}, 503
     return redirect(url_for("online.thanks", round_code=rnd.code))
@@ -117,8 +114,8 @@ def _store(rnd, agency, point, form, channel, invitation, honeypot: bool = False
 def public(round_code: str, agency_code: str, point_code: str | None = None):
     """The public questionnaire of a round for one agency (and service point)."""
     session = get_session()
-    rnd = session.scalar(_ROUND_BY_CODE, {"code": round_code})
-    agency = session.scalar(_AGENCY_BY_CODE, {"code": agency_code})
+    rnd = find_round(session, round_code)
+    agency = find_agency(session, agency_code)
     if rnd is None or agency is None or not takes_part(session, rnd, agency):
         abort(404)
     point = None
