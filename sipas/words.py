@@ -1,0 +1,95 @@
+"""What a person reads instead of a code: names of levels, maps, methods, channels, statuses and verdicts.
+
+One table for every place that shows them (workbook, DOCX, dashboard, admin pages, CLI tables meant for people).
+Each entry is a (Vietnamese, English) pair; `word(kind, code, lang)` picks one. Pages choose the language of the
+request, reports the language they were asked for, so these are pairs rather than gettext messages.
+No Flask and no database here.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+Pair = tuple[str, str]
+
+LEVELS: Mapping[str, Pair] = {
+    "province": ("Cấp tỉnh", "Province level"),
+    "district": ("Cấp huyện", "District level"),
+    "commune": ("Cấp xã", "Commune level"),
+}
+ADMIN_MAPS: Mapping[str, Pair] = {
+    "new_34": ("34 tỉnh, thành phố (từ 01/7/2025)", "34 provinces (from 1 July 2025)"),
+    "historical_63": ("63 tỉnh, thành phố (đến 30/6/2025)", "63 provinces (until 30 June 2025)"),
+}
+#: Method versions as the decision that set them.
+METHODS: Mapping[str, Pair] = {
+    "SIPAS_2640": ("QĐ 2640/QĐ-BNV (phương pháp 2017–2021)", "Decision 2640/QĐ-BNV (2017–2021 method)"),
+    "SIPAS_1001": ("QĐ 1001/QĐ-BNV (phương pháp từ 2022)", "Decision 1001/QĐ-BNV (method from 2022)"),
+    "KIOSK_RT": ("Đánh giá tại quầy (không phải Chỉ số SIPAS chính thức)",
+                 "Ratings at the desk (not the official SIPAS index)"),
+}
+CHANNELS: Mapping[str, Pair] = {
+    "kiosk": ("Máy đánh giá tại quầy", "Kiosk at the desk"),
+    "online": ("Đường dẫn/mã QR công khai", "Open link / QR code"),
+    "invitation": ("Thư mời trực tuyến", "Online invitation"),
+    "paper_post": ("Phiếu giấy qua bưu điện", "Paper form by post"),
+    "paper_direct": ("Phiếu giấy phát trực tiếp", "Paper form handed out"),
+    "interview": ("Phỏng vấn", "Interview"),
+    "import": ("Nhập từ tệp", "Imported from a file"),
+    "api": ("Hệ thống khác (API)", "Other system (API)"),
+}
+ROUND_STATUSES: Mapping[str, Pair] = {
+    "draft": ("Đang chuẩn bị", "Draft"),
+    "open": ("Đang thu thập", "Collecting"),
+    "closed": ("Đã kết thúc thu thập", "Collection closed"),
+    "published": ("Đã công bố", "Published"),
+}
+RESPONSE_STATUSES: Mapping[str, Pair] = {
+    "valid": ("Hợp lệ", "Valid"),
+    "flagged": ("Cần xem xét", "Flagged for review"),
+    "void": ("Không hợp lệ", "Void"),
+}
+VERDICTS: Mapping[str, Pair] = {
+    "above": ("Cao hơn", "Above"),
+    "below": ("Thấp hơn", "Below"),
+    "not_different": ("Không khác biệt có ý nghĩa", "No significant difference"),
+    "undetermined": ("Không đủ dữ liệu để kết luận", "Not enough data to decide"),
+}
+#: Why a change since an earlier round is not given.
+CHANGE_REASONS: Mapping[str, Pair] = {
+    "METHOD_BREAK": ("Không so sánh: thay đổi phương pháp đo", "Not comparable: the method changed"),
+    "GEO_BREAK": ("Không so sánh: thay đổi địa giới hành chính (sắp xếp năm 2025)",
+                  "Not comparable: the administrative map changed (2025 reorganisation)"),
+    "NO_PREVIOUS": ("Chưa có kỳ trước", "No earlier round"),
+    "NOT_IN_PREVIOUS": ("Không có trong kỳ trước", "Not in the earlier round"),
+}
+ROLES: Mapping[str, Pair] = {
+    "admin": ("Quản trị", "Administrator"),
+    "analyst": ("Phân tích", "Analyst"),
+    "agency_manager": ("Lãnh đạo cơ quan", "Agency manager"),
+    "surveyor": ("Nhập phiếu", "Surveyor"),
+    "verifier": ("Kiểm tra phiếu", "Verifier"),
+}
+CHANNEL_GROUPS: Mapping[str, Pair] = {
+    "sampled": ("Khảo sát chọn mẫu", "Sample survey"),
+    "self_selected": ("Đánh giá tự nguyện – không phải Chỉ số SIPAS chính thức",
+                      "Self-selected ratings – not the official SIPAS index"),
+}
+
+KINDS: Mapping[str, Mapping[str, Pair]] = {
+    "level": LEVELS, "admin_map": ADMIN_MAPS, "method": METHODS, "channel": CHANNELS,
+    "round_status": ROUND_STATUSES, "response_status": RESPONSE_STATUSES, "verdict": VERDICTS,
+    "change_reason": CHANGE_REASONS, "role": ROLES, "channel_group": CHANNEL_GROUPS,
+}
+
+
+def word(kind: str, code: object, lang: str = "vi") -> str:
+    """The words for `code` (a string or a str-valued enum) of one kind, in `lang` ("vi" or "en").
+
+    An unknown code comes back as itself, so a new value shows up (and a test of the page can catch it)
+    instead of failing the page.
+    """
+    key = str(getattr(code, "value", code))
+    pair = KINDS[kind].get(key)
+    if pair is None:
+        return key
+    return pair[1] if lang == "en" else pair[0]
