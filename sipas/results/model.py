@@ -11,11 +11,18 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from analysis import ConfidenceInterval, IndexResult
+from sipas.models.surveys import SELF_SELECTED
 
 #: Sampled responses (a probability sample) and self-selected ones (kiosk, open link, API) are never pooled.
 SAMPLED = "sampled"
 SELF_SELECTED_GROUP = "self_selected"
 CHANNEL_GROUPS = (SAMPLED, SELF_SELECTED_GROUP)
+_SELF_SELECTED_VALUES = frozenset(c.value for c in SELF_SELECTED)
+
+
+def channel_group(channel: object) -> str:
+    """The channel group of a channel (a Channel or its value): the one place this is decided."""
+    return SELF_SELECTED_GROUP if str(getattr(channel, "value", channel)) in _SELF_SELECTED_VALUES else SAMPLED
 
 #: Groupings, from the widest to the narrowest; `key` is "all", an official unit code, a level or an agency code.
 GROUPINGS = ("all", "province", "level", "agency", "commune")
@@ -116,6 +123,33 @@ class UnitLabel:
 
 
 @dataclass(frozen=True)
+class RoundInfo:
+    """What a report says about the round, as it was when the results were computed (frozen with them)."""
+
+    name: str
+    year: int
+    opens_on: str | None = None  # ISO dates
+    closes_on: str | None = None
+    #: The province the round covers (official code and name), or None for the whole country.
+    jurisdiction_code: str | None = None
+    jurisdiction_name: str | None = None
+
+
+@dataclass(frozen=True)
+class Revision:
+    """What a published version changed against the version before it."""
+
+    previous_version: int
+    previous_published_at: datetime | None
+    previous_responses: int
+    responses: int
+    #: Headline index of the whole round (sampled) -> (previous estimate, this estimate).
+    changes: Mapping[str, tuple[float | None, float | None]] = field(default_factory=dict)
+    #: Why the version was made (e.g. a correction import), as the person who made it wrote it.
+    note: str | None = None
+
+
+@dataclass(frozen=True)
 class RoundResults:
     """A round's results: one computation over one snapshot of responses and weights."""
 
@@ -137,11 +171,22 @@ class RoundResults:
     labels: Mapping[str, Mapping[str, UnitLabel]] = field(default_factory=dict)
     #: Valid responses per channel in the snapshot, e.g. {"paper_post": 1200, "kiosk": 600}.
     channel_counts: Mapping[str, int] = field(default_factory=dict)
+    info: RoundInfo | None = None
+    #: Answers to the behaviour and respondent questions of the sampled responses:
+    #: item -> value -> (responses, sum of weights).
+    distributions: Mapping[str, Mapping[int, tuple[int, float]]] = field(default_factory=dict)
+    #: For a published version after the first: what changed.
+    revision: Revision | None = None
 
     @property
     def provisional(self) -> bool:
         """Not published: the figures may still change."""
         return self.published_at is None
+
+    @property
+    def responses(self) -> int:
+        """Valid responses the computation saw (every channel)."""
+        return sum(self.channel_counts.values())
 
     def group(self, by: str, key: str, channel_group: str = SAMPLED) -> GroupResult | None:
         """One group, or None."""

@@ -10,8 +10,8 @@ from datetime import datetime
 from typing import Any
 
 from analysis import ConfidenceInterval, IndexResult
-from sipas.results.model import (SAMPLED, Change, Contrast, GroupResult, RankResult, RoundResults, UnitLabel,
-                                 Verdict)
+from sipas.results.model import (SAMPLED, Change, Contrast, GroupResult, RankResult, Revision, RoundInfo,
+                                 RoundResults, UnitLabel, Verdict)
 
 
 def _ci(low: float | None, high: float | None) -> ConfidenceInterval | None:
@@ -105,15 +105,53 @@ def _parse_time(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 
 
+def info_to_dict(info: RoundInfo) -> dict[str, Any]:
+    """The round's description as JSON."""
+    return {"name": info.name, "year": info.year, "opens_on": info.opens_on, "closes_on": info.closes_on,
+            "jurisdiction_code": info.jurisdiction_code, "jurisdiction_name": info.jurisdiction_name}
+
+
+def info_from_dict(d: Mapping[str, Any]) -> RoundInfo:
+    """Inverse of `info_to_dict`."""
+    return RoundInfo(d["name"], d["year"], d.get("opens_on"), d.get("closes_on"), d.get("jurisdiction_code"),
+                     d.get("jurisdiction_name"))
+
+
+def revision_to_dict(r: Revision) -> dict[str, Any]:
+    """A version's changes as JSON."""
+    return {"previous_version": r.previous_version, "previous_published_at": _time(r.previous_published_at),
+            "previous_responses": r.previous_responses, "responses": r.responses,
+            "changes": {code: list(pair) for code, pair in r.changes.items()}, "note": r.note}
+
+
+def revision_from_dict(d: Mapping[str, Any]) -> Revision:
+    """Inverse of `revision_to_dict`."""
+    return Revision(d["previous_version"], _parse_time(d.get("previous_published_at")), d["previous_responses"],
+                    d["responses"], {code: (pair[0], pair[1]) for code, pair in d.get("changes", {}).items()},
+                    d.get("note"))
+
+
+def _distributions_to_dict(dist: Mapping[str, Mapping[int, tuple[int, float]]]) -> dict[str, Any]:
+    # JSON keys are strings: answer values are written as text and read back as integers.
+    return {item: {str(value): [n, w] for value, (n, w) in sorted(values.items())} for item, values in dist.items()}
+
+
+def _distributions_from_dict(d: Mapping[str, Any]) -> dict[str, dict[int, tuple[int, float]]]:
+    return {item: {int(value): (pair[0], pair[1]) for value, pair in values.items()} for item, values in d.items()}
+
+
 def to_payload(r: RoundResults) -> dict[str, Any]:
     """The results as a JSON-ready dict (the stored payload and the CLI's output)."""
     return {"round": r.round_code, "profile": r.profile, "method_version": r.method_version,
             "admin_map": r.admin_map, "confidence_level": r.confidence_level, "seed": r.seed,
             "snapshot": r.snapshot, "computed_at": _time(r.computed_at), "version": r.version,
             "published_at": _time(r.published_at),
+            "info": info_to_dict(r.info) if r.info is not None else None,
             "labels": {by: {key: {"name": lab.name, "name_en": lab.name_en} for key, lab in units.items()}
                        for by, units in r.labels.items()},
             "channel_counts": dict(r.channel_counts),
+            "distributions": _distributions_to_dict(r.distributions),
+            "revision": revision_to_dict(r.revision) if r.revision is not None else None,
             "groups": [group_to_dict(g) for g in r.groups]}
 
 
@@ -124,4 +162,7 @@ def from_payload(d: Mapping[str, Any]) -> RoundResults:
     return RoundResults(d["round"], d["profile"], d.get("method_version", d["profile"]), d.get("admin_map", ""),
                         d["confidence_level"], d["seed"], d.get("snapshot", ""), _parse_time(d.get("computed_at")),
                         tuple(group_from_dict(g) for g in d["groups"]), d.get("version"),
-                        _parse_time(d.get("published_at")), labels, d.get("channel_counts", {}))
+                        _parse_time(d.get("published_at")), labels, d.get("channel_counts", {}),
+                        info_from_dict(d["info"]) if d.get("info") else None,
+                        _distributions_from_dict(d.get("distributions", {})),
+                        revision_from_dict(d["revision"]) if d.get("revision") else None)

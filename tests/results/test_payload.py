@@ -7,8 +7,8 @@ from datetime import datetime, timezone
 import pytest
 
 from analysis import ConfidenceInterval, IndexResult
-from sipas.results import (SAMPLED, Change, Contrast, GroupResult, RankResult, RoundResults, UnitLabel, Verdict,
-                           from_payload, to_payload)
+from sipas.results import (SAMPLED, Change, Contrast, GroupResult, RankResult, Revision, RoundInfo, RoundResults,
+                           UnitLabel, Verdict, channel_group, from_payload, to_payload)
 
 
 def _tree() -> RoundResults:
@@ -25,7 +25,10 @@ def _tree() -> RoundResults:
     return RoundResults("R-2026", "SIPAS_1001", "SIPAS_1001", "new_34", 0.95, 7, "n12-abc",
                         datetime(2026, 12, 2, 7, 5, tzinfo=timezone.utc), (whole, agency), 3,
                         datetime(2026, 12, 3, tzinfo=timezone.utc), {"agency": {"A": UnitLabel("Sở A", "Dept A")}},
-                        {"paper_post": 12})
+                        {"paper_post": 12}, RoundInfo("SIPAS 2026", 2026, "2026-09-01", None, "12", "Tỉnh Lai Châu"),
+                        {"Q1": {1: (4, 40.5), 2: (8, 81.0)}},
+                        Revision(2, datetime(2026, 12, 1, tzinfo=timezone.utc), 10, 12, {"SIPAS": (69.5, 70.0)},
+                                 "correction"))
 
 
 def test_round_trip_through_json_gives_the_same_tree():
@@ -43,3 +46,8 @@ def test_tree_is_frozen_and_lookups_follow_channel_groups():
     assert [g.key for g in tree.groups_by("agency")] == ["A"]
     assert tree.channel_groups() == [SAMPLED]
     assert tree.label("agency", "A").name_en == "Dept A" and not tree.provisional
+
+
+def test_channel_groups_are_decided_in_one_place():
+    assert channel_group("kiosk") == "self_selected" and channel_group("paper_post") == SAMPLED
+    assert to_payload(_tree())["distributions"] == {"Q1": {"1": [4, 40.5], "2": [8, 81.0]}}
