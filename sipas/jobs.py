@@ -12,6 +12,7 @@ from pathlib import Path
 from flask import Flask, current_app
 from huey import RedisHuey, SqliteHuey
 
+from sipas import recompute
 from sipas.db import session_scope
 
 EXTENSION_KEY = "sipas_huey"
@@ -39,6 +40,7 @@ def init_app(app: Flask) -> None:
             _run_frame_import(app, job_id)
 
     app.extensions[EXTENSION_KEY] = {"huey": huey, "export_report": export_report, "import_frame": import_frame}
+    recompute.init_app(app, huey)
 
 
 def queue(app: Flask | None = None):
@@ -152,15 +154,19 @@ def _run_export(app: Flask, job_id: str) -> None:
     """Build the workbook, reporting progress as the data sheet streams."""
     from sipas.models import Job, JobStatus
     from sipas.services.catalog import get_agency, get_round
-    from sipas.services.report import build_workbook, gather, restrict_to_agency
+    from sipas.services.workbook import build_workbook, report_data, restrict_to_agency
     _set(app, job_id, status=JobStatus.RUNNING, progress=1, message="gathering results")
     try:
         with session_scope(app) as session:
             params = session.get(Job, job_id).params
+            round_id = get_round(session, params["round"]).id
+        # The job runner may compute (a request may not): a round with nothing stored yet is computed first.
+        recompute.refresh_now(app, round_id)
+        with session_scope(app) as session:
             rnd = get_round(session, params["round"])
-            data = gather(session, rnd, with_data=params["with_data"])
+            data = report_data(session, rnd, version=params.get("version"), with_data=params["with_data"])
             if params.get("agency"):
-                restrict_to_agency(data, get_agency(session, params["agency"]))
+                data = restrict_to_agency(data, session, get_agency(session, params["agency"]))
             _set(app, job_id, progress=10, message="writing the workbook")
             total = max(data.data_count, 1)
 
@@ -194,4 +200,5 @@ def start_consumer(app: Flask, workers: int = 1):
     consumer.start()
     for name, handler in previous.items():
         signal.signal(getattr(signal, name), handler)
+    app.extensions[recompute.EXTENSION_KEY]["sweep"]()  # catch up on changes made while no consumer ran
     return consumer

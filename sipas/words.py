@@ -8,6 +8,7 @@ No Flask and no database here.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime, timedelta, timezone
 
 Pair = tuple[str, str]
 
@@ -93,3 +94,22 @@ def word(kind: str, code: object, lang: str = "vi") -> str:
     if pair is None:
         return key
     return pair[1] if lang == "en" else pair[0]
+
+
+#: Vietnam time (UTC+7, no daylight saving): every date and time a person reads is given in it.
+VIETNAM_TIME = timezone(timedelta(hours=7), "ICT")
+
+
+def local_time(moment: datetime | None, with_time: bool = True) -> str:
+    """A moment as a person in Vietnam reads it: dd/mm/yyyy HH:MM (or the date alone); "" for None.
+    A naive datetime is taken as UTC (what the database stores)."""
+    if moment is None:
+        return ""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(VIETNAM_TIME).strftime("%d/%m/%Y %H:%M" if with_time else "%d/%m/%Y")
+
+
+def thousands(n: int, lang: str = "vi") -> str:
+    """An integer with the language's thousands separator: 2.620 in Vietnamese, 2,620 in English."""
+    return f"{n:,}".replace(",", "," if lang == "en" else ".")

@@ -5,7 +5,7 @@ from sipas.models.collection import Invitation, PaperEntry, PaperForm, PaperForm
 from sipas.models.jobs import Job, JobStatus
 from sipas.models.sampling import FrameUnit
 from sipas.models.responses import Answer, Comment, Response, ResponseStatus
-from sipas.models.results import IndexValue, ResultSet
+from sipas.models.results import ResultSet, ResultSnapshot
 from sipas.models.surveys import PAPER, SELF_SELECTED, Channel, Round, RoundStatus, round_agencies
 from sipas.models.units import (LEVEL_VI, REORGANISATION_DATE, AdminMap, AdminUnit, Agency, AgencyKind,
                                 AgencySuccession, Level, ServicePoint, UnitSuccession)
@@ -13,7 +13,7 @@ from sipas.models.users import ApiKey, BatchStatus, KioskDevice, PaperBatch, Rol
 
 __all__ = [
     "AdminMap", "AdminUnit", "Agency", "AgencyKind", "AgencySuccession", "Answer", "ApiKey", "AuditEvent", "Base",
-    "BatchStatus", "Channel", "Comment", "IndexValue", "FrameUnit", "Invitation", "Job", "JobStatus", "PaperEntry", "PaperForm", "PaperFormStatus", "KioskDevice", "LEVEL_VI", "Level", "PAPER", "PaperBatch",
-    "REORGANISATION_DATE", "Response", "ResponseStatus", "ResultSet", "Role", "Round", "RoundStatus",
+    "BatchStatus", "Channel", "Comment", "FrameUnit", "Invitation", "Job", "JobStatus", "PaperEntry", "PaperForm", "PaperFormStatus", "KioskDevice", "LEVEL_VI", "Level", "PAPER", "PaperBatch",
+    "REORGANISATION_DATE", "Response", "ResponseStatus", "ResultSet", "ResultSnapshot", "Role", "Round", "RoundStatus",
     "SELF_SELECTED", "ServicePoint", "UnitSuccession", "User", "UserRole", "round_agencies",
 ]

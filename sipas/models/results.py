@@ -1,9 +1,10 @@
-"""Stored index results: unrounded, with method version, map, settings and the data snapshot."""
+"""Stored results: one row per computation of a round (provisional or a published version), and the frozen copy
+of the data a publication was computed from."""
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Float, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, LargeBinary, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from sipas.models.base import Base, utcnow, value_enum
@@ -11,55 +12,47 @@ from sipas.models.units import AdminMap
 
 
 class ResultSet(Base):
-    """One computation of a round's indices. Published sets are frozen; a recomputation is a new version."""
+    """One computation of a round's results. Provisional sets (version NULL) are replaced as data arrive;
+    published ones (version 1, 2, ...) are frozen: a new publication is a new version, never an edit."""
 
     __tablename__ = "result_sets"
-    __table_args__ = (UniqueConstraint("round_id", "version"),)
+    __table_args__ = (UniqueConstraint("round_id", "version"),
+                      Index("ix_result_sets_round_computed", "round_id", "computed_at"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id"), index=True)
-    version: Mapped[int] = mapped_column()
+    #: None for a provisional set.
+    version: Mapped[int | None] = mapped_column()
     method_version: Mapped[str] = mapped_column(String(40))
     admin_map: Mapped[AdminMap] = mapped_column(value_enum(AdminMap, 16))
-    #: Rules and interval settings in force (confidence level, min base, higher-unit rule, ...).
+    #: Rules and interval settings in force (confidence level, profile) and how long the computation took.
     settings: Mapped[dict] = mapped_column(default=dict)
-    #: Identifier of the data the set was computed from (count and checksum of response UUIDs).
+    #: Identifier of the responses and weights the set was computed from (see results.facts.fingerprint).
     snapshot_id: Mapped[str] = mapped_column(String(80))
+    #: Valid responses the computation saw (shown beside the figures: "2.620 phiếu").
+    responses: Mapped[int] = mapped_column(default=0, server_default=text("0"))
     #: Seed of the random generator used for rank intervals, so the set can be reproduced.
     seed: Mapped[int] = mapped_column()
     computed_at: Mapped[datetime] = mapped_column(default=utcnow)
     published_at: Mapped[datetime | None] = mapped_column()
-    #: The whole analysis result (indices, differences, ranks) as computed: a published report is rebuilt
-    #: from this, never recomputed.
+    #: The whole results tree (sipas.results.to_payload): what every page and report reads, never recomputed.
     payload: Mapped[dict | None] = mapped_column()
     published_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
-    values: Mapped[list[IndexValue]] = relationship(cascade="all, delete-orphan", back_populates="result_set")
+    snapshot: Mapped[ResultSnapshot | None] = relationship(cascade="all, delete-orphan", uselist=False,
+                                                           back_populates="result_set")
 
 
-class IndexValue(Base):
-    """One index for one group (all / level / agency), at full precision."""
+class ResultSnapshot(Base):
+    """The data rows a publication was computed from (interchange format, gzip-compressed JSON lines): the
+    published data sheet is rebuilt from this copy, whatever happens to the responses afterwards."""
 
-    __tablename__ = "index_values"
-    __table_args__ = (UniqueConstraint("result_set_id", "group_by", "group_key", "channel_group", "index_code"),
-                      Index("ix_index_values_group", "result_set_id", "group_by", "group_key"))
+    __tablename__ = "result_snapshots"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    result_set_id: Mapped[int] = mapped_column(ForeignKey("result_sets.id", ondelete="CASCADE"))
-    group_by: Mapped[str] = mapped_column(String(16))
-    group_key: Mapped[str] = mapped_column(String(40))
-    #: "sampled" or "self_selected": the two are never pooled.
-    channel_group: Mapped[str] = mapped_column(String(16), default="sampled")
-    index_code: Mapped[str] = mapped_column(String(16))
-    estimate: Mapped[float | None] = mapped_column(Float)
-    ci_low: Mapped[float | None] = mapped_column(Float)
-    ci_high: Mapped[float | None] = mapped_column(Float)
-    n: Mapped[int] = mapped_column(default=0)
-    se: Mapped[float | None] = mapped_column(Float)
-    df: Mapped[float | None] = mapped_column(Float)
-    deff: Mapped[float | None] = mapped_column(Float)
-    n_eff: Mapped[float | None] = mapped_column(Float)
-    method: Mapped[str | None] = mapped_column(String(40))
-    low_base: Mapped[bool] = mapped_column(default=False)
+    result_set_id: Mapped[int] = mapped_column(ForeignKey("result_sets.id", ondelete="CASCADE"), primary_key=True)
+    rows: Mapped[int] = mapped_column()
+    #: SHA-256 of the uncompressed rows.
+    sha256: Mapped[str] = mapped_column(String(64))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
 
-    result_set: Mapped[ResultSet] = relationship(back_populates="values")
+    result_set: Mapped[ResultSet] = relationship(back_populates="snapshot")

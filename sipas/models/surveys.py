@@ -30,12 +30,12 @@ PAPER = frozenset({Channel.PAPER_POST, Channel.PAPER_DIRECT})
 
 
 class RoundStatus(str, enum.Enum):
-    """Life cycle of a round."""
+    """Life cycle of a round's collection. Publishing results is separate (a round's published versions are its
+    published result sets): an open round keeps collecting after a publication."""
 
     DRAFT = "draft"
     OPEN = "open"
     CLOSED = "closed"
-    PUBLISHED = "published"
 
 
 round_agencies = Table(

@@ -5,11 +5,12 @@ Rounding is half-up to 2 decimals (sipas-methodology.md §7), done with Decimal 
 """
 from __future__ import annotations
 
-import hashlib
-import json
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Iterable
+
+from analysis import IndexResult
+from sipas.results import SAMPLED, SELF_SELECTED_GROUP, GroupResult, RoundResults, channel_group
 
 LEVEL_NAMES = {"province": ("Cấp tỉnh", "Province"), "district": ("Cấp huyện", "District"),
                "commune": ("Cấp xã", "Commune")}
@@ -24,7 +25,6 @@ CHANNELS = {"kiosk": ("Máy đánh giá tại quầy", "Kiosk"), "online": ("Đ�
             "invitation": ("Thư mời trực tuyến", "Online invitation"), "paper_post": ("Phiếu giấy qua bưu điện", "Paper by post"),
             "paper_direct": ("Phiếu giấy phát trực tiếp", "Paper handed out"), "interview": ("Phỏng vấn", "Interview"),
             "import": ("Nhập từ tệp", "Imported"), "api": ("Hệ thống khác (API)", "Other system (API)")}
-SELF_SELECTED = {"kiosk", "online", "api"}
 
 
 def r2(value) -> float | None:
@@ -72,23 +72,36 @@ class Labels:
         return pair[1] if self.en else pair[0]
 
 
-def _groups(result: dict, by: str, channel_group: str | None = None) -> list[dict]:
+def _groups(results: RoundResults, by: str, group: str | None = None) -> list[GroupResult]:
     """Groups of one kind; by default the sampled ones, or the self-selected ones of a round without a sample."""
-    if channel_group is None:
-        kinds = {g.get("channel_group", "sampled") for g in result["groups"]}
-        channel_group = "sampled" if "sampled" in kinds or not kinds else "self_selected"
-    return [g for g in result["groups"] if g["by"] == by and g.get("channel_group", "sampled") == channel_group]
+    if group is None:
+        present = results.channel_groups()
+        group = SAMPLED if SAMPLED in present or not present else SELF_SELECTED_GROUP
+    return results.groups_by(by, group)
 
 
-def _self_selected_only(result: dict) -> bool:
-    return bool(result["groups"]) and all(g.get("channel_group") == "self_selected" for g in result["groups"])
+def _self_selected_only(results: RoundResults) -> bool:
+    return results.channel_groups() == [SELF_SELECTED_GROUP]
+
+
+def _low(ix: IndexResult | None) -> float | None:
+    return ix.ci.low if ix is not None and ix.ci is not None else None
+
+
+def _high(ix: IndexResult | None) -> float | None:
+    return ix.ci.high if ix is not None and ix.ci is not None else None
+
+
+def _verdict(g: GroupResult, t: "Labels") -> str:
+    vs = g.vs_all.get("SIPAS")
+    return t.pair(VERDICT[vs.verdict.value]) if vs is not None else ""
 
 
 def _headline_codes(data) -> list[str]:
-    groups = _groups(data.result, "all")
+    groups = _groups(data.results, "all")
     if not groups:
         return []
-    codes = list(groups[0]["indices"])
+    codes = list(groups[0].indices)
     return ["SIPAS"] + [c for c in codes if c.startswith("PART_")] + sorted(
         c for c in codes if c.startswith("F") and len(c) == 2)
 
@@ -106,11 +119,6 @@ def _index_name(data, code: str, t: Labels) -> str:
     return f"{code}. " + (item.text.en if t.en else item.text.vi)
 
 
-def results_checksum(result: dict) -> str:
-    """SHA-256 of the canonical JSON of the results: the same published round gives the same checksum."""
-    return hashlib.sha256(json.dumps(result, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
-
-
 def cover(data, t: Labels) -> Sheet:
     rows = [
         [t("Cơ quan ban hành", "Issued by"), data.issuer],
@@ -124,7 +132,7 @@ def cover(data, t: Labels) -> Sheet:
     ]
     for channel, n in sorted(data.channel_counts.items()):
         kind = t("tự nguyện, không tính vào SIPAS chọn mẫu", "self-selected, not pooled") \
-            if channel in SELF_SELECTED else t("chọn mẫu", "sampled")
+            if channel_group(channel) == SELF_SELECTED_GROUP else t("chọn mẫu", "sampled")
         rows.append([t("Phiếu hợp lệ", "Valid responses") + f": {t.pair(CHANNELS.get(channel, (channel, channel)))}",
                      f"{n:,}".replace(",", "." if not t.en else ",") + f" ({kind})"])
     rows.append([t("Tổng số phiếu hợp lệ", "Valid responses, total"),
@@ -132,11 +140,20 @@ def cover(data, t: Labels) -> Sheet:
     status = t("Kết quả CHƯA công bố (tạm tính)", "PROVISIONAL, not published") if data.provisional else \
         t(f"Đã công bố (phiên bản {data.version}, {data.published_at:%d/%m/%Y})",
           f"Published (version {data.version}, {data.published_at:%Y-%m-%d})")
+    rows.append([t("Trạng thái", "Status"), status])
+    revision = data.results.revision
+    if revision is not None:
+        moved = "; ".join(f"{code} {r2(old)} → {r2(new)}" for code, (old, new) in revision.changes.items()
+                          if code == "SIPAS" or code.startswith("PART_"))
+        rows.append([t(f"Thay đổi so với phiên bản {revision.previous_version}",
+                       f"Changes from version {revision.previous_version}"),
+                     t(f"{revision.previous_responses} → {revision.responses} phiếu hợp lệ; ",
+                       f"{revision.previous_responses} → {revision.responses} valid responses; ") + moved
+                     + (f" ({revision.note})" if revision.note else "")])
     rows += [
-        [t("Trạng thái", "Status"), status],
-        [t("Mã ảnh chụp dữ liệu", "Data snapshot"), data.result.get("snapshot", "")],
-        [t("Mã kiểm tra kết quả (SHA-256)", "Results checksum (SHA-256)"), results_checksum(data.result)],
-        [t("Hạt giống ngẫu nhiên (khoảng hạng)", "Random seed (rank intervals)"), str(data.result.get("seed", ""))],
+        [t("Mã ảnh chụp dữ liệu", "Data snapshot"), data.results.snapshot],
+        [t("Mã kiểm tra kết quả (SHA-256)", "Results checksum (SHA-256)"), data.checksum],
+        [t("Hạt giống ngẫu nhiên (khoảng hạng)", "Random seed (rank intervals)"), str(data.results.seed)],
         [t("Thời điểm lập", "Generated at"), f"{data.generated_at:%Y-%m-%d %H:%M} UTC"],
     ]
     if data.data_rows is not None:
@@ -148,21 +165,22 @@ def cover(data, t: Labels) -> Sheet:
 
 
 def summary(data, t: Labels) -> Sheet:
-    group = (_groups(data.result, "all") or [{"indices": {}}])[0]
+    whole = _groups(data.results, "all")
     rows = []
     for code in _headline_codes(data):
-        ix = group["indices"][code]
-        prev = data.previous
-        if prev.reason:
-            change, note = None, t.pair(REASONS[prev.reason])
-        elif prev.values.get(code) is not None and ix["estimate"] is not None:
-            change, note = r2(ix["estimate"] - prev.values[code]), t(f"so với {prev.year}", f"vs {prev.year}")
+        ix = whole[0].indices[code]
+        moved = whole[0].change.get(code)
+        if moved is not None and moved.reason and moved.reason in REASONS:
+            change, note = None, t.pair(REASONS[moved.reason])
+        elif moved is not None and moved.previous_estimate is not None and ix.estimate is not None:
+            year = moved.previous_year
+            change, note = r2(ix.estimate - moved.previous_estimate), t(f"so với {year}", f"vs {year}")
         else:
             change, note = None, ""
-        if ix["low_base"]:
+        if ix.low_base:
             note = (note + "; " if note else "") + t("cỡ mẫu nhỏ", "low base")
-        rows.append([_index_name(data, code, t), r2(ix["estimate"]), r2(ix["ci_low"]), r2(ix["ci_high"]), ix["n"],
-                     r2(ix["deff"]), change, note])
+        rows.append([_index_name(data, code, t), r2(ix.estimate), r2(_low(ix)), r2(_high(ix)), ix.n,
+                     r2(ix.deff), change, note])
     header = [[(t("Chỉ số", "Index"), 1), (t("Giá trị (%)", "Value (%)"), 1), (t("Khoảng tin cậy 95%", "95% interval"), 2),
                ("n", 1), (t("Hệ số thiết kế", "Design effect"), 1), (t("Thay đổi (điểm %)", "Change (points)"), 1),
                (t("Ghi chú", "Note"), 1)],
@@ -171,7 +189,7 @@ def summary(data, t: Labels) -> Sheet:
     chart = Chart(t("Chỉ số hài lòng theo yếu tố (%)", "Satisfaction by factor (%)"), 0, [1], "J3", "%")
     notes = [t("Khoảng tin cậy tính theo thiết kế mẫu (phân tầng, đơn vị mẫu, quyền số).",
                "Intervals respect the sample design (strata, PSUs, weights).")]
-    if _self_selected_only(data.result):
+    if _self_selected_only(data.results):
         notes.insert(0, t("Đánh giá tự nguyện (quầy, đường dẫn công khai): không phải mẫu điều tra, không dùng để "
                           "xếp hạng SIPAS chính thức.", "Self-selected ratings (kiosk, open link): not a sample, not "
                           "an official SIPAS figure."))
@@ -192,14 +210,13 @@ def by_level(data, t: Labels) -> Sheet:
     codes = _headline_codes(data)
     top, sub = _index_columns(codes, t)
     rows = []
-    for g in _groups(data.result, "all") + _groups(data.result, "level"):
-        name = t("Toàn tỉnh", "Whole province") if g["by"] == "all" else t.pair(LEVEL_NAMES.get(g["key"], (g["key"],) * 2))
-        verdict = t.pair(VERDICT[g["vs_all"]["SIPAS"]["verdict"]]) if g.get("vs_all", {}).get("SIPAS") else ""
-        row = [name, g["n"]]
+    for g in _groups(data.results, "all") + _groups(data.results, "level"):
+        name = t("Toàn tỉnh", "Whole province") if g.by == "all" else t.pair(LEVEL_NAMES.get(g.key, (g.key,) * 2))
+        row: list = [name, g.n]
         for code in codes:
-            ix = g["indices"][code]
-            row += [r2(ix["estimate"]), r2(ix["ci_low"]), r2(ix["ci_high"])]
-        rows.append(row + [verdict])
+            ix = g.indices[code]
+            row += [r2(ix.estimate), r2(_low(ix)), r2(_high(ix))]
+        rows.append(row + [_verdict(g, t)])
     header = [[(t("Cấp", "Level"), 1), ("n", 1)] + top + [(t("So với toàn tỉnh (SIPAS)", "vs province (SIPAS)"), 1)],
               [("", 1), ("", 1)] + sub + [("", 1)]]
     numbers = set(range(2, 2 + 3 * len(codes)))
@@ -210,20 +227,24 @@ def by_level(data, t: Labels) -> Sheet:
 def by_agency(data, t: Labels) -> Sheet:
     codes = _headline_codes(data)
     factors = [c for c in codes if c != "SIPAS"]
-    groups = _groups(data.result, "agency")
-    groups.sort(key=lambda g: (g["rank"]["rank"] is None, g["rank"]["rank"] or 0, g["key"]))
+    groups = _groups(data.results, "agency")
+
+    def rank_of(g: GroupResult) -> int | None:
+        return g.rank.rank if g.rank is not None else None
+
+    groups.sort(key=lambda g: (rank_of(g) is None, rank_of(g) or 0, g.key))
     rows = []
     for g in groups:
-        name, level = data.agencies.get(g["key"], (g["key"], ""))
-        ix = g["indices"]["SIPAS"]
-        rank = g["rank"]
-        rank_text = rank["rank"] if rank["rank"] is not None else t("không xếp hạng (cỡ mẫu nhỏ)", "not ranked (low base)")
-        interval = f"{rank['rank_low']}–{rank['rank_high']}" if rank["rank"] is not None else ""
-        verdict = t.pair(VERDICT[g["vs_all"]["SIPAS"]["verdict"]]) if g.get("vs_all", {}).get("SIPAS") else ""
-        rows.append([rank_text, interval, g["key"], name, t.pair(LEVEL_NAMES.get(level, (level, level))), g["n"],
-                     r2(ix["estimate"]), r2(ix["ci_low"]), r2(ix["ci_high"])]
-                    + [r2(g["indices"][c]["estimate"]) for c in factors]
-                    + [t("Có", "Yes") if ix["low_base"] else "", verdict])
+        name, level = data.agencies.get(g.key, (g.key, ""))
+        ix = g.indices["SIPAS"]
+        rank = g.rank
+        ranked = rank is not None and rank.rank is not None
+        rank_text = rank.rank if ranked else t("không xếp hạng (cỡ mẫu nhỏ)", "not ranked (low base)")
+        interval = f"{rank.rank_low}–{rank.rank_high}" if ranked else ""
+        rows.append([rank_text, interval, g.key, name, t.pair(LEVEL_NAMES.get(level, (level, level))), g.n,
+                     r2(ix.estimate), r2(_low(ix)), r2(_high(ix))]
+                    + [r2(g.estimate(c)) for c in factors]
+                    + [t("Có", "Yes") if ix.low_base else "", _verdict(g, t)])
     header = [[(t("Hạng", "Rank"), 1), (t("Khoảng hạng 95%", "95% rank interval"), 1), (t("Mã", "Code"), 1),
                (t("Cơ quan", "Agency"), 1), (t("Cấp", "Level"), 1), ("n", 1), ("SIPAS", 3),
                (t("Yếu tố", "Factors"), len(factors)), (t("Cỡ mẫu nhỏ", "Low base"), 1),
@@ -264,11 +285,11 @@ def criteria(data, t: Labels) -> Sheet:
         top.append((t("Khác", "Other"), len(rest)))
         codes += rest
     rows = []
-    for g in _groups(data.result, "all") + _groups(data.result, "level") + _groups(data.result, "agency"):
-        name = t("Toàn tỉnh", "Whole province") if g["by"] == "all" else (
-            t.pair(LEVEL_NAMES.get(g["key"], (g["key"],) * 2)) if g["by"] == "level" else data.agencies.get(
-                g["key"], (g["key"],))[0])
-        rows.append([g["key"], name, g["n"]] + [r2(g["indices"].get(c, {}).get("estimate")) for c in codes])
+    for g in _groups(data.results, "all") + _groups(data.results, "level") + _groups(data.results, "agency"):
+        name = t("Toàn tỉnh", "Whole province") if g.by == "all" else (
+            t.pair(LEVEL_NAMES.get(g.key, (g.key,) * 2)) if g.by == "level" else data.agencies.get(
+                g.key, (g.key,))[0])
+        rows.append([g.key, name, g.n] + [r2(g.estimate(c)) for c in codes])
     header = [[(t("Mã", "Code"), 1), (t("Đơn vị", "Unit"), 1), ("n", 1)] + top,
               [("", 1), ("", 1), ("", 1)] + [(c, 1) for c in codes]]
     return Sheet(t("Tiêu chí", "Criteria"), t("Chỉ số theo từng tiêu chí (%)", "Index of every criterion (%)"),
@@ -278,12 +299,12 @@ def criteria(data, t: Labels) -> Sheet:
 def expectations(data, t: Labels) -> Sheet:
     block_items = [i for b in data.profile.blocks for i in data.profile.block_items(b.code)]
     rows = []
-    for g in _groups(data.result, "all") + _groups(data.result, "level"):
-        name = t("Toàn tỉnh", "Whole province") if g["by"] == "all" else t.pair(LEVEL_NAMES.get(g["key"], (g["key"],) * 2))
+    for g in _groups(data.results, "all") + _groups(data.results, "level"):
+        name = t("Toàn tỉnh", "Whole province") if g.by == "all" else t.pair(LEVEL_NAMES.get(g.key, (g.key,) * 2))
         for item in block_items:
-            ix = g["indices"].get(item.code, {})
-            rows.append([name, item.code, item.text.en if t.en else item.text.vi, r2(ix.get("estimate")),
-                         r2(ix.get("ci_low")), r2(ix.get("ci_high")), ix.get("n")])
+            ix = g.indices.get(item.code)
+            rows.append([name, item.code, item.text.en if t.en else item.text.vi, r2(g.estimate(item.code)),
+                         r2(_low(ix)), r2(_high(ix)), ix.n if ix is not None else None])
     header = [[(t("Đơn vị", "Unit"), 1), (t("Mã", "Code"), 1), (t("Mong đợi", "Expectation"), 1),
                (t("Tỷ lệ chọn (%)", "Share choosing (%)"), 1), (t("Khoảng tin cậy 95%", "95% interval"), 2),
                (t("Số người trả lời khối", "Answered the block"), 1)],
@@ -311,12 +332,12 @@ def _distribution_sheet(data, t: Labels, kind: str, name: tuple[str, str], title
 
 def channels(data, t: Labels) -> Sheet:
     rows = []
-    for channel_group in ("sampled", "self_selected"):
-        for g in _groups(data.result, "all", channel_group):
-            ix = g["indices"]["SIPAS"]
-            label = t("Mẫu điều tra (chọn mẫu)", "Sampled survey") if channel_group == "sampled" else \
+    for group in (SAMPLED, SELF_SELECTED_GROUP):
+        for g in _groups(data.results, "all", group):
+            ix = g.indices["SIPAS"]
+            label = t("Mẫu điều tra (chọn mẫu)", "Sampled survey") if group == SAMPLED else \
                 t("Đánh giá tự nguyện (quầy, đường dẫn công khai)", "Self-selected ratings (kiosk, open link)")
-            rows.append([label, g["n"], r2(ix["estimate"]), r2(ix["ci_low"]), r2(ix["ci_high"])])
+            rows.append([label, g.n, r2(ix.estimate), r2(_low(ix)), r2(_high(ix))])
     for channel, n in sorted(data.channel_counts.items()):
         rows.append([t.pair(CHANNELS.get(channel, (channel, channel))), n, None, None, None])
     header = [[(t("Kênh", "Channel"), 1), (t("Số phiếu", "Responses"), 1), ("SIPAS", 3)],

@@ -4,8 +4,11 @@ Every string is written as a text cell: openpyxl would turn a citizen's "=HYPERL
 """
 from __future__ import annotations
 
+import shutil
+from datetime import datetime, timezone
 from io import BytesIO
 from typing import Iterable
+from zipfile import ZIP_DEFLATED, ZipFile, ZipInfo
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -13,6 +16,7 @@ from openpyxl.chart import BarChart, Reference
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.cell_range import CellRange
+from openpyxl.writer.excel import ExcelWriter
 
 from sipas.reports.tables import Sheet
 
@@ -109,24 +113,58 @@ def _position(header_row: list[tuple[str, int]], col: int) -> int:
     return len(header_row) - 1
 
 
-def write_workbook(sheets: list[Sheet], out, progress=None) -> dict[str, int]:
+class _FixedTimeZip(ZipFile):
+    """A zip archive whose every entry carries one given time: the same content gives the same bytes
+    (zipfile would stamp each entry with the time it was written)."""
+
+    def __init__(self, out, moment: datetime):
+        super().__init__(out, "w", ZIP_DEFLATED, allowZip64=True)
+        self._stamp = moment.timetuple()[:6]
+
+    def _info(self, name: str) -> ZipInfo:
+        info = ZipInfo(name, self._stamp)
+        info.compress_type = ZIP_DEFLATED
+        info.external_attr = 0o600 << 16
+        return info
+
+    def writestr(self, zinfo_or_arcname, data, compress_type=None, compresslevel=None):
+        """As ZipFile.writestr, with the fixed time."""
+        if not isinstance(zinfo_or_arcname, ZipInfo):
+            zinfo_or_arcname = self._info(zinfo_or_arcname)
+        super().writestr(zinfo_or_arcname, data, compress_type, compresslevel)
+
+    def write(self, filename, arcname=None, compress_type=None, compresslevel=None):
+        """As ZipFile.write for a file (openpyxl's streamed worksheets), with the fixed time, streamed."""
+        with open(filename, "rb") as src, self.open(self._info(str(arcname or filename)), "w", force_zip64=True) as dst:
+            shutil.copyfileobj(src, dst, 1 << 20)
+
+
+def write_workbook(sheets: list[Sheet], out, progress=None, *, created: datetime | None = None) -> dict[str, int]:
     """Write the sheets to `out` (a path or a binary file); returns the body rows written per sheet.
 
     progress(rows) reports the rows of the last (data) sheet as they stream. Writing to a path keeps a
     million-row export out of memory (the rows stream through temporary files, the result goes to disk).
+    `created` fixes the workbook's creation and modification times and the archive's entry times: the same
+    sheets and the same time give the same bytes (a published version's workbook never changes).
     """
     wb = Workbook(write_only=True)
     counts = {}
     for i, sheet in enumerate(sheets):
         counts[sheet.name] = write_sheet(wb, sheet, progress if i == len(sheets) - 1 else None)
-    wb.save(out)
+    if created is None:
+        wb.save(out)
+        return counts
+    moment = (created if created.tzinfo else created.replace(tzinfo=timezone.utc)).astimezone(timezone.utc)
+    wb.properties.created = wb.properties.modified = moment.replace(tzinfo=None, microsecond=0)
+    ExcelWriter(wb, _FixedTimeZip(out, moment)).save()
     return counts
 
 
-def workbook_bytes(sheets: list[Sheet], progress=None) -> tuple[bytes, dict[str, int]]:
+def workbook_bytes(sheets: list[Sheet], progress=None, *, created: datetime | None = None
+                   ) -> tuple[bytes, dict[str, int]]:
     """The workbook as bytes (for downloads of ordinary size) and the body rows written per sheet."""
     buffer = BytesIO()
-    counts = write_workbook(sheets, buffer, progress)
+    counts = write_workbook(sheets, buffer, progress, created=created)
     return buffer.getvalue(), counts
 
 

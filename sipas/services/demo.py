@@ -22,6 +22,7 @@ from sipas.models import (AdminMap, AdminUnit, Agency, AgencyKind, AgencySuccess
                           Response, Role, Round, RoundStatus, ServicePoint)
 from sipas.services import accounts
 from sipas.services.responses import content_hash
+from sipas.services.results.freshness import mark_changed
 from sipas.services.units import import_admin_maps
 
 PROVINCE_CODE = "12"  # Lai Châu: the same code on both maps
@@ -252,6 +253,7 @@ def _generate(session: Session, rng: np.random.Generator, rnd: Round, offices, c
             for r, answers in zip(response_rows, answer_rows) for c, v in answers.items()]
     for i in range(0, len(rows), 20000):
         session.execute(insert(Answer), rows[i:i + 20000])
+    mark_changed(session, rnd.id)  # computed by the job runner after the commit, never by a page
     return len(response_rows)
 
 

@@ -16,6 +16,7 @@ import surveys
 from sipas.errors import DuplicateSubmission, SurveyClosed, ValidationFailed
 from sipas.models import (PAPER, Agency, Answer, Channel, Comment, Response, ResponseStatus, Round, ServicePoint,
                           round_agencies)
+from sipas.services.results.freshness import mark_changed
 
 MAX_COMMENT_LENGTH = 2000
 
@@ -115,6 +116,7 @@ def record_response(session: Session, rnd: Round, agency: Agency, answers: Mappi
                                       for code, value in sorted(clean.items())])
     if comment:
         session.execute(_INSERT_COMMENT, {"response_id": new_id, "text": comment, "created_at": datetime.now(timezone.utc)})
+    mark_changed(session, rnd.id)  # the round's provisional results are recomputed after the commit
     return Recorded(new_id, response_uuid, True, session, rnd.id, digest)
 
 

@@ -19,6 +19,7 @@ from sipas.errors import ValidationFailed
 from sipas.models import AdminUnit, Agency, FrameUnit, Round, ServicePoint
 from sipas.services.invitations import create_invitations
 from sipas.services.responses import dossier_hash
+from sipas.services.results.freshness import mark_changed
 
 FRAME_COLUMNS = ("dossier_code", "agency_code", "service_point_code", "field", "level", "completed_on", "on_time",
                  "contact")
@@ -463,6 +464,7 @@ def compute_weights(session: Session, rnd: Round, *, rake_by: tuple[str, ...] = 
     for (unit, response), w in zip(units, adjusted):
         if response is not None:
             response.weight = float(w)
+    mark_changed(session, rnd.id)  # weights changed: the provisional results are recomputed after the commit
     result.report = weighting.report(adjusted[responded])
     session.flush()
     return result

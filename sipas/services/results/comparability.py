@@ -1,0 +1,42 @@
+"""Whether two rounds can be compared: the one rule used for year-on-year changes and for the trend."""
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from sipas.models import Round
+
+#: Rounds of ratings at the desk are not a measurement of the SIPAS: they never serve as a previous round.
+_SELF_SELECTED_PROFILES = "KIOSK%"
+
+
+def break_between(earlier: Round, later: Round) -> str | None:
+    """Why two rounds of the same place cannot be compared ("METHOD_BREAK", "GEO_BREAK"), or None."""
+    if earlier.method_version != later.method_version:
+        return "METHOD_BREAK"
+    if earlier.admin_map != later.admin_map:
+        return "GEO_BREAK"
+    return None
+
+
+def same_place(rounds: list[Round], rnd: Round) -> list[Round]:
+    """The rounds covering the same place as `rnd` (the same province, or the whole country)."""
+    return [r for r in rounds if r.jurisdiction_id == rnd.jurisdiction_id]
+
+
+def measurements(session: Session, rnd: Round) -> list[Round]:
+    """The SIPAS rounds of the same place up to `rnd`'s year, oldest first (`rnd` included)."""
+    rounds = session.scalars(select(Round).where(Round.year <= rnd.year,
+                                                 Round.profile_key.not_like(_SELF_SELECTED_PROFILES))
+                             .order_by(Round.year, Round.id)).all()
+    return same_place(list(rounds), rnd)
+
+
+def previous_round(session: Session, rnd: Round) -> tuple[Round | None, str | None]:
+    """The latest earlier round of the same place and None when it is comparable, or with the reason it is not
+    ("METHOD_BREAK", "GEO_BREAK"); (None, "NO_PREVIOUS") when there is none."""
+    earlier = [r for r in measurements(session, rnd) if r.year < rnd.year]
+    if not earlier:
+        return None, "NO_PREVIOUS"
+    prev = earlier[-1]
+    return prev, break_between(prev, rnd)

@@ -1,0 +1,111 @@
+"""Computing a round's results tree: from a stored round (the database's grouped sums) or from a file.
+
+Only the job runner and CLI commands call this; pages and downloads read stored sets (`store`, `view`).
+Sampled and self-selected responses are analysed apart, never pooled.
+"""
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Sequence
+from datetime import datetime, timezone
+
+import numpy as np
+from sqlalchemy.orm import Session
+
+import surveys
+from analysis import Totals, build_totals, certainty_psus
+from sipas.models import Round
+from sipas.results import CHANNEL_GROUPS, RoundResults, channel_group
+from sipas.services.analysis_plan import Plan, headline_codes, plan_for, scores
+from sipas.services.results import comparability, facts, store
+from sipas.services.results.totals import round_totals
+from sipas.services.results.tree import GROUPINGS, Unit, channel_group_results, compare_with_previous
+
+Progress = Callable[[int, str], None]
+
+
+def _quiet(_percent: int, _message: str) -> None:
+    """No progress reporting."""
+
+
+def compute_round(session: Session, rnd: Round, *, confidence_level: float = 0.95,
+                  by: Sequence[str] = GROUPINGS, seed: int | None = None, with_previous: bool = True,
+                  progress: Progress = _quiet) -> RoundResults:
+    """The provisional results of a stored round over its current valid responses and weights."""
+    plan = plan_for(surveys.load(rnd.profile_key), confidence_level=confidence_level)
+    seed = facts.default_seed(rnd) if seed is None else seed
+    units = facts.round_units(session, rnd)
+    progress(5, "reading the responses")
+    snapshot = facts.fingerprint(session, rnd)
+    groups = []
+    for i, group in enumerate(CHANNEL_GROUPS):
+        found = round_totals(session, rnd, plan, group)
+        progress(20 + 30 * i, f"computing the indices ({group})")
+        if found is not None:
+            groups += channel_group_results(plan, found[0], units, group, by, seed=seed)
+    progress(80, "counting channels and answers")
+    results = RoundResults(rnd.code, plan.profile_key, rnd.method_version, rnd.admin_map.value, confidence_level,
+                           seed, snapshot, datetime.now(timezone.utc), tuple(groups),
+                           labels=facts.unit_labels(session, rnd), channel_counts=facts.channel_counts(session, rnd),
+                           info=facts.round_info(rnd), distributions=facts.distributions(session, rnd))
+    if not with_previous:
+        return results
+    progress(90, "comparing with the previous round")
+    return with_changes(session, rnd, results, plan)
+
+
+def with_changes(session: Session, rnd: Round, results: RoundResults, plan: Plan) -> RoundResults:
+    """The results with their changes since the previous comparable round (its published figures, or its
+    latest provisional ones), or the reason there are none."""
+    prev, reason = comparability.previous_round(session, rnd)
+    codes = headline_codes(plan)
+    if prev is None or reason is not None:
+        return compare_with_previous(results, None, codes, reason=reason,
+                                     previous_round=prev.code if prev else None,
+                                     previous_year=prev.year if prev else None)
+    info = store.published_info(session, prev) or store.provisional_info(session, prev)
+    earlier = store.load(session, info.id) if info is not None else \
+        compute_round(session, prev, confidence_level=results.confidence_level, with_previous=False)
+    return compare_with_previous(results, earlier, codes, previous_round=prev.code, previous_year=prev.year)
+
+
+def table_totals(plan: Plan, table) -> tuple[Totals, dict[str, Unit]]:
+    """Totals by agency from a ResponseTable (a file), and each agency's tier."""
+    n = len(table)
+    rows = np.arange(n).astype(str)
+    stratum = np.where(table.stratum == "", "_", table.stratum).astype(str)
+    psu = np.where(table.psu == "", np.char.add("#", rows), table.psu).astype(str)
+    psu = certainty_psus(stratum, psu, rows)
+    answered, score = scores(plan, table.items, table.values)
+    totals = build_totals(table.agency_code.astype(str), stratum, psu, table.weight, answered, score,
+                          list(plan.items), pair_items=list(plan.pair_items))
+    return totals, {str(a): Unit(str(lv)) for a, lv in zip(table.agency_code, table.level)}
+
+
+def compute_table(plan: Plan, table, by: Sequence[str] = GROUPINGS, *, seed: int = 0,
+                  source: str = "") -> RoundResults:
+    """The results of a file of responses (no database): the same tree as a stored round's."""
+    groups = []
+    channels = np.array([channel_group(c) for c in table.channel.astype(str)])
+    counts: dict[str, int] = {}
+    for value in table.channel.astype(str):
+        counts[value] = counts.get(value, 0) + 1
+    for group in CHANNEL_GROUPS:
+        mask = channels == group
+        if mask.any():
+            totals, units = table_totals(plan, _rows(table, mask))
+            groups += channel_group_results(plan, totals, units, group, by, seed=seed)
+    profile = surveys.load(plan.profile_key)
+    return RoundResults(source, plan.profile_key, profile.method_version, "", plan.settings.confidence_level, seed,
+                        "", datetime.now(timezone.utc), tuple(groups), channel_counts=counts)
+
+
+def _rows(table, mask: np.ndarray):
+    """The rows of a table (a dataclass of per-row arrays) selected by a mask; other fields are kept."""
+    return dataclasses.replace(table, **{f.name: getattr(table, f.name)[mask] for f in dataclasses.fields(table)
+                                         if isinstance(getattr(table, f.name), np.ndarray)})
+
+
+def replace_provenance(results: RoundResults, **fields) -> RoundResults:
+    """A copy of the results with version, publication time or revision set (a publication of a computation)."""
+    return dataclasses.replace(results, **fields)

@@ -1,0 +1,80 @@
+"""What a computation reads about a round besides the totals, so that the stored results carry it: the
+fingerprint of the responses and weights, the agencies (tier, names), valid responses per channel, the
+behaviour and respondent answers, and the round's description.
+"""
+from __future__ import annotations
+
+import hashlib
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+import surveys
+from sipas.models import SELF_SELECTED, Agency, Answer, Response, ResponseStatus, Round
+from sipas.results import RoundInfo, UnitLabel
+from sipas.services.results.tree import Unit
+
+#: Items reported as distributions (counts and weighted shares) rather than indices.
+DISTRIBUTION_KINDS = ("behaviour", "respondent")
+
+
+def fingerprint(session: Session, rnd: Round) -> str:
+    """Identifier of the valid responses and their weights: it changes when a response is added, changes status
+    or changes weight (ids are never reused). Stored with each result set as its snapshot."""
+    n, id_sum, id_max, w_sum, wid_sum, last = session.execute(
+        select(func.count(), func.coalesce(func.sum(Response.id), 0), func.coalesce(func.max(Response.id), 0),
+               func.coalesce(func.sum(Response.weight), 0.0),
+               func.coalesce(func.sum(Response.weight * Response.id), 0.0), func.max(Response.received_at))
+        .where(Response.round_id == rnd.id, Response.status == ResponseStatus.VALID)).one()
+    # Sums of floats may differ in the last bits between query plans: 9 significant digits are compared.
+    text = f"{rnd.id}:{n}:{id_sum}:{id_max}:{float(w_sum):.9g}:{float(wid_sum):.9g}:{last}"
+    return f"n{n}-{hashlib.sha256(text.encode()).hexdigest()[:16]}"
+
+
+def round_units(session: Session, rnd: Round) -> dict[str, Unit]:
+    """The tier (level) of every agency, by code."""
+    return {code: Unit(level.value) for code, level in session.execute(select(Agency.code, Agency.level))}
+
+
+def unit_labels(session: Session, rnd: Round) -> dict[str, dict[str, UnitLabel]]:
+    """Names of the round's agencies, frozen with the results."""
+    return {"agency": {a.code: UnitLabel(a.name, a.name_en) for a in rnd.agencies}}
+
+
+def channel_counts(session: Session, rnd: Round) -> dict[str, int]:
+    """Valid responses per channel."""
+    return {c.value: n for c, n in session.execute(
+        select(Response.channel, func.count()).where(Response.round_id == rnd.id,
+                                                     Response.status == ResponseStatus.VALID)
+        .group_by(Response.channel)).all()}
+
+
+def distributions(session: Session, rnd: Round) -> dict[str, dict[int, tuple[int, float]]]:
+    """Answers of the sampled valid responses to the behaviour and respondent questions:
+    item -> value -> (responses, sum of weights)."""
+    profile = surveys.load(rnd.profile_key)
+    codes = [i.code for i in profile.items if i.kind in DISTRIBUTION_KINDS]
+    out: dict[str, dict[int, tuple[int, float]]] = {}
+    if not codes:
+        return out
+    rows = session.execute(
+        select(Answer.item_code, Answer.value, func.count(), func.sum(Response.weight)).join(Response)
+        .where(Response.round_id == rnd.id, Response.status == ResponseStatus.VALID,
+               Response.channel.notin_([c.value for c in SELF_SELECTED]), Answer.item_code.in_(codes))
+        .group_by(Answer.item_code, Answer.value))
+    for code, value, n, w in rows:
+        out.setdefault(code, {})[int(value)] = (int(n), float(w))
+    return out
+
+
+def round_info(rnd: Round) -> RoundInfo:
+    """The round's description as a report gives it."""
+    unit = rnd.jurisdiction
+    return RoundInfo(rnd.name, rnd.year, rnd.opens_on.isoformat() if rnd.opens_on else None,
+                     rnd.closes_on.isoformat() if rnd.closes_on else None, unit.code if unit else None,
+                     unit.name if unit else None)
+
+
+def default_seed(rnd: Round) -> int:
+    """The seed of a round's random draws (rank intervals): stored with its results, so they reproduce."""
+    return rnd.id * 1000 + rnd.year

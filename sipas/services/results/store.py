@@ -1,0 +1,114 @@
+"""Stored result sets: save a computation, and read back what pages and reports show.
+
+A round has at most one provisional set (the latest computation; a newer one replaces it) and any number of
+published versions, each frozen. Reading never computes: a round without a stored set has no results yet.
+Parsed trees are kept in a small in-process cache keyed by the set's identity, which never changes (a set is
+written once and never edited).
+"""
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from sipas.models import ResultSet, Round
+from sipas.results import RoundResults, from_payload, to_payload
+
+_CACHE_SIZE = 32
+_cache: OrderedDict[tuple, RoundResults] = OrderedDict()
+_cache_lock = threading.Lock()
+
+
+@dataclass(frozen=True)
+class SetInfo:
+    """A stored set without its payload: enough to say how fresh the figures are."""
+
+    id: int
+    version: int | None
+    computed_at: datetime
+    published_at: datetime | None
+    responses: int
+    snapshot: str
+
+
+_INFO_COLUMNS = (ResultSet.id, ResultSet.version, ResultSet.computed_at, ResultSet.published_at,
+                 ResultSet.responses, ResultSet.snapshot_id)
+
+
+def save(session: Session, rnd: Round, results: RoundResults, *, duration: float | None = None,
+         published_by_id: int | None = None) -> ResultSet:
+    """Store a computation. A provisional one (no version) replaces the round's earlier provisional set; a
+    published one is added as its version. Flushes."""
+    if results.version is None:
+        session.execute(delete(ResultSet).where(ResultSet.round_id == rnd.id, ResultSet.version.is_(None)))
+    settings = {"confidence_level": results.confidence_level, "profile": results.profile,
+                "duration_seconds": round(duration, 3) if duration is not None else None}
+    rs = ResultSet(round_id=rnd.id, version=results.version, method_version=results.method_version,
+                   admin_map=rnd.admin_map, settings=settings, snapshot_id=results.snapshot,
+                   responses=results.responses, seed=results.seed, computed_at=results.computed_at,
+                   published_at=results.published_at, payload=to_payload(results), published_by_id=published_by_id)
+    session.add(rs)
+    session.flush()
+    return rs
+
+
+def load(session: Session, result_set_id: int) -> RoundResults:
+    """The tree of one stored set (from the cache when it was read before)."""
+    row = session.execute(select(ResultSet.computed_at, ResultSet.snapshot_id)
+                          .where(ResultSet.id == result_set_id)).one()
+    key = (str(session.get_bind().url), result_set_id, row.computed_at, row.snapshot_id)
+    with _cache_lock:
+        tree = _cache.get(key)
+        if tree is not None:
+            _cache.move_to_end(key)
+            return tree
+    payload = session.scalar(select(ResultSet.payload).where(ResultSet.id == result_set_id))
+    tree = from_payload(payload)
+    with _cache_lock:
+        _cache[key] = tree
+        while len(_cache) > _CACHE_SIZE:
+            _cache.popitem(last=False)
+    return tree
+
+
+def provisional_info(session: Session, rnd: Round) -> SetInfo | None:
+    """The round's provisional set (time, responses), or None."""
+    row = session.execute(select(*_INFO_COLUMNS).where(ResultSet.round_id == rnd.id, ResultSet.version.is_(None))
+                          .order_by(ResultSet.computed_at.desc()).limit(1)).first()
+    return SetInfo(*row) if row else None
+
+
+def published_info(session: Session, rnd: Round, version: int | None = None) -> SetInfo | None:
+    """A published version (the latest by default), or None."""
+    q = select(*_INFO_COLUMNS).where(ResultSet.round_id == rnd.id, ResultSet.published_at.is_not(None))
+    q = q.where(ResultSet.version == version) if version is not None else q.order_by(ResultSet.version.desc())
+    row = session.execute(q.limit(1)).first()
+    return SetInfo(*row) if row else None
+
+
+def versions(session: Session, rnd: Round) -> list[SetInfo]:
+    """Every published version of a round, the latest first."""
+    return [SetInfo(*row) for row in session.execute(
+        select(*_INFO_COLUMNS).where(ResultSet.round_id == rnd.id, ResultSet.published_at.is_not(None))
+        .order_by(ResultSet.version.desc()))]
+
+
+def latest(session: Session, rnd: Round) -> SetInfo | None:
+    """The most recent computation of a round, published or provisional (what freshness is judged against)."""
+    row = session.execute(select(*_INFO_COLUMNS).where(ResultSet.round_id == rnd.id)
+                          .order_by(ResultSet.computed_at.desc(), ResultSet.id.desc()).limit(1)).first()
+    return SetInfo(*row) if row else None
+
+
+def next_version(session: Session, rnd: Round) -> int:
+    """The number the next publication of a round takes."""
+    return (session.scalar(select(func.max(ResultSet.version)).where(ResultSet.round_id == rnd.id)) or 0) + 1
+
+
+def result_set(session: Session, info: SetInfo) -> ResultSet:
+    """The stored row of a set (for its snapshot copy)."""
+    return session.get_one(ResultSet, info.id)

@@ -1,0 +1,145 @@
+"""The database read path of the analysis: grouped sums of a round's valid responses, as `analysis.Totals`.
+
+Nothing here walks responses one by one: the inputs are GROUP BY aggregates by (agency, stratum, PSU,
+item), plus cross-moments of the composite items per agency (for the variance floor of the SIPAS).
+"""
+from __future__ import annotations
+
+import numpy as np
+from sqlalchemy import and_, func, literal, or_, select
+from sqlalchemy.orm import Session, aliased
+
+from analysis import Totals
+from sipas.models import SELF_SELECTED, Agency, Answer, Response, ResponseStatus, Round
+from sipas.results import SAMPLED, SELF_SELECTED_GROUP
+from sipas.services.analysis_plan import Plan, score_table
+
+
+def _filters(rnd: Round, channel_group: str):
+    self_selected = [c.value for c in SELF_SELECTED]
+    channel_filter = Response.channel.in_(self_selected) if channel_group == SELF_SELECTED_GROUP \
+        else Response.channel.notin_(self_selected)
+    return and_(Response.round_id == rnd.id, Response.status == ResponseStatus.VALID, channel_filter)
+
+
+def round_totals(session: Session, rnd: Round, plan: Plan, channel_group: str = SAMPLED
+                 ) -> tuple[Totals, dict[str, str]] | None:
+    """Totals by agency for one channel group of a round, or None when it has no responses.
+
+    The database groups by raw columns only (agency, stratum, PSU, item, answer value): no expression is
+    evaluated per answer row, so PostgreSQL and SQLite aggregate at full speed; scores are applied to the
+    value distributions here. Respondents without a PSU, or in a stratum with a single PSU (a certainty
+    unit), are their own PSUs and are read one response per cell.
+    """
+    where = _filters(rnd, channel_group)
+    cells_q = session.execute(select(Response.agency_id, Response.stratum, Response.psu, func.count())
+                              .where(where, Response.psu.is_not(None))
+                              .group_by(Response.agency_id, Response.stratum, Response.psu)).all()
+    psus_per_stratum: dict[str | None, set] = {}
+    for _, stratum, psu, _ in cells_q:
+        psus_per_stratum.setdefault(stratum, set()).add(psu)
+    lonely = [st for st, ps in psus_per_stratum.items() if len(ps) == 1]
+    lonely_filter = Response.stratum.in_([x for x in lonely if x is not None]) if lonely else literal(False)
+    if None in lonely:
+        lonely_filter = or_(lonely_filter, Response.stratum.is_(None))
+    certain = or_(Response.psu.is_(None), lonely_filter)
+    regular = and_(Response.psu.is_not(None), ~lonely_filter) if lonely else Response.psu.is_not(None)
+    # Cells: (agency, stratum, psu key) -> members. Certainty respondents are keyed "#<response id>".
+    cells: dict[tuple, int] = {}
+    members: list[float] = []
+    for agency_id, stratum, psu, n in cells_q:
+        if stratum in lonely:
+            continue
+        cells[(agency_id, stratum, psu)] = len(members)
+        members.append(float(n))
+    for agency_id, stratum, rid in session.execute(select(Response.agency_id, Response.stratum, Response.id)
+                                                   .where(where, certain)):
+        cells[(agency_id, stratum, f"#{rid}")] = len(members)
+        members.append(1.0)
+    if not cells:
+        return None
+    agencies = dict(session.execute(select(Agency.id, Agency.code)).all())
+    levels = {a.code: a.level.value for a in session.scalars(select(Agency))}
+    keys = list(cells)
+    agency_ids = sorted({k[0] for k in keys}, key=lambda i: agencies[i])
+    g_index = {a: i for i, a in enumerate(agency_ids)}
+    strata = sorted({"_" if k[1] is None else k[1] for k in keys})
+    s_index = {st: i for i, st in enumerate(strata)}
+    psu_ids = {}
+    for k in keys:
+        psu_ids.setdefault((k[1], k[2]), len(psu_ids))
+    cell_stratum = np.array([s_index["_" if k[1] is None else k[1]] for k in keys])
+    cell_psu = np.array([psu_ids[(k[1], k[2])] for k in keys])
+    stratum_of_psu = np.zeros(len(psu_ids), dtype=int)
+    stratum_of_psu[cell_psu] = cell_stratum
+    n_cells, k_items = len(keys), len(plan.items)
+    k_index = {code: k for k, code in enumerate(plan.items)}
+    score_of = score_table(plan)
+    arrays = {name: np.zeros((n_cells, k_items)) for name in ("wsum", "ysum", "n_answered", "n_score", "n_score2")}
+
+    def accumulate(rows) -> None:
+        if not rows:
+            return
+        agency_col, stratum_col, psu_col, item_col, value_col, w_col, n_col = zip(*rows)
+        c = np.fromiter((cells[(a, st, p)] for a, st, p in zip(agency_col, stratum_col, psu_col)), int, len(rows))
+        k = np.fromiter((k_index[i] for i in item_col), int, len(rows))
+        v = np.asarray(value_col, int)
+        score = np.fromiter((score_of[i][x] for i, x in zip(item_col, value_col)), float, len(rows))
+        w, n = np.asarray(w_col, float), np.asarray(n_col, float)
+        flat = c * k_items + k
+        size = n_cells * k_items
+        for name, weights in (("wsum", w), ("ysum", w * score), ("n_answered", n), ("n_score", n * score),
+                              ("n_score2", n * score * score)):
+            arrays[name] += np.bincount(flat, weights, minlength=size).reshape(n_cells, k_items)
+        del v
+
+    # Core execution on the session's connection: no ORM row processing for a million aggregate rows.
+    conn = session.connection()
+    accumulate(conn.execute(
+        select(Response.agency_id, Response.stratum, Response.psu, Answer.item_code, Answer.value,
+               func.sum(Response.weight), func.count())
+        .join(Response, Response.id == Answer.response_id)
+        .where(where, regular, Answer.item_code.in_(plan.items))
+        .group_by(Response.agency_id, Response.stratum, Response.psu, Answer.item_code, Answer.value)).all())
+    certain_rows = conn.execute(
+        select(Response.agency_id, Response.stratum, Response.id, Answer.item_code, Answer.value, Response.weight,
+               literal(1)).join(Response, Response.id == Answer.response_id)
+        .where(where, certain, Answer.item_code.in_(plan.items))).all()
+    accumulate([(a, st, f"#{rid}", i, v, w, n) for a, st, rid, i, v, w, n in certain_rows])
+    totals = Totals(groups=[agencies[a] for a in agency_ids], items=list(plan.items),
+                    cell_group=np.array([g_index[k[0]] for k in keys]), cell_stratum=cell_stratum,
+                    cell_psu=cell_psu, members=np.array(members),
+                    stratum_psus=np.bincount(stratum_of_psu, minlength=len(strata)), **arrays)
+    if plan.pair_items:
+        _pair_moments(session, where, plan, totals, g_index, score_of)
+    return totals, {code: levels[code] for code in totals.groups}
+
+
+def _pair_moments(session: Session, where, plan: Plan, totals: Totals, g_index: dict, score_of: dict) -> None:
+    """Unweighted cross-moments of the composite items per agency (the SIPAS variance floor)."""
+    pair_codes = [plan.items[k] for k in plan.pair_items]
+    pos = {code: i for i, code in enumerate(pair_codes)}
+    other = aliased(Answer)
+    rows = session.connection().execute(
+        select(Response.agency_id, Answer.item_code, Answer.value, other.item_code, other.value, func.count())
+        .select_from(Answer).join(other, other.response_id == Answer.response_id)
+        .join(Response, Response.id == Answer.response_id)
+        .where(where, Answer.item_code.in_(pair_codes), other.item_code.in_(pair_codes))
+        .group_by(Response.agency_id, Answer.item_code, Answer.value, other.item_code, other.value)).all()
+    kc = len(pair_codes)
+    shape = (len(g_index), kc, kc)
+    pn, pd, pc = np.zeros(shape), np.zeros(shape), np.zeros(shape)
+    if rows:
+        a_col, i_col, vi_col, j_col, vj_col, n_col = zip(*rows)
+        g = np.fromiter((g_index[a] for a in a_col), int, len(rows))
+        i = np.fromiter((pos[x] for x in i_col), int, len(rows))
+        j = np.fromiter((pos[x] for x in j_col), int, len(rows))
+        si = np.fromiter((score_of[c][v] for c, v in zip(i_col, vi_col)), float, len(rows))
+        sj = np.fromiter((score_of[c][v] for c, v in zip(j_col, vj_col)), float, len(rows))
+        n = np.asarray(n_col, float)
+        flat = (g * kc + i) * kc + j
+        size = len(g_index) * kc * kc
+        pn = np.bincount(flat, n, minlength=size).reshape(shape)
+        pd = np.bincount(flat, n * si, minlength=size).reshape(shape)
+        pc = np.bincount(flat, n * si * sj, minlength=size).reshape(shape)
+    totals.pair_items, totals.pair_n, totals.pair_d, totals.pair_c = list(plan.pair_items), pn, pd, pc

@@ -1,0 +1,172 @@
+"""From totals to the results tree, in named steps: indices per grouping (`group_indices`), each group against
+the whole round (`compare_with_whole`), ranks within tiers (`rank_tiers`), changes since an earlier round
+(`compare_with_previous`). No database here: what the steps need about units comes in as arguments, so the
+same steps serve a stored round and a file.
+"""
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from analysis import IndexResult, Totals, compute_indices
+from analysis.compare import Difference, independent_difference, paired_differences, rank_intervals, verdicts
+from analysis.design import child_parent_covariance, composite_estimates, ratio_estimates, regroup
+from sipas.results import Change, Contrast, GroupResult, RankResult, RoundResults, Verdict
+from sipas.services.analysis_plan import Plan, coefficients, headline_codes
+
+#: Groupings, in the order they are listed: the whole round, its levels, its agencies.
+GROUPINGS = ("all", "level", "agency")
+LEVEL_ORDER = ("province", "district", "commune")
+#: The index agencies are ranked on.
+RANKED_INDEX = "SIPAS"
+
+
+@dataclass(frozen=True)
+class Unit:
+    """An agency as the groupings need it: its tier (level) and the unit above it (a province code, or None)."""
+
+    tier: str
+    parent: str | None = None
+
+
+def contrast(d: Difference, verdict: str) -> Contrast:
+    """An analysis difference with its verdict, as a node of the tree."""
+    return Contrast(d.estimate, d.ci, d.se, d.df, d.p_value, d.method, Verdict(verdict))
+
+
+def group_totals(by_agency: Totals, units: Mapping[str, Unit], grouping: str) -> Totals:
+    """The totals of one grouping, merged from the totals by agency."""
+    if grouping == "agency":
+        return by_agency
+    if grouping == "level":
+        return regroup(by_agency, [units[g].tier for g in by_agency.groups])
+    if grouping == "all":
+        return regroup(by_agency, ["all"] * by_agency.n_groups)
+    raise ValueError(f"unknown grouping {grouping!r}")
+
+
+def group_indices(plan: Plan, totals: Totals) -> dict[str, dict[str, IndexResult]]:
+    """Every index of every group of one grouping."""
+    return compute_indices(totals, plan.settings, binary_items=plan.binary_items)
+
+
+def compare_with_whole(plan: Plan, child: Totals, whole: Totals) -> dict[str, dict[str, Contrast]]:
+    """Each group minus the whole (same design, joint linearisation) per headline index, with Holm-adjusted
+    verdicts across the groups at the plan's confidence level. Variances are floored as for the intervals (an
+    index that is one item is floored as that item), and no verdict is read off a zero variance."""
+    codes = headline_codes(plan)
+    coef = coefficients(plan, codes)
+    ce, pe = ratio_estimates(child), ratio_estimates(whole)
+    cc = composite_estimates(child, ce, coef, require_all=np.ones(len(codes), bool))
+    pc = composite_estimates(whole, pe, coef, require_all=np.ones(len(codes), bool))
+    cov = child_parent_covariance(child, whole, np.zeros(child.n_groups, int), ce.estimate, pe.estimate, coef)
+    level = plan.settings.confidence_level
+    item_index = {c: k for k, c in enumerate(plan.items)}
+    out: dict[str, dict[str, Contrast]] = {g: {} for g in child.groups}
+    for m, code in enumerate(codes):
+        alias = plan.settings.aliases.get(code)
+        fc, fp = (ce.variance_iid[:, item_index[alias]], pe.variance_iid[0, item_index[alias]]) if alias \
+            else (cc.variance_iid[:, m], pc.variance_iid[0, m])
+        ok = ~np.isnan(cc.estimate[:, m]) & ~np.isnan(pc.estimate[0, m])
+        n_ok = int(ok.sum())
+        diffs = paired_differences(cc.estimate[ok, m], cc.variance[ok, m], np.full(n_ok, pc.estimate[0, m]),
+                                   np.full(n_ok, pc.variance[0, m]), cov[ok, m], ce.df[ok], level,
+                                   floor_child=fc[ok], floor_parent=np.full(n_ok, fp))
+        for g, d, verdict in zip(np.flatnonzero(ok), diffs, verdicts(diffs, level)):
+            out[child.groups[g]][code] = contrast(d, verdict)
+    return out
+
+
+def rank_tiers(results: Mapping[str, Mapping[str, IndexResult]], *, seed: int, level: float,
+               among: str = "agency") -> dict[str, RankResult]:
+    """Ranks on the SIPAS with parametric-bootstrap rank intervals (seeded); low-base groups are listed but not
+    ranked."""
+    def rankable(ix: IndexResult | None) -> bool:
+        return ix is not None and ix.estimate is not None and not ix.low_base and ix.se is not None
+
+    eligible = [g for g, ix in results.items() if rankable(ix.get(RANKED_INDEX))]
+    ranked = rank_intervals([results[g][RANKED_INDEX].estimate for g in eligible],
+                            [results[g][RANKED_INDEX].se for g in eligible],
+                            rng=np.random.default_rng(seed), level=level)
+    out = {g: RankResult(r.rank, len(eligible), r.low, r.high, among=among, method="bootstrap")
+           for g, r in zip(eligible, ranked)}
+    for g in results:
+        out.setdefault(g, RankResult(None, len(eligible), None, None, among=among, method="bootstrap",
+                                     note="low_base"))
+    return out
+
+
+def _ordered(grouping: str, keys: Sequence[str]) -> list[str]:
+    if grouping == "level":
+        return sorted(keys, key=lambda k: LEVEL_ORDER.index(k) if k in LEVEL_ORDER else len(LEVEL_ORDER))
+    return list(keys)
+
+
+def channel_group_results(plan: Plan, by_agency: Totals, units: Mapping[str, Unit], channel_group: str,
+                          by: Sequence[str] = GROUPINGS, *, seed: int) -> list[GroupResult]:
+    """The groups of one channel group, in the order all, levels, agencies."""
+    out: list[GroupResult] = []
+    whole = group_totals(by_agency, units, "all")
+    level = plan.settings.confidence_level
+    for grouping in GROUPINGS:
+        if grouping not in by:
+            continue
+        totals = whole if grouping == "all" else group_totals(by_agency, units, grouping)
+        results = group_indices(plan, totals)
+        vs_all = compare_with_whole(plan, totals, whole) if grouping != "all" else {}
+        ranks = rank_tiers(results, seed=seed, level=level) if grouping == "agency" else {}
+        for key in _ordered(grouping, list(results)):
+            indices = results[key]
+            n_rows = next(iter(indices.values())).n_rows if indices else 0
+            unit = units.get(key) if grouping == "agency" else None
+            out.append(GroupResult(grouping, key, channel_group, n_rows, indices, vs_all.get(key, {}),
+                                   ranks.get(key), {}, unit.tier if unit else None, unit.parent if unit else None))
+    return out
+
+
+def compare_with_previous(current: RoundResults, previous: RoundResults | None, codes: Sequence[str], *,
+                          reason: str | None = None, previous_round: str | None = None,
+                          previous_year: int | None = None) -> RoundResults:
+    """Each group's headline indices against the same group of an earlier comparable round (independent
+    samples, Welch-Satterthwaite, floored SEs; Holm across the units of a grouping), or, when there is none,
+    why: the reason is given on the whole round."""
+    if previous is None or reason is not None:
+        why = reason or "NO_PREVIOUS"
+        change = {code: Change(previous_round or "", previous_year, None, None, reason=why) for code in codes}
+        groups = tuple(dataclasses.replace(g, change=change) if g.by == "all" else g for g in current.groups)
+        return dataclasses.replace(current, groups=groups)
+    year = previous.info.year if previous.info is not None else previous_year
+    level = current.confidence_level
+    pending: dict[tuple[str, str, str], list[tuple[int, Difference | None, IndexResult | None]]] = {}
+    for gi, g in enumerate(current.groups):
+        before = previous.group(g.by, g.key, g.channel_group)
+        for code in codes:
+            now, then = g.indices.get(code), before.indices.get(code) if before else None
+            diff = _yearly_difference(now, then, level)
+            pending.setdefault((g.by, g.channel_group, code), []).append((gi, diff, then))
+    changes: list[dict[str, Change]] = [{} for _ in current.groups]
+    for (_, _, code), entries in pending.items():
+        tested = [d for _, d, _ in entries if d is not None]
+        decided = iter(verdicts(tested, level))
+        for gi, diff, then in entries:
+            if then is None:
+                changes[gi][code] = Change(previous.round_code, year, None, None, reason="NOT_IN_PREVIOUS")
+            else:
+                cst = contrast(diff, next(decided)) if diff is not None else None
+                changes[gi][code] = Change(previous.round_code, year, then.estimate, cst)
+    groups = tuple(dataclasses.replace(g, change=c) for g, c in zip(current.groups, changes))
+    return dataclasses.replace(current, groups=groups)
+
+
+def _yearly_difference(now: IndexResult | None, then: IndexResult | None, level: float) -> Difference | None:
+    if now is None or then is None or now.estimate is None or then.estimate is None:
+        return None
+    se_now = now.se_floored if now.se_floored is not None else now.se
+    se_then = then.se_floored if then.se_floored is not None else then.se
+    if se_now is None or se_then is None:
+        return None
+    return independent_difference(now.estimate, se_now, now.df or 0.0, then.estimate, se_then, then.df or 0.0,
+                                  level)
