@@ -1,7 +1,7 @@
 """Operator commands, run through the real CLI group."""
 from __future__ import annotations
 
-from sipas.cli import agencies_list, rounds_list, units_import
+from sipas.cli.setup import agencies_list, rounds_list, units_import
 
 
 def test_units_import_prints_counts(app):

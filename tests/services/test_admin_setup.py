@@ -5,7 +5,7 @@ import csv
 
 from sqlalchemy import select
 
-from sipas.cli import agencies_import, rounds_close, rounds_create, rounds_list, rounds_open, units_import
+from sipas.cli.setup import agencies_import, rounds_close, rounds_create, rounds_list, rounds_open, units_import
 from sipas.models import Agency, Round, RoundStatus
 
 

@@ -5,7 +5,7 @@ import csv
 
 from sqlalchemy import func, select
 
-from sipas.cli import import_responses
+from sipas.cli.collection import import_responses
 from sipas.models import Channel, Response
 
 

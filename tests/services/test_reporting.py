@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 import surveys
-from sipas.cli import analyze, export_responses
+from sipas.cli.results import analyze, export_responses
 from sipas.db import session_factory
 from sipas.errors import ValidationFailed
 from sipas.models import IndexValue, ResultSet, Round

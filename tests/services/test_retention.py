@@ -5,7 +5,7 @@ from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import func, select
 
-from sipas.cli import retention_run
+from sipas.cli.setup import retention_run
 from sipas.models import Answer, Channel, Comment, Response
 from sipas.services.responses import record_response
 from tests.factories import make_round

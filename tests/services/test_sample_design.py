@@ -8,7 +8,7 @@ import uuid
 
 from sqlalchemy import func, select
 
-from sipas.cli import frame_import, sample_draw, sample_preview
+from sipas.cli.sample import frame_import, sample_draw, sample_preview
 from sipas.db import session_factory
 from sipas.models import FrameUnit, Invitation, Response, RoundStatus
 from sipas.services import admin
@@ -121,7 +121,7 @@ def test_frame_and_draw_on_both_databases(session, tmp_path):
 
 
 def test_weights_after_fieldwork_add_up_to_the_frame(demo_app, tmp_path):
-    from sipas.cli import sample_weights
+    from sipas.cli.sample import sample_weights
     runner = demo_app.test_cli_runner()
     runner.invoke(frame_import, [_frame(tmp_path), "--round", "LCU-2026"])
     out = tmp_path / "list.csv"

@@ -10,7 +10,7 @@ from openpyxl import load_workbook
 from sqlalchemy import func, select
 
 import surveys
-from sipas.cli import frame_import, frame_stratify, sample_draw, sample_preview, sample_weights
+from sipas.cli.sample import frame_import, frame_stratify, sample_draw, sample_preview, sample_weights
 from sipas.db import session_factory
 from sipas.errors import ValidationFailed
 from sipas.models import Agency, FrameUnit, Invitation, Response, ResponseStatus

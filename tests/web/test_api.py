@@ -6,7 +6,7 @@ import uuid
 import pytest
 from sqlalchemy import func, select
 
-from sipas.cli import apikey_create, kiosk_add, kiosk_gaps
+from sipas.cli.collection import apikey_create, kiosk_add, kiosk_gaps
 from sipas.db import session_factory
 from sipas.models import Answer, Response
 from sipas.services import credentials

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import csv
 
-from sipas.cli import invitations_create
+from sipas.cli.collection import invitations_create
 from tests.conftest import login
 
 

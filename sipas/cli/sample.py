@@ -1,0 +1,179 @@
+"""The sample design: dossier lists (frames), preview, draw, weights."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+from sipas.cli.common import fail
+from sipas.db import session_scope
+from sipas.errors import SipasError
+from sipas.services import audit
+from sipas.services.catalog import get_round
+from sipas.services.sampling import (
+    compute_weights,
+    draw,
+    import_frame,
+    invitation_list_bytes,
+    invitation_rows,
+    preview,
+    read_control_totals,
+    restratify,
+)
+
+sample_cli = AppGroup("sample", help="Sample design: frames and draws.")
+
+
+frame_cli = AppGroup("frame", help="Sampling frames (lists of completed dossiers).")
+
+
+@frame_cli.command("import")
+@click.argument("input_file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--round", "round_key", required=True)
+@click.option("--stratify-by", default="agency", show_default=True,
+              help="Frame columns, comma-separated: agency, level, field, service_point, on_time, completed_month.")
+def frame_import(input_file: str, round_key: str, stratify_by: str) -> None:
+    """Load the list of completed dossiers (CSV/XLSX) a round's sample is drawn from."""
+    bar = None
+
+    def progress(done: int, total: int) -> None:
+        nonlocal bar
+        if bar is None:
+            bar = click.progressbar(length=total, label="loading dossiers")
+            bar.__enter__()
+        bar.update(done - bar.pos)
+
+    try:
+        with session_scope() as session:
+            n = import_frame(session, get_round(session, round_key), input_file,
+                             dossier_key=current_app.config["DOSSIER_HASH_KEY"], stratify_by=stratify_by,
+                             progress=progress)
+    except SipasError as exc:
+        fail(exc)
+    finally:
+        if bar is not None:
+            bar.__exit__(None, None, None)
+    click.echo(f"{n:,} dossiers loaded")
+
+
+@frame_cli.command("stratify")
+@click.option("--round", "round_key", required=True)
+@click.option("--by", "stratify_by", required=True,
+              help="Frame columns, comma-separated: agency, level, field, service_point, on_time, completed_month.")
+def frame_stratify(round_key: str, stratify_by: str) -> None:
+    """Stratify the loaded frame anew (before the draw), without loading the file again."""
+    try:
+        with session_scope() as session:
+            n = restratify(session, get_round(session, round_key), stratify_by)
+    except SipasError as exc:
+        fail(exc)
+    click.echo(f"{n:,} dossiers stratified by {stratify_by}")
+
+
+def _plan_options(f):
+    for option in (click.option("--total", type=int, help="Total interviews (else n = N/(1+N e^2) per stratum)."),
+                   click.option("--allocation", type=click.Choice(["proportional", "equal", "neyman"]),
+                                default="proportional", show_default=True),
+                   click.option("--e", "margin", type=float, default=0.05, show_default=True),
+                   click.option("--deff", type=float, default=1.5, show_default=True),
+                   click.option("--minimum", type=int, default=0, show_default=True),
+                   click.option("--previous-round", "previous",
+                                help="Neyman: the round whose satisfaction shares give S_h (default: the latest "
+                                     "earlier round of the same jurisdiction with responses).")):
+        f = option(f)
+    return f
+
+
+@sample_cli.command("preview")
+@click.option("--round", "round_key", required=True)
+@_plan_options
+def sample_preview(round_key, total, allocation, margin, deff, minimum, previous) -> None:
+    """Strata, frame sizes, sample sizes and the expected margin of error at p = 0.8."""
+    try:
+        with session_scope() as session:
+            plan = preview(session, get_round(session, round_key), total=total, method=allocation, e=margin,
+                           deff=deff, minimum=minimum, previous=get_round(session, previous) if previous else None)
+    except (SipasError, ValueError) as exc:
+        fail(exc)
+    neyman = any(s.p is not None for s in plan)
+    click.echo("stratum\tN\tn\tmargin_of_error_points" + ("\tlast_p\tp_from" if neyman else ""))
+    for s in plan:
+        click.echo(f"{s.stratum}\t{s.N}\t{s.n}\t{'' if s.margin is None else f'{s.margin:.1f}'}"
+                   + (f"\t{s.p:.3f}\t{s.p_source}" if neyman else ""))
+    click.echo(f"total\t{sum(s.N for s in plan)}\t{sum(s.n for s in plan)}\t")
+
+
+@sample_cli.command("draw")
+@click.option("--round", "round_key", required=True)
+@_plan_options
+@click.option("--seed", type=int, required=True, help="Stored with the round: the draw can be reproduced.")
+@click.option("--output", required=True, type=click.Path(dir_okay=False),
+              help="Invitation list: .csv or .xlsx (by the file's extension).")
+@click.option("--base-url", default="http://127.0.0.1:5000", show_default=True)
+@click.option("--two-stage", "two_stage", help="OFFICES,PER_OFFICE: offices by PPS in each stratum, then dossiers.")
+def sample_draw(round_key, total, allocation, margin, deff, minimum, previous, seed, output, base_url,
+                two_stage) -> None:
+    """Draw the sample and write the invitation list (serial, agency, stratum, PSU, contact, one-time link,
+    weight)."""
+
+    fmt = Path(output).suffix.lower().lstrip(".")
+    if fmt not in ("csv", "xlsx"):
+        fail(SipasError("--output must end in .csv or .xlsx"))
+    try:
+        with session_scope() as session:
+            rnd = get_round(session, round_key)
+            plan = preview(session, rnd, total=total, method=allocation, e=margin, deff=deff, minimum=minimum,
+                           previous=get_round(session, previous) if previous else None)
+            stages = None
+            if two_stage:
+                parts = [int(x) for x in two_stage.split(",")]
+                if len(parts) != 2:
+                    raise SipasError("--two-stage takes OFFICES,PER_OFFICE")
+                stages = (parts[0], parts[1])
+            drawn = draw(session, rnd, plan, seed=seed, two_stage=stages)
+            rows = invitation_rows(session, drawn, lambda token: f"{base_url.rstrip('/')}/i/{token}")
+            audit.record(session, "sample_drawn", actor="cli", object_type="round", object_id=rnd.id,
+                         detail={"seed": seed, "n": len(drawn)})
+    except (SipasError, ValueError) as exc:
+        fail(exc)
+    Path(output).write_bytes(invitation_list_bytes(rows, fmt))
+    click.echo(f"{len(rows)} dossiers sampled (seed {seed}); invitation list written to {output}")
+
+
+@sample_cli.command("weights")
+@click.option("--round", "round_key", required=True)
+@click.option("--rake", "rake_by", default="", help="Frame margins to rake to: agency, field, level (comma-separated).")
+@click.option("--trim", default="", help="Bounds relative to the starting weight, e.g. 0.3,3.")
+@click.option("--totals", "totals_file", type=click.Path(exists=True, dir_okay=False),
+              help="Known control totals (CSV/XLSX: variable,category,total) to calibrate to instead of the frame.")
+def sample_weights(round_key: str, rake_by: str, trim: str, totals_file: str | None) -> None:
+    """After fieldwork: response rates, non-response adjustment, optional raking; weights written to responses."""
+    try:
+        totals = read_control_totals(totals_file) if totals_file else None
+        bounds = tuple(float(x) for x in trim.split(",")) if trim else None
+        if bounds is not None and len(bounds) != 2:
+            raise SipasError("--trim takes two numbers: low,high")
+        with session_scope() as session:
+            rnd = get_round(session, round_key)
+            result = compute_weights(session, rnd, rake_by=tuple(c.strip() for c in rake_by.split(",") if c.strip()),
+                                     trim=bounds, totals=totals)
+            audit.record(session, "weights_computed", actor="cli", object_type="round", object_id=rnd.id,
+                         detail={"rake": rake_by, "trim": trim, "totals": sorted(totals or {})})
+    except (SipasError, ValueError) as exc:
+        fail(exc)
+    click.echo("stratum\tsampled\tresponded\tresponse_rate")
+    for stratum, sampled, responded in result.rates:
+        click.echo(f"{stratum}\t{sampled}\t{responded}\t{100 * responded / sampled:.1f}%")
+    for line in result.report.lines():
+        click.echo(line)
+    if result.rake_iterations is not None:
+        state = "converged" if result.rake_converged else "did NOT converge (check the margins or the trim bounds)"
+        click.echo(f"raking: {result.rake_iterations} iterations, {state}")
+        for column, source in (result.calibrated_to or {}).items():
+            click.echo(f"  {column}: calibrated to {source}")
+
+
+
+sample_cli.add_command(frame_cli)

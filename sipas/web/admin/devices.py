@@ -1,0 +1,103 @@
+"""Credentials of collecting devices and systems: kiosk tablets and API keys."""
+from __future__ import annotations
+
+import segno
+from flask import abort, redirect, render_template, request, url_for
+from flask_login import current_user
+from markupsafe import Markup
+from sqlalchemy import select
+
+from sipas.db import get_session
+from sipas.errors import NotFound
+from sipas.models import ApiKey, KioskDevice, Role, ServicePoint
+from sipas.services import audit, credentials
+from sipas.web.admin.common import CsrfOnly, bp
+from sipas.web.authz import can_see_agency, require_agency, roles_required
+
+
+@bp.route("/kiosks", methods=["GET", "POST"])
+@roles_required(Role.ADMIN, Role.AGENCY_MANAGER)
+def kiosks():
+    """Enrol a tablet at a service point (token and QR shown once) and see or revoke enrolled ones."""
+    session = get_session()
+    form = CsrfOnly()
+    points = [p for p in session.scalars(select(ServicePoint).order_by(ServicePoint.code)) if can_see_agency(p.agency)]
+    enrolled = None
+    if request.method == "POST" and form.validate_on_submit():
+        point = next((p for p in points if p.code == request.form.get("service_point")), None)
+        if point is None:
+            abort(403)
+        device, token = credentials.enrol_kiosk(session, point.code, request.form.get("name") or None)
+        audit.record(session, "kiosk_enrolled", actor=current_user, object_type="kiosk_device", object_id=device.id,
+                     ip=request.remote_addr, detail={"service_point": point.code})
+        session.commit()
+        url = url_for("kiosk.enrol", token=token, _external=True)
+        enrolled = {"device": device, "token": token, "url": url,
+                    "qr": Markup(segno.make(url, error="m").svg_inline(scale=5, border=2))}
+    devices = [d for d in session.scalars(select(KioskDevice).order_by(KioskDevice.id.desc()))
+               if can_see_agency(d.service_point.agency)]
+    gaps = {d.id: credentials.device_gaps(session, d) for d in devices}
+    return render_template("admin/kiosks.html", form=form, points=points, devices=devices, gaps=gaps,
+                           enrolled=enrolled)
+
+
+@bp.route("/kiosks/<int:device_id>/revoke", methods=["POST"])
+@roles_required(Role.ADMIN, Role.AGENCY_MANAGER)
+def revoke_kiosk(device_id: int):
+    """Revoke a tablet at once: its token stops working for the page and the API."""
+    session = get_session()
+    device = session.get(KioskDevice, device_id)
+    if device is None:
+        abort(404)
+    require_agency(device.service_point.agency)
+    if not CsrfOnly().validate_on_submit():
+        abort(400)
+    credentials.revoke(device)
+    audit.record(session, "kiosk_revoked", actor=current_user, object_type="kiosk_device", object_id=device.id,
+                 ip=request.remote_addr)
+    session.commit()
+    return redirect(url_for(".kiosks"))
+
+
+@bp.route("/apikeys", methods=["GET", "POST"])
+@roles_required(Role.ADMIN)
+def apikeys():
+    """Issue API keys for systems that push responses (the key is shown once) and revoke them."""
+    session = get_session()
+    form = CsrfOnly()
+    issued, problem = None, None
+    if request.method == "POST" and form.validate_on_submit():
+        name = (request.form.get("name") or "").strip()[:120]
+        if not name:
+            problem = "name"
+        else:
+            try:
+                key, token = credentials.create_api_key(session, name, request.form.get("agency") or None)
+            except NotFound:
+                problem = "agency"
+            else:
+                audit.record(session, "api_key_created", actor=current_user, object_type="api_key",
+                             object_id=key.id, ip=request.remote_addr, detail={"name": name})
+                session.commit()
+                issued = {"key": key, "token": token}
+    keys = session.scalars(select(ApiKey).order_by(ApiKey.id.desc())).all()
+    return render_template("admin/apikeys.html", form=form, keys=keys, issued=issued, problem=problem), \
+        (422 if problem else 200)
+
+
+@bp.route("/apikeys/<int:key_id>/revoke", methods=["POST"])
+@roles_required(Role.ADMIN)
+def revoke_apikey(key_id: int):
+    """Revoke an API key at once."""
+    session = get_session()
+    key = session.get(ApiKey, key_id)
+    if key is None:
+        abort(404)
+    if not CsrfOnly().validate_on_submit():
+        abort(400)
+    credentials.revoke(key)
+    audit.record(session, "api_key_revoked", actor=current_user, object_type="api_key", object_id=key.id,
+                 ip=request.remote_addr)
+    session.commit()
+    return redirect(url_for(".apikeys"))
+

@@ -1,0 +1,101 @@
+"""The workbook download, background exports and their progress pages."""
+from __future__ import annotations
+
+from io import BytesIO
+from pathlib import Path
+
+from flask import abort, current_app, redirect, render_template, request, send_file, url_for
+from flask_login import current_user
+
+from sipas import jobs
+from sipas.db import get_session
+from sipas.jobs import live_progress
+from sipas.models import Job, Role
+from sipas.reports.xlsx import XLSX_MIMETYPE
+from sipas.services import audit
+from sipas.services.report import build_workbook, gather, restrict_to_agency
+from sipas.web.admin.common import CsrfOnly, bp, own_agency_or_none, round_or_404
+from sipas.web.authz import roles_required
+
+
+@bp.route("/rounds/<code>/report.xlsx")
+@roles_required(Role.ADMIN, Role.ANALYST, Role.AGENCY_MANAGER)
+def report_xlsx(code: str):
+    """The SIPAS workbook; an agency manager gets their agency's (and those under it) only."""
+    rnd = round_or_404(code)
+    session = get_session()
+    data = gather(session, rnd, with_data=request.args.get("data") == "1" and current_user.has_role(
+        Role.ADMIN, Role.ANALYST))
+    own = own_agency_or_none(session)
+    if own is not None:
+        restrict_to_agency(data, own)
+    content = build_workbook(data, "en" if request.args.get("lang") == "en" else "vi")
+    audit.record(session, "report_exported", actor=current_user, object_type="round", object_id=rnd.id,
+                 ip=request.remote_addr, detail={"with_data": data.data_rows is not None})
+    session.commit()
+    return send_file(BytesIO(content), mimetype=XLSX_MIMETYPE, as_attachment=True,
+                     download_name=f"sipas-{rnd.code}.xlsx")
+
+
+@bp.route("/rounds/<code>/export", methods=["POST"])
+@roles_required(Role.ADMIN, Role.ANALYST, Role.AGENCY_MANAGER)
+def export_job(code: str):
+    """Start a background export (large rounds, the data sheet) and go to its progress page."""
+    rnd = round_or_404(code)
+    if not CsrfOnly().validate_on_submit():
+        abort(400)
+    session = get_session()
+    agency_code = None
+    own = own_agency_or_none(session)
+    if own is not None:
+        agency_code = own.code
+    with_data = request.form.get("data") == "1" and current_user.has_role(Role.ADMIN, Role.ANALYST)
+    job, start = jobs.enqueue_export(session, round_code=rnd.code, lang=request.form.get("lang", "vi"),
+                                     with_data=with_data, agency_code=agency_code, user_id=current_user.id)
+    audit.record(session, "export_started", actor=current_user, object_type="job", object_id=job.id,
+                 ip=request.remote_addr, detail=job.params)
+    session.commit()
+    start()
+    return redirect(url_for(".job_page", job_id=job.id))
+
+
+def _own_job(job_id: str):
+    job = get_session().get(Job, job_id)
+    if job is None:
+        abort(404)
+    if job.created_by_id != current_user.id and not current_user.has_role(Role.ADMIN):
+        abort(403)
+    return job
+
+
+@bp.route("/jobs/<job_id>")
+@roles_required(Role.ADMIN, Role.ANALYST, Role.AGENCY_MANAGER)
+def job_page(job_id: str):
+    """Progress bar, then the download link (refreshes itself without any script)."""
+    job = _own_job(job_id)
+    progress, message = live_progress(job)
+    return render_template("admin/job.html", job=job, progress=progress, message=message)
+
+
+@bp.route("/jobs/<job_id>.json")
+@roles_required(Role.ADMIN, Role.ANALYST, Role.AGENCY_MANAGER)
+def job_status(job_id: str):
+    """For the page's script and for other tools."""
+    job = _own_job(job_id)
+    progress, message = live_progress(job)
+    return {"id": job.id, "status": job.status.value, "progress": progress, "message": message,
+            "download": url_for(".job_download", job_id=job.id) if job.file_name else None}
+
+
+@bp.route("/jobs/<job_id>/download")
+@roles_required(Role.ADMIN, Role.ANALYST, Role.AGENCY_MANAGER)
+def job_download(job_id: str):
+    """The finished file."""
+
+
+    job = _own_job(job_id)
+    if not job.file_name:
+        abort(404)
+    path = Path(current_app.config["EXPORT_DIR"]) / job.file_name
+    return send_file(path, mimetype=XLSX_MIMETYPE, as_attachment=True, download_name=job.file_name)
+

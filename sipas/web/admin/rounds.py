@@ -1,0 +1,101 @@
+"""Rounds: detail page, creation, opening/closing, publishing."""
+from __future__ import annotations
+
+from datetime import date as date_type
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+import surveys
+from sipas.db import get_session
+from sipas.errors import SipasError, ValidationFailed
+from sipas.models import Channel, Role, RoundStatus
+from sipas.services import admin as admin_service
+from sipas.services import audit, scope
+from sipas.services.publishing import publish
+from sipas.web.admin.common import STAFF, CsrfOnly, bp, round_or_404
+from sipas.web.admin.links import public_url
+from sipas.web.authz import roles_required
+
+
+@bp.route("/rounds/<code>")
+@roles_required(*STAFF)
+def round_detail(code: str):
+    """A round: its agencies (within the user's scope) with public links, posters and QR codes."""
+    rnd = round_or_404(code)
+    agencies = scope.visible_agencies(get_session(), current_user, list(rnd.agencies))
+    return render_template("admin/round.html", round=rnd, agencies=agencies, public_url=public_url)
+
+
+@bp.route("/rounds/<code>/publish", methods=["POST"])
+@roles_required(Role.ADMIN)
+def publish_round(code: str):
+    """Freeze the round's results (a later recomputation is a new version)."""
+
+    rnd = round_or_404(code)
+    if not CsrfOnly().validate_on_submit():
+        abort(400)
+    session = get_session()
+    try:
+        rs = publish(session, rnd, current_user, ip=request.remote_addr)
+        session.commit()
+        flash(f"{rnd.code}: v{rs.version}", "ok")
+    except SipasError as exc:
+        session.rollback()
+        flash(str(exc), "error")
+    return redirect(url_for(".round_detail", code=rnd.code))
+
+
+@bp.route("/rounds/new", methods=["GET", "POST"])
+@roles_required(Role.ADMIN)
+def new_round():
+    """Create a round (draft) from a form."""
+
+    session = get_session()
+    form = CsrfOnly()
+    problems: dict = {}
+    if request.method == "POST" and form.validate_on_submit():
+        def day(name):
+            value = request.form.get(name, "").strip()
+            return date_type.fromisoformat(value) if value else None
+        try:
+            rnd = admin_service.create_round(
+                session, code=request.form.get("code", ""), name=request.form.get("name", ""),
+                year=int(request.form.get("year") or 0), profile_key=request.form.get("profile", ""),
+                admin_map=request.form.get("admin_map", ""), province_code=request.form.get("province") or None,
+                opens_on=day("opens_on"), closes_on=day("closes_on"), channels=request.form.getlist("channels"),
+                agency_codes=[c.strip() for c in request.form.get("agencies", "").replace("\n", ",").split(",")
+                              if c.strip()])
+            audit.record(session, "round_created", actor=current_user, object_type="round", object_id=rnd.id,
+                         ip=request.remote_addr)
+            session.commit()
+            return redirect(url_for(".round_detail", code=rnd.code))
+        except ValidationFailed as exc:
+            session.rollback()
+            problems = exc.problems
+        except ValueError:
+            problems = {"date": "YYYY-MM-DD", "year": "a number"}
+    return render_template("admin/new_round.html", form=form, profiles=surveys.available(),
+                           channels=[c.value for c in Channel], problems=problems), (422 if problems else 200)
+
+
+@bp.route("/rounds/<code>/status", methods=["POST"])
+@roles_required(Role.ADMIN)
+def round_status(code: str):
+    """Open or close a round."""
+
+    rnd = round_or_404(code)
+    if not CsrfOnly().validate_on_submit():
+        abort(400)
+    session = get_session()
+    try:
+        target = RoundStatus(request.form.get("status", ""))
+        admin_service.set_status(session, rnd, target)
+        audit.record(session, f"round_{target.value}", actor=current_user, object_type="round", object_id=rnd.id,
+                     ip=request.remote_addr)
+        session.commit()
+    except (ValidationFailed, ValueError) as exc:
+        session.rollback()
+        flash(str(getattr(exc, "problems", exc)), "error")
+    return redirect(url_for(".round_detail", code=rnd.code))
+

@@ -1,0 +1,132 @@
+"""The sample design of a round: dossier list, preview, draw, weights (the same steps as the CLI)."""
+from __future__ import annotations
+
+import tempfile
+from io import BytesIO
+from pathlib import Path
+
+from flask import current_app, redirect, render_template, request, send_file, url_for
+from flask_login import current_user
+from sqlalchemy import func, select
+
+from sipas import jobs
+from sipas.db import get_session
+from sipas.errors import SipasError, ValidationFailed
+from sipas.models import FrameUnit, Role, Round
+from sipas.reports.xlsx import XLSX_MIMETYPE
+from sipas.services import audit
+from sipas.services import sampling as sampling_service
+from sipas.services.catalog import get_round
+from sipas.services.sampling import invitation_list_bytes
+from sipas.web.admin.common import CsrfOnly, bp, round_or_404
+from sipas.web.authz import roles_required
+
+
+@bp.route("/rounds/<code>/sample", methods=["GET", "POST"])
+@roles_required(Role.ADMIN, Role.ANALYST)
+def sample(code: str):
+    """The sample design of a round: load the dossier list, preview, draw, weights (same steps as the CLI)."""
+
+
+    rnd = round_or_404(code)
+    session = get_session()
+    form = CsrfOnly()
+    problems, plan, message, weights = [], None, None, None
+    args = request.form if request.method == "POST" else request.args
+    total = int(args["total"]) if args.get("total", "").isdigit() else None
+    method = args.get("allocation", "proportional")
+    previous_code = args.get("previous") or None
+    earlier = session.scalars(select(Round).where(Round.id != rnd.id, Round.year < rnd.year)
+                              .order_by(Round.year.desc(), Round.code)).all()
+    stratified_by = ",".join((rnd.design or {}).get("stratified_by") or ["agency"])
+
+    def current_plan():
+        return sampling_service.preview(session, rnd, total=total, method=method,
+                                        previous=get_round(session, previous_code) if previous_code else None)
+
+    try:
+        if request.method == "POST" and form.validate_on_submit():
+            action = request.form.get("action")
+            if action == "frame":
+                upload = request.files.get("file")
+                suffix = Path(upload.filename or "").suffix.lower() if upload else ""
+                if suffix not in (".csv", ".xlsx"):
+                    raise SipasError("only .csv and .xlsx files are accepted")
+                by = ",".join(sampling_service.parse_stratifiers(request.form.get("stratify_by") or "agency"))
+                upload.stream.seek(0, 2)
+                size = upload.stream.tell()
+                upload.stream.seek(0)
+                if size > current_app.config["SAMPLE_INLINE_MAX_BYTES"]:
+                    # A province's year of dossiers: read it in the background, the page shows progress.
+                    job, start = jobs.enqueue_frame_import(session, round_code=rnd.code, upload=upload, suffix=suffix,
+                                                           stratify_by=by, user_id=current_user.id)
+                    audit.record(session, "frame_import_started", actor=current_user, object_type="job",
+                                 object_id=job.id, ip=request.remote_addr, detail={"round": rnd.code, "bytes": size})
+                    session.commit()
+                    start()
+                    return redirect(url_for(".job_page", job_id=job.id))
+                with tempfile.TemporaryDirectory() as folder:
+                    path = Path(folder) / f"frame{suffix}"
+                    upload.save(path)
+                    n = sampling_service.import_frame(session, rnd, path, stratify_by=by,
+                                                      dossier_key=current_app.config["DOSSIER_HASH_KEY"])
+                audit.record(session, "frame_imported", actor=current_user, object_type="round", object_id=rnd.id,
+                             ip=request.remote_addr, detail={"rows": n})
+                message = f"{n:,}"
+            elif action == "stratify":
+                sampling_service.restratify(session, rnd, request.form.get("stratify_by") or "agency")
+            elif action == "draw":
+                seed = int(request.form.get("seed", ""))
+                stages = None
+                if request.form.get("two_stage"):
+                    a, b = (int(x) for x in request.form["two_stage"].split(","))
+                    stages = (a, b)
+                fmt = request.form.get("format", "csv")
+                if fmt not in ("csv", "xlsx"):
+                    raise SipasError("format: csv or xlsx")
+                drawn = sampling_service.draw(session, rnd, current_plan(), seed=seed, two_stage=stages)
+                rows = sampling_service.invitation_rows(
+                    session, drawn, lambda token: url_for("online.invitation", token=token, _external=True))
+                audit.record(session, "sample_drawn", actor=current_user, object_type="round", object_id=rnd.id,
+                             ip=request.remote_addr, detail={"seed": seed, "n": len(drawn)})
+                session.commit()
+                return _invitation_list(rnd, rows, fmt)
+            elif action == "weights":
+                totals = None
+                upload = request.files.get("totals")
+                if upload and upload.filename:
+                    suffix = Path(upload.filename).suffix.lower()
+                    if suffix not in (".csv", ".xlsx"):
+                        raise SipasError("control totals: only .csv and .xlsx files are accepted")
+                    with tempfile.TemporaryDirectory() as folder:
+                        path = Path(folder) / f"totals{suffix}"
+                        upload.save(path)
+                        totals = sampling_service.read_control_totals(path)
+                trim = None
+                if request.form.get("trim"):
+                    trim = tuple(float(x) for x in request.form["trim"].split(","))
+                    if len(trim) != 2:
+                        raise SipasError("trim: two numbers, low,high")
+                weights = sampling_service.compute_weights(session, rnd, rake_by=tuple(
+                    c for c in request.form.getlist("rake") if c), trim=trim, totals=totals)
+                audit.record(session, "weights_computed", actor=current_user, object_type="round",
+                             object_id=rnd.id, ip=request.remote_addr, detail={"totals": sorted(totals or {})})
+            session.commit()
+            stratified_by = ",".join((rnd.design or {}).get("stratified_by") or ["agency"])
+        if session.scalar(select(func.count()).select_from(FrameUnit).where(FrameUnit.round_id == rnd.id)):
+            plan = current_plan()
+    except (SipasError, ValueError) as exc:
+        session.rollback()
+        problems = (exc.lines() if isinstance(exc, ValidationFailed) else []) or [str(exc)]
+    return render_template("admin/sample.html", round=rnd, form=form, plan=plan, problems=problems, message=message,
+                           weights=weights, total=total, method=method, previous=previous_code, earlier=earlier,
+                           stratified_by=stratified_by, stratifiers=sampling_service.STRATIFIERS), \
+        (422 if problems else 200)
+
+
+def _invitation_list(rnd, rows, fmt: str):
+    """The invitation list as a CSV or XLSX download (formula-safe cells)."""
+    return send_file(BytesIO(invitation_list_bytes(rows, fmt)), as_attachment=True,
+                     mimetype=XLSX_MIMETYPE if fmt == "xlsx" else "text/csv",
+                     download_name=f"invitations-{rnd.code}.{fmt}")
+

@@ -1,0 +1,73 @@
+"""User accounts and the audit log."""
+from __future__ import annotations
+
+from flask import abort, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from sipas.db import get_session
+from sipas.errors import ValidationFailed
+from sipas.models import Agency, AuditEvent, Role, User
+from sipas.services import accounts, audit
+from sipas.web.admin.common import CsrfOnly, bp
+from sipas.web.authz import roles_required
+
+
+@bp.route("/users", methods=["GET", "POST"])
+@roles_required(Role.ADMIN)
+def users():
+    """Create users, change their roles and scope, deactivate them. Every change is audited."""
+    session = get_session()
+    form = CsrfOnly()
+    problems: dict = {}
+    if request.method == "POST" and form.validate_on_submit():
+        roles = [Role(r) for r in request.form.getlist("roles") if r in {x.value for x in Role}]
+        agency = None
+        if request.form.get("agency"):
+            agency = session.scalar(select(Agency).where(Agency.code == request.form["agency"].strip()))
+            if agency is None:
+                problems["agency"] = "unknown agency"
+        action = request.form.get("action", "create")
+        try:
+            if problems:
+                raise ValidationFailed(problems)
+            if action == "create":
+                user = accounts.create_user(session, request.form.get("username", "").strip(),
+                                            request.form.get("password", ""), roles,
+                                            full_name=request.form.get("full_name", "").strip()[:160],
+                                            unit_id=current_user.unit_id, agency_id=agency.id if agency else None)
+                audit.record(session, "user_created", actor=current_user, object_type="user", object_id=user.id,
+                             ip=request.remote_addr, detail={"roles": [r.value for r in roles]})
+            else:
+                user = session.get(User, int(request.form.get("user_id", "0") or 0))
+                if user is None:
+                    abort(404)
+                if action == "roles":
+                    before = sorted(r.value for r in user.role_set)
+                    accounts.set_roles(session, user, roles, agency.id if agency else None)
+                    audit.record(session, "roles_changed", actor=current_user, object_type="user", object_id=user.id,
+                                 ip=request.remote_addr, detail={"before": before,
+                                                                 "after": [r.value for r in roles]})
+                elif action in ("deactivate", "activate"):
+                    if user.id == current_user.id:
+                        raise ValidationFailed({"user": "you cannot deactivate yourself"})
+                    user.active = action == "activate"
+                    audit.record(session, f"user_{action}d", actor=current_user, object_type="user",
+                                 object_id=user.id, ip=request.remote_addr)
+            session.commit()
+            return redirect(url_for(".users"))
+        except ValidationFailed as exc:
+            session.rollback()
+            problems = exc.problems
+    all_users = session.scalars(select(User).order_by(User.username)).all()
+    return render_template("admin/users.html", form=form, users=all_users, roles=list(Role), problems=problems), \
+        (422 if problems else 200)
+
+
+@bp.route("/audit")
+@roles_required(Role.ADMIN)
+def audit_log():
+    """The latest audit events (append-only)."""
+    events = get_session().scalars(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(500)).all()
+    return render_template("admin/audit.html", events=events)
+
