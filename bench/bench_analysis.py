@@ -22,7 +22,8 @@ import numpy as np
 
 import surveys
 from analysis.design import build_totals
-from sipas.services.indexing import analyse_totals, plan_for, scores
+from sipas.services.analysis_plan import plan_for, scores
+from sipas.services.results.tree import Unit, channel_group_results
 
 
 def synthetic(n: int, agencies: int, rng: np.random.Generator):
@@ -66,8 +67,8 @@ def run(n: int, agencies: int, seed: int) -> dict:
     def full_analysis():
         totals = build_totals(agency, level, psu, weight, answered, score, list(plan.items),
                               pair_items=list(plan.pair_items))
-        level_of = {g: ("province", "district", "commune")[int(g) % 3] for g in totals.groups}
-        return totals, analyse_totals(plan, totals, level_of, seed=1)
+        units = {g: Unit(("province", "district", "commune")[int(g) % 3]) for g in totals.groups}
+        return totals, channel_group_results(plan, totals, units, "sampled", seed=1)
 
     gc.collect()
     t0 = time.perf_counter()
@@ -95,22 +96,24 @@ def run_db(kind: str, n: int, agencies: int, seed: int) -> dict:
         t_load, app, rnd_code = load_synthetic_round(url, n, agencies, seed)
         from sipas.db import session_scope
         from sipas.services.catalog import get_round
-        from sipas.services.reporting import analyse_round
+        from sipas.services.results import store
+        from sipas.services.results.compute import compute_round
         with app.app_context(), session_scope(app) as session:
             rnd = get_round(session, rnd_code)
             t0 = time.perf_counter()
-            result = analyse_round(session, rnd)
+            result = compute_round(session, rnd)
             t_db = time.perf_counter() - t0
+            store.save(session, rnd, result)
             # The full report workbook (every sheet but the data sheet, which bench_xlsx.py measures).
             import tempfile
 
-            from sipas.services.report import build_workbook, gather
+            from sipas.services.workbook import build_workbook, report_data
             t0 = time.perf_counter()
-            data = gather(session, rnd, with_data=False)
+            data = report_data(session, rnd, with_data=False)
             with tempfile.TemporaryDirectory() as folder:
                 build_workbook(data, "vi", path=os.path.join(folder, "report.xlsx"))
             t_report = time.perf_counter() - t0
-        return {"db": kind, "n": n, "load_s": t_load, "analyse_s": t_db, "groups": len(result["groups"]),
+        return {"db": kind, "n": n, "load_s": t_load, "analyse_s": t_db, "groups": len(result.groups),
                 "report_s": t_report}
     finally:
         cleanup()

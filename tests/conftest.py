@@ -82,10 +82,18 @@ def demo_template(tmp_path_factory):
     app = create_app({"TESTING": True, "DATABASE_URL": f"sqlite:///{path}", "SECRET_KEY": "t",
                       **private_dirs(path.parent)})
     Base.metadata.create_all(session_factory(app).kw["bind"])
+    from sqlalchemy import select
+
     from sipas.db import session_scope
+    from sipas.models import Round
+    from sipas.recompute import refresh_now
     from sipas.services.demo import load_demo
     with session_scope(app) as s:
         load_demo(s, scale=0.5)
+        round_ids = list(s.scalars(select(Round.id).order_by(Round.year)))
+    # What the job runner does after the demo is loaded: each round's provisional results, stored.
+    for round_id in round_ids:
+        refresh_now(app, round_id)
     session_factory(app).kw["bind"].dispose()
     return path
 

@@ -5,12 +5,14 @@ import csv
 
 import click
 import segno
+from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
 
 import surveys
 from sipas.cli.common import fail
 from sipas.db import session_scope
+from sipas.recompute import publish_now
 from sipas.errors import SipasError, ValidationFailed
 from sipas.models import KioskDevice
 from sipas.services import audit, credentials
@@ -18,6 +20,7 @@ from sipas.services.catalog import get_agency, get_round
 from sipas.services.credentials import device_gaps
 from sipas.services.interchange import csv_safe, import_table, read_table
 from sipas.services.invitations import create_invitations
+from sipas.services.results.publish import import_refusal
 
 apikey_cli = AppGroup("apikey", help="API keys for systems that push responses.")
 
@@ -103,15 +106,21 @@ def invitations_create(round_key: str, agency_code: str, count: int, output: str
 @click.argument("input_file", type=click.Path(exists=True, dir_okay=False))
 @click.option("--round", "round_key", required=True, help="Round code or id.")
 @click.option("--skip-invalid", is_flag=True, help="Import the clean rows and list the rows left out.")
-def import_responses(input_file: str, round_key: str, skip_invalid: bool) -> None:
+@click.option("--correction", metavar="REASON",
+              help="Import into a closed or published round as a correction: its results are published as the "
+                   "next version, with this reason.")
+def import_responses(input_file: str, round_key: str, skip_invalid: bool, correction: str | None) -> None:
     """Import already-digitised responses (interchange format, CSV or XLSX) into a round.
 
     A file with any problem changes nothing, unless --skip-invalid is given. Importing the same file twice
-    adds nothing the second time.
+    adds nothing the second time. A closed or published round takes an import only as a --correction.
     """
     try:
         with session_scope() as session:
             rnd = get_round(session, round_key)
+            refusal = import_refusal(session, rnd)
+            if refusal and not correction:
+                raise SipasError(f"{refusal}; nothing was imported")
             profile = surveys.load(rnd.profile_key)
             if skip_invalid:
                 table, skipped = read_table(input_file, profile, skip_invalid=True)
@@ -122,10 +131,15 @@ def import_responses(input_file: str, round_key: str, skip_invalid: bool) -> Non
                 raise ValidationFailed(problems, f"{len(problems)} problems, nothing was imported")
             skipped += problems
             audit.record(session, "responses_imported", actor="cli", object_type="round", object_id=rnd.id,
-                         detail={"file": str(input_file), "created": created, "skipped": len(skipped)})
+                         detail={"file": str(input_file), "created": created, "skipped": len(skipped),
+                                 "correction": correction})
+            round_id = rnd.id
+        click.echo(f"{created} responses imported, {existing} already there, {len(skipped)} rows skipped")
+        for line in skipped:
+            click.echo(f"  skipped: {line}")
+        if refusal and correction and created:
+            version, responses = publish_now(current_app, round_id, note=correction)
+            click.echo(f"correction published as version {version} ({responses} valid responses)")
     except SipasError as exc:
         fail(exc)
-    click.echo(f"{created} responses imported, {existing} already there, {len(skipped)} rows skipped")
-    for line in skipped:
-        click.echo(f"  skipped: {line}")
 

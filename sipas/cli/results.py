@@ -1,9 +1,11 @@
 """Results: analyse a file or a stored round, export responses, the workbook, publishing."""
 from __future__ import annotations
 
+import json
 import os
 
 import click
+from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
 import surveys
@@ -11,13 +13,34 @@ from sipas.cli.common import fail
 from sipas.cli.setup import rounds_cli
 from sipas.db import session_scope
 from sipas.errors import SipasError
-from sipas.services import audit, indexing, reporting
+from sipas.recompute import publish_now, refresh_now
+from sipas.results import to_payload
+from sipas.services import audit
+from sipas.services.analysis_plan import plan_for
 from sipas.services.catalog import get_agency, get_round
 from sipas.services.interchange import read_table, write_csv
-from sipas.services.publishing import publish
-from sipas.services.report import build_workbook, gather, restrict_to_agency
+from sipas.services.results import store as result_store
+from sipas.services.results.compute import compute_round, compute_table
+from sipas.services.results.publish import preview
+from sipas.services.results.snapshot import begin_consistent_read
+from sipas.services.results.tree import GROUPINGS
+from sipas.services.results.view import PROVISIONAL, PUBLISHED
+from sipas.services.workbook import build_workbook, report_data, restrict_to_agency
+from sipas.words import local_time, thousands
 
 export_cli = AppGroup("export", help="Export data.")
+
+
+def _output_folder_exists(output: str) -> None:
+    """Fail before any work when the file could not be written (its folder does not exist)."""
+    folder = os.path.dirname(os.path.abspath(output))
+    if not os.path.isdir(folder):
+        fail(SipasError(f"--output: the folder {folder} does not exist; nothing was computed or written"))
+
+
+def _dumps(payload: dict) -> str:
+    # NaN never appears (missing values are null): allow_nan=False fails loudly if one slipped through.
+    return json.dumps(payload, ensure_ascii=False, indent=1, allow_nan=False)
 
 
 @click.command("analyze")
@@ -27,38 +50,40 @@ export_cli = AppGroup("export", help="Export data.")
 @click.option("--output", required=True, type=click.Path(dir_okay=False), help="Where to write the JSON.")
 @click.option("--by", default="all,level,agency", show_default=True, help="Groupings: all, level, agency.")
 @click.option("--confidence", default=0.95, show_default=True, type=float)
-@click.option("--store", is_flag=True, help="With --round: also store the results as a new version.")
+@click.option("--store", is_flag=True, help="With --round: also store the results as the round's provisional set.")
 @with_appcontext
 def analyze(input_file, profile_key, round_key, output, by, confidence, store) -> None:
     """Compute SIPAS indices with design-based intervals, from a file (no database) or a stored round."""
     groupings = tuple(b.strip() for b in by.split(",") if b.strip())
-    unknown = set(groupings) - set(indexing.GROUPINGS)
+    unknown = set(groupings) - set(GROUPINGS)
     if unknown or not groupings:
-        fail(SipasError(f"--by takes all, level, agency (got {by!r})"))
+        fail(SipasError(f"--by takes {', '.join(GROUPINGS)} (got {by!r})"))
     if not 0 < confidence < 1:
         fail(SipasError("--confidence must be between 0 and 1"))
+    _output_folder_exists(output)
     try:
         if input_file and not round_key:
             if not profile_key:
                 fail(SipasError("--profile is required with a file"))
-            plan = indexing.plan_for(surveys.load(profile_key), confidence_level=confidence)
+            plan = plan_for(surveys.load(profile_key), confidence_level=confidence)
             table = read_table(input_file, surveys.load(profile_key))
-            result = indexing.analyse_table(plan, table, groupings)
+            results = compute_table(plan, table, groupings, source=os.path.basename(input_file))
         elif round_key and not input_file:
             with session_scope() as session:
+                begin_consistent_read(session)
                 rnd = get_round(session, round_key)
-                result = reporting.analyse_round(session, rnd, confidence_level=confidence, by=groupings)
+                results = compute_round(session, rnd, confidence_level=confidence, by=groupings)
                 if store:
-                    rs = reporting.store_results(session, rnd, result)
-                    click.echo(f"stored as version {rs.version} of round {rnd.code}")
+                    session.rollback()  # the read ends; the set is written in a new transaction
+                    result_store.save(session, session.get_one(type(rnd), rnd.id), results)
+                    click.echo(f"stored as the provisional results of round {results.round_code}")
         else:
             fail(SipasError("give either INPUT_FILE with --profile, or --round"))
     except (SipasError, surveys.ProfileError) as exc:
         fail(exc)
     with open(output, "w", encoding="utf-8") as f:
-        f.write(reporting.dumps(result))
-    n_groups = len(result["groups"])
-    click.echo(f"{n_groups} groups written to {output}")
+        f.write(_dumps(to_payload(results)))
+    click.echo(f"{len(results.groups)} groups written to {output}")
 
 
 @export_cli.command("responses")
@@ -81,14 +106,23 @@ def export_responses(round_key: str, output: str) -> None:
 @click.option("--agency", "agency_code", help="Only this agency (and the whole-round figures for context).")
 @click.option("--lang", type=click.Choice(["vi", "en"]), default="vi", show_default=True)
 @click.option("--with-data", is_flag=True, help="Add the anonymised responses as a Data sheet.")
-def report(round_key: str, output: str, agency_code: str | None, lang: str, with_data: bool) -> None:
-    """Write the SIPAS workbook of a round (published figures when the round is published)."""
+@click.option("--version", "version", type=int, help="A published version (default: the latest).")
+@click.option("--provisional", is_flag=True, help="The provisional figures of later data, beside a publication.")
+@with_appcontext
+def report(round_key: str, output: str, agency_code: str | None, lang: str, with_data: bool, version: int | None,
+           provisional: bool) -> None:
+    """Write the SIPAS workbook of a round: its published version (frozen), or its provisional figures."""
+    _output_folder_exists(output)
     try:
         with session_scope() as session:
+            round_id = get_round(session, round_key).id
+        refresh_now(current_app, round_id)  # a command may compute: the provisional set is brought up to date
+        with session_scope() as session:
             rnd = get_round(session, round_key)
-            data = gather(session, rnd, with_data=with_data)
+            data = report_data(session, rnd, version=version, with_data=with_data,
+                               prefer=PROVISIONAL if provisional else PUBLISHED)
             if agency_code:
-                restrict_to_agency(data, get_agency(session, agency_code))
+                data = restrict_to_agency(data, session, get_agency(session, agency_code))
             with click.progressbar(length=max(data.data_count, 1), label="writing the workbook") as bar:
                 done = [0]
 
@@ -99,7 +133,8 @@ def report(round_key: str, output: str, agency_code: str | None, lang: str, with
                 build_workbook(data, lang, progress=progress if with_data else None, path=output)
                 bar.update(max(data.data_count, 1) - done[0])
             audit.record(session, "report_exported", actor="cli", object_type="round", object_id=rnd.id,
-                         detail={"agency": agency_code, "with_data": with_data, "lang": lang})
+                         detail={"agency": agency_code, "with_data": with_data, "lang": lang,
+                                 "version": data.version})
     except SipasError as exc:
         fail(exc)
     state = "provisional (not published)" if data.provisional else f"published version {data.version}"
@@ -108,12 +143,26 @@ def report(round_key: str, output: str, agency_code: str | None, lang: str, with
 
 @rounds_cli.command("publish")
 @click.argument("round_key")
-def rounds_publish(round_key: str) -> None:
-    """Compute and publish a round's results (frozen; a later recomputation is a new version)."""
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@click.option("--note", help="Why this version is published (shown with it).")
+@with_appcontext
+def rounds_publish(round_key: str, yes: bool, note: str | None) -> None:
+    """Publish a round's results as a new frozen version (collection goes on if the round is open)."""
     try:
         with session_scope() as session:
-            rs = publish(session, get_round(session, round_key))
-            click.echo(f"round {round_key} published as version {rs.version} (snapshot {rs.snapshot_id})")
+            rnd = get_round(session, round_key)
+            seen = preview(session, rnd)
+            round_id = rnd.id
+        click.echo(f"Publishing freezes the results of round {seen.round_code} over the "
+                   f"{thousands(seen.responses, 'en')} valid responses at that moment, with a copy of the data, "
+                   f"as version {seen.next_version}.")
+        if seen.last_published is not None:
+            click.echo(f"Version {seen.last_published.version} ({local_time(seen.last_published.published_at)}, "
+                       f"{thousands(seen.last_published.responses, 'en')} responses) stays as it is.")
+        click.echo("Collection goes on." if seen.collecting else "The round is closed.")
+        if not yes:
+            click.confirm("Publish?", abort=True)
+        version, responses = publish_now(current_app, round_id, note=note)
     except SipasError as exc:
         fail(exc)
-
+    click.echo(f"round {round_key} published as version {version} ({responses} valid responses)")

@@ -70,9 +70,10 @@ def create_round(session: Session, *, code: str, name: str, year: int, profile_k
 
 
 def set_status(session: Session, rnd: Round, status: RoundStatus) -> None:
-    """Open, close or reopen a round. Published rounds stay published (publish again for a new version)."""
+    """Open, close or reopen a round. Publishing is separate: a published round can still be reopened (its
+    published versions stay frozen; later responses are provisional until the next version)."""
     allowed = {RoundStatus.DRAFT: {RoundStatus.OPEN}, RoundStatus.OPEN: {RoundStatus.CLOSED},
-               RoundStatus.CLOSED: {RoundStatus.OPEN}, RoundStatus.PUBLISHED: set()}
+               RoundStatus.CLOSED: {RoundStatus.OPEN}}
     if status not in allowed[rnd.status]:
         raise ValidationFailed({"status": f"a {rnd.status.value} round cannot become {status.value}"})
     rnd.status = status

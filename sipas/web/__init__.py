@@ -23,7 +23,8 @@ def init_app(app: Flask) -> None:
         from flask_babel import get_locale
 
         from sipas.models import Role
-        return {"current_lang": str(get_locale() or "vi"),
+        from sipas.words import local_time, thousands
+        return {"current_lang": str(get_locale() or "vi"), "local_time": local_time, "thousands": thousands,
                 "keyer_roles": frozenset({Role.SURVEYOR, Role.VERIFIER, Role.ADMIN}),
                 "kiosk_roles": frozenset({Role.ADMIN, Role.AGENCY_MANAGER}), "admin_role": Role.ADMIN,
                 "analyst_roles": frozenset({Role.ADMIN, Role.ANALYST})}

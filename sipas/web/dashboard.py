@@ -1,23 +1,31 @@
-"""The dashboard of a round: indices with intervals, a forest plot of agencies, levels and the trend."""
+"""The dashboard of a round: indices with intervals, a forest plot of agencies, levels and the trend.
+
+It shows stored results only (a published version, or the provisional set with its time and count) and never
+computes: a round with nothing stored yet says so and asks the job runner to compute.
+"""
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template, request
+from flask import Blueprint, abort, current_app, render_template, request
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
 
+from sipas import recompute
 from sipas.db import get_session
 from sipas.errors import NotFound
 from sipas.models import Role, Round
 from sipas.reports.tables import LEVEL_NAMES
-from sipas.services import catalog, publishing, reporting
-from sipas.services.report import gather, headline
+from sipas.results import SAMPLED, SELF_SELECTED_GROUP, GroupResult, RoundResults
+from sipas.services import catalog
+from sipas.services.results import comparability, store
+from sipas.services.results.view import PROVISIONAL, PUBLISHED, Shown, shown
 from sipas.services.scope import agency_scope, codes_of
 from sipas.web.authz import roles_required
 from sipas.web.charts import Point, interval_chart, trend_chart
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
 VIEWERS = (Role.ADMIN, Role.ANALYST, Role.AGENCY_MANAGER)
+HEADLINE = ("SIPAS", "PART_A", "PART_B", "F1", "F2", "F3", "F4", "F5")
 
 
 def _allowed_codes(session) -> set[str] | None:
@@ -26,98 +34,110 @@ def _allowed_codes(session) -> set[str] | None:
     return None if allowed is None else codes_of(session, allowed)
 
 
-def _label(lang: str, pair: tuple[str, str]) -> str:
-    return pair[1] if lang == "en" else pair[0]
+def _point(label: str, g: GroupResult, css: str, note: str = "") -> Point:
+    ix = g.indices["SIPAS"]
+    return Point(label, ix.estimate, ix.ci.low if ix.ci else None, ix.ci.high if ix.ci else None, css, note)
 
 
-def _trend(session, rnd: Round, lang: str) -> list[dict]:
-    rounds = [r for r in session.scalars(select(Round).where(Round.profile_key.not_like("KIOSK%"))
-                                         .order_by(Round.year))
-              if r.jurisdiction is not None and rnd.jurisdiction is not None
-              and r.jurisdiction.code == rnd.jurisdiction.code and r.year <= rnd.year]
+def _verdict(g: GroupResult) -> str:
+    vs = g.vs_all.get("SIPAS")
+    return vs.verdict.value if vs is not None else "not_different"
+
+
+def _trend(session, rnd: Round) -> list[dict]:
+    """The whole round's SIPAS in every earlier round of the same place, from their stored results only."""
     points, previous = [], None
-    for r in rounds:
-        stored = publishing.published(session, r)
-        result = stored.payload if stored is not None and stored.payload else reporting.analyse_round(session, r)
-        group = next((g for g in result["groups"] if g["by"] == "all" and g.get("channel_group") == "sampled"), None)
-        ix = group["indices"]["SIPAS"] if group else {"estimate": None, "ci_low": None, "ci_high": None}
-        brk = None
-        if previous is not None and previous.method_version != r.method_version:
-            brk = _("method changed")
-        elif previous is not None and previous.admin_map != r.admin_map:
-            brk = _("map changed (2025)")
-        points.append({"year": r.year, "code": r.code, "estimate": ix["estimate"], "low": ix["ci_low"],
-                       "high": ix["ci_high"], "break": brk, "published": stored is not None})
+    for r in comparability.measurements(session, rnd):
+        info = store.published_info(session, r) or store.provisional_info(session, r)
+        whole = store.load(session, info.id).group("all", "all", SAMPLED) if info is not None else None
+        ix = whole.indices.get("SIPAS") if whole is not None else None
+        reason = comparability.break_between(previous, r) if previous is not None else None
+        brk = {"METHOD_BREAK": _("method changed"), "GEO_BREAK": _("map changed (2025)")}.get(reason or "")
+        points.append({"year": r.year, "code": r.code, "estimate": ix.estimate if ix else None,
+                       "low": ix.ci.low if ix and ix.ci else None, "high": ix.ci.high if ix and ix.ci else None,
+                       "break": brk, "published": info is not None and info.published_at is not None})
         previous = r
     return points
+
+
+def _agencies(results: RoundResults, group: str, allowed: set[str] | None, level: str, agency: str
+              ) -> list[GroupResult]:
+    rows = [g for g in results.groups_by("agency", group) if allowed is None or g.key in allowed]
+    if level:
+        rows = [g for g in rows if g.tier == level]
+    if agency:
+        rows = [g for g in rows if g.key == agency]
+    return sorted(rows, key=lambda g: -(g.estimate("SIPAS") or -1))
+
+
+def _charts(results: RoundResults, focus: GroupResult | None, codes: list[str], forest: list, levels, trend,
+            reference: float | None, lang: str) -> dict:
+    factor_points = [Point(c, focus.indices[c].estimate, focus.indices[c].ci.low if focus.indices[c].ci else None,
+                           focus.indices[c].ci.high if focus.indices[c].ci else None,
+                           "lowbase" if focus.indices[c].low_base else "neutral") for c in codes] if focus else []
+    level_points = [_point(LEVEL_NAMES.get(g.key, (g.key, g.key))[1 if lang == "en" else 0], g, _verdict(g))
+                    for g in levels]
+    province = _("province") if reference is not None else ""
+    return {
+        "factors": interval_chart(factor_points, title=_("SIPAS and factor indices, intervals at 95%"),
+                                  description=_("One row per index; the dot is the estimate, the bar its interval.")),
+        "forest": interval_chart([p for _g, p in forest], title=_("Agencies ranked on SIPAS"),
+                                 description=_("Green: above the province; red: below; grey: not different; white: "
+                                               "low base."), reference=reference, reference_label=province,
+                                 label_width=320),
+        "levels": interval_chart(level_points, title=_("SIPAS by level"), description=_("One row per level."),
+                                 reference=reference, reference_label=province),
+        "trend": trend_chart(trend, title=_("SIPAS over the years"),
+                             description=_("Lines join comparable rounds only; a dashed line marks a break.")),
+    }
+
+
+def _not_computed(rnd: Round, seen: Shown):
+    """Nothing stored yet: say so, ask the job runner to compute, and refresh the page until it has."""
+    recompute.schedule(current_app._get_current_object(), rnd.id, delay=0)
+    return render_template("dashboard/computing.html", round=rnd, seen=seen), 202
 
 
 @bp.route("/<code>")
 @roles_required(*VIEWERS)
 def round_dashboard(code: str):
-    """Filters: level, agency, channel group (sampled / self-selected, never pooled)."""
+    """Filters: level, agency, channel group (sampled / self-selected, never pooled), published or provisional."""
     session = get_session()
     try:
         rnd = catalog.get_round(session, code)
+        seen = shown(session, rnd, prefer=PROVISIONAL if request.args.get("view") == PROVISIONAL else PUBLISHED,
+                     version=request.args.get("version", type=int))
     except NotFound:
         abort(404)
-    from flask_babel import get_locale
+    if seen.results is None:
+        return _not_computed(rnd, seen)
+    results = seen.results
     lang = str(get_locale() or "vi")
     allowed = _allowed_codes(session)
-    data = gather(session, rnd)
-    channel_group = request.args.get("channel", "sampled")
-    if channel_group not in ("sampled", "self_selected"):
-        channel_group = "sampled"
-    level = request.args.get("level", "")
-    agency_filter = request.args.get("agency", "")
-    groups = [g for g in data.result["groups"] if g.get("channel_group", "sampled") == channel_group]
-    whole = next((g for g in groups if g["by"] == "all"), None)
-    agencies = [g for g in groups if g["by"] == "agency" and (allowed is None or g["key"] in allowed)]
-    if level:
-        agencies = [g for g in agencies if data.agencies.get(g["key"], ("", ""))[1] == level]
-    if agency_filter:
-        agencies = [g for g in agencies if g["key"] == agency_filter]
-    agencies.sort(key=lambda g: -(g["indices"]["SIPAS"]["estimate"] or -1))
+    group = request.args.get("channel", SAMPLED)
+    group = group if group in (SAMPLED, SELF_SELECTED_GROUP) else SAMPLED
+    level, agency_filter = request.args.get("level", ""), request.args.get("agency", "")
+    whole = results.group("all", "all", group)
+    agencies = _agencies(results, group, allowed, level, agency_filter)
     focus = whole if allowed is None and not agency_filter else (agencies[0] if agencies else None)
-    codes = [c for c in ("SIPAS", "PART_A", "PART_B", "F1", "F2", "F3", "F4", "F5")
-             if focus is not None and c in focus["indices"]]
-    factor_points = [Point(c if c == "SIPAS" else c, focus["indices"][c]["estimate"], focus["indices"][c]["ci_low"],
-                           focus["indices"][c]["ci_high"], "lowbase" if focus["indices"][c]["low_base"] else "neutral")
-                     for c in codes] if focus else []
+    codes = [c for c in HEADLINE if focus is not None and c in focus.indices]
+    labels = results.labels.get("agency", {})
     forest = []
     for g in agencies:
-        ix = g["indices"]["SIPAS"]
-        verdict = g.get("vs_all", {}).get("SIPAS", {}).get("verdict", "not_different")
-        css = "lowbase" if ix["low_base"] else verdict
-        rank = g.get("rank", {})
-        note = (f"{_('rank')} {rank['rank']} ({rank['rank_low']}–{rank['rank_high']})" if rank.get("rank")
+        ix = g.indices["SIPAS"]
+        rank = g.rank
+        note = (f"{_('rank')} {rank.rank} ({rank.rank_low}–{rank.rank_high})" if rank is not None and rank.rank
                 else _("low base, not ranked"))
-        forest.append((g, Point(data.agencies.get(g["key"], (g["key"],))[0], ix["estimate"], ix["ci_low"],
-                                ix["ci_high"], css, note)))
-    reference = whole["indices"]["SIPAS"]["estimate"] if whole and allowed is None else None
-    levels = [g for g in groups if g["by"] == "level"] if allowed is None else []
-    level_points = [Point(_label(lang, LEVEL_NAMES.get(g["key"], (g["key"], g["key"]))),
-                          g["indices"]["SIPAS"]["estimate"], g["indices"]["SIPAS"]["ci_low"],
-                          g["indices"]["SIPAS"]["ci_high"],
-                          g.get("vs_all", {}).get("SIPAS", {}).get("verdict", "not_different")) for g in levels]
-    trend = _trend(session, rnd, lang) if allowed is None else []
-    charts = {
-        "factors": interval_chart(factor_points, title=_("SIPAS and factor indices, intervals at 95%"),
-                                  description=_("One row per index; the dot is the estimate, the bar its interval.")),
-        "forest": interval_chart([p for _, p in forest], title=_("Agencies ranked on SIPAS"),
-                                 description=_("Green: above the province; red: below; grey: not different; white: "
-                                               "low base."), reference=reference,
-                                 reference_label=_("province") if reference is not None else "",
-                                 label_width=320),
-        "levels": interval_chart(level_points, title=_("SIPAS by level"), description=_("One row per level."),
-                                 reference=reference, reference_label=_("province") if reference is not None else ""),
-        "trend": trend_chart(trend, title=_("SIPAS over the years"),
-                             description=_("Lines join comparable rounds only; a dashed line marks a break.")),
-    }
-    can_export = current_user.has_role(Role.ADMIN, Role.ANALYST, Role.AGENCY_MANAGER)
-    return render_template("dashboard/round.html", round=rnd, data=data, charts=charts, focus=focus, codes=codes,
-                           forest=forest, levels=levels, trend=trend, channel_group=channel_group, level=level,
-                           agency_filter=agency_filter, all_agencies=sorted(
-                               (c, n) for c, (n, _) in data.agencies.items() if allowed is None or c in allowed),
-                           restricted=allowed is not None, can_export=can_export, lang=lang,
-                           level_names=LEVEL_NAMES, headline=headline)
+        name = labels[g.key].name if g.key in labels else g.key
+        forest.append((g, _point(name, g, "lowbase" if ix.low_base else _verdict(g), note)))
+    reference = whole.estimate("SIPAS") if whole is not None and allowed is None else None
+    levels = results.groups_by("level", group) if allowed is None else []
+    trend = _trend(session, rnd) if allowed is None else []
+    return render_template("dashboard/round.html", round=rnd, results=results, seen=seen,
+                           charts=_charts(results, focus, codes, forest, levels, trend, reference, lang), focus=focus,
+                           codes=codes, forest=forest, levels=levels, trend=trend, channel_group=group, level=level,
+                           agency_filter=agency_filter, labels=labels,
+                           all_agencies=sorted((c, lab.name) for c, lab in labels.items()
+                                               if allowed is None or c in allowed),
+                           restricted=allowed is not None, can_export=True, lang=lang, level_names=LEVEL_NAMES,
+                           view=request.args.get("view", PUBLISHED))

@@ -11,9 +11,11 @@ import surveys
 from sipas.cli.results import analyze, export_responses
 from sipas.db import session_factory
 from sipas.errors import ValidationFailed
-from sipas.models import IndexValue, ResultSet, Round
-from sipas.services import reporting
+from sipas.models import ResultSet, Round
+from sipas.results import from_payload
 from sipas.services.interchange import read_table
+from sipas.services.results import store
+from sipas.services.results.compute import compute_round
 
 
 def _json(path):
@@ -57,26 +59,28 @@ def test_analysis_json_has_the_documented_shape(demo_app, tmp_path):
 def test_self_selected_kiosk_ratings_are_never_pooled_with_samples(demo_app):
     session = session_factory(demo_app)()
     kiosk = session.scalar(select(Round).where(Round.code == "LCU-KIOSK-2026"))
-    result = reporting.analyse_round(session, kiosk)
-    assert {g["channel_group"] for g in result["groups"]} == {"self_selected"}
-    assert result["groups"][0]["indices"]["SIPAS"]["estimate"] == result["groups"][0]["indices"]["S0"]["estimate"]
-    sampled = reporting.analyse_round(session, session.scalar(select(Round).where(Round.code == "LCU-2026")))
-    assert {g["channel_group"] for g in sampled["groups"]} == {"sampled"}
+    result = compute_round(session, kiosk)
+    assert set(result.channel_groups()) == {"self_selected"}
+    assert result.groups[0].estimate("SIPAS") == result.groups[0].estimate("S0")
+    sampled = compute_round(session, session.scalar(select(Round).where(Round.code == "LCU-2026")))
+    assert sampled.channel_groups() == ["sampled"]
     session.close()
 
 
-def test_results_are_stored_unrounded_as_new_versions(demo_app):
+def test_a_provisional_set_is_stored_unrounded_and_replaces_the_earlier_one(demo_app):
     session = session_factory(demo_app)()
     rnd = session.scalar(select(Round).where(Round.code == "LCU-2024"))
-    result = reporting.analyse_round(session, rnd)
-    first = reporting.store_results(session, rnd, result)
-    second = reporting.store_results(session, rnd, result)
+    result = compute_round(session, rnd)
+    first = store.save(session, rnd, result)
+    second = store.save(session, rnd, result)
     session.commit()
-    assert (first.version, second.version) == (1, 2) and first.snapshot_id == result["snapshot"]
-    stored = session.scalar(select(IndexValue).where(IndexValue.result_set_id == first.id,
-                                                     IndexValue.group_by == "all", IndexValue.index_code == "SIPAS"))
-    assert stored.estimate == result["groups"][0]["indices"]["SIPAS"]["estimate"]  # full precision
-    assert session.scalar(select(ResultSet).where(ResultSet.id == first.id)).method_version == "SIPAS_2640"
+    rows = session.scalars(select(ResultSet).where(ResultSet.round_id == rnd.id)).all()
+    assert [r.id for r in rows] == [second.id] and second.version is None and second.snapshot_id == result.snapshot
+    assert first.id != second.id and second.responses == result.responses > 0
+    back = from_payload(second.payload)
+    assert back.group("all", "all").estimate("SIPAS") == result.group("all", "all").estimate("SIPAS")  # unrounded
+    assert back == result and store.load(session, second.id) == result
+    assert second.method_version == "SIPAS_2640"
     session.close()
 
 
@@ -137,22 +141,25 @@ def test_file_without_design_columns_is_a_simple_random_sample(tmp_path, demo_ap
 def test_database_path_matches_file_path_on_both_databases(session, tmp_path):
     # Runs on SQLite and PostgreSQL: the GROUP BY queries must give the numpy path's numbers.
     from sipas.services.demo import load_demo
-    from sipas.services.indexing import analyse_table, plan_for
+    from sipas.services.analysis_plan import plan_for
     from sipas.services.interchange import write_csv
+    from sipas.services.results.compute import compute_table
     load_demo(session, scale=0.2)
     session.commit()
     rnd = session.scalar(select(Round).where(Round.code == "LCU-2024"))
     profile = surveys.load(rnd.profile_key)
-    db = reporting.analyse_round(session, rnd)
+    db = compute_round(session, rnd)
     path = tmp_path / "r.csv"
     write_csv(session, rnd, profile, path)
-    f = analyse_table(plan_for(profile), read_table(path, profile))
-    assert len(db["groups"]) == len(f["groups"]) > 10
-    for a, b in zip(db["groups"], f["groups"]):
-        assert (a["by"], a["key"], a["n"]) == (b["by"], b["key"], b["n"])
+    f = compute_table(plan_for(profile), read_table(path, profile))
+    assert len(db.groups) == len(f.groups) > 10
+    for a, b in zip(db.groups, f.groups):
+        assert (a.by, a.key, a.n) == (b.by, b.key, b.n)
         for code in ("SIPAS", "F1", "E2.3", "X2"):
-            for field in ("estimate", "se", "ci_low", "ci_high"):
-                assert a["indices"][code][field] == pytest.approx(b["indices"][code][field], abs=1e-9)
+            x, y = a.indices[code], b.indices[code]
+            for field in ("estimate", "se", "se_floored"):
+                assert getattr(x, field) == pytest.approx(getattr(y, field), abs=1e-9)
+            assert x.ci == pytest.approx(y.ci, abs=1e-9)
 
 
 def test_csv_exports_neutralise_formulas(demo_app, tmp_path):

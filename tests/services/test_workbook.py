@@ -1,18 +1,24 @@
-"""The SIPAS workbook, opened back with openpyxl and checked against the analysis (not the writer's inputs)."""
+"""The SIPAS workbook, opened back with openpyxl and checked against the analysis (not the writer's inputs), and
+a published version rebuilt byte for byte after responses are added, imported and changed."""
 from __future__ import annotations
 
+import csv
+import hashlib
 from io import BytesIO
 
 import pytest
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
+from sipas.cli.collection import import_responses
 from sipas.db import session_factory
-from sipas.models import Agency, Channel, Response, ResponseStatus, Round
+from sipas.models import Agency, Channel, Response, ResponseStatus, Round, RoundStatus
+from sipas.recompute import refresh_now
 from sipas.reports.tables import r2
-from sipas.services import publishing, reporting
-from sipas.services.report import build_workbook, gather
 from sipas.services.responses import record_response
+from sipas.services.results import publish, store
+from sipas.services.results.compute import compute_round
+from sipas.services.workbook import build_workbook, report_data
 
 
 @pytest.fixture
@@ -26,12 +32,24 @@ def _round(session, code):
     return session.scalar(select(Round).where(Round.code == code))
 
 
+def gather(session, rnd, **kwargs):
+    """The report data from the stored results (the demo's are stored when it is loaded)."""
+    return report_data(session, rnd, **kwargs)
+
+
 def _body(ws):
     """Rows under the header (first column filled), as value lists."""
     rows = list(ws.iter_rows(values_only=True))
     start = next(i for i, r in enumerate(rows) if r and r[0] in ("Chỉ số", "Hạng", "Cấp", "Mục", "Mã", "Index", "Rank"))
     depth = 2 if rows[start + 1][0] is None else 1
     return [list(r) for r in rows[start + depth:] if r and r[0] is not None]
+
+
+def _publish(session, rnd, note=None):
+    prepared = publish.prepare(session, rnd)
+    rs = publish.save_publication(session, rnd, prepared, note=note)
+    session.commit()
+    return rs
 
 
 def test_half_up_rounding_for_display():
@@ -43,12 +61,12 @@ def test_workbook_sheets_and_summary_match_the_analysis(session):
     wb = load_workbook(BytesIO(build_workbook(gather(session, rnd))))
     assert wb.sheetnames == ["Bìa", "Tổng hợp", "Theo cấp", "Theo cơ quan", "Tiêu chí", "Mong đợi", "Hành vi", "Kênh",
                              "Người trả lời", "Phương pháp"]
-    independent = reporting.analyse_round(session, rnd)["groups"][0]["indices"]
+    independent = compute_round(session, rnd).group("all", "all").indices
     summary = {row[0]: row for row in _body(wb["Tổng hợp"])}
     sipas = summary["Chỉ số SIPAS"]
-    assert sipas[1] == r2(independent["SIPAS"]["estimate"]) and sipas[2] == r2(independent["SIPAS"]["ci_low"])
-    assert sipas[3] == r2(independent["SIPAS"]["ci_high"]) and sipas[4] == independent["SIPAS"]["n"]
-    assert summary["F5. Tiếp nhận, xử lý góp ý, phản ánh, kiến nghị"][1] == r2(independent["F5"]["estimate"])
+    assert sipas[1] == r2(independent["SIPAS"].estimate) and sipas[2] == r2(independent["SIPAS"].ci.low)
+    assert sipas[3] == r2(independent["SIPAS"].ci.high) and sipas[4] == independent["SIPAS"].n
+    assert summary["F5. Tiếp nhận, xử lý góp ý, phản ánh, kiến nghị"][1] == r2(independent["F5"].estimate)
     ws = wb["Tổng hợp"]
     assert ws.freeze_panes and ws.page_setup.orientation == "landscape" and len(ws._charts) == 1
     assert ws["B6"].number_format == "0.00"
@@ -59,14 +77,14 @@ def test_agencies_are_ranked_on_unrounded_sipas_and_low_base_not_ranked(session)
     rnd = _round(session, "LCU-2026")
     wb = load_workbook(BytesIO(build_workbook(gather(session, rnd))))
     rows = _body(wb["Theo cơ quan"])
-    result = reporting.analyse_round(session, rnd)
-    agencies = {g["key"]: g["indices"]["SIPAS"] for g in result["groups"] if g["by"] == "agency"}
+    result = compute_round(session, rnd)
+    agencies = {g.key: g.indices["SIPAS"] for g in result.groups_by("agency")}
     ranked = [r for r in rows if isinstance(r[0], int)]
-    expected = sorted((c for c, ix in agencies.items() if not ix["low_base"]), key=lambda c: -agencies[c]["estimate"])
+    expected = sorted((c for c, ix in agencies.items() if not ix.low_base), key=lambda c: -agencies[c].estimate)
     assert [r[2] for r in ranked] == expected
     assert all(r[0] <= int(r[1].split("–")[1]) and r[0] >= int(r[1].split("–")[0]) for r in ranked)
     unranked = [r for r in rows if not isinstance(r[0], int)]
-    assert all(agencies[r[2]]["low_base"] for r in unranked)
+    assert all(agencies[r[2]].low_base for r in unranked)
     assert len(rows) == len(agencies)
 
 
@@ -76,11 +94,13 @@ def test_year_on_year_across_the_2025_map_is_not_computed(session):
     assert sipas[6] is None and "địa giới hành chính" in sipas[7]
 
 
-def test_typed_text_starting_with_formula_characters_stays_text(session):
+def test_typed_text_starting_with_formula_characters_stays_text(demo_app, session):
     agency = session.scalar(select(Agency).where(Agency.code == "LCU.STP"))
     agency.name = '=HYPERLINK("http://evil","x")'
     session.commit()
     rnd = _round(session, "LCU-2026")
+    # Names are frozen with the results: the recomputation (what the job runner does) takes the new name.
+    refresh_now(demo_app, rnd.id, force=True)
     data = gather(session, rnd, with_data=True)
     wb = load_workbook(BytesIO(build_workbook(data)))
     cells = [c for row in wb["Theo cơ quan"].iter_rows() for c in row if isinstance(c.value, str)
@@ -89,6 +109,7 @@ def test_typed_text_starting_with_formula_characters_stays_text(session):
     for prefix in ("+", "-", "@"):
         agency.name = f"{prefix}cmd|' /C calc'!A0"
         session.commit()
+        refresh_now(demo_app, rnd.id, force=True)
         wb = load_workbook(BytesIO(build_workbook(gather(session, rnd))))
         cells = [c for row in wb["Theo cơ quan"].iter_rows() for c in row if c.value == agency.name]
         assert cells and all(c.data_type == "s" for c in cells)
@@ -107,29 +128,6 @@ def test_data_sheet_has_every_valid_response_and_the_cover_says_so(session):
     wb.close()
 
 
-def test_published_rounds_export_the_frozen_figures(session):
-    rnd = _round(session, "LCU-2026")
-    first = publishing.publish(session, rnd)
-    session.commit()
-    before = load_workbook(BytesIO(build_workbook(gather(session, rnd))))
-    # New data arrives after publication: the published report does not change.
-    agency = session.scalar(select(Agency).where(Agency.code == "LCU.STP"))
-    for _ in range(30):
-        record_response(session, rnd, agency, {"S1": 1, "S2": 1, "S3": 1, "S4": 1, "S5": 1}, channel=Channel.INVITATION,
-                        check_open=False, stratum="province", psu="LCU.STP.MC/D01", weight=50.0)
-    session.commit()
-    after = load_workbook(BytesIO(build_workbook(gather(session, rnd))))
-    for name in ("Tổng hợp", "Theo cấp", "Theo cơ quan", "Tiêu chí"):
-        assert _body(before[name]) == _body(after[name])
-    cover = {r[0]: r[1] for r in after["Bìa"].iter_rows(values_only=True) if r and r[0]}
-    assert f"phiên bản {first.version}" in cover["Trạng thái"]
-    second = publishing.publish(session, rnd)
-    session.commit()
-    assert second.version == first.version + 1
-    again = load_workbook(BytesIO(build_workbook(gather(session, rnd))))
-    assert _body(again["Tổng hợp"])[0][1] < _body(before["Tổng hợp"])[0][1]  # the new version saw the new data
-
-
 def test_english_workbook_on_request(session):
     wb = load_workbook(BytesIO(build_workbook(gather(session, _round(session, "LCU-2024")), "en")))
     assert wb.sheetnames[:4] == ["Cover", "Summary", "By level", "By agency"]
@@ -140,3 +138,64 @@ def test_a_kiosk_round_reports_its_self_selected_figures_labelled_as_such(sessio
     rows = list(wb["Tổng hợp"].iter_rows(values_only=True))
     assert any(r and r[0] and "không phải mẫu điều tra" in str(r[0]) for r in rows)
     assert _body(wb["Tổng hợp"])[0][0] == "Chỉ số SIPAS" and _body(wb["Tổng hợp"])[0][1] is not None
+
+
+HEADER = ["response_id", "agency_code", "level", "stratum", "psu", "weight", "S1", "S2", "S3", "S4", "S5"]
+
+
+def _digest(content: bytes) -> str:
+    return hashlib.sha256(content).hexdigest()
+
+
+def _all_sheets(content: bytes) -> dict[str, list]:
+    wb = load_workbook(BytesIO(content))
+    return {ws.title: [list(r) for r in ws.iter_rows(values_only=True)] for ws in wb.worksheets}
+
+
+def test_a_published_version_is_rebuilt_byte_for_byte_whatever_changes_afterwards(demo_app, session, tmp_path):
+    rnd = _round(session, "LCU-2026")
+    first = _publish(session, rnd)
+    assert session.get(Round, rnd.id).status is RoundStatus.OPEN  # publishing does not close the round
+    before = {lang: build_workbook(gather(session, rnd, with_data=True), lang) for lang in ("vi", "en")}
+    cover = {r[0]: r[1] for r in _all_sheets(before["vi"])["Bìa"] if r and r[0]}
+    published_rows = session.scalar(select(func.count()).select_from(Response).where(
+        Response.round_id == rnd.id, Response.status == ResponseStatus.VALID))
+    assert f"phiên bản {first.version}" in cover["Trạng thái"] and first.responses == published_rows
+    # After publication: new responses (a channel the round collects), an import, a changed status and weight,
+    # a renamed agency, a renamed round.
+    agency = session.scalar(select(Agency).where(Agency.code == "LCU.STP"))
+    for _ in range(30):
+        record_response(session, rnd, agency, {"S1": 1, "S2": 1, "S3": 1, "S4": 1, "S5": 1},
+                        channel=Channel.INVITATION, check_open=False, stratum="province", psu="LCU.STP.MC/D01",
+                        weight=50.0)
+    changed = session.scalars(select(Response).where(Response.round_id == rnd.id).order_by(Response.id)
+                              .limit(3)).all()
+    changed[0].status = ResponseStatus.VOID
+    changed[1].weight = changed[1].weight * 3
+    agency.name = "Sở Tư pháp (tên mới)"
+    session.get(Round, rnd.id).name = "Tên đợt đã đổi"
+    session.commit()
+    path = tmp_path / "late.csv"
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        csv.writer(f).writerows([HEADER] + [[f"late-{i}", "LCU.STP", "province", "province", "LCU.STP.MC/D02",
+                                             "40", "1", "1", "1", "1", "1"] for i in range(20)])
+    refused = demo_app.test_cli_runner().invoke(import_responses, [str(path), "--round", "LCU-2026"])
+    assert refused.exit_code == 1 and "was published (version 1" in refused.output
+    corrected = demo_app.test_cli_runner().invoke(import_responses, [str(path), "--round", "LCU-2026",
+                                                                     "--correction", "phiếu nhập muộn"])
+    assert corrected.exit_code == 0, corrected.output
+    assert "correction published as version 2" in corrected.output
+    session.expire_all()
+    # Version 1, rebuilt now: the same bytes, every sheet and the data sheet included, in both languages.
+    for lang in ("vi", "en"):
+        again = build_workbook(gather(session, rnd, version=1, with_data=True), lang)
+        assert _digest(again) == _digest(before[lang])
+    # The new version saw the changes, and says what changed since version 1.
+    second = _all_sheets(build_workbook(gather(session, rnd, with_data=True)))
+    assert store.published_info(session, rnd).version == 2
+    cover2 = {r[0]: r[1] for r in second["Bìa"] if r and r[0]}
+    assert "phiên bản 2" in cover2["Trạng thái"]
+    assert f"{published_rows} → {published_rows + 30 + 20 - 1} phiếu hợp lệ" in cover2["Thay đổi so với phiên bản 1"]
+    assert "phiếu nhập muộn" in cover2["Thay đổi so với phiên bản 1"]
+    assert len([r for r in second["Dữ liệu"] if r and r[0]]) > len([r for r in _all_sheets(before["vi"])["Dữ liệu"]
+                                                                   if r and r[0]])

@@ -19,9 +19,14 @@ def break_between(earlier: Round, later: Round) -> str | None:
     return None
 
 
+def _place(rnd: Round) -> str | None:
+    # By official code: a province keeps its code across the 2025 map (its unit on each map is another row).
+    return rnd.jurisdiction.code if rnd.jurisdiction is not None else None
+
+
 def same_place(rounds: list[Round], rnd: Round) -> list[Round]:
-    """The rounds covering the same place as `rnd` (the same province, or the whole country)."""
-    return [r for r in rounds if r.jurisdiction_id == rnd.jurisdiction_id]
+    """The rounds covering the same place as `rnd` (the same province by code, or the whole country)."""
+    return [r for r in rounds if _place(r) == _place(rnd)]
 
 
 def measurements(session: Session, rnd: Round) -> list[Round]:

@@ -7,13 +7,15 @@ from pathlib import Path
 from flask import abort, current_app, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 
-from sipas import jobs
+from sipas import jobs, recompute
 from sipas.db import get_session
+from sipas.errors import NotFound
 from sipas.jobs import live_progress
 from sipas.models import Job, Role
 from sipas.reports.xlsx import XLSX_MIMETYPE
 from sipas.services import audit
-from sipas.services.report import build_workbook, gather, restrict_to_agency
+from sipas.services.results.view import PROVISIONAL, PUBLISHED, shown
+from sipas.services.workbook import NotComputed, build_workbook, report_data, restrict_to_agency
 from sipas.web.admin.common import CsrfOnly, bp, own_agency_or_none, round_or_404
 from sipas.web.authz import roles_required
 
@@ -21,20 +23,30 @@ from sipas.web.authz import roles_required
 @bp.route("/rounds/<code>/report.xlsx")
 @roles_required(Role.ADMIN, Role.ANALYST, Role.AGENCY_MANAGER)
 def report_xlsx(code: str):
-    """The SIPAS workbook; an agency manager gets their agency's (and those under it) only."""
+    """The SIPAS workbook from the stored results (?version=N: a published version; ?view=provisional: the
+    provisional figures beside a publication); an agency manager gets their agency's (and those under it) only.
+    Nothing stored yet: the results are computed in the background and this page says so."""
     rnd = round_or_404(code)
     session = get_session()
-    data = gather(session, rnd, with_data=request.args.get("data") == "1" and current_user.has_role(
-        Role.ADMIN, Role.ANALYST))
+    try:
+        data = report_data(session, rnd, version=request.args.get("version", type=int),
+                           prefer=PROVISIONAL if request.args.get("view") == PROVISIONAL else PUBLISHED,
+                           with_data=request.args.get("data") == "1" and current_user.has_role(Role.ADMIN,
+                                                                                             Role.ANALYST))
+    except NotComputed:
+        recompute.schedule(current_app._get_current_object(), rnd.id, delay=0)
+        return render_template("dashboard/computing.html", round=rnd, seen=shown(session, rnd)), 202
+    except NotFound:
+        abort(404)
     own = own_agency_or_none(session)
     if own is not None:
-        restrict_to_agency(data, own)
+        data = restrict_to_agency(data, session, own)
     content = build_workbook(data, "en" if request.args.get("lang") == "en" else "vi")
     audit.record(session, "report_exported", actor=current_user, object_type="round", object_id=rnd.id,
-                 ip=request.remote_addr, detail={"with_data": data.data_rows is not None})
+                 ip=request.remote_addr, detail={"with_data": data.data_rows is not None, "version": data.version})
     session.commit()
-    return send_file(BytesIO(content), mimetype=XLSX_MIMETYPE, as_attachment=True,
-                     download_name=f"sipas-{rnd.code}.xlsx")
+    name = f"sipas-{rnd.code}-v{data.version}.xlsx" if data.version else f"sipas-{rnd.code}-tam-tinh.xlsx"
+    return send_file(BytesIO(content), mimetype=XLSX_MIMETYPE, as_attachment=True, download_name=name)
 
 
 @bp.route("/rounds/<code>/export", methods=["POST"])

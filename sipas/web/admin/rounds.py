@@ -3,16 +3,20 @@ from __future__ import annotations
 
 from datetime import date as date_type
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 import surveys
+from sipas import recompute
 from sipas.db import get_session
-from sipas.errors import SipasError, ValidationFailed
+from sipas.errors import ValidationFailed
 from sipas.models import Channel, Role, RoundStatus
 from sipas.services import admin as admin_service
 from sipas.services import audit, scope
-from sipas.services.publishing import publish
+from sipas.services.results import store
+from sipas.services.results.publish import preview
+from sipas.services.results.view import shown
 from sipas.web.admin.common import STAFF, CsrfOnly, bp, round_or_404
 from sipas.web.admin.links import public_url
 from sipas.web.authz import roles_required
@@ -21,29 +25,38 @@ from sipas.web.authz import roles_required
 @bp.route("/rounds/<code>")
 @roles_required(*STAFF)
 def round_detail(code: str):
-    """A round: its agencies (within the user's scope) with public links, posters and QR codes."""
+    """A round: its results (published versions, provisional figures), its agencies (within the user's scope)
+    with public links, posters and QR codes."""
     rnd = round_or_404(code)
-    agencies = scope.visible_agencies(get_session(), current_user, list(rnd.agencies))
-    return render_template("admin/round.html", round=rnd, agencies=agencies, public_url=public_url)
+    session = get_session()
+    agencies = scope.visible_agencies(session, current_user, list(rnd.agencies))
+    return render_template("admin/round.html", round=rnd, agencies=agencies, public_url=public_url,
+                           seen=shown(session, rnd), versions=store.versions(session, rnd), view="")
 
 
-@bp.route("/rounds/<code>/publish", methods=["POST"])
+@bp.route("/rounds/<code>/publish", methods=["GET", "POST"])
 @roles_required(Role.ADMIN)
 def publish_round(code: str):
-    """Freeze the round's results (a later recomputation is a new version)."""
-
+    """Ask for confirmation, saying what a publication freezes; on confirmation the publication runs in the
+    background (it computes) and its progress page follows. Collection goes on if the round is open."""
     rnd = round_or_404(code)
-    if not CsrfOnly().validate_on_submit():
-        abort(400)
     session = get_session()
-    try:
-        rs = publish(session, rnd, current_user, ip=request.remote_addr)
+    form = CsrfOnly()
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            abort(400)
+        if rnd.status is RoundStatus.DRAFT:
+            flash(_("A draft round cannot be published."), "error")
+            return redirect(url_for(".round_detail", code=rnd.code))
+        note = (request.form.get("note") or "").strip()[:300] or None
+        job, start = recompute.enqueue_publication(session, current_app._get_current_object(), rnd,
+                                                   user_id=current_user.id, note=note, ip=request.remote_addr)
+        audit.record(session, "publication_started", actor=current_user, object_type="round", object_id=rnd.id,
+                     ip=request.remote_addr, detail={"job": job.id})
         session.commit()
-        flash(f"{rnd.code}: v{rs.version}", "ok")
-    except SipasError as exc:
-        session.rollback()
-        flash(str(exc), "error")
-    return redirect(url_for(".round_detail", code=rnd.code))
+        start()
+        return redirect(url_for(".job_page", job_id=job.id))
+    return render_template("admin/publish.html", round=rnd, form=form, preview=preview(session, rnd))
 
 
 @bp.route("/rounds/new", methods=["GET", "POST"])
