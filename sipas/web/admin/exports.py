@@ -8,7 +8,7 @@ from flask import abort, current_app, redirect, render_template, request, send_f
 from flask_login import current_user
 
 from sipas import jobs
-from sipas.db import get_session
+from sipas.db import after_commit, get_session
 from sipas.jobs import live_progress
 from sipas.models import Job, Role
 from sipas.reports.xlsx import XLSX_MIMETYPE
@@ -32,7 +32,6 @@ def report_xlsx(code: str):
     content = build_workbook(data, "en" if request.args.get("lang") == "en" else "vi")
     audit.record(session, "report_exported", actor=current_user, object_type="round", object_id=rnd.id,
                  ip=request.remote_addr, detail={"with_data": data.data_rows is not None})
-    session.commit()
     return send_file(BytesIO(content), mimetype=XLSX_MIMETYPE, as_attachment=True,
                      download_name=f"sipas-{rnd.code}.xlsx")
 
@@ -54,8 +53,7 @@ def export_job(code: str):
                                      with_data=with_data, agency_code=agency_code, user_id=current_user.id)
     audit.record(session, "export_started", actor=current_user, object_type="job", object_id=job.id,
                  ip=request.remote_addr, detail=job.params)
-    session.commit()
-    start()
+    after_commit(start)
     return redirect(url_for(".job_page", job_id=job.id))
 
 

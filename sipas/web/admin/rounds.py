@@ -7,7 +7,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 import surveys
-from sipas.db import get_session
+from sipas.db import discard_changes, get_session
 from sipas.errors import SipasError, ValidationFailed
 from sipas.models import Channel, Role, RoundStatus
 from sipas.services import admin as admin_service
@@ -38,10 +38,9 @@ def publish_round(code: str):
     session = get_session()
     try:
         rs = publish(session, rnd, current_user, ip=request.remote_addr)
-        session.commit()
         flash(f"{rnd.code}: v{rs.version}", "ok")
     except SipasError as exc:
-        session.rollback()
+        discard_changes()
         flash(str(exc), "error")
     return redirect(url_for(".round_detail", code=rnd.code))
 
@@ -68,10 +67,9 @@ def new_round():
                               if c.strip()])
             audit.record(session, "round_created", actor=current_user, object_type="round", object_id=rnd.id,
                          ip=request.remote_addr)
-            session.commit()
             return redirect(url_for(".round_detail", code=rnd.code))
         except ValidationFailed as exc:
-            session.rollback()
+            discard_changes()
             problems = exc.problems
         except ValueError:
             problems = {"date": "YYYY-MM-DD", "year": "a number"}
@@ -93,9 +91,8 @@ def round_status(code: str):
         admin_service.set_status(session, rnd, target)
         audit.record(session, f"round_{target.value}", actor=current_user, object_type="round", object_id=rnd.id,
                      ip=request.remote_addr)
-        session.commit()
     except (ValidationFailed, ValueError) as exc:
-        session.rollback()
+        discard_changes()
         flash(str(getattr(exc, "problems", exc)), "error")
     return redirect(url_for(".round_detail", code=rnd.code))
 
