@@ -1,8 +1,12 @@
-"""Engine and sessions: one engine per app, one session per request, closed at teardown."""
+"""Engine and sessions: one engine per app, one session per request, closed at teardown.
+
+The request boundary (sipas/web/boundary.py) commits a request's session; views only flush, and use
+`discard_changes`, `after_commit` and `on_storage_failure` to say what the boundary should do.
+"""
 from __future__ import annotations
 
 from contextlib import contextmanager
-from typing import Iterator
+from typing import Callable, Iterator
 
 from flask import Flask, current_app, g
 from sqlalchemy import Engine, create_engine, event
@@ -60,6 +64,32 @@ def _close_session(_exc: BaseException | None) -> None:
     session = g.pop("db_session", None)
     if session is not None:
         session.close()
+
+
+def discard_changes() -> None:
+    """Roll back this request's changes now; the request boundary then commits nothing.
+
+    For a view that handled a failure and answers with a page or redirect that is not an error status
+    (a flash message, say). Error statuses (>= 400) are rolled back by the boundary anyway.
+    """
+    g.db_discard = True
+    session = g.get("db_session")
+    if session is not None:
+        session.rollback()
+
+
+def after_commit(callback: Callable[[], object]) -> None:
+    """Run `callback` once the request boundary has committed (e.g. start a job that reads the new rows)."""
+    g.setdefault("db_after_commit", []).append(callback)
+
+
+def on_storage_failure(render: Callable[[str], object]) -> None:
+    """What the boundary answers when the commit fails because storage is unavailable, full or read-only.
+
+    `render(cause)` returns the response (e.g. the online form again with the citizen's answers); without
+    one, the boundary answers with the generic 503.
+    """
+    g.db_on_storage_failure = render
 
 
 @contextmanager

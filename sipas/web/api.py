@@ -112,17 +112,13 @@ def submit_response():
                                  dossier_key=current_app.config["DOSSIER_HASH_KEY"], submitted_at=submitted_at,
                                  device_id=device_id, device_seq=seq)
     except ValidationFailed as exc:
-        session.rollback()
         return _error(422, "invalid response", exc.problems)
     except SurveyClosed as exc:
-        session.rollback()
         return _error(422, str(exc), {"round": "closed or channel not enabled"})
     except DuplicateSubmission as exc:
-        session.rollback()
         return _error(409, str(exc))
     if isinstance(credential, KioskDevice):
         credentials.note_seen(credential)
-    session.commit()
     if not result.created:
         return jsonify({"id": result.uuid, "status": "already_received"}), 200
     return jsonify({"id": result.uuid, "status": "created"}), 201

@@ -5,7 +5,8 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask import session as flask_session
-from flask_babel import lazy_gettext as _l, gettext as _
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
@@ -44,17 +45,14 @@ def login():
         user = accounts.authenticate(session, form.username.data, form.password.data)
         if user is None:
             audit.record(session, "login_failed", actor=form.username.data[:80], ip=request.remote_addr)
-            session.commit()
             flash(_("Wrong username or password."), "error")
         elif user.totp_secret:
             # Second factor: remember who passed the password, ask for the code before logging in.
             flask_session["pending_totp"] = user.id
             flask_session["pending_next"] = _safe_next(request.args.get("next"))
-            session.commit()
             return redirect(url_for(".totp"))
         else:
             audit.record(session, "login", actor=user, ip=request.remote_addr)
-            session.commit()
             login_user(user)
             return redirect(_safe_next(request.args.get("next")))
     return render_template("auth/login.html", form=form)
@@ -83,12 +81,10 @@ def totp():
         if user is not None and user.active and pyotp.TOTP(user.totp_secret).verify(form.code.data, valid_window=1):
             flask_session.pop("pending_totp", None)
             audit.record(session, "login", actor=user, ip=request.remote_addr, detail={"totp": True})
-            session.commit()
             login_user(user)
             return redirect(flask_session.pop("pending_next", None) or url_for("admin.index"))
         audit.record(session, "login_failed", actor=user.username if user else "?", ip=request.remote_addr,
                      detail={"totp": True})
-        session.commit()
         flash(_("Wrong code."), "error")
     return render_template("auth/totp.html", form=form)
 
@@ -108,7 +104,6 @@ def totp_setup():
             session = get_session()
             current_user.totp_secret = secret
             audit.record(session, "totp_enabled", actor=current_user, ip=request.remote_addr)
-            session.commit()
             flask_session.pop("totp_setup", None)
             flash(_("Two-step login is on."), "ok")
             return redirect(url_for("admin.index"))
@@ -124,6 +119,5 @@ def logout():
     """Log out (POST only, so a link on another site cannot log a user out)."""
     session = get_session()
     audit.record(session, "logout", actor=current_user, ip=request.remote_addr)
-    session.commit()
     logout_user()
     return redirect(url_for("public.home"))

@@ -8,7 +8,7 @@ from flask_wtf import FlaskForm
 from sqlalchemy import select
 
 import surveys
-from sipas.db import get_session
+from sipas.db import discard_changes, get_session
 from sipas.errors import NotFound, ValidationFailed
 from sipas.models import PAPER, PaperBatch, PaperForm, PaperFormStatus, Role, Round, RoundStatus
 from sipas.services import audit, paper
@@ -56,12 +56,11 @@ def index():
                                      request.form.get("channel", "paper_post"), current_user)
             audit.record(session, "paper_batch_opened", actor=current_user, object_type="paper_batch",
                          object_id=batch.id, ip=request.remote_addr)
-            session.commit()
             return redirect(url_for(".batch", batch_id=batch.id))
         except NotFound:
             problems = {"agency": _("Unknown agency code.")}
         except (ValidationFailed, ValueError) as exc:
-            session.rollback()
+            discard_changes()
             problems = getattr(exc, "problems", {"expected_count": _("Enter a number.")})
     batches = session.scalars(select(PaperBatch).order_by(PaperBatch.id.desc()).limit(200)).all()
     return render_template("entry/index.html", form=form, rounds=_paper_rounds(), batches=batches,
@@ -100,11 +99,10 @@ def key(batch_id: int, pass_no: int):
             try:
                 done = paper.key_form(session, b, values.get("serial", ""), values, pass_no, current_user,
                                       comment=values.get("comment", ""))
-                session.commit()
                 flash(_("Form %(serial)s saved (pass %(n)s).", serial=done.serial, n=pass_no), "ok")
                 return redirect(url_for(".key", batch_id=b.id, pass_no=pass_no))
             except ValidationFailed as exc:
-                session.rollback()
+                discard_changes()
                 problems = exc.problems
     return render_template("entry/key.html", batch=b, round=rnd, profile=profile, sections=sections(profile),
                            pass_no=pass_no, form=form, problems=problems, values=values,
@@ -141,11 +139,10 @@ def adjudicate(form_id: int):
             paper.adjudicate(session, pf, decisions, current_user)
             audit.record(session, "paper_form_adjudicated", actor=current_user, object_type="paper_form",
                          object_id=pf.id, ip=request.remote_addr)
-            session.commit()
             flash(_("Form %(serial)s verified.", serial=pf.serial), "ok")
             return redirect(url_for(".queue"))
         except ValidationFailed as exc:
-            session.rollback()
+            discard_changes()
             problems = exc.problems
     diffs = paper.differences(pf) if pf.status is PaperFormStatus.MISMATCH else []
     labels = {i.code: i.text for i in profile.items}

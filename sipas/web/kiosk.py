@@ -10,12 +10,21 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import (Blueprint, abort, current_app, make_response, redirect, render_template, request,
-                   send_from_directory, url_for)
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    send_from_directory,
+    url_for,
+)
 from sqlalchemy import select
 
 import surveys
-from sipas.db import get_session
+from sipas.db import discard_changes, get_session
 from sipas.errors import DuplicateSubmission, SurveyClosed, ValidationFailed
 from sipas.models import Channel, KioskDevice, Round, RoundStatus, round_agencies
 from sipas.security import csrf
@@ -99,11 +108,10 @@ def page():
                                 comment=request.form.get("comment") or None,
                                 dossier_key=current_app.config["DOSSIER_HASH_KEY"])
             except (ValidationFailed, SurveyClosed, DuplicateSubmission) as exc:
-                session.rollback()
+                discard_changes()
                 error = getattr(exc, "problems", None) or str(exc)
                 step = 0
             else:
-                session.commit()
                 return _no_store(redirect(url_for(".thanks")))
     lang = request.args.get("lang") or "vi"
     html = render_template("kiosk/page.html", device=device, round=rnd, profile=profile, screens=screens, step=step,

@@ -7,10 +7,9 @@ from datetime import date
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
-from sqlalchemy.exc import DBAPIError
 
 import surveys
-from sipas.db import get_session
+from sipas.db import get_session, on_storage_failure
 from sipas.errors import DuplicateSubmission, SurveyClosed, ValidationFailed
 from sipas.models import Agency, Channel, ResponseStatus, Round, ServicePoint
 from sipas.security import csrf, limiter
@@ -18,7 +17,6 @@ from sipas.services import invitations
 from sipas.services.catalog import find_agency, find_round
 from sipas.services.responses import record_response, takes_part
 from sipas.web.forms import form_class, sections
-from sipas.web.unavailable import note_failure, storage_problem
 
 bp = Blueprint("online", __name__)
 # The questionnaire form validates its own CSRF token (FlaskForm); exempting the blueprint from the global
@@ -41,33 +39,39 @@ def _questionnaire(rnd: Round, agency: Agency, point: ServicePoint | None, *, ch
     form = form_class(profile.key, lang)()
     if request.method == "GET" or not form.response_id.data:
         form.response_id.data = str(uuid.uuid4())
-    problems: dict[str, str] = {}
-    summary = []
-    expired = False
-    status = 200
-    if request.method == "POST":
-        if form.website.data:  # honeypot filled in: a robot. Kept, flagged, never counted.
-            return _store(rnd, agency, point, form, channel, invitation, honeypot=True)
-        valid = form.validate()
-        if not valid and set(form.errors) == {"csrf_token"}:
-            expired = True  # the page stayed open too long: keep the answers, give a fresh token
-        elif valid:
-            summary = form.unanswered()
-            if not summary or form.confirm_incomplete.data == "1":
-                result = _store(rnd, agency, point, form, channel, invitation)
-                if not isinstance(result, tuple):
-                    return result
-                problems, status = result
-            summary = summary if not problems else []
-        else:
-            problems = {k: "; ".join(v) for k, v in form.errors.items()}
-    return render_template("online/form.html", form=form, round=rnd, agency=agency, point=point, profile=profile,
-                           sections=sections(profile), lang=lang, problems=problems, summary=summary,
-                           expired=expired, invitation=invitation), (status if status != 200 else
-                                                                     422 if problems else 200)
+
+    def page(problems: dict[str, str], summary=(), expired: bool = False, status: int = 200):
+        html = render_template("online/form.html", form=form, round=rnd, agency=agency, point=point,
+                               profile=profile, sections=sections(profile), lang=lang, problems=problems,
+                               summary=list(summary), expired=expired, invitation=invitation)
+        return html, (status if status != 200 else 422 if problems else 200)
+
+    if request.method != "POST":
+        return page({})
+    # If storage refuses the response, the citizen gets the form back with every answer still ticked; the
+    # same response id makes a later retry count once.
+    on_storage_failure(lambda _cause: page({"form": _(
+        "Your answers could not be saved just now: the system is busy or under maintenance. "
+        "They are still here; please press Send again in a few minutes.")}, status=503))
+    if form.website.data:  # honeypot filled in: a robot. Kept, flagged, never counted.
+        return _store(rnd, agency, point, form, channel, invitation, honeypot=True)
+    valid = form.validate()
+    if not valid and set(form.errors) == {"csrf_token"}:
+        return page({}, expired=True)  # the page stayed open too long: keep the answers, give a fresh token
+    if not valid:
+        return page({k: "; ".join(v) for k, v in form.errors.items()})
+    summary = form.unanswered()
+    if summary and form.confirm_incomplete.data != "1":
+        return page({}, summary)
+    result = _store(rnd, agency, point, form, channel, invitation)
+    if not isinstance(result, tuple):
+        return result
+    problems, status = result
+    return page(problems, status=status)
 
 
 def _store(rnd, agency, point, form, channel, invitation, honeypot: bool = False):
+    """Record the response (the request boundary commits); problems and a status when it is refused."""
     session = get_session()
     try:
         result = record_response(session, rnd, agency, form.answers(), channel=channel,
@@ -83,27 +87,10 @@ def _store(rnd, agency, point, form, channel, invitation, honeypot: bool = False
             invitations.flag_if_burst(session, result)
         if invitation is not None and result.created:
             invitations.mark_used(session, invitation, result)
-        session.commit()
     except ValidationFailed as exc:
-        session.rollback()
         return (exc.problems if isinstance(exc.problems, dict) else {"form": "; ".join(exc.problems)}), 422
     except (SurveyClosed, DuplicateSubmission, invitations.InvitationUsed) as exc:
-        session.rollback()
         return {"form": str(exc)}, 422
-    except DBAPIError as exc:
-        cause = storage_problem(exc)
-        if cause is None:
-            raise
-        # Keep what the page shows (rollback would expire it and reload from the failed database); the
-        # citizen's answers stay in the form, and the same response id makes a later retry count once.
-        session.expunge_all()
-        try:
-            session.rollback()
-        except DBAPIError:
-            pass
-        note_failure(cause, exc)
-        return {"form": _("Your answers could not be saved just now: the system is busy or under maintenance. "
-                          "They are still here; please press Send again in a few minutes.")}, 503
     return redirect(url_for("online.thanks", round_code=rnd.code))
 
 

@@ -46,7 +46,6 @@ def readyz():
             if free < current_app.config["MIN_FREE_DISK_MB"] * 1024 * 1024:
                 cause = "full"
     except DBAPIError as exc:
-        session.rollback()
         cause = storage_problem(exc) or "unavailable"
     body = {"status": "ok" if cause is None else "unavailable", "last_write_failure": last_failure() or None}
     if cause:

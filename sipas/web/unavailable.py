@@ -1,17 +1,15 @@
 """When the database cannot take a write (server restarting, disk full, read-only): 503 with a message that
 says so, never a 500, and a log line for the operator naming the cause. Kiosks and API clients retry on 503
 with the same response id, so nothing is lost and nothing is counted twice; the online form keeps the
-citizen's answers on the page (see online._store).
+citizen's answers on the page (it registers its own page with `db.on_storage_failure`).
 """
 from __future__ import annotations
 
 import threading
 from datetime import datetime, timezone
 
-from flask import Flask, current_app, jsonify, render_template, request
+from flask import Flask, Response, current_app, g, jsonify, render_template, request
 from sqlalchemy.exc import DBAPIError, InterfaceError, InternalError, OperationalError
-
-from sipas.db import get_session
 
 #: cause -> (message for the operator's log, for API clients)
 CAUSES = {
@@ -68,6 +66,27 @@ def unavailable_response(cause: str):
     return response
 
 
+def answer_storage_failure(exc: DBAPIError) -> Response | None:
+    """The 503 for a storage failure (raised in a view or at the commit), or None when it is not one.
+
+    Whatever the page may show is detached first (a rollback would expire it and reload it from the database
+    that just failed); the view's own page is used when it registered one with `db.on_storage_failure`.
+    """
+    cause = storage_problem(exc)
+    if cause is None:
+        return None
+    session = g.get("db_session")
+    if session is not None:
+        session.expunge_all()
+        try:
+            session.rollback()
+        except DBAPIError:
+            pass  # the connection is gone; the session is discarded at teardown anyway
+    note_failure(cause, exc)
+    render = g.get("db_on_storage_failure")
+    return current_app.make_response(render(cause)) if render is not None else unavailable_response(cause)
+
+
 def init_app(app: Flask) -> None:
     """Map storage failures to 503 for every blueprint."""
 
@@ -75,12 +94,7 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(InterfaceError)
     @app.errorhandler(InternalError)
     def _storage_failure(exc: DBAPIError):
-        cause = storage_problem(exc)
-        if cause is None:
+        response = answer_storage_failure(exc)
+        if response is None:
             raise exc  # a real bug: Flask turns it into a logged 500
-        try:
-            get_session().rollback()
-        except DBAPIError:
-            pass  # the connection is gone; the session is discarded at teardown anyway
-        note_failure(cause, exc)
-        return unavailable_response(cause)
+        return response

@@ -76,7 +76,7 @@ def test_a_provisional_set_is_stored_unrounded_and_replaces_the_earlier_one(demo
     session.commit()
     rows = session.scalars(select(ResultSet).where(ResultSet.round_id == rnd.id)).all()
     assert [r.id for r in rows] == [second.id] and second.version is None and second.snapshot_id == result.snapshot
-    assert first.id != second.id and second.responses == result.responses > 0
+    assert first is not second and second.responses == result.responses > 0
     back = from_payload(second.payload)
     assert back.group("all", "all").estimate("SIPAS") == result.group("all", "all").estimate("SIPAS")  # unrounded
     assert back == result and store.load(session, second.id) == result

@@ -7,7 +7,7 @@ from pathlib import Path
 from flask import render_template, request
 from flask_login import current_user
 
-from sipas.db import get_session
+from sipas.db import discard_changes, get_session
 from sipas.errors import ValidationFailed
 from sipas.models import Role
 from sipas.services import audit
@@ -37,13 +37,12 @@ def import_agencies_page():
                     report = import_agencies(session, path)
                     audit.record(session, "agencies_imported", actor=current_user, ip=request.remote_addr,
                                  detail={"created": report.created, "updated": report.updated})
-                    session.commit()
                 except ValidationFailed as exc:
-                    session.rollback()
+                    discard_changes()
                     problems = exc.problems if isinstance(exc.problems, list) else [
                         f"{k}: {v}" for k, v in exc.problems.items()]
                 except Exception:  # noqa: BLE001 - a file the readers cannot parse is the user's problem to fix
-                    session.rollback()
+                    discard_changes()
                     problems = ["the file could not be read as CSV/XLSX"]
     return render_template("admin/import_agencies.html", form=form, problems=problems, report=report), \
         (422 if problems else 200)

@@ -30,7 +30,6 @@ def kiosks():
         device, token = credentials.enrol_kiosk(session, point.code, request.form.get("name") or None)
         audit.record(session, "kiosk_enrolled", actor=current_user, object_type="kiosk_device", object_id=device.id,
                      ip=request.remote_addr, detail={"service_point": point.code})
-        session.commit()
         url = url_for("kiosk.enrol", token=token, _external=True)
         enrolled = {"device": device, "token": token, "url": url,
                     "qr": Markup(segno.make(url, error="m").svg_inline(scale=5, border=2))}
@@ -55,7 +54,6 @@ def revoke_kiosk(device_id: int):
     credentials.revoke(device)
     audit.record(session, "kiosk_revoked", actor=current_user, object_type="kiosk_device", object_id=device.id,
                  ip=request.remote_addr)
-    session.commit()
     return redirect(url_for(".kiosks"))
 
 
@@ -78,7 +76,6 @@ def apikeys():
             else:
                 audit.record(session, "api_key_created", actor=current_user, object_type="api_key",
                              object_id=key.id, ip=request.remote_addr, detail={"name": name})
-                session.commit()
                 issued = {"key": key, "token": token}
     keys = session.scalars(select(ApiKey).order_by(ApiKey.id.desc())).all()
     return render_template("admin/apikeys.html", form=form, keys=keys, issued=issued, problem=problem), \
@@ -98,6 +95,5 @@ def revoke_apikey(key_id: int):
     credentials.revoke(key)
     audit.record(session, "api_key_revoked", actor=current_user, object_type="api_key", object_id=key.id,
                  ip=request.remote_addr)
-    session.commit()
     return redirect(url_for(".apikeys"))
 

@@ -8,7 +8,7 @@ from flask import abort, current_app, redirect, render_template, request, send_f
 from flask_login import current_user
 
 from sipas import jobs, recompute
-from sipas.db import get_session
+from sipas.db import after_commit, get_session
 from sipas.errors import NotFound
 from sipas.jobs import live_progress
 from sipas.models import Job, Role
@@ -44,7 +44,6 @@ def report_xlsx(code: str):
     content = build_workbook(data, "en" if request.args.get("lang") == "en" else "vi")
     audit.record(session, "report_exported", actor=current_user, object_type="round", object_id=rnd.id,
                  ip=request.remote_addr, detail={"with_data": data.data_rows is not None, "version": data.version})
-    session.commit()
     name = f"sipas-{rnd.code}-v{data.version}.xlsx" if data.version else f"sipas-{rnd.code}-tam-tinh.xlsx"
     return send_file(BytesIO(content), mimetype=XLSX_MIMETYPE, as_attachment=True, download_name=name)
 
@@ -66,8 +65,7 @@ def export_job(code: str):
                                      with_data=with_data, agency_code=agency_code, user_id=current_user.id)
     audit.record(session, "export_started", actor=current_user, object_type="job", object_id=job.id,
                  ip=request.remote_addr, detail=job.params)
-    session.commit()
-    start()
+    after_commit(start)
     return redirect(url_for(".job_page", job_id=job.id))
 
 

@@ -9,7 +9,7 @@ from flask_login import current_user
 
 import surveys
 from sipas import recompute
-from sipas.db import get_session
+from sipas.db import after_commit, discard_changes, get_session
 from sipas.errors import ValidationFailed
 from sipas.models import Channel, Role, RoundStatus
 from sipas.services import admin as admin_service
@@ -53,8 +53,7 @@ def publish_round(code: str):
                                                    user_id=current_user.id, note=note, ip=request.remote_addr)
         audit.record(session, "publication_started", actor=current_user, object_type="round", object_id=rnd.id,
                      ip=request.remote_addr, detail={"job": job.id})
-        session.commit()
-        start()
+        after_commit(start)  # the job starts once its row is committed (the request boundary commits)
         return redirect(url_for(".job_page", job_id=job.id))
     return render_template("admin/publish.html", round=rnd, form=form, preview=preview(session, rnd))
 
@@ -81,10 +80,9 @@ def new_round():
                               if c.strip()])
             audit.record(session, "round_created", actor=current_user, object_type="round", object_id=rnd.id,
                          ip=request.remote_addr)
-            session.commit()
             return redirect(url_for(".round_detail", code=rnd.code))
         except ValidationFailed as exc:
-            session.rollback()
+            discard_changes()
             problems = exc.problems
         except ValueError:
             problems = {"date": "YYYY-MM-DD", "year": "a number"}
@@ -106,9 +104,8 @@ def round_status(code: str):
         admin_service.set_status(session, rnd, target)
         audit.record(session, f"round_{target.value}", actor=current_user, object_type="round", object_id=rnd.id,
                      ip=request.remote_addr)
-        session.commit()
     except (ValidationFailed, ValueError) as exc:
-        session.rollback()
+        discard_changes()
         flash(str(getattr(exc, "problems", exc)), "error")
     return redirect(url_for(".round_detail", code=rnd.code))
 

@@ -10,7 +10,7 @@ from flask_login import current_user
 from sqlalchemy import func, select
 
 from sipas import jobs
-from sipas.db import get_session
+from sipas.db import after_commit, discard_changes, get_session
 from sipas.errors import SipasError, ValidationFailed
 from sipas.models import FrameUnit, Role, Round
 from sipas.reports.xlsx import XLSX_MIMETYPE
@@ -62,8 +62,7 @@ def sample(code: str):
                                                            stratify_by=by, user_id=current_user.id)
                     audit.record(session, "frame_import_started", actor=current_user, object_type="job",
                                  object_id=job.id, ip=request.remote_addr, detail={"round": rnd.code, "bytes": size})
-                    session.commit()
-                    start()
+                    after_commit(start)
                     return redirect(url_for(".job_page", job_id=job.id))
                 with tempfile.TemporaryDirectory() as folder:
                     path = Path(folder) / f"frame{suffix}"
@@ -89,7 +88,6 @@ def sample(code: str):
                     session, drawn, lambda token: url_for("online.invitation", token=token, _external=True))
                 audit.record(session, "sample_drawn", actor=current_user, object_type="round", object_id=rnd.id,
                              ip=request.remote_addr, detail={"seed": seed, "n": len(drawn)})
-                session.commit()
                 return _invitation_list(rnd, rows, fmt)
             elif action == "weights":
                 totals = None
@@ -111,12 +109,11 @@ def sample(code: str):
                     c for c in request.form.getlist("rake") if c), trim=trim, totals=totals)
                 audit.record(session, "weights_computed", actor=current_user, object_type="round",
                              object_id=rnd.id, ip=request.remote_addr, detail={"totals": sorted(totals or {})})
-            session.commit()
             stratified_by = ",".join((rnd.design or {}).get("stratified_by") or ["agency"])
         if session.scalar(select(func.count()).select_from(FrameUnit).where(FrameUnit.round_id == rnd.id)):
             plan = current_plan()
     except (SipasError, ValueError) as exc:
-        session.rollback()
+        discard_changes()
         problems = (exc.lines() if isinstance(exc, ValidationFailed) else []) or [str(exc)]
     return render_template("admin/sample.html", round=rnd, form=form, plan=plan, problems=problems, message=message,
                            weights=weights, total=total, method=method, previous=previous_code, earlier=earlier,

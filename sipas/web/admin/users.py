@@ -5,7 +5,7 @@ from flask import abort, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
-from sipas.db import get_session
+from sipas.db import discard_changes, get_session
 from sipas.errors import ValidationFailed
 from sipas.models import Agency, AuditEvent, Role, User
 from sipas.services import accounts, audit
@@ -54,10 +54,9 @@ def users():
                     user.active = action == "activate"
                     audit.record(session, f"user_{action}d", actor=current_user, object_type="user",
                                  object_id=user.id, ip=request.remote_addr)
-            session.commit()
             return redirect(url_for(".users"))
         except ValidationFailed as exc:
-            session.rollback()
+            discard_changes()
             problems = exc.problems
     all_users = session.scalars(select(User).order_by(User.username)).all()
     return render_template("admin/users.html", form=form, users=all_users, roles=list(Role), problems=problems), \
