@@ -88,7 +88,7 @@ def test_new_responses_are_recomputed_in_the_background_once_per_burst(demo_app)
         record_response(session, rnd, agency, {"S1": 5, "S2": 5, "S3": 5, "S4": 5, "S5": 5},
                         channel=Channel.INVITATION, check_open=False, stratum="province", psu="LCU.STP.MC/D01")
         session.commit()
-    assert len(huey.scheduled()) == 1  # debounced: one recomputation waits for the burst
+    assert huey.pending_count() == 1  # debounced: one recomputation waits for the burst
     consumer = start_consumer(demo_app)
     try:
         assert _wait(lambda: (store.provisional_info(session, rnd) or before).responses == before.responses + 5)
