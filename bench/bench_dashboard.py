@@ -37,7 +37,7 @@ from sipas.db import session_factory, session_scope  # noqa: E402
 from sipas.models import Base, Role, Round  # noqa: E402
 from sipas.recompute import refresh_now  # noqa: E402
 
-PASSWORD = "bench-dashboard-2026"
+PASSWORD = "kiem-tra-toc-do-2026"
 
 
 def _app(url: str, folder: str):
