@@ -173,3 +173,23 @@ def test_csv_exports_neutralise_formulas(demo_app, tmp_path):
     demo_app.test_cli_runner().invoke(export_responses, ["--round", "LCU-2024", "--output", str(out)])
     text = out.read_text(encoding="utf-8")
     assert "'=HYPERLINK" in text and "'+cmd" in text and ",=HYPERLINK" not in text
+
+
+def test_an_output_in_a_missing_folder_is_refused_before_any_work(demo_app, tmp_path, monkeypatch):
+    import sipas.cli.results
+    monkeypatch.setattr(sipas.cli.results, "compute_round", lambda *a, **k: pytest.fail("analysed before failing"))
+    out = tmp_path / "no-such-folder" / "o.json"
+    result = demo_app.test_cli_runner().invoke(analyze, ["--round", "LCU-2024", "--output", str(out)])
+    assert result.exit_code == 1 and "does not exist" in result.output and not out.parent.exists()
+    assert "Traceback" not in result.output
+
+
+def test_analysis_json_comes_from_the_results_tree(demo_app, tmp_path):
+    out = tmp_path / "o.json"
+    result = demo_app.test_cli_runner().invoke(analyze, ["--round", "LCU-2026", "--output", str(out)])
+    assert result.exit_code == 0, result.output
+    data = _json(out)
+    assert from_payload(data).group("agency", "LCU.STP").tier == "province"
+    assert data["labels"]["agency"]["LCU.STP"]["name"] and data["channel_counts"]
+    whole = next(g for g in data["groups"] if g["by"] == "all")
+    assert whole["change"]["SIPAS"]["reason"] == "GEO_BREAK"  # 2024 was on the 63-province map

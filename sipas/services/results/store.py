@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
@@ -53,25 +53,38 @@ def save(session: Session, rnd: Round, results: RoundResults, *, duration: float
                    published_at=results.published_at, payload=to_payload(results), published_by_id=published_by_id)
     session.add(rs)
     session.flush()
+    # The computing process (the in-process job runner of the embedded default) keeps the tree it just stored:
+    # the pages it serves never parse this set.
+    _remember(_key(session, rs.id, rs.computed_at, rs.snapshot_id), results)
     return rs
+
+
+def _key(session: Session, result_set_id: int, computed_at: datetime, snapshot: str) -> tuple:
+    # Ids can be reused after a provisional set is replaced (SQLite): the time and snapshot tell sets apart.
+    moment = computed_at if computed_at.tzinfo else computed_at.replace(tzinfo=timezone.utc)
+    return (str(session.get_bind().url), result_set_id, moment.astimezone(timezone.utc).isoformat(), snapshot)
+
+
+def _remember(key: tuple, tree: RoundResults) -> None:
+    with _cache_lock:
+        _cache[key] = tree
+        _cache.move_to_end(key)
+        while len(_cache) > _CACHE_SIZE:
+            _cache.popitem(last=False)
 
 
 def load(session: Session, result_set_id: int) -> RoundResults:
     """The tree of one stored set (from the cache when it was read before)."""
     row = session.execute(select(ResultSet.computed_at, ResultSet.snapshot_id)
                           .where(ResultSet.id == result_set_id)).one()
-    key = (str(session.get_bind().url), result_set_id, row.computed_at, row.snapshot_id)
+    key = _key(session, result_set_id, row.computed_at, row.snapshot_id)
     with _cache_lock:
         tree = _cache.get(key)
         if tree is not None:
             _cache.move_to_end(key)
             return tree
-    payload = session.scalar(select(ResultSet.payload).where(ResultSet.id == result_set_id))
-    tree = from_payload(payload)
-    with _cache_lock:
-        _cache[key] = tree
-        while len(_cache) > _CACHE_SIZE:
-            _cache.popitem(last=False)
+    tree = from_payload(session.scalar(select(ResultSet.payload).where(ResultSet.id == result_set_id)))
+    _remember(key, tree)
     return tree
 
 
