@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from datetime import datetime, timezone
 
-from flask import Flask
+from flask import Flask, current_app
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
@@ -152,10 +153,20 @@ def publish_now(app: Flask, round_id: int, *, user_id: int | None = None, note: 
         return rs.version or 0, rs.responses
 
 
-def enqueue_publication(session: Session, app: Flask, rnd: Round, *, user_id: int | None, note: str | None,
+def _current_app() -> Flask:
+    return current_app._get_current_object()  # type: ignore[attr-defined]  # the app behind the proxy
+
+
+def request_recompute(round_id: int) -> None:
+    """From a request: ask the job runner for the round's results (a request never computes them)."""
+    schedule(_current_app(), round_id, delay=0)
+
+
+def enqueue_publication(session: Session, rnd: Round, *, user_id: int | None, note: str | None,
                         ip: str | None) -> tuple[Job, Callable[[], None]]:
-    """Create the publication's job row (the caller commits) and return it with a function that starts it."""
-    import uuid
+    """Create the publication's job row (the request boundary commits it) and return it with a function that
+    starts it after the commit."""
+    app = _current_app()
     job = Job(id=str(uuid.uuid4()), kind="publish_results", created_by_id=user_id, message="",
               params={"round": rnd.code, "round_id": rnd.id, "note": note, "ip": ip})
     session.add(job)

@@ -12,9 +12,9 @@ from sqlalchemy import select
 import surveys
 from sipas.cli.common import fail
 from sipas.db import session_scope
-from sipas.recompute import publish_now
 from sipas.errors import SipasError, ValidationFailed
 from sipas.models import KioskDevice
+from sipas.recompute import publish_now
 from sipas.services import audit, credentials
 from sipas.services.catalog import get_agency, get_round
 from sipas.services.credentials import device_gaps

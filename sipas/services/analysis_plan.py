@@ -49,8 +49,9 @@ def plan_for(profile: Profile, *, confidence_level: float = 0.95, item_interval:
     composites: list[Composite] = []
     for f in profile.factors:
         if rules.factor_index == "GENERAL_QUESTION":
-            aliases[f.code] = f.general_item
-            factor_weights[f.code] = {f.general_item: 1.0}
+            general = _required(f.general_item, f"factor {f.code} has no general question")
+            aliases[f.code] = general
+            factor_weights[f.code] = {general: 1.0}
         else:
             members = [i.code for i in profile.factor_items(f.code)]
             factor_weights[f.code] = {c: 1 / len(members) for c in members}
@@ -64,7 +65,7 @@ def plan_for(profile: Profile, *, confidence_level: float = 0.95, item_interval:
         return out
 
     if rules.sipas == "OVERALL_QUESTION":
-        aliases["SIPAS"] = rules.overall_item
+        aliases["SIPAS"] = _required(rules.overall_item, "the profile has no overall question")
     elif rules.sipas == "MEAN_OF_FACTORS":
         composites.append(Composite("SIPAS", mean_of(list(factor_weights.values()))))
     else:  # MEAN_OF_PARTS
@@ -82,6 +83,13 @@ def plan_for(profile: Profile, *, confidence_level: float = 0.95, item_interval:
                         min_base=rules.min_base if min_base is None else min_base, aliases=aliases,
                         composites=tuple(composites))
     return Plan(profile.key, items, top2, mean_score, tuple(rules.satisfied_values), settings, tuple(used))
+
+
+def _required(code: str | None, problem: str) -> str:
+    # The profile loader checks these; a plan never silently takes None for an item code.
+    if code is None:
+        raise ValueError(problem)
+    return code
 
 
 def score_table(plan: Plan) -> dict[str, np.ndarray]:

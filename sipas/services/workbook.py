@@ -149,8 +149,8 @@ def report_data(session: Session, rnd: Round, *, version: int | None = None, pre
         raise NotComputed(f"the results of round {rnd.code} are not computed yet: they are being computed")
     results = shown.results
     published = results.published_at is not None
-    data = ReportData(results, surveys.load(results.profile), results.published_at if published
-                      else datetime.now(timezone.utc), results_checksum(results))
+    data = ReportData(results, surveys.load(results.profile), results.published_at or datetime.now(timezone.utc),
+                      results_checksum(results))
     if not with_data:
         return data
     if published:

@@ -5,11 +5,12 @@ computes: a round with nothing stored yet says so and asks the job runner to com
 """
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, render_template, request
+from flask import Blueprint, abort, render_template, request
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from analysis import IndexResult
 from sipas import recompute
 from sipas.db import get_session
 from sipas.errors import NotFound
@@ -39,6 +40,11 @@ def _point(label: str, g: GroupResult, css: str, note: str = "") -> Point:
     return Point(label, ix.estimate, ix.ci.low if ix.ci else None, ix.ci.high if ix.ci else None, css, note)
 
 
+def _index_point(code: str, ix: IndexResult) -> Point:
+    return Point(code, ix.estimate, ix.ci.low if ix.ci else None, ix.ci.high if ix.ci else None,
+                 "lowbase" if ix.low_base else "neutral")
+
+
 def _verdict(g: GroupResult) -> str:
     vs = g.vs_all.get("SIPAS")
     return vs.verdict.value if vs is not None else "not_different"
@@ -51,7 +57,7 @@ def _trend(session, rnd: Round) -> list[dict]:
         info = store.published_info(session, r) or store.provisional_info(session, r)
         whole = store.load(session, info.id).group("all", "all", SAMPLED) if info is not None else None
         ix = whole.indices.get("SIPAS") if whole is not None else None
-        reason = comparability.break_between(previous, r) if previous is not None else None
+        reason: str | None = comparability.break_between(previous, r) if previous is not None else None
         brk = {"METHOD_BREAK": _("method changed"), "GEO_BREAK": _("map changed (2025)")}.get(reason or "")
         points.append({"year": r.year, "code": r.code, "estimate": ix.estimate if ix else None,
                        "low": ix.ci.low if ix and ix.ci else None, "high": ix.ci.high if ix and ix.ci else None,
@@ -72,9 +78,7 @@ def _agencies(results: RoundResults, group: str, allowed: set[str] | None, level
 
 def _charts(results: RoundResults, focus: GroupResult | None, codes: list[str], forest: list, levels, trend,
             reference: float | None, lang: str) -> dict:
-    factor_points = [Point(c, focus.indices[c].estimate, focus.indices[c].ci.low if focus.indices[c].ci else None,
-                           focus.indices[c].ci.high if focus.indices[c].ci else None,
-                           "lowbase" if focus.indices[c].low_base else "neutral") for c in codes] if focus else []
+    factor_points = [_index_point(c, focus.indices[c]) for c in codes] if focus else []
     level_points = [_point(LEVEL_NAMES.get(g.key, (g.key, g.key))[1 if lang == "en" else 0], g, _verdict(g))
                     for g in levels]
     province = _("province") if reference is not None else ""
@@ -94,7 +98,7 @@ def _charts(results: RoundResults, focus: GroupResult | None, codes: list[str], 
 
 def _not_computed(rnd: Round, seen: Shown):
     """Nothing stored yet: say so, ask the job runner to compute, and refresh the page until it has."""
-    recompute.schedule(current_app._get_current_object(), rnd.id, delay=0)
+    recompute.request_recompute(rnd.id)
     return render_template("dashboard/computing.html", round=rnd, seen=seen), 202
 
 

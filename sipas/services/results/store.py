@@ -62,7 +62,12 @@ def save(session: Session, rnd: Round, results: RoundResults, *, duration: float
 def _key(session: Session, result_set_id: int, computed_at: datetime, snapshot: str) -> tuple:
     # Ids can be reused after a provisional set is replaced (SQLite): the time and snapshot tell sets apart.
     moment = computed_at if computed_at.tzinfo else computed_at.replace(tzinfo=timezone.utc)
-    return (str(session.get_bind().url), result_set_id, moment.astimezone(timezone.utc).isoformat(), snapshot)
+    return (_database(session), result_set_id, moment.astimezone(timezone.utc).isoformat(), snapshot)
+
+
+def _database(session: Session) -> str:
+    bind = session.get_bind()
+    return str(bind.engine.url)
 
 
 def _remember(key: tuple, tree: RoundResults) -> None:
@@ -83,7 +88,7 @@ def load(session: Session, result_set_id: int) -> RoundResults:
         if tree is not None:
             _cache.move_to_end(key)
             return tree
-    tree = from_payload(session.scalar(select(ResultSet.payload).where(ResultSet.id == result_set_id)))
+    tree = from_payload(session.scalar(select(ResultSet.payload).where(ResultSet.id == result_set_id)) or {})
     _remember(key, tree)
     return tree
 

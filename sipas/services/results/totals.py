@@ -5,8 +5,10 @@ item), plus cross-moments of the composite items per agency (for the variance fl
 """
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
-from sqlalchemy import and_, func, literal, or_, select
+from sqlalchemy import ColumnElement, and_, func, literal, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from analysis import Totals
@@ -39,7 +41,8 @@ def round_totals(session: Session, rnd: Round, plan: Plan, channel_group: str = 
     for _, stratum, psu, _ in cells_q:
         psus_per_stratum.setdefault(stratum, set()).add(psu)
     lonely = [st for st, ps in psus_per_stratum.items() if len(ps) == 1]
-    lonely_filter = Response.stratum.in_([x for x in lonely if x is not None]) if lonely else literal(False)
+    lonely_filter: ColumnElement[bool] = Response.stratum.in_([x for x in lonely if x is not None]) if lonely \
+        else literal(False)
     if None in lonely:
         lonely_filter = or_(lonely_filter, Response.stratum.is_(None))
     certain = or_(Response.psu.is_(None), lonely_filter)
@@ -65,17 +68,18 @@ def round_totals(session: Session, rnd: Round, plan: Plan, channel_group: str = 
     g_index = {a: i for i, a in enumerate(agency_ids)}
     strata = sorted({"_" if k[1] is None else k[1] for k in keys})
     s_index = {st: i for i, st in enumerate(strata)}
-    psu_ids = {}
+    psu_ids: dict[tuple, int] = {}
     for k in keys:
         psu_ids.setdefault((k[1], k[2]), len(psu_ids))
     cell_stratum = np.array([s_index["_" if k[1] is None else k[1]] for k in keys])
     cell_psu = np.array([psu_ids[(k[1], k[2])] for k in keys])
-    stratum_of_psu = np.zeros(len(psu_ids), dtype=int)
+    stratum_of_psu = np.zeros(len(psu_ids), dtype=np.int64)
     stratum_of_psu[cell_psu] = cell_stratum
     n_cells, k_items = len(keys), len(plan.items)
     k_index = {code: k for k, code in enumerate(plan.items)}
     score_of = score_table(plan)
-    arrays = {name: np.zeros((n_cells, k_items)) for name in ("wsum", "ysum", "n_answered", "n_score", "n_score2")}
+    arrays: dict[str, Any] = {name: np.zeros((n_cells, k_items))
+                              for name in ("wsum", "ysum", "n_answered", "n_score", "n_score2")}
 
     def accumulate(rows) -> None:
         if not rows:
@@ -128,7 +132,9 @@ def _pair_moments(session: Session, where, plan: Plan, totals: Totals, g_index: 
         .group_by(Response.agency_id, Answer.item_code, Answer.value, other.item_code, other.value)).all()
     kc = len(pair_codes)
     shape = (len(g_index), kc, kc)
-    pn, pd, pc = np.zeros(shape), np.zeros(shape), np.zeros(shape)
+    pn: np.ndarray = np.zeros(shape)
+    pd: np.ndarray = np.zeros(shape)
+    pc: np.ndarray = np.zeros(shape)
     if rows:
         a_col, i_col, vi_col, j_col, vj_col, n_col = zip(*rows)
         g = np.fromiter((g_index[a] for a in a_col), int, len(rows))

@@ -34,14 +34,14 @@ def report_xlsx(code: str):
                            with_data=request.args.get("data") == "1" and current_user.has_role(Role.ADMIN,
                                                                                              Role.ANALYST))
     except NotComputed:
-        recompute.schedule(current_app._get_current_object(), rnd.id, delay=0)
+        recompute.request_recompute(rnd.id)
         return render_template("dashboard/computing.html", round=rnd, seen=shown(session, rnd)), 202
     except NotFound:
         abort(404)
     own = own_agency_or_none(session)
     if own is not None:
         data = restrict_to_agency(data, session, own)
-    content = build_workbook(data, "en" if request.args.get("lang") == "en" else "vi")
+    content = build_workbook(data, "en" if request.args.get("lang") == "en" else "vi") or b""
     audit.record(session, "report_exported", actor=current_user, object_type="round", object_id=rnd.id,
                  ip=request.remote_addr, detail={"with_data": data.data_rows is not None, "version": data.version})
     name = f"sipas-{rnd.code}-v{data.version}.xlsx" if data.version else f"sipas-{rnd.code}-tam-tinh.xlsx"

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date as date_type
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -49,8 +49,8 @@ def publish_round(code: str):
             flash(_("A draft round cannot be published."), "error")
             return redirect(url_for(".round_detail", code=rnd.code))
         note = (request.form.get("note") or "").strip()[:300] or None
-        job, start = recompute.enqueue_publication(session, current_app._get_current_object(), rnd,
-                                                   user_id=current_user.id, note=note, ip=request.remote_addr)
+        job, start = recompute.enqueue_publication(session, rnd, user_id=current_user.id, note=note,
+                                                   ip=request.remote_addr)
         audit.record(session, "publication_started", actor=current_user, object_type="round", object_id=rnd.id,
                      ip=request.remote_addr, detail={"job": job.id})
         after_commit(start)  # the job starts once its row is committed (the request boundary commits)
