@@ -34,8 +34,6 @@ _schedule_lock = threading.Lock()
 
 def init_app(app: Flask, huey) -> None:
     """Register the tasks and the after-commit hook that schedules recomputations."""
-    app.config.setdefault("RESULTS_DEBOUNCE_SECONDS", 5.0)
-
     @huey.task(name="recompute_results")
     def recompute_results(round_id: int) -> None:
         with app.app_context():
