@@ -114,8 +114,6 @@ def run_recompute(app: Flask, round_id: int) -> bool:
         _job_row(app, round_id, status=JobStatus.FAILED, message=str(exc)[:300],
                  finished_at=datetime.now(timezone.utc))
         raise
-    _job_row(app, round_id, status=JobStatus.DONE, progress=100, message="done" if stored else "up to date",
-             finished_at=datetime.now(timezone.utc))
     return stored
 
 
@@ -127,6 +125,8 @@ def refresh_now(app: Flask, round_id: int, *, progress: Callable[[int, str], Non
         begin_consistent_read(read)
         rnd = read.get(Round, round_id)
         if rnd is None or rnd.status is RoundStatus.DRAFT or not (force or freshness.is_stale(read, rnd)):
+            read.rollback()
+            _done(app, round_id, "up to date")
             return False
         started = time.monotonic()
         results = compute_round(read, rnd, progress=progress or (lambda p, m: None))
@@ -134,7 +134,17 @@ def refresh_now(app: Flask, round_id: int, *, progress: Callable[[int, str], Non
         read.rollback()
     with session_scope(app) as write:
         store.save(write, write.get_one(Round, round_id), results, duration=duration)
+    _done(app, round_id, "done")
     return True
+
+
+def _done(app: Flask, round_id: int, message: str) -> None:
+    """The round's results are current: its job row (if any) says so, whoever brought them up to date."""
+    with session_scope(app) as session:
+        job = session.get(Job, freshness.job_id(round_id))
+        if job is not None:
+            job.status, job.progress, job.message = JobStatus.DONE, 100, message
+            job.finished_at = datetime.now(timezone.utc)
 
 
 def publish_now(app: Flask, round_id: int, *, user_id: int | None = None, note: str | None = None,
