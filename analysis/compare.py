@@ -28,17 +28,19 @@ def independent_difference(est_a: float, se_a: float, df_a: float, est_b: float,
                            level: float = 0.95) -> Difference:
     """Two groups from independent samples (other strata, other years): Welch-Satterthwaite df.
 
-    df = (v_a + v_b)^2 / (v_a^2/df_a + v_b^2/df_b), v = SE^2 (statistics.md §2.6).
+    df = (v_a + v_b)^2 / (v_a^2/df_a + v_b^2/df_b), v = SE^2 (statistics.md §2.6). Pass the floored SEs
+    (`IndexResult.se_floored`); where either is zero (an estimate at 0 % or 100 %) nothing is tested: no
+    interval, no p-value, and the verdict is "undetermined".
     """
     va, vb = se_a ** 2, se_b ** 2
     se = float(np.sqrt(va + vb))
     denom = (va ** 2 / df_a if df_a > 0 else np.inf) + (vb ** 2 / df_b if df_b > 0 else np.inf)
     df = float((va + vb) ** 2 / denom) if denom > 0 and np.isfinite(denom) else float(min(df_a, df_b))
-    return _difference(est_a - est_b, se, df, level, "welch_satterthwaite")
+    return _difference(est_a - est_b, se, df, level, "welch_satterthwaite", testable=se_a > 0 and se_b > 0)
 
 
-def _difference(d: float, se: float, df: float, level: float, method: str) -> Difference:
-    if not (df > 0) or not (se > 0):
+def _difference(d: float, se: float, df: float, level: float, method: str, *, testable: bool = True) -> Difference:
+    if not (df > 0) or not (se > 0) or not testable:
         return Difference(float(d), None, float(se), float(df), None, method)
     t = stats.t.ppf(0.5 + level / 2, df)
     p = float(2 * stats.t.sf(abs(d) / se, df))
@@ -46,15 +48,24 @@ def _difference(d: float, se: float, df: float, level: float, method: str) -> Di
 
 
 def paired_differences(est_child: np.ndarray, var_child: np.ndarray, est_parent: np.ndarray,
-                       var_parent: np.ndarray, cov: np.ndarray, df: np.ndarray, level: float = 0.95
+                       var_parent: np.ndarray, cov: np.ndarray, df: np.ndarray, level: float = 0.95, *,
+                       floor_child: np.ndarray | None = None, floor_parent: np.ndarray | None = None
                        ) -> list[Difference]:
     """Child minus parent from the same design: Var(d) = V_c + V_p - 2 Cov (joint linearisation).
 
-    Inputs on the 0-1 scale; results on the 0-100 scale. The df is the child's (the conservative choice).
+    floor_child/floor_parent: the simple-random-sample variances. Each side's variance is floored at its own
+    (as for the intervals), the covariance kept: Var(d) = max(V_c, F_c) + max(V_p, F_p) - 2 Cov, never below
+    the unfloored Var(d). Where a side's floored variance is zero (0 % or 100 %, or one respondent), nothing
+    is tested: no interval and no p-value, so the verdict is "undetermined", never one read off a zero
+    variance. Inputs on the 0-1 scale; results on the 0-100 scale. The df is the child's (the conservative
+    choice).
     """
-    var = np.maximum(var_child + var_parent - 2 * cov, 0.0)
+    vc = np.asarray(var_child, float) if floor_child is None else np.fmax(var_child, floor_child)
+    vp = np.asarray(var_parent, float) if floor_parent is None else np.fmax(var_parent, floor_parent)
+    var = np.maximum(vc + vp - 2 * np.asarray(cov, float), 0.0)
     d, se, df = 100 * (est_child - est_parent), 100 * np.sqrt(var), np.asarray(df, float)
-    ok = (df > 0) & (se > 0)
+    with np.errstate(invalid="ignore"):
+        ok = (df > 0) & (se > 0) & (vc > 0) & (vp > 0)
     with np.errstate(invalid="ignore", divide="ignore"):
         t = stats.t.ppf(0.5 + level / 2, np.where(ok, df, 1))  # one vectorised call, not one per group
         p = 2 * stats.t.sf(np.abs(d) / np.where(ok, se, 1), np.where(ok, df, 1))
@@ -79,11 +90,13 @@ def holm(p_values) -> np.ndarray:
     return out
 
 
-def verdicts(differences: list[Difference], alpha: float = 0.05) -> list[str]:
-    """'above', 'below' or 'not_different' after Holm's correction across the list."""
+def verdicts(differences: list[Difference], level: float = 0.95) -> list[str]:
+    """'above', 'below' or 'not_different' after Holm's correction across the list, at the confidence level
+    of the intervals (alpha = 1 - level); 'undetermined' where a difference could not be tested."""
+    alpha = 1 - level
     adjusted = holm([d.p_value if d.p_value is not None else np.nan for d in differences])
-    return ["not_different" if np.isnan(p) or p >= alpha else ("above" if d.estimate > 0 else "below")
-            for d, p in zip(differences, adjusted)]
+    return ["undetermined" if np.isnan(p) else "not_different" if p >= alpha else
+            ("above" if d.estimate > 0 else "below") for d, p in zip(differences, adjusted)]
 
 
 def competition_ranks(values) -> np.ndarray:

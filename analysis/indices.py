@@ -42,11 +42,15 @@ class IndexResult:
     low_base: bool
     components: int | None = None
     note: str | None = None
+    #: The SE with the variance floored at the simple-random-sample one (what differences and ranks use);
+    #: 0 at 0 % / 100 %, where no difference is tested.
+    se_floored: float | None = None
 
     def as_dict(self) -> dict:
         """The JSON shape of the analysis output."""
         return {"estimate": self.estimate, "ci_low": self.ci.low if self.ci else None,
-                "ci_high": self.ci.high if self.ci else None, "n": self.n, "se": self.se, "df": self.df,
+                "ci_high": self.ci.high if self.ci else None, "n": self.n, "se": self.se,
+                "se_floored": self.se_floored, "df": self.df,
                 "deff": self.deff, "n_eff": self.n_eff, "method": self.method, "low_base": self.low_base,
                 **({"components": self.components} if self.components is not None else {}),
                 **({"note": self.note} if self.note else {})}
@@ -111,9 +115,20 @@ def _item_intervals(est: Estimates, settings: Settings, binary: np.ndarray):
     # Scores that are not 0/1 (mean-score rule): logit interval with the floor, Korn-Graubard does not apply.
     if not binary.all():
         se = np.sqrt(np.fmax(var, est.variance_iid))
-        l2, h2 = intervals.logit(p, se, df, level)
+        l2, h2 = _never_zero_width(p, se, n_ans, *intervals.logit(p, se, df, level), level)
         low, high = np.where(binary[None, :], low, l2), np.where(binary[None, :], high, h2)
     return low, high, n_eff
+
+
+def _never_zero_width(p, se, n_answered, low, high, level: float):
+    """Clopper-Pearson on the answers (x = p * n) where the interval would have zero width: at 0 % or 100 %,
+    or where every respondent answered alike so that even the floored variance is zero."""
+    with np.errstate(invalid="ignore"):
+        degenerate = np.isfinite(p) & ((p <= 0) | (p >= 1) | ~(se > 0))
+    if not degenerate.any():
+        return low, high
+    cl, ch = intervals.clopper_pearson(p * n_answered, n_answered, level)
+    return np.where(degenerate, cl, low), np.where(degenerate, ch, high)
 
 
 def _composite_intervals(est: Estimates, settings: Settings):
@@ -126,11 +141,7 @@ def _composite_intervals(est: Estimates, settings: Settings):
         low, high = intervals.linear(p, se, df, level)
     else:
         low, high = intervals.logit(p, se, df, level)
-    # Never a zero-width interval at 0 % or 100 %: Clopper-Pearson on the component base there.
-    boundary = (p <= 0) | (p >= 1)
-    if boundary.any():
-        cl, ch = intervals.clopper_pearson(p * est.n_answered, est.n_answered, level)
-        low, high = np.where(boundary, cl, low), np.where(boundary, ch, high)
+    low, high = _never_zero_width(p, se, est.n_answered, low, high, level)
     with np.errstate(invalid="ignore", divide="ignore"):
         n_eff = np.where(var > 0, p * (1 - p) / var, np.nan)
     return low, high, n_eff
@@ -151,7 +162,8 @@ def compute_indices(totals: Totals, settings: Settings = Settings(), *,
     with np.errstate(invalid="ignore", divide="ignore"):
         deff = est.variance / (est.estimate * (1 - est.estimate) / (est.n_answered - 1))
     methods = [item_method if b else "taylor_logit_floor" for b in binary]
-    rows = _rows(est.estimate, low, high, est.n_answered, est.variance, deff, n_eff)
+    rows = _rows(est.estimate, low, high, est.n_answered, est.variance, deff, n_eff,
+                 np.fmax(est.variance, est.variance_iid))
     for gi, group in enumerate(totals.groups):
         df, n_rows = float(est.df[gi]), int(est.n_rows[gi])
         target = results[group]
@@ -171,7 +183,8 @@ def compute_indices(totals: Totals, settings: Settings = Settings(), *,
         c_low, c_high, c_neff = _composite_intervals(comp_est, settings)
         with np.errstate(invalid="ignore", divide="ignore"):
             c_deff = comp_est.variance / comp_est.variance_iid
-        rows = _rows(comp_est.estimate, c_low, c_high, comp_est.n_answered, comp_est.variance, c_deff, c_neff)
+        rows = _rows(comp_est.estimate, c_low, c_high, comp_est.n_answered, comp_est.variance, c_deff, c_neff,
+                     np.fmax(comp_est.variance, comp_est.variance_iid))
         components = comp_est.components.tolist()
         for gi, group in enumerate(totals.groups):
             df, n_rows = float(est.df[gi]), int(est.n_rows[gi])
@@ -181,13 +194,13 @@ def compute_indices(totals: Totals, settings: Settings = Settings(), *,
     return results
 
 
-def _rows(p, low, high, n, var, deff, n_eff) -> list:
-    """Per group, per index: (p, low, high, n, var, deff, n_eff) as Python floats (one conversion, not 7 per cell)."""
-    stacked = np.stack([p, low, high, n, var, deff, n_eff], axis=-1)
+def _rows(p, low, high, n, var, deff, n_eff, var_floored) -> list:
+    """Per group, per index: (p, low, high, n, var, deff, n_eff, floored var) as Python floats (one conversion)."""
+    stacked = np.stack([p, low, high, n, var, deff, n_eff, var_floored], axis=-1)
     return stacked.tolist()
 
 
-def _result(p, low, high, n, var, deff, n_eff, n_rows, df, method, settings: Settings,
+def _result(p, low, high, n, var, deff, n_eff, var_floored, n_rows, df, method, settings: Settings,
             components: int | None = None) -> IndexResult:
     n = int(n)
     if not math.isfinite(p):
@@ -203,5 +216,6 @@ def _result(p, low, high, n, var, deff, n_eff, n_rows, df, method, settings: Set
     low_base = (n < settings.min_base or df < settings.min_df
                 or (n_eff_v is not None and n_eff_v < settings.min_n_eff))
     se = 100 * math.sqrt(var) if math.isfinite(var) and var >= 0 else None
+    se_floored = 100 * math.sqrt(var_floored) if math.isfinite(var_floored) and var_floored >= 0 else None
     return IndexResult(100 * p, ci, n, n_rows, se, _nan_to_none(df), _nan_to_none(deff), n_eff_v, method,
-                       low_base, components, note)
+                       low_base, components, note, se_floored)

@@ -52,18 +52,20 @@ def korn_graubard(p, var, n_rows, n_answered, df, level: float = 0.95, *, floor:
     n* = p(1-p)/V * (t_{n_rows-1} / t_df)^2 (R `svyciprop(method="beta")`; Korn & Graubard 1998).
     With `floor`, the design effect is floored at 1 first (n* capped at the number of answers), so the
     interval is never narrower than the simple-random-sample one for the same answers (statistics.md §7.2).
-    Where V = 0 (p = 0 or 1), n* = n_answered: the Clopper-Pearson interval (NCHS convention), never a
-    zero-width interval. Returns (low, high, n_star); NaN where df <= 0 or nothing was answered.
+    Where V = 0 (p = 0 or 1, where R returns NaN) the effective size is the number of answers, still scaled
+    by the df correction: at 100 % with few PSUs the interval is wider than Clopper-Pearson's, as it is just
+    below 100 %, never narrower. Returns (low, high, n_star); NaN where df <= 0 or nothing was answered.
     """
     p, var = np.asarray(p, float), np.asarray(var, float)
     n_rows, n_answered, df = (np.asarray(x, float) for x in (n_rows, n_answered, df))
     alpha = 1 - level
     with np.errstate(invalid="ignore", divide="ignore"):
-        n_eff = np.where(var > 0, p * (1 - p) / var, np.inf)
+        n_eff = np.where(var > 0, p * (1 - p) / var, n_answered)
         if floor:
             n_eff = np.minimum(n_eff, n_answered)
-        ratio = (stats.t.ppf(alpha / 2, np.maximum(n_rows - 1, 1)) / stats.t.ppf(alpha / 2, np.where(df > 0, df, 1))) ** 2
-        n_star = np.where(var > 0, n_eff * ratio, n_answered)
+        t_rows = stats.t.ppf(alpha / 2, np.maximum(n_rows - 1, 1))
+        ratio = (t_rows / stats.t.ppf(alpha / 2, np.where(df > 0, df, 1))) ** 2
+        n_star = n_eff * ratio
         x = n_star * p
         low = np.where(p > 0, stats.beta.ppf(alpha / 2, x, n_star - x + 1), 0.0)
         high = np.where(p < 1, stats.beta.ppf(1 - alpha / 2, x + 1, n_star - x), 1.0)

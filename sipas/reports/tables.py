@@ -14,7 +14,8 @@ from typing import Iterable
 LEVEL_NAMES = {"province": ("Cấp tỉnh", "Province"), "district": ("Cấp huyện", "District"),
                "commune": ("Cấp xã", "Commune")}
 VERDICT = {"above": ("Cao hơn toàn tỉnh", "Above the province"), "below": ("Thấp hơn toàn tỉnh", "Below the province"),
-           "not_different": ("Không khác biệt", "Not different")}
+           "not_different": ("Không khác biệt", "Not different"),
+           "undetermined": ("Không đủ dữ liệu để kết luận", "Not enough data to decide")}
 REASONS = {"METHOD_BREAK": ("Không so sánh: thay đổi phương pháp đo", "Not comparable: method changed"),
            "GEO_BREAK": ("Không so sánh: thay đổi địa giới hành chính (sắp xếp 2025)",
                          "Not comparable: administrative map changed (2025 reorganisation)"),

@@ -26,7 +26,8 @@ def index_to_dict(ix: IndexResult) -> dict[str, Any]:
 def index_from_dict(d: Mapping[str, Any], n_rows: int) -> IndexResult:
     """Inverse of `index_to_dict`; payloads written before n_rows was stored take the group's n."""
     return IndexResult(d["estimate"], _ci(d["ci_low"], d["ci_high"]), d["n"], d.get("n_rows", n_rows), d["se"],
-                       d["df"], d["deff"], d["n_eff"], d["method"], d["low_base"], d.get("components"), d.get("note"))
+                       d["df"], d["deff"], d["n_eff"], d["method"], d["low_base"], d.get("components"), d.get("note"),
+                       d.get("se_floored"))
 
 
 def contrast_to_dict(c: Contrast) -> dict[str, Any]:

@@ -142,8 +142,9 @@ def _coefficients(plan: Plan, codes: list[str]) -> np.ndarray:
     return rows
 
 
-def compare_with_whole(plan: Plan, child: Totals, parent: Totals, *, alpha: float = 0.05) -> dict[str, dict]:
-    """Each group minus the whole (same design, joint linearisation), with Holm-adjusted verdicts per index."""
+def compare_with_whole(plan: Plan, child: Totals, parent: Totals) -> dict[str, dict]:
+    """Each group minus the whole (same design, joint linearisation), with Holm-adjusted verdicts per index at
+    the plan's confidence level; variances floored as for the intervals (an alias is floored as its item)."""
     codes = headline_codes(plan)
     coef = _coefficients(plan, codes)
     ce, pe = ratio_estimates(child), ratio_estimates(parent)
@@ -151,12 +152,18 @@ def compare_with_whole(plan: Plan, child: Totals, parent: Totals, *, alpha: floa
     pc = composite_estimates(parent, pe, coef, require_all=np.ones(len(codes), bool))
     cov = child_parent_covariance(child, parent, np.zeros(child.n_groups, int), ce.estimate, pe.estimate, coef)
     level = plan.settings.confidence_level
+    item_index = {c: k for k, c in enumerate(plan.items)}
     out: dict[str, dict] = {g: {} for g in child.groups}
     for m, code in enumerate(codes):
+        alias = plan.settings.aliases.get(code)
+        fc, fp = (ce.variance_iid[:, item_index[alias]], pe.variance_iid[0, item_index[alias]]) if alias \
+            else (cc.variance_iid[:, m], pc.variance_iid[0, m])
         ok = ~np.isnan(cc.estimate[:, m]) & ~np.isnan(pc.estimate[0, m])
-        diffs = paired_differences(cc.estimate[ok, m], cc.variance[ok, m], np.full(ok.sum(), pc.estimate[0, m]),
-                                   np.full(ok.sum(), pc.variance[0, m]), cov[ok, m], ce.df[ok], level)
-        for g, d, verdict in zip(np.flatnonzero(ok), diffs, verdicts(diffs, alpha)):
+        n_ok = int(ok.sum())
+        diffs = paired_differences(cc.estimate[ok, m], cc.variance[ok, m], np.full(n_ok, pc.estimate[0, m]),
+                                   np.full(n_ok, pc.variance[0, m]), cov[ok, m], ce.df[ok], level,
+                                   floor_child=fc[ok], floor_parent=np.full(n_ok, fp))
+        for g, d, verdict in zip(np.flatnonzero(ok), diffs, verdicts(diffs, level)):
             out[child.groups[g]][code] = {"difference": d.estimate, "ci_low": d.ci.low if d.ci else None,
                                           "ci_high": d.ci.high if d.ci else None, "se": d.se, "df": d.df,
                                           "p_value": d.p_value, "verdict": verdict, "method": d.method}

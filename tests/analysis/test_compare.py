@@ -43,3 +43,17 @@ def test_rank_intervals_reproduce_with_the_seed_and_reflect_uncertainty():
     assert a == b
     assert (a[0].rank, a[0].low, a[0].high) == (1, 1, 1) and (a[3].low, a[3].high) == (4, 4)
     assert (a[1].low, a[1].high) == (2, 3) and (a[2].low, a[2].high) == (2, 3)
+
+
+def test_verdicts_use_the_confidence_level_of_the_intervals():
+    # d = 2.55, SE = sqrt(2), df = 98 (Welch with equal parts): two-sided p = 0.074 by scipy's t.sf, between
+    # 0.05 and 0.10, so the verdict depends on the level.
+    d = independent_difference(82.55, 1, 49, 80, 1, 49)
+    assert 0.05 < d.p_value < 0.10
+    assert verdicts([d], 0.95) == ["not_different"] and verdicts([d], 0.90) == ["above"]
+
+
+def test_no_verdict_from_a_zero_variance():
+    # 100 % with SE 0 against 80 % (SE 2): before, the 20 points were "above" with SE 2 alone.
+    d = independent_difference(100.0, 0.0, 11, 80.0, 2.0, 40)
+    assert d.ci is None and d.p_value is None and verdicts([d]) == ["undetermined"]

@@ -12,7 +12,8 @@ from sipas.results import (SAMPLED, Change, Contrast, GroupResult, RankResult, R
 
 
 def _tree() -> RoundResults:
-    ix = IndexResult(70.0, ConfidenceInterval(60.0, 80.0), 10, 12, 3.2, 5.0, 1.1, 9.0, "korn_graubard_floor", True)
+    ix = IndexResult(70.0, ConfidenceInterval(60.0, 80.0), 10, 12, 3.2, 5.0, 1.1, 9.0, "korn_graubard_floor", True,
+                     se_floored=3.5)
     empty = IndexResult(None, None, 0, 12, None, 5.0, None, None, "korn_graubard_floor", True, None,
                         "no answer (n = 0)")
     vs = Contrast(1.0, ConfidenceInterval(0.1, 2.0), 0.5, 5.0, 0.03, "joint_linearisation", Verdict.ABOVE)
