@@ -5,14 +5,21 @@ estimate): analysis/ itself takes plain settings.
 """
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass
 
 import numpy as np
 
 from analysis import Composite, Settings, Totals, certainty_psus, compute_indices
-from analysis.compare import paired_differences, rank_intervals, verdicts
-from analysis.design import (build_totals, child_parent_covariance, composite_estimates, ratio_estimates,
-                             regroup)
+from analysis.compare import paired_differences, verdicts
+from analysis.design import (
+    build_totals,
+    child_parent_covariance,
+    composite_estimates,
+    ratio_estimates,
+    regroup,
+)
+from analysis.ranks import rank_sets, ranking_se
 from sipas.models import SELF_SELECTED
 from surveys import Profile
 
@@ -21,6 +28,8 @@ ANALYSED_KINDS = ("assessment", "satisfaction", "overall", "expectation", "polic
 SATISFACTION_KINDS = ("satisfaction", "overall", "policy_satisfaction")
 LEVEL_ORDER = ("province", "district", "commune")
 GROUPINGS = ("all", "level", "agency")
+#: How rank sets are made (stored with each rank).
+RANK_METHOD = "mrsw_confidence_sets"
 
 
 @dataclass(frozen=True)
@@ -170,19 +179,38 @@ def compare_with_whole(plan: Plan, child: Totals, parent: Totals) -> dict[str, d
     return out
 
 
-def rank_groups(results: dict[str, dict], code: str, *, seed: int, draws: int = 2000, level: float = 0.95
-                ) -> dict[str, dict]:
-    """Ranks on `code` with bootstrap rank intervals; low-base groups are listed but not ranked."""
-    eligible = [g for g, ix in results.items() if code in ix and ix[code].estimate is not None
-                and not ix[code].low_base and ix[code].se is not None]
-    ranked = rank_intervals([results[g][code].estimate for g in eligible], [results[g][code].se for g in eligible],
-                            rng=np.random.default_rng(seed), draws=draws, level=level)
-    out = {g: {"rank": r.rank, "rank_low": r.low, "rank_high": r.high, "of": len(eligible)}
-           for g, r in zip(eligible, ranked)}
-    for g in results:
-        out.setdefault(g, {"rank": None, "rank_low": None, "rank_high": None, "of": len(eligible),
-                           "reason": "low_base"})
+def rank_groups(results: dict[str, dict], code: str, tier_of: dict[str, str], *, seed: int,
+                level: float = 0.95) -> dict[str, dict]:
+    """Ranks on `code` with marginal and simultaneous confidence sets, each unit among those of its tier.
+
+    Every unit with an estimate is ranked, low base included (its set is wide: the flag stays a warning);
+    units without an estimate are listed with no rank. `tier_of` names each unit's tier (e.g. its level).
+    """
+    out: dict[str, dict] = {}
+    for tier in sorted(set(tier_of.values())):
+        members = [g for g in results if tier_of.get(g) == tier]
+        ranked = [g for g in members if code in results[g] and results[g][code].estimate is not None]
+        ix = [results[g][code] for g in ranked]
+        ses = ranking_se([i.se if i.se is not None else np.nan for i in ix],
+                         [i.deff if i.deff is not None else np.nan for i in ix],
+                         [i.ci.low if i.ci else np.nan for i in ix], [i.ci.high if i.ci else np.nan for i in ix],
+                         level)
+        sets = rank_sets([i.estimate for i in ix], ses, seed=tier_seed(seed, tier), level=level)
+        for k, g in enumerate(ranked):
+            out[g] = {"rank": int(sets.rank[k]), "of": len(ranked), "rank_low": int(sets.low[k]),
+                      "rank_high": int(sets.high[k]), "sim_low": int(sets.sim_low[k]),
+                      "sim_high": int(sets.sim_high[k]), "among": tier, "method": RANK_METHOD,
+                      "note": "low_base" if results[g][code].low_base else None}
+        for g in members:
+            out.setdefault(g, {"rank": None, "of": len(ranked), "rank_low": None, "rank_high": None,
+                               "sim_low": None, "sim_high": None, "among": tier, "method": RANK_METHOD,
+                               "note": "no_estimate"})
     return out
+
+
+def tier_seed(seed: int, tier: str) -> np.random.SeedSequence:
+    """The bootstrap seed of one tier: the round's seed and the tier's name (stable across runs and machines)."""
+    return np.random.SeedSequence([seed, zlib.crc32(tier.encode())])
 
 
 def analyse_totals(plan: Plan, by_agency: Totals, level_of: dict[str, str],
@@ -190,7 +218,7 @@ def analyse_totals(plan: Plan, by_agency: Totals, level_of: dict[str, str],
     """Indices for the requested groupings, in the order all, levels, agencies.
 
     Levels and agencies also carry their difference from the whole (`vs_all`) and agencies a rank on
-    the SIPAS with a rank interval (`rank`); the seed makes the rank intervals reproducible.
+    the SIPAS among the agencies of their level, with confidence sets (`rank`); the seed makes them reproducible.
     """
     out = []
     whole = regroup(by_agency, ["all"] * by_agency.n_groups)
@@ -205,7 +233,7 @@ def analyse_totals(plan: Plan, by_agency: Totals, level_of: dict[str, str],
             totals = whole
         results = compute_indices(totals, plan.settings, binary_items=plan.binary_items)
         vs_all = compare_with_whole(plan, totals, whole) if grouping != "all" else {}
-        ranks = rank_groups(results, "SIPAS", seed=seed, level=plan.settings.confidence_level) \
+        ranks = rank_groups(results, "SIPAS", level_of, seed=seed, level=plan.settings.confidence_level) \
             if grouping == "agency" else {}
         keys = list(results)
         if grouping == "level":

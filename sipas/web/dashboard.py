@@ -90,8 +90,8 @@ def round_dashboard(code: str):
         verdict = g.get("vs_all", {}).get("SIPAS", {}).get("verdict", "not_different")
         css = "lowbase" if ix["low_base"] else verdict
         rank = g.get("rank", {})
-        note = (f"{_('rank')} {rank['rank']} ({rank['rank_low']}–{rank['rank_high']})" if rank.get("rank")
-                else _("low base, not ranked"))
+        note = (f"{_('rank')} {rank['rank']}/{rank['of']} ({rank['rank_low']}–{rank['rank_high']})"
+                if rank.get("rank") else _("no data"))
         forest.append((g, Point(data.agencies.get(g["key"], (g["key"],))[0], ix["estimate"], ix["ci_low"],
                                 ix["ci_high"], css, note)))
     reference = whole["indices"]["SIPAS"]["estimate"] if whole and allowed is None else None

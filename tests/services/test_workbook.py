@@ -55,19 +55,28 @@ def test_workbook_sheets_and_summary_match_the_analysis(session):
     assert "A4:A5" in {str(r) for r in ws.merged_cells.ranges}  # two-level header
 
 
-def test_agencies_are_ranked_on_unrounded_sipas_and_low_base_not_ranked(session):
+def test_agencies_are_ranked_within_their_level_on_unrounded_sipas_low_base_included(session):
     rnd = _round(session, "LCU-2026")
     wb = load_workbook(BytesIO(build_workbook(gather(session, rnd))))
     rows = _body(wb["Theo cơ quan"])
     result = reporting.analyse_round(session, rnd)
-    agencies = {g["key"]: g["indices"]["SIPAS"] for g in result["groups"] if g["by"] == "agency"}
-    ranked = [r for r in rows if isinstance(r[0], int)]
-    expected = sorted((c for c, ix in agencies.items() if not ix["low_base"]), key=lambda c: -agencies[c]["estimate"])
-    assert [r[2] for r in ranked] == expected
-    assert all(r[0] <= int(r[1].split("–")[1]) and r[0] >= int(r[1].split("–")[0]) for r in ranked)
-    unranked = [r for r in rows if not isinstance(r[0], int)]
-    assert all(agencies[r[2]]["low_base"] for r in unranked)
+    agencies = {g["key"]: g for g in result["groups"] if g["by"] == "agency" and g["channel_group"] == "sampled"}
     assert len(rows) == len(agencies)
+    levels = {rnd_agency.code: rnd_agency.level.value for rnd_agency in rnd.agencies}
+    for level in ("province", "commune"):
+        tier = [r for r in rows if levels[r[2]] == level]
+        expected = sorted((c for c in agencies if levels[c] == level),
+                          key=lambda c: -agencies[c]["indices"]["SIPAS"]["estimate"])
+        # Departments among departments, communes among communes: x/N restarts at 1 in each level.
+        assert [r[2] for r in tier] == expected
+        assert [r[0] for r in tier][0] == f"1/{len(expected)}"
+        for r in tier:
+            low, high = (int(x) for x in r[1].split("–"))
+            assert low <= int(r[0].split("/")[0]) <= high
+    # Low-base agencies are no longer left out: the demo's communes (50 forms in 6 day-PSUs, df < 8) are ranked.
+    low_base = [c for c, g in agencies.items() if g["indices"]["SIPAS"]["low_base"]]
+    assert low_base and all(agencies[c]["rank"]["rank"] is not None for c in low_base)
+    assert all(agencies[c]["rank"]["note"] == "low_base" for c in low_base)
 
 
 def test_year_on_year_across_the_2025_map_is_not_computed(session):
