@@ -12,7 +12,7 @@ from sipas.models import Agency, Channel, Response, ResponseStatus, Round
 from sipas.reports.tables import r2
 from sipas.services import publishing, reporting
 from sipas.services.report import build_workbook, gather
-from sipas.services.responses import record_response
+from sipas.services.responses import Design, Submission, record_response
 
 
 @pytest.fixture
@@ -124,8 +124,9 @@ def test_published_rounds_export_the_frozen_figures(session):
     # New data arrives after publication: the published report does not change.
     agency = session.scalar(select(Agency).where(Agency.code == "LCU.STP"))
     for _ in range(30):
-        record_response(session, rnd, agency, {"S1": 1, "S2": 1, "S3": 1, "S4": 1, "S5": 1}, channel=Channel.INVITATION,
-                        check_open=False, stratum="province", psu="LCU.STP.MC/D01", weight=50.0)
+        submission = Submission(rnd, agency, {"S1": 1, "S2": 1, "S3": 1, "S4": 1, "S5": 1}, Channel.INVITATION,
+                                design=Design("province", "LCU.STP.MC/D01", 50.0))
+        record_response(session, submission, check_open=False)
     session.commit()
     after = load_workbook(BytesIO(build_workbook(gather(session, rnd))))
     for name in ("Tổng hợp", "Theo cấp", "Theo cơ quan", "Tiêu chí"):
