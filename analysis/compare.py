@@ -1,6 +1,6 @@
-"""Differences between groups, multiple-comparison control, and ranks with uncertainty.
+"""Differences between groups and multiple-comparison control (ranks: analysis/ranks.py).
 
-statistics.md §2.6 (differences) and §2.7 (ranks). All functions are vectorised over groups.
+statistics.md §2.6 (differences). All functions are vectorised over groups.
 """
 from __future__ import annotations
 
@@ -97,40 +97,3 @@ def verdicts(differences: list[Difference], level: float = 0.95) -> list[str]:
     adjusted = holm([d.p_value if d.p_value is not None else np.nan for d in differences])
     return ["undetermined" if np.isnan(p) else "not_different" if p >= alpha else
             ("above" if d.estimate > 0 else "below") for d, p in zip(differences, adjusted)]
-
-
-def competition_ranks(values) -> np.ndarray:
-    """Rank 1 = highest, on unrounded values; ties share the best rank (1, 2, 2, 4)."""
-    return stats.rankdata(-np.asarray(values, float), method="min").astype(int)
-
-
-@dataclass(frozen=True)
-class RankInterval:
-    """A rank and the range it plausibly takes."""
-
-    rank: int
-    low: int
-    high: int
-
-
-def rank_intervals(estimates, ses, *, rng: np.random.Generator, draws: int = 2000, level: float = 0.95
-                   ) -> list[RankInterval]:
-    """Parametric bootstrap rank intervals (Goldstein & Spiegelhalter 1996): redraw each estimate as
-    est + SE * N(0, 1), rank every draw, report the percentiles. Marginal, treats groups as independent.
-    The generator is explicit so a stored seed reproduces the report exactly.
-    """
-    est = np.asarray(estimates, float)
-    se = np.nan_to_num(np.asarray(ses, float))
-    if est.size == 0:
-        return []
-    sims = est[None, :] + se[None, :] * rng.standard_normal((draws, est.size))
-    # Rank within each draw: 1 + number of groups strictly above.
-    order = np.argsort(-sims, axis=1, kind="stable")
-    ranks = np.empty_like(order)
-    rows = np.arange(draws)[:, None]
-    ranks[rows, order] = np.arange(1, est.size + 1)[None, :]
-    alpha = 1 - level
-    low = np.floor(np.quantile(ranks, alpha / 2, axis=0, method="lower")).astype(int)
-    high = np.ceil(np.quantile(ranks, 1 - alpha / 2, axis=0, method="higher")).astype(int)
-    point = competition_ranks(est)
-    return [RankInterval(int(r), int(min(lo, r)), int(max(hi, r))) for r, lo, hi in zip(point, low, high)]

@@ -87,7 +87,7 @@ class Server:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, timeout: float = 30) -> "Server":
+    def start(self, timeout: float = 90) -> "Server":
         cmd = [sys.executable, "-m", "gunicorn", "-w", str(self.workers), "-b", f"127.0.0.1:{self.port}",
                "--graceful-timeout", "5", "--log-level", "warning"]
         if self.threads > 1:

@@ -153,7 +153,7 @@ def cover(data, t: Labels) -> Sheet:
     rows += [
         [t("Mã ảnh chụp dữ liệu", "Data snapshot"), data.results.snapshot],
         [t("Mã kiểm tra kết quả (SHA-256)", "Results checksum (SHA-256)"), data.checksum],
-        [t("Hạt giống ngẫu nhiên (khoảng hạng)", "Random seed (rank intervals)"), str(data.results.seed)],
+        [t("Hạt giống ngẫu nhiên (tập hạng)", "Random seed (rank sets)"), str(data.results.seed)],
         [t("Thời điểm lập", "Generated at"), f"{data.generated_at:%Y-%m-%d %H:%M} UTC"],
     ]
     if data.data_rows is not None:
@@ -228,24 +228,28 @@ def by_agency(data, t: Labels) -> Sheet:
     codes = _headline_codes(data)
     factors = [c for c in codes if c != "SIPAS"]
     groups = _groups(data.results, "agency")
+    # Agencies are ranked among their tier (their level): the table lists tier by tier.
+    tier_order = ("province", "district", "commune")
 
-    def rank_of(g: GroupResult) -> int | None:
-        return g.rank.rank if g.rank is not None else None
+    def order(g: GroupResult) -> tuple:
+        rank = g.rank.rank if g.rank is not None else None
+        among = g.rank.among if g.rank is not None else ""
+        return (tier_order.index(among) if among in tier_order else 9, rank is None, rank or 0, g.key)
 
-    groups.sort(key=lambda g: (rank_of(g) is None, rank_of(g) or 0, g.key))
+    groups.sort(key=order)
     rows = []
     for g in groups:
         name, level = data.agencies.get(g.key, (g.key, ""))
         ix = g.indices["SIPAS"]
         rank = g.rank
         ranked = rank is not None and rank.rank is not None
-        rank_text = rank.rank if ranked else t("không xếp hạng (cỡ mẫu nhỏ)", "not ranked (low base)")
+        rank_text = f"{rank.rank}/{rank.of}" if ranked else t("không có số liệu", "no data")
         interval = f"{rank.rank_low}–{rank.rank_high}" if ranked else ""
         rows.append([rank_text, interval, g.key, name, t.pair(LEVEL_NAMES.get(level, (level, level))), g.n,
                      r2(ix.estimate), r2(_low(ix)), r2(_high(ix))]
                     + [r2(g.estimate(c)) for c in factors]
                     + [t("Có", "Yes") if ix.low_base else "", _verdict(g, t)])
-    header = [[(t("Hạng", "Rank"), 1), (t("Khoảng hạng 95%", "95% rank interval"), 1), (t("Mã", "Code"), 1),
+    header = [[(t("Hạng", "Rank"), 1), (t("Tập hạng 95%", "95% rank set"), 1), (t("Mã", "Code"), 1),
                (t("Cơ quan", "Agency"), 1), (t("Cấp", "Level"), 1), ("n", 1), ("SIPAS", 3),
                (t("Yếu tố", "Factors"), len(factors)), (t("Cỡ mẫu nhỏ", "Low base"), 1),
                (t("So với toàn tỉnh", "vs province"), 1)],
@@ -254,12 +258,15 @@ def by_agency(data, t: Labels) -> Sheet:
     numbers = set(range(6, 9 + len(factors)))
     chart = Chart(t("SIPAS theo cơ quan (%)", "SIPAS by agency (%)"), 3, [6], f"{_col(len(header[1]) + 2)}3", "%")
     return Sheet(t("Theo cơ quan", "By agency"),
-                 t("Xếp hạng cơ quan theo SIPAS (khoảng hạng cho biết mức bất định)",
-                   "Agencies ranked on SIPAS (the rank interval shows the uncertainty)"),
+                 t("Xếp hạng cơ quan theo SIPAS trong từng cấp (tập hạng cho biết mức bất định)",
+                   "Agencies ranked on SIPAS within each level (the rank set shows the uncertainty)"),
                  header, rows, [10, 12, 20, 46, 12, 7, 9, 9, 9] + [8] * len(factors) + [12, 22], numbers, [chart],
-                 notes=[t("Cơ quan có cỡ mẫu nhỏ được liệt kê nhưng không xếp hạng. Cao hơn/thấp hơn: kiểm định có "
-                          "hiệu chỉnh Holm, mức 5%.", "Low-base agencies are listed, not ranked. Above/below: Holm-"
-                          "adjusted tests at 5%.")])
+                 notes=[t("Hạng x/N: thứ x trong N cơ quan cùng cấp. Tập hạng 95%: các hạng có thể có của cơ quan "
+                          "(tập tin cậy cho hạng, Mogstad-Romano-Shaikh-Wilhelm). Cơ quan cỡ mẫu nhỏ vẫn được xếp hạng, "
+                          "tập hạng rộng hơn. Cao hơn/thấp hơn: kiểm định có hiệu chỉnh Holm, mức 5%.",
+                          "Rank x/N: x-th of the N agencies of the same level. 95% rank set: the ranks the agency may "
+                          "hold (confidence sets for ranks, Mogstad-Romano-Shaikh-Wilhelm). Low-base agencies are "
+                          "ranked too, with wider sets. Above/below: Holm-adjusted tests at 5%.")])
 
 
 def _col(n: int) -> str:
@@ -374,8 +381,13 @@ def method(data, t: Labels) -> Sheet:
                                         "probability. One-PSU strata: respondents are the units.")),
         (t("Câu bỏ trống", "Missing answers"), t("Không tính vào mẫu số của tiêu chí đó", "Left out of that item's base")),
         (t("Cỡ mẫu nhỏ", "Low base"), t(f"Ít hơn {rules.min_base} câu trả lời, bậc tự do < 8 hoặc cỡ mẫu hiệu dụng < 30: "
-                                        "vẫn hiển thị, không xếp hạng", f"Fewer than {rules.min_base} answers, df < 8 "
-                                        "or effective n < 30: shown, not ranked")),
+                                        "vẫn hiển thị và xếp hạng, kèm cảnh báo", f"Fewer than {rules.min_base} "
+                                        "answers, df < 8 or effective n < 30: shown and ranked, with a warning")),
+        (t("Xếp hạng", "Ranks"), t("Trong từng cấp; tập tin cậy 95% cho hạng từ các so sánh từng cặp (bootstrap tham "
+                                   "số 1.000 lần, có hạt giống), dùng cùng sai số chuẩn với khoảng tin cậy",
+                                   "Within each level; 95% confidence sets for ranks from all pairwise comparisons "
+                                   "(seeded parametric bootstrap, 1,000 draws), with the standard errors of the "
+                                   "published intervals")),
         (t("Làm tròn", "Rounding"), t("Lưu đủ độ chính xác; hiển thị 2 chữ số thập phân (làm tròn nửa lên); xếp hạng "
                                       "trên giá trị chưa làm tròn", "Full precision stored; 2 decimals shown (half "
                                       "up); ranks use unrounded values")),

@@ -249,7 +249,7 @@ def import_table(session, rnd, table: ResponseTable, *, default_channel: str = "
 
     from sipas.errors import DuplicateSubmission
     from sipas.models import Agency
-    from sipas.services.responses import record_response
+    from sipas.services.responses import Design, Submission, record_response
 
     agencies = {a.code: a for a in session.scalars(select(Agency))}
     problems, created, existing = [], 0, 0
@@ -272,9 +272,9 @@ def import_table(session, rnd, table: ResponseTable, *, default_channel: str = "
         if channel in (Channel.PAPER_POST, Channel.PAPER_DIRECT):
             channel = Channel.IMPORT  # keyed elsewhere: no surveyor of ours to attach
         try:
-            result = record_response(session, rnd, agency, answers, channel=channel, response_uuid=response_uuid,
-                                     stratum=table.stratum[r] or None, psu=table.psu[r] or None,
-                                     weight=float(table.weight[r]), check_open=False)
+            design = Design(table.stratum[r] or None, table.psu[r] or None, float(table.weight[r]))
+            submission = Submission(rnd, agency, answers, channel, uuid=response_uuid, design=design)
+            result = record_response(session, submission, check_open=False)
         except ValidationFailed as exc:
             details = exc.problems.items() if isinstance(exc.problems, dict) else enumerate(exc.problems)
             problems.extend(f"row {row}, column {k}: {m}" for k, m in details)

@@ -16,7 +16,7 @@ import surveys
 from sipas.errors import ValidationFailed
 from sipas.models import (Agency, Channel, Invitation, PaperBatch, PaperEntry, PaperForm, PaperFormStatus, Round,
                           User)
-from sipas.services.responses import record_response
+from sipas.services.responses import Design, Origin, Submission, record_response
 
 COMMENT = "comment"
 
@@ -164,11 +164,11 @@ def _verify(session: Session, batch: PaperBatch, form: PaperForm, answers: dict,
                                                          Invitation.serial == form.serial))
     if invitation is not None and invitation.used_at is not None:
         raise ValidationFailed({"serial": f"Phiếu {form.serial} đã được trả lời trực tuyến / already answered online"})
-    design = ({"stratum": invitation.stratum, "psu": invitation.psu, "weight": invitation.weight}
-              if invitation is not None else {"stratum": agency.level.value})
-    result = record_response(session, rnd, agency, values, channel=Channel(batch.channel),
-                             comment=answers.get(COMMENT) or None, entered_by_id=keyed_by, batch_id=batch.id,
-                             check_open=False, **design)
+    design = (Design(invitation.stratum, invitation.psu, invitation.weight)
+              if invitation is not None else Design(stratum=agency.level.value))
+    submission = Submission(rnd, agency, values, Channel(batch.channel), comment=answers.get(COMMENT) or None,
+                            design=design, origin=Origin(entered_by_id=keyed_by, batch_id=batch.id))
+    result = record_response(session, submission, check_open=False)
     if invitation is not None:
         from sipas.services.invitations import mark_used
         mark_used(session, invitation, result.response)

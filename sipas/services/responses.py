@@ -48,62 +48,68 @@ def content_hash(payload: Mapping[str, object]) -> str:
     return hashlib.sha256(json.dumps(payload, sort_keys=True, ensure_ascii=False, default=str).encode()).hexdigest()
 
 
-def record_response(session: Session, rnd: Round, agency: Agency, answers: Mapping[str, object], *,
-                    channel: Channel, response_uuid: str | None = None, service_point: ServicePoint | None = None,
-                    comment: str | None = None, dossier_code: str | None = None, dossier_key: str = "",
-                    submitted_at: datetime | None = None, entered_by_id: int | None = None,
-                    device_id: int | None = None, device_seq: int | None = None, batch_id: int | None = None,
-                    stratum: str | None = None, psu: str | None = None, weight: float = 1.0,
-                    today: date | None = None, check_open: bool = True) -> Recorded:
-    """Validate answers against the round's profile and store the response and its answers together.
+@dataclass(frozen=True)
+class Design:
+    """Where a response sits in the sample: its stratum, PSU and weight (self-selected responses: none, 1)."""
+
+    stratum: str | None = None
+    psu: str | None = None
+    weight: float = 1.0
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Who or what delivered a response: the surveyor who keyed it and their paper batch, or the kiosk device
+    and its sequence number."""
+
+    entered_by_id: int | None = None
+    batch_id: int | None = None
+    device_id: int | None = None
+    device_seq: int | None = None
+
+
+@dataclass(frozen=True)
+class Submission:
+    """One respondent's submission, as every channel hands it to record_response."""
+
+    round: Round
+    agency: Agency
+    answers: Mapping[str, object]
+    channel: Channel
+    uuid: str | None = None
+    service_point: ServicePoint | None = None
+    comment: str | None = None
+    dossier_code: str | None = None
+    submitted_at: datetime | None = None
+    design: Design = Design()
+    origin: Origin = Origin()
+
+
+def record_response(session: Session, submission: Submission, *, dossier_key: str = "", today: date | None = None,
+                    check_open: bool = True) -> Recorded:
+    """Validate a submission against its round's profile and store the response and its answers together.
 
     A retry with the same UUID and the same content returns the stored response (created=False);
     the same UUID with other content raises DuplicateSubmission. Bad input raises ValidationFailed
-    and stores nothing. Flushes; the caller commits.
+    and stores nothing. `dossier_key` keys the dossier-code hash; `check_open=False` stores into a round
+    whatever its dates (paper forms keyed and files imported after the round closed). Flushes; the caller commits.
     """
-    problems: dict[str, str] = {}
-    if response_uuid is None:
-        response_uuid = str(uuidlib.uuid4())
-    try:
-        response_uuid = str(uuidlib.UUID(str(response_uuid)))
-    except ValueError:
-        problems["id"] = "not a UUID"
-    profile = surveys.load(rnd.profile_key)
-    clean, answer_problems = surveys.check_answers(profile, answers)
-    problems.update(answer_problems)
-    if not clean and "id" not in problems and not answer_problems:
-        problems["answers"] = "Phiếu chưa có câu trả lời nào / no answers given"
-    if comment is not None:
-        comment = comment.strip() or None
-        if comment and not profile.allows_comment:
-            problems["comment"] = "this questionnaire takes no comment"
-        elif comment and len(comment) > MAX_COMMENT_LENGTH:
-            problems["comment"] = f"Ý kiến quá dài (tối đa {MAX_COMMENT_LENGTH} ký tự) / comment too long"
-    if dossier_code and not profile.allows_dossier_code:
-        problems["dossier_code"] = "this questionnaire takes no dossier code"
-    if not takes_part(session, rnd, agency):
-        problems["agency"] = f"agency {agency.code} does not take part in round {rnd.code}"
-    if service_point is not None and service_point.agency_id != agency.id:
-        problems["service_point"] = f"service point {service_point.code} does not belong to agency {agency.code}"
-    if not (weight > 0):
-        problems["weight"] = "weight must be positive"
-    if channel in PAPER and entered_by_id is None:
-        problems["entered_by"] = "paper forms are keyed by a surveyor"
-    if problems:
-        raise ValidationFailed(problems)
+    rnd, channel = submission.round, submission.channel
+    response_uuid, clean, comment = _checked(session, submission)
     if check_open and not rnd.accepts(channel, today or date.today()):
         raise SurveyClosed(f"round {rnd.code} does not accept {channel.value} responses now")
-
-    hashed_dossier = dossier_hash(dossier_key, dossier_code) if dossier_code else None
-    digest = content_hash({"round": rnd.code, "agency": agency.code, "channel": channel.value,
-                           "service_point": service_point.code if service_point else None,
+    hashed_dossier = dossier_hash(dossier_key, submission.dossier_code) if submission.dossier_code else None
+    point, design, origin = submission.service_point, submission.design, submission.origin
+    digest = content_hash({"round": rnd.code, "agency": submission.agency.code, "channel": channel.value,
+                           "service_point": point.code if point else None,
                            "profile": rnd.profile_key, "answers": clean, "comment": comment,
-                           "dossier": hashed_dossier, "device_seq": device_seq})
-    values = {"uuid": response_uuid, "round_id": rnd.id, "agency_id": agency.id,
-              "service_point_id": service_point.id if service_point else None, "channel": channel,
-              "profile_key": rnd.profile_key, "submitted_at": submitted_at, "received_at": datetime.now(timezone.utc),
-              "stratum": stratum, "psu": psu, "weight": weight, "status": ResponseStatus.VALID,
-              "entered_by_id": entered_by_id, "device_id": device_id, "device_seq": device_seq, "batch_id": batch_id,
+                           "dossier": hashed_dossier, "device_seq": origin.device_seq})
+    values = {"uuid": response_uuid, "round_id": rnd.id, "agency_id": submission.agency.id,
+              "service_point_id": point.id if point else None, "channel": channel,
+              "profile_key": rnd.profile_key, "submitted_at": submission.submitted_at,
+              "received_at": datetime.now(timezone.utc), "stratum": design.stratum, "psu": design.psu,
+              "weight": design.weight, "status": ResponseStatus.VALID, "entered_by_id": origin.entered_by_id,
+              "device_id": origin.device_id, "device_seq": origin.device_seq, "batch_id": origin.batch_id,
               "dossier_hash": hashed_dossier, "content_hash": digest}
     # One statement decides "new or retry", also between concurrent requests with the same UUID (the database's
     # unique index arbitrates): INSERT .. ON CONFLICT (uuid) DO NOTHING RETURNING id. Core rather than the ORM
@@ -118,6 +124,40 @@ def record_response(session: Session, rnd: Round, agency: Agency, answers: Mappi
         session.execute(_INSERT_COMMENT, {"response_id": new_id, "text": comment, "created_at": datetime.now(timezone.utc)})
     mark_changed(session, rnd.id)  # the round's provisional results are recomputed after the commit
     return Recorded(new_id, response_uuid, True, session, rnd.id, digest)
+
+
+def _checked(session: Session, submission: Submission) -> tuple[str, dict[str, int], str | None]:
+    """(response UUID, clean answers, comment) of a valid submission; ValidationFailed naming every problem."""
+    rnd, agency, point = submission.round, submission.agency, submission.service_point
+    problems: dict[str, str] = {}
+    response_uuid = submission.uuid if submission.uuid is not None else str(uuidlib.uuid4())
+    try:
+        response_uuid = str(uuidlib.UUID(str(response_uuid)))
+    except ValueError:
+        problems["id"] = "not a UUID"
+    profile = surveys.load(rnd.profile_key)
+    clean, answer_problems = surveys.check_answers(profile, submission.answers)
+    problems.update(answer_problems)
+    if not clean and "id" not in problems and not answer_problems:
+        problems["answers"] = "Phiếu chưa có câu trả lời nào / no answers given"
+    comment = submission.comment.strip() or None if submission.comment is not None else None
+    if comment and not profile.allows_comment:
+        problems["comment"] = "this questionnaire takes no comment"
+    elif comment and len(comment) > MAX_COMMENT_LENGTH:
+        problems["comment"] = f"Ý kiến quá dài (tối đa {MAX_COMMENT_LENGTH} ký tự) / comment too long"
+    if submission.dossier_code and not profile.allows_dossier_code:
+        problems["dossier_code"] = "this questionnaire takes no dossier code"
+    if not takes_part(session, rnd, agency):
+        problems["agency"] = f"agency {agency.code} does not take part in round {rnd.code}"
+    if point is not None and point.agency_id != agency.id:
+        problems["service_point"] = f"service point {point.code} does not belong to agency {agency.code}"
+    if not (submission.design.weight > 0):
+        problems["weight"] = "weight must be positive"
+    if submission.channel in PAPER and submission.origin.entered_by_id is None:
+        problems["entered_by"] = "paper forms are keyed by a surveyor"
+    if problems:
+        raise ValidationFailed(problems)
+    return response_uuid, clean, comment
 
 
 # Statements built once: building an INSERT .. ON CONFLICT per call costs more than running it.

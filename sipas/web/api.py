@@ -12,7 +12,7 @@ from sipas.models import PAPER, ApiKey, Channel, KioskDevice, ServicePoint
 from sipas.security import csrf, limiter
 from sipas.services import audit, credentials
 from sipas.services.catalog import find_round, get_agency
-from sipas.services.responses import record_response
+from sipas.services.responses import Origin, Submission, record_response
 from sipas.services.scope import agency_subtree
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -106,11 +106,10 @@ def submit_response():
         except ValueError:
             return _error(422, "invalid response", {"created_at": "not an ISO 8601 timestamp"})
     try:
-        result = record_response(session, rnd, agency, body["answers"], channel=channel, response_uuid=body["id"],
-                                 service_point=point, comment=body.get("comment"),
-                                 dossier_code=body.get("dossier_code"),
-                                 dossier_key=current_app.config["DOSSIER_HASH_KEY"], submitted_at=submitted_at,
-                                 device_id=device_id, device_seq=seq)
+        submission = Submission(rnd, agency, body["answers"], channel, uuid=body["id"], service_point=point,
+                                comment=body.get("comment"), dossier_code=body.get("dossier_code"),
+                                submitted_at=submitted_at, origin=Origin(device_id=device_id, device_seq=seq))
+        result = record_response(session, submission, dossier_key=current_app.config["DOSSIER_HASH_KEY"])
     except ValidationFailed as exc:
         return _error(422, "invalid response", exc.problems)
     except SurveyClosed as exc:

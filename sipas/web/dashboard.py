@@ -127,12 +127,12 @@ def round_dashboard(code: str):
     codes = [c for c in HEADLINE if focus is not None and c in focus.indices]
     labels = results.labels.get("agency", {})
     forest = []
-    rank_word, not_ranked = _("rank"), _("low base, not ranked")  # once, not once per agency
+    rank_word, no_data = _("rank"), _("no data")  # once, not once per agency
     for g in agencies:
         ix = g.indices["SIPAS"]
         rank = g.rank
-        note = (f"{rank_word} {rank.rank} ({rank.rank_low}–{rank.rank_high})" if rank is not None and rank.rank
-                else not_ranked)
+        note = (f"{rank_word} {rank.rank}/{rank.of} ({rank.rank_low}–{rank.rank_high})"
+                if rank is not None and rank.rank else no_data)
         name = labels[g.key].name if g.key in labels else g.key
         forest.append((g, _point(name, g, "lowbase" if ix.low_base else _verdict(g), note)))
     reference = whole.estimate("SIPAS") if whole is not None and allowed is None else None

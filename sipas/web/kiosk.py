@@ -29,7 +29,7 @@ from sipas.errors import DuplicateSubmission, SurveyClosed, ValidationFailed
 from sipas.models import Channel, KioskDevice, Round, RoundStatus, round_agencies
 from sipas.security import csrf
 from sipas.services import credentials
-from sipas.services.responses import record_response
+from sipas.services.responses import Origin, Submission, record_response
 
 bp = Blueprint("kiosk", __name__, url_prefix="/kiosk")
 csrf.exempt(bp)
@@ -103,10 +103,11 @@ def page():
         if step >= len(screens):
             session = get_session()
             try:
-                record_response(session, rnd, device.service_point.agency, collected, channel=Channel.KIOSK,
-                                service_point=device.service_point, device_id=device.id,
-                                comment=request.form.get("comment") or None,
-                                dossier_key=current_app.config["DOSSIER_HASH_KEY"])
+                submission = Submission(rnd, device.service_point.agency, collected, Channel.KIOSK,
+                                        service_point=device.service_point,
+                                        comment=request.form.get("comment") or None,
+                                        origin=Origin(device_id=device.id))
+                record_response(session, submission, dossier_key=current_app.config["DOSSIER_HASH_KEY"])
             except (ValidationFailed, SurveyClosed, DuplicateSubmission) as exc:
                 discard_changes()
                 error = getattr(exc, "problems", None) or str(exc)

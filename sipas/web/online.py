@@ -15,7 +15,7 @@ from sipas.models import Agency, Channel, ResponseStatus, Round, ServicePoint
 from sipas.security import csrf, limiter
 from sipas.services import invitations
 from sipas.services.catalog import find_agency, find_round
-from sipas.services.responses import record_response, takes_part
+from sipas.services.responses import Design, Submission, record_response, takes_part
 from sipas.web.forms import form_class, sections
 
 bp = Blueprint("online", __name__)
@@ -74,12 +74,10 @@ def _store(rnd, agency, point, form, channel, invitation, honeypot: bool = False
     """Record the response (the request boundary commits); problems and a status when it is refused."""
     session = get_session()
     try:
-        result = record_response(session, rnd, agency, form.answers(), channel=channel,
-                                 response_uuid=form.response_id.data or None, service_point=point,
-                                 comment=form.comment.data, dossier_key=current_app.config["DOSSIER_HASH_KEY"],
-                                 stratum=invitation.stratum if invitation else None,
-                                 psu=invitation.psu if invitation else None,
-                                 weight=invitation.weight if invitation else 1.0)
+        design = Design(invitation.stratum, invitation.psu, invitation.weight) if invitation else Design()
+        submission = Submission(rnd, agency, form.answers(), channel, uuid=form.response_id.data or None,
+                                service_point=point, comment=form.comment.data, design=design)
+        result = record_response(session, submission, dossier_key=current_app.config["DOSSIER_HASH_KEY"])
         if honeypot:
             result.response.status = ResponseStatus.FLAGGED
             result.response.flag_reason = "honeypot field filled in"

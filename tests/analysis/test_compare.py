@@ -1,11 +1,11 @@
-"""Differences, Holm's correction and rank intervals, pinned to values worked out by hand."""
+"""Differences and Holm's correction, pinned to values worked out by hand."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
 from scipy import stats
 
-from analysis.compare import competition_ranks, holm, independent_difference, rank_intervals, verdicts
+from analysis.compare import holm, independent_difference, verdicts
 
 
 def test_welch_satterthwaite_difference():
@@ -28,21 +28,6 @@ def test_verdicts_apply_holm_across_the_list():
     far_up = independent_difference(90, 1, 50, 80, 1, 50)
     far_down = independent_difference(70, 1, 50, 80, 1, 50)
     assert verdicts([near, far_up, far_down]) == ["not_different", "above", "below"]
-
-
-def test_competition_ranks_share_ties_on_unrounded_values():
-    # sipas-methodology.md: ties share a rank (1, 2, 2, 4); ranks use unrounded values.
-    assert competition_ranks([69.33, 80.0, 80.0, 50.0]).tolist() == [3, 1, 1, 4]
-    assert competition_ranks([80.004, 80.001]).tolist() == [1, 2]
-
-
-def test_rank_intervals_reproduce_with_the_seed_and_reflect_uncertainty():
-    est, se = [90, 80, 79.5, 60], [0.1, 3, 3, 0.1]
-    a = rank_intervals(est, se, rng=np.random.default_rng(7))
-    b = rank_intervals(est, se, rng=np.random.default_rng(7))
-    assert a == b
-    assert (a[0].rank, a[0].low, a[0].high) == (1, 1, 1) and (a[3].low, a[3].high) == (4, 4)
-    assert (a[1].low, a[1].high) == (2, 3) and (a[2].low, a[2].high) == (2, 3)
 
 
 def test_verdicts_use_the_confidence_level_of_the_intervals():

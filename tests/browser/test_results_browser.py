@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from sipas.jobs import start_consumer
 from sipas.models import Agency, Channel, Round
-from sipas.services.responses import record_response
+from sipas.services.responses import Design, Submission, record_response
 from tests.browser.conftest import screenshot
 
 pytestmark = pytest.mark.browser
@@ -37,9 +37,9 @@ def test_publish_after_confirming_then_later_data_show_as_provisional(live, page
             rnd = session.scalar(select(Round).where(Round.code == "LCU-2026"))
             agency = session.scalar(select(Agency).where(Agency.code == "LCU.STP"))
             for _ in range(3):
-                record_response(session, rnd, agency, {"S1": 5, "S2": 4, "S3": 5, "S4": 5, "S5": 4},
-                                channel=Channel.INVITATION, check_open=False, stratum="province",
-                                psu="LCU.STP.MC/D01")
+                submission = Submission(rnd, agency, {"S1": 5, "S2": 4, "S3": 5, "S4": 5, "S5": 4}, Channel.INVITATION,
+                                        design=Design("province", "LCU.STP.MC/D01"))
+                record_response(session, submission, check_open=False)
             session.commit()
         page.goto(f"{live.url}/dashboard/LCU-2026")
         for _ in range(120):

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from sipas.models import Agency, Channel, Response, ResponseStatus, ResultSet, Round
 from sipas.recompute import publish_now, refresh_now
 from sipas.services.demo import load_demo
-from sipas.services.responses import record_response
+from sipas.services.responses import Design, Submission, record_response
 from sipas.services.results import freshness, store
 from sipas.services.results.view import PROVISIONAL, shown
 from sipas.services.workbook import build_workbook, report_data
@@ -25,8 +25,9 @@ def test_recompute_publish_and_freeze_on_both_databases(app, session):
     before = build_workbook(report_data(session, rnd, with_data=True))
     agency = session.scalar(select(Agency).where(Agency.code == "LCU.STP"))
     for _ in range(12):
-        record_response(session, rnd, agency, {"S1": 1, "S2": 1, "S3": 1, "S4": 1, "S5": 1},
-                        channel=Channel.INVITATION, check_open=False, stratum="province", psu="LCU.STP.MC/D01")
+        submission = Submission(rnd, agency, {"S1": 1, "S2": 1, "S3": 1, "S4": 1, "S5": 1}, Channel.INVITATION,
+                                design=Design("province", "LCU.STP.MC/D01"))
+        record_response(session, submission, check_open=False)
     session.scalars(select(Response).where(Response.round_id == rnd.id)).first().status = ResponseStatus.VOID
     session.commit()
     assert freshness.is_stale(session, rnd) and refresh_now(app, rnd.id)

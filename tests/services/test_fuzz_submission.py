@@ -14,7 +14,7 @@ import surveys
 from sipas.errors import DuplicateSubmission, SurveyClosed, ValidationFailed
 from sipas.models import Answer, Channel, Response
 from sipas.services import credentials
-from sipas.services.responses import record_response
+from sipas.services.responses import Submission, record_response
 from tests.factories import make_round
 
 PROFILE = surveys.load("SIPAS_2640")
@@ -36,7 +36,7 @@ def test_record_response_stores_whole_or_refuses(session, answers, comment):
     before = (session.scalar(select(func.count()).select_from(Response)),
               session.scalar(select(func.count()).select_from(Answer)))
     try:
-        result = record_response(session, rnd, rnd.agencies[0], answers, channel=Channel.ONLINE, comment=comment)
+        result = record_response(session, Submission(rnd, rnd.agencies[0], answers, Channel.ONLINE, comment=comment))
         session.commit()
     except (ValidationFailed, SurveyClosed, DuplicateSubmission) as exc:
         session.rollback()

@@ -7,14 +7,14 @@ from sqlalchemy import func, select
 
 from sipas.cli.setup import retention_run
 from sipas.models import Answer, Channel, Comment, Response
-from sipas.services.responses import record_response
+from sipas.services.responses import Submission, record_response
 from tests.factories import make_round
 
 
 def test_old_comments_go_answers_stay(app, session):
     rnd = make_round(session)
-    old = record_response(session, rnd, rnd.agencies[0], {"S1": 4}, channel=Channel.ONLINE, comment="cũ")
-    new = record_response(session, rnd, rnd.agencies[0], {"S1": 5}, channel=Channel.ONLINE, comment="mới")
+    old = record_response(session, Submission(rnd, rnd.agencies[0], {"S1": 4}, Channel.ONLINE, comment="cũ"))
+    new = record_response(session, Submission(rnd, rnd.agencies[0], {"S1": 5}, Channel.ONLINE, comment="mới"))
     old.response.comment.created_at = datetime.now(timezone.utc) - timedelta(days=30 * 25)
     session.commit()
     runner = app.test_cli_runner()

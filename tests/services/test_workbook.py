@@ -15,7 +15,7 @@ from sipas.db import session_factory
 from sipas.models import Agency, Channel, Response, ResponseStatus, Round, RoundStatus
 from sipas.recompute import refresh_now
 from sipas.reports.tables import r2
-from sipas.services.responses import record_response
+from sipas.services.responses import Design, Submission, record_response
 from sipas.services.results import publish, store
 from sipas.services.results.compute import compute_round
 from sipas.services.workbook import build_workbook, report_data
@@ -73,19 +73,27 @@ def test_workbook_sheets_and_summary_match_the_analysis(session):
     assert "A4:A5" in {str(r) for r in ws.merged_cells.ranges}  # two-level header
 
 
-def test_agencies_are_ranked_on_unrounded_sipas_and_low_base_not_ranked(session):
+def test_agencies_are_ranked_within_their_level_on_unrounded_sipas_low_base_included(session):
     rnd = _round(session, "LCU-2026")
     wb = load_workbook(BytesIO(build_workbook(gather(session, rnd))))
     rows = _body(wb["Theo cơ quan"])
     result = compute_round(session, rnd)
-    agencies = {g.key: g.indices["SIPAS"] for g in result.groups_by("agency")}
-    ranked = [r for r in rows if isinstance(r[0], int)]
-    expected = sorted((c for c, ix in agencies.items() if not ix.low_base), key=lambda c: -agencies[c].estimate)
-    assert [r[2] for r in ranked] == expected
-    assert all(r[0] <= int(r[1].split("–")[1]) and r[0] >= int(r[1].split("–")[0]) for r in ranked)
-    unranked = [r for r in rows if not isinstance(r[0], int)]
-    assert all(agencies[r[2]].low_base for r in unranked)
+    agencies = {g.key: g for g in result.groups_by("agency")}
     assert len(rows) == len(agencies)
+    levels = {rnd_agency.code: rnd_agency.level.value for rnd_agency in rnd.agencies}
+    for level in ("province", "commune"):
+        tier = [r for r in rows if levels[r[2]] == level]
+        expected = sorted((c for c in agencies if levels[c] == level), key=lambda c: -agencies[c].estimate("SIPAS"))
+        # Departments among departments, communes among communes: x/N restarts at 1 in each level.
+        assert [r[2] for r in tier] == expected
+        assert [r[0] for r in tier][0] == f"1/{len(expected)}"
+        for r in tier:
+            low, high = (int(x) for x in r[1].split("–"))
+            assert low <= int(r[0].split("/")[0]) <= high
+    # Low-base agencies are no longer left out: the demo's communes (50 forms in 6 day-PSUs, df < 8) are ranked.
+    low_base = [c for c, g in agencies.items() if g.indices["SIPAS"].low_base]
+    assert low_base and all(agencies[c].rank.rank is not None for c in low_base)
+    assert all(agencies[c].rank.note == "low_base" for c in low_base)
 
 
 def test_year_on_year_across_the_2025_map_is_not_computed(session):
@@ -165,9 +173,9 @@ def test_a_published_version_is_rebuilt_byte_for_byte_whatever_changes_afterward
     # a renamed agency, a renamed round.
     agency = session.scalar(select(Agency).where(Agency.code == "LCU.STP"))
     for _ in range(30):
-        record_response(session, rnd, agency, {"S1": 1, "S2": 1, "S3": 1, "S4": 1, "S5": 1},
-                        channel=Channel.INVITATION, check_open=False, stratum="province", psu="LCU.STP.MC/D01",
-                        weight=50.0)
+        submission = Submission(rnd, agency, {"S1": 1, "S2": 1, "S3": 1, "S4": 1, "S5": 1}, Channel.INVITATION,
+                                design=Design("province", "LCU.STP.MC/D01", 50.0))
+        record_response(session, submission, check_open=False)
     changed = session.scalars(select(Response).where(Response.round_id == rnd.id).order_by(Response.id)
                               .limit(3)).all()
     changed[0].status = ResponseStatus.VOID

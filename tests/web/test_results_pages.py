@@ -13,7 +13,7 @@ from sqlalchemy import delete, select
 from sipas.db import session_factory
 from sipas.jobs import queue, start_consumer
 from sipas.models import Agency, Channel, ResultSet, Round, RoundStatus
-from sipas.services.responses import record_response
+from sipas.services.responses import Design, Submission, record_response
 from sipas.services.results import store
 from tests.conftest import login
 
@@ -85,8 +85,9 @@ def test_new_responses_are_recomputed_in_the_background_once_per_burst(demo_app)
     huey = queue(demo_app)
     huey.flush()
     for _ in range(5):  # five submissions, each committed on its own, as five requests would
-        record_response(session, rnd, agency, {"S1": 5, "S2": 5, "S3": 5, "S4": 5, "S5": 5},
-                        channel=Channel.INVITATION, check_open=False, stratum="province", psu="LCU.STP.MC/D01")
+        submission = Submission(rnd, agency, {"S1": 5, "S2": 5, "S3": 5, "S4": 5, "S5": 5}, Channel.INVITATION,
+                                design=Design("province", "LCU.STP.MC/D01"))
+        record_response(session, submission, check_open=False)
         session.commit()
     assert huey.pending_count() == 1  # debounced: one recomputation waits for the burst
     consumer = start_consumer(demo_app)

@@ -6,22 +6,25 @@ same steps serve a stored round and a file.
 from __future__ import annotations
 
 import dataclasses
+import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from analysis import IndexResult, Totals, compute_indices
-from analysis.compare import Difference, independent_difference, paired_differences, rank_intervals, verdicts
+from analysis.compare import Difference, independent_difference, paired_differences, verdicts
 from analysis.design import child_parent_covariance, composite_estimates, ratio_estimates, regroup
+from analysis.ranks import rank_sets, ranking_se
 from sipas.results import Change, Contrast, GroupResult, RankResult, RoundResults, Verdict
 from sipas.services.analysis_plan import Plan, coefficients, headline_codes
 
 #: Groupings, in the order they are listed: the whole round, its levels, its agencies.
 GROUPINGS = ("all", "level", "agency")
 LEVEL_ORDER = ("province", "district", "commune")
-#: The index agencies are ranked on.
+#: The index agencies are ranked on, and how rank sets are made (stored with each rank).
 RANKED_INDEX = "SIPAS"
+RANK_METHOD = "mrsw_confidence_sets"
 
 
 @dataclass(frozen=True)
@@ -80,22 +83,36 @@ def compare_with_whole(plan: Plan, child: Totals, whole: Totals) -> dict[str, di
     return out
 
 
-def rank_tiers(results: Mapping[str, Mapping[str, IndexResult]], *, seed: int, level: float,
-               among: str = "agency") -> dict[str, RankResult]:
-    """Ranks on the SIPAS with parametric-bootstrap rank intervals (seeded); low-base groups are listed but not
-    ranked."""
-    def rankable(ix: IndexResult | None) -> bool:
-        return ix is not None and ix.estimate is not None and not ix.low_base and ix.se is not None
+def tier_seed(seed: int, tier: str) -> np.random.SeedSequence:
+    """The bootstrap seed of one tier: the round's seed and the tier's name (stable across runs and machines)."""
+    return np.random.SeedSequence([seed, zlib.crc32(tier.encode())])
 
-    eligible = [g for g, ix in results.items() if rankable(ix.get(RANKED_INDEX))]
-    ranked = rank_intervals([results[g][RANKED_INDEX].estimate for g in eligible],
-                            [results[g][RANKED_INDEX].se for g in eligible],
-                            rng=np.random.default_rng(seed), level=level)
-    out = {g: RankResult(r.rank, len(eligible), r.low, r.high, among=among, method="bootstrap")
-           for g, r in zip(eligible, ranked)}
-    for g in results:
-        out.setdefault(g, RankResult(None, len(eligible), None, None, among=among, method="bootstrap",
-                                     note="low_base"))
+
+def rank_tiers(results: Mapping[str, Mapping[str, IndexResult]], tier_of: Mapping[str, str], *, seed: int,
+               level: float) -> dict[str, RankResult]:
+    """Ranks on the SIPAS with marginal and simultaneous confidence sets, each unit among those of its tier.
+
+    Every unit with an estimate is ranked, low base included (its set is wide: the flag stays a warning, the
+    rank's note); units without an estimate are listed with no rank. `tier_of` names each unit's tier.
+    """
+    out: dict[str, RankResult] = {}
+    for tier in sorted(set(tier_of.values())):
+        members = [g for g in results if tier_of.get(g) == tier]
+        ranked = [g for g in members if results[g].get(RANKED_INDEX) is not None
+                  and results[g][RANKED_INDEX].estimate is not None]
+        ix = [results[g][RANKED_INDEX] for g in ranked]
+        ses = ranking_se([i.se if i.se is not None else np.nan for i in ix],
+                         [i.deff if i.deff is not None else np.nan for i in ix],
+                         [i.ci.low if i.ci else np.nan for i in ix], [i.ci.high if i.ci else np.nan for i in ix],
+                         level)
+        sets = rank_sets([i.estimate for i in ix], ses, seed=tier_seed(seed, tier), level=level)
+        for k, g in enumerate(ranked):
+            out[g] = RankResult(int(sets.rank[k]), len(ranked), int(sets.low[k]), int(sets.high[k]),
+                                int(sets.sim_low[k]), int(sets.sim_high[k]), tier, RANK_METHOD,
+                                "low_base" if results[g][RANKED_INDEX].low_base else None)
+        for g in members:
+            out.setdefault(g, RankResult(None, len(ranked), None, None, None, None, tier, RANK_METHOD,
+                                         "no_estimate"))
     return out
 
 
@@ -117,7 +134,8 @@ def channel_group_results(plan: Plan, by_agency: Totals, units: Mapping[str, Uni
         totals = whole if grouping == "all" else group_totals(by_agency, units, grouping)
         results = group_indices(plan, totals)
         vs_all = compare_with_whole(plan, totals, whole) if grouping != "all" else {}
-        ranks = rank_tiers(results, seed=seed, level=level) if grouping == "agency" else {}
+        ranks = rank_tiers(results, {g: units[g].tier for g in results}, seed=seed, level=level) \
+            if grouping == "agency" else {}
         for key in _ordered(grouping, list(results)):
             indices = results[key]
             n_rows = next(iter(indices.values())).n_rows if indices else 0

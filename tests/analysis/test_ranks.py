@@ -1,0 +1,121 @@
+"""Confidence sets for ranks, pinned to cases whose critical values have closed forms.
+
+Where the numbers come from: with equal standard errors s, a standardised difference (Z_j - Z_k) / (s sqrt 2) is
+N(0, 1), so
+- the largest of all pairwise |differences| of p units is the studentised range q(p, inf) / sqrt 2 (scipy),
+- one unit's two comparisons |D_AB|, |D_AC| are standard normals with correlation 1/2 (Dunnett's two-sided
+  critical value, from scipy's bivariate normal distribution function),
+and the step-down's second family is integrated numerically from the conditional normal worked out in the test.
+Sets follow by hand from which standardised gaps exceed which critical value.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy import integrate, optimize, stats
+
+from analysis.ranks import competition_ranks, rank_sets, ranking_se
+
+SQRT2 = np.sqrt(2)
+
+
+def _two_sided_max_normal(cov, one_sided: list[bool], level=0.95) -> float:
+    """c with P(max of the |D| (two-sided) and D (one-sided) <= c) = level, for D ~ N(0, cov)."""
+    mvn = stats.multivariate_normal(mean=np.zeros(len(cov)), cov=cov)
+
+    def gap(c):
+        lower = [-np.inf if o else -c for o in one_sided]
+        return mvn.cdf(np.full(len(cov), c), lower_limit=lower) - level
+    return optimize.brentq(gap, 1.0, 4.0)
+
+
+def test_one_unit_is_first_of_one():
+    r = rank_sets([83.9], [0.7], seed=1)
+    assert (r.rank.tolist(), r.low.tolist(), r.high.tolist(), r.sim_low.tolist(), r.sim_high.tolist()) == \
+        ([1], [1], [1], [1], [1])
+
+
+def test_two_units_decided_when_the_gap_exceeds_the_normal_quantile():
+    # p = 2: every family is {|D_12|}, critical value z_0.975 = 1.96 (a 95 % quantile of |N(0, 1)|).
+    far = rank_sets([80 + 2.6 * SQRT2, 80], [1, 1], seed=3, draws=20000)
+    assert far.low.tolist() == [1, 2] and far.high.tolist() == [1, 2]
+    assert far.sim_low.tolist() == [1, 2] and far.sim_high.tolist() == [1, 2]
+    near = rank_sets([80 + 1.4 * SQRT2, 80], [1, 1], seed=3, draws=20000)
+    assert near.rank.tolist() == [1, 2]
+    assert near.low.tolist() == [1, 1] and near.high.tolist() == [2, 2]
+    assert near.sim_low.tolist() == [1, 1] and near.sim_high.tolist() == [2, 2]
+
+
+def test_marginal_is_narrower_than_simultaneous_between_dunnett_and_studentised_range():
+    c_marginal = _two_sided_max_normal([[1, 0.5], [0.5, 1]], [False, False])  # 2.2121
+    c_simultaneous = stats.studentized_range.ppf(0.95, 3, np.inf) / SQRT2  # 2.3437
+    assert c_marginal == pytest.approx(2.2121, abs=1e-3) and c_simultaneous == pytest.approx(2.3437, abs=1e-3)
+    gap = 2.28  # standardised gap A - B: above the marginal critical value, below the simultaneous one
+    x = [10, 10 - gap * SQRT2, -100]  # C far below both
+    single = rank_sets(x, [1, 1, 1], seed=5, draws=50000, stepdown=False)
+    assert single.low.tolist() == [1, 2, 3] and single.high.tolist() == [1, 2, 3]
+    assert single.sim_low.tolist() == [1, 1, 3] and single.sim_high.tolist() == [2, 2, 3]
+    # Step down: once A > C and B > C are decided, the family left is |U|, V, U + V with U = D_AB, V = D_CA
+    # (D_CB = U + V), corr(U, V) = -1/2, so V | U = u ~ N(-u/2, 3/4); its critical value is below the gap.
+    def covered(c):
+        inner = lambda u: stats.norm.pdf(u) * stats.norm.cdf((min(c, c - u) + u / 2) / np.sqrt(0.75))  # noqa: E731
+        return integrate.quad(inner, -c, c)[0] - 0.95
+    c_step = optimize.brentq(covered, 1.0, 4.0)
+    assert c_step < gap < c_simultaneous
+    stepped = rank_sets(x, [1, 1, 1], seed=5, draws=50000)
+    assert stepped.sim_low.tolist() == [1, 2, 3] and stepped.sim_high.tolist() == [1, 2, 3]
+
+
+def test_equal_ses_simultaneous_first_step_is_the_studentised_range():
+    # Ten units, equal SE 1, spaced by 2.2 standardised units: neighbours never separate at the first step
+    # (2.2 < q(10)/sqrt2 = 3.1637, tables give q = 4.474), units two apart always do (4.4).
+    c = stats.studentized_range.ppf(0.95, 10, np.inf) / SQRT2
+    assert c == pytest.approx(3.1637, abs=1e-3)
+    x = np.arange(10)[::-1] * 2.2 * SQRT2
+    r = rank_sets(x, np.ones(10), seed=11, draws=20000, stepdown=False)
+    # Unit j (rank j + 1) is decided against k when |j - k| * 2.2 > 3.16, i.e. |j - k| >= 2:
+    # each set is its rank plus or minus one.
+    expected_low = [max(1, j) for j in range(10)]
+    expected_high = [min(10, j + 2) for j in range(10)]
+    assert r.sim_low.tolist() == expected_low and r.sim_high.tolist() == expected_high
+
+
+def test_ties_share_rank_and_sets_and_are_never_separated():
+    r = rank_sets([85, 85, 85, 60], [0.5, 0.5, 0.5, 0.5], seed=2)
+    assert r.rank.tolist() == [1, 1, 1, 4]
+    assert r.low.tolist() == [1, 1, 1, 4] and r.high.tolist() == [3, 3, 3, 4]
+    assert r.sim_low.tolist() == [1, 1, 1, 4] and r.sim_high.tolist() == [3, 3, 3, 4]
+    # Ties share the best rank (1, 2, 2, 4), on unrounded values.
+    assert competition_ranks([69.33, 80.0, 80.0, 50.0]).tolist() == [3, 1, 1, 4]
+    assert competition_ranks([80.004, 80.001]).tolist() == [1, 2]
+
+
+def test_a_unit_without_standard_error_can_be_anywhere():
+    r = rank_sets([90, 80, 70], [0.1, np.nan, 0.1], seed=4)
+    assert r.low.tolist() == [1, 1, 2] and r.high.tolist() == [2, 3, 3]
+    assert r.sim_low.tolist() == [1, 1, 2] and r.sim_high.tolist() == [2, 3, 3]
+
+
+def test_reproducible_with_the_seed_and_sets_hold_the_point_rank():
+    rng = np.random.default_rng(0)
+    x, s = rng.normal(84, 3, 34), rng.uniform(0.5, 1.5, 34)
+    a, b = rank_sets(x, s, seed=2026), rank_sets(x, s, seed=2026)
+    for name in ("rank", "low", "high", "sim_low", "sim_high"):
+        assert getattr(a, name).tolist() == getattr(b, name).tolist()
+    assert ((a.low <= a.rank) & (a.rank <= a.high)).all() and ((a.sim_low <= a.rank) & (a.rank <= a.sim_high)).all()
+    # The simultaneous sets answer a harder question: here no marginal set is wider than its simultaneous one.
+    assert ((a.sim_low <= a.low) & (a.high <= a.sim_high)).all() and (a.sim_high - a.sim_low).sum() > (
+        a.high - a.low).sum()
+
+
+def test_missing_estimate_is_refused():
+    with pytest.raises(ValueError):
+        rank_sets([80, np.nan], [1, 1], seed=1)
+
+
+def test_ranking_se_floors_the_design_effect_and_falls_back_to_the_interval():
+    # deff 0.5 -> the floor (deff 1) doubles the variance: 2 * sqrt(2); deff 2 keeps the design SE.
+    # deff 0 (zero design variance): half the published interval's width over z_0.975 = 1.959964.
+    se = ranking_se([2.0, 2.0, 0.0, np.nan], [0.5, 2.0, 0.0, np.nan], [70, 70, 90.0, np.nan], [80, 80, 100.0, np.nan])
+    assert se[0] == pytest.approx(2 * SQRT2) and se[1] == pytest.approx(2.0)
+    assert se[2] == pytest.approx(5 / 1.959964, rel=1e-6) and np.isnan(se[3])
