@@ -13,7 +13,8 @@ from sipas.models.users import ApiKey, BatchStatus, KioskDevice, PaperBatch, Rol
 
 __all__ = [
     "AdminMap", "AdminUnit", "Agency", "AgencyKind", "AgencySuccession", "Answer", "ApiKey", "AuditEvent", "Base",
-    "BatchStatus", "Channel", "Comment", "FrameUnit", "Invitation", "Job", "JobStatus", "PaperEntry", "PaperForm", "PaperFormStatus", "KioskDevice", "LEVEL_VI", "Level", "PAPER", "PaperBatch",
-    "REORGANISATION_DATE", "Response", "ResponseStatus", "ResultSet", "ResultSnapshot", "Role", "Round", "RoundStatus",
+    "BatchStatus", "Channel", "Comment", "FrameUnit", "Invitation", "Job", "JobStatus", "PaperEntry", "PaperForm",
+    "PaperFormStatus", "KioskDevice", "LEVEL_VI", "Level", "PAPER", "PaperBatch", "REORGANISATION_DATE",
+    "Response", "ResponseStatus", "ResultSet", "ResultSnapshot", "Role", "Round", "RoundStatus",
     "SELF_SELECTED", "ServicePoint", "UnitSuccession", "User", "UserRole", "round_agencies",
 ]
