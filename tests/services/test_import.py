@@ -64,3 +64,19 @@ def test_nul_bytes_in_a_file_are_reported_not_sent_to_the_database(app, session,
     path.write_text("response_id,agency_code,level,psu,S1\na1,T.A0,tỉnh,p\x001,4\n", encoding="utf-8")
     result = app.test_cli_runner().invoke(import_responses, [str(path), "--round", "IMP-3"])
     assert result.exit_code == 1 and "row 2: contains a NUL byte" in result.output and _count(session) == 0
+
+
+def test_a_closed_round_takes_an_import_only_as_a_correction_published_as_a_version(app, session, tmp_path):
+    from sipas.models import ResultSet, RoundStatus
+    from tests.factories import make_round
+    make_round(session, code="IMP-C", channels=("paper_post",), status=RoundStatus.CLOSED)
+    path = _write(tmp_path / "late.csv", [HEADER, ["c1", "T.A0", "tỉnh", "s1", "p1", "2", "4", "1", ""],
+                                          ["c2", "T.A1", "tỉnh", "s1", "p2", "2", "5", "", "1"]])
+    runner = app.test_cli_runner()
+    refused = runner.invoke(import_responses, [path, "--round", "IMP-C"])
+    assert refused.exit_code == 1 and "is closed" in refused.output and _count(session) == 0
+    corrected = runner.invoke(import_responses, [path, "--round", "IMP-C", "--correction", "phiếu đến muộn"])
+    assert corrected.exit_code == 0, corrected.output
+    assert "correction published as version 1" in corrected.output and _count(session) == 2
+    published = session.scalar(select(ResultSet).where(ResultSet.version == 1))
+    assert published.responses == 2 and published.snapshot.rows == 2
