@@ -9,6 +9,7 @@ Publications run the same way (`publish_now`), from the page's job or from the C
 """
 from __future__ import annotations
 
+import logging
 import threading
 import time
 import uuid
@@ -26,6 +27,7 @@ from sipas.services.results.compute import compute_round
 from sipas.services.results.snapshot import begin_consistent_read
 
 EXTENSION_KEY = "sipas_recompute"
+log = logging.getLogger(__name__)
 _PENDING = "results-pending:{}"
 #: A busy round waits at least this many times its last computation's length between recomputations.
 _DUTY_FACTOR = 4
@@ -58,7 +60,11 @@ def init_app(app: Flask, huey) -> None:
 
 def _after_commit(app: Flask, session: Session) -> None:
     for round_id in freshness.take_changed(session):
-        schedule(app, round_id)
+        try:
+            schedule(app, round_id)
+        except Exception:  # noqa: BLE001 - the data are committed: a queue failure must not fail the request
+            # The next change, or the sweep when a consumer starts, schedules it again.
+            log.exception("could not schedule the recomputation of round %s", round_id)
 
 
 def schedule(app: Flask, round_id: int, delay: float | None = None) -> None:

@@ -12,7 +12,7 @@ from sqlalchemy import delete, select
 
 from sipas.db import session_factory
 from sipas.jobs import queue, start_consumer
-from sipas.models import Agency, Channel, ResultSet, Round, RoundStatus
+from sipas.models import Agency, Channel, Response, ResultSet, Round, RoundStatus
 from sipas.services.responses import Design, Submission, record_response
 from sipas.services.results import store
 from tests.conftest import login
@@ -119,4 +119,20 @@ def test_admin_confirms_a_publication_and_collection_goes_on(demo_app, code):
     session = session_factory(demo_app)()
     rnd = session.scalar(select(Round).where(Round.code == code))
     assert rnd.status is RoundStatus.OPEN and rnd.accepts(Channel.INVITATION, date(2026, 10, 1))
+    session.close()
+
+
+def test_a_queue_failure_after_the_commit_does_not_fail_the_submission(demo_app, monkeypatch):
+    # The response is committed before the recomputation is scheduled: a broken queue is logged, not raised.
+    def broken(*_args, **_kwargs):
+        raise ConnectionError("queue unavailable")
+
+    monkeypatch.setattr(queue(demo_app), "put_if_empty", broken)
+    session = session_factory(demo_app)()
+    rnd = session.scalar(select(Round).where(Round.code == "LCU-2026"))
+    agency = session.scalar(select(Agency).where(Agency.code == "LCU.STP"))
+    submission = Submission(rnd, agency, {"S1": 5}, Channel.INVITATION, design=Design("province", "LCU.STP.MC/D01"))
+    recorded = record_response(session, submission, check_open=False)
+    session.commit()
+    assert session.get(Response, recorded.id) is not None
     session.close()
