@@ -41,10 +41,12 @@ _INFO_COLUMNS = (ResultSet.id, ResultSet.version, ResultSet.computed_at, ResultS
 
 def save(session: Session, rnd: Round, results: RoundResults, *, duration: float | None = None,
          published_by_id: int | None = None) -> ResultSet:
-    """Store a computation. A provisional one (no version) replaces the round's earlier provisional set; a
-    published one is added as its version. Flushes."""
+    """Store a computation. A provisional one (no version) replaces the round's earlier provisional sets (one
+    computed later by a concurrent run is kept: readers take the latest); a published one is added as its
+    version. Flushes."""
     if results.version is None:
-        session.execute(delete(ResultSet).where(ResultSet.round_id == rnd.id, ResultSet.version.is_(None)))
+        session.execute(delete(ResultSet).where(ResultSet.round_id == rnd.id, ResultSet.version.is_(None),
+                                                ResultSet.computed_at <= results.computed_at))
     settings = {"confidence_level": results.confidence_level, "profile": results.profile,
                 "duration_seconds": round(duration, 3) if duration is not None else None}
     rs = ResultSet(round_id=rnd.id, version=results.version, method_version=results.method_version,
