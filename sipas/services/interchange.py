@@ -7,6 +7,7 @@ stratum, psu, weight, then one column per item code; a blank cell is a missing a
 from __future__ import annotations
 
 import csv
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -47,12 +48,28 @@ class ResponseTable:
         return int(self.row_numbers[r]) if self.row_numbers is not None else r + 2
 
 
+#: No sampling weight exceeds the population of Vietnam; larger values overflow the sums (1e308 did).
+MAX_WEIGHT = 1e9
+
+
 def read_rows(path: Path) -> tuple[list[str], list[list[str]]]:
     """Header and non-empty rows of a CSV or XLSX file, as strings (shared by every file import)."""
+    header, body, _ = read_numbered_rows(path)
+    return header, body
+
+
+def read_numbered_rows(path: Path) -> tuple[list[str], list[list[str]], list[int]]:
+    """Header, non-empty rows and each row's number in the file (header = 1; blank rows still count)."""
     if path.suffix.lower() == ".csv":
         # utf-8-sig: Excel writes a byte-order mark at the start of UTF-8 CSV files.
-        with open(path, newline="", encoding="utf-8-sig") as f:
-            rows = list(csv.reader(f))
+        try:
+            with open(path, newline="", encoding="utf-8-sig") as f:
+                rows = list(csv.reader(f))
+        except UnicodeDecodeError as err:
+            raise ValidationFailed([f"{path.name}: byte {err.start + 1} is not UTF-8 text; save the file as "
+                                    "\"CSV UTF-8\" (or as .xlsx) and try again"], f"{path.name}: not UTF-8 text") from None
+        except csv.Error as err:
+            raise ValidationFailed([f"{path.name}: not a readable CSV file ({err})"]) from None
     elif path.suffix.lower() == ".xlsx":
         import openpyxl
         workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
@@ -70,8 +87,8 @@ def read_rows(path: Path) -> tuple[list[str], list[list[str]]]:
     if nul:
         raise ValidationFailed(nul[:MAX_PROBLEMS_LISTED], f"{path.name}: NUL bytes, nothing was read")
     header = [h.strip() for h in rows[0]]
-    body = [r for r in rows[1:] if any(c.strip() for c in r)]
-    return header, body
+    numbered = [(r, row) for r, row in enumerate(rows[1:], start=2) if any(c.strip() for c in row)]
+    return header, [row for _, row in numbered], [r for r, _ in numbered]
 
 
 def read_table(path: Path | str, profile: Profile, *, skip_invalid: bool = False):
@@ -82,8 +99,13 @@ def read_table(path: Path | str, profile: Profile, *, skip_invalid: bool = False
     with the columns themselves still refuse the whole file.
     """
     path = Path(path)
-    header, body = read_rows(path)
+    header, body, numbers = read_numbered_rows(path)
     problems: list[str] = []
+    if not body:
+        problems.append(f"{path.name}: no responses below the header row")
+    for code in (item.code for item in profile.items if item.required):
+        if code not in header:
+            problems.append(f"column '{code}' is missing (a required item of profile {profile.key})")
     for required in ("response_id", "agency_code", "level"):
         if required not in header:
             problems.append(f"column '{required}' is missing")
@@ -104,9 +126,12 @@ def read_table(path: Path | str, profile: Profile, *, skip_invalid: bool = False
         i = col.get(name)
         return [(r[i].strip() if i < len(r) else "") for r in body] if i is not None else [""] * n
 
+    for r, row in zip(numbers, body):
+        if len(row) != len(header):
+            problems.append(f"row {r}: {len(row)} cells, the header has {len(header)}")
     ids = column("response_id")
     seen: dict[str, int] = {}
-    for r, rid in enumerate(ids, start=2):
+    for r, rid in zip(numbers, ids):
         if not rid:
             problems.append(f"row {r}, column response_id: empty")
         elif rid in seen:
@@ -114,36 +139,48 @@ def read_table(path: Path | str, profile: Profile, *, skip_invalid: bool = False
         else:
             seen[rid] = r
     levels = []
-    for r, raw in enumerate(column("level"), start=2):
+    for r, raw in zip(numbers, column("level")):
         level = LEVELS.get(raw.lower())
         if level is None:
             problems.append(f"row {r}, column level: {raw!r} is not province/district/commune (tỉnh/huyện/xã)")
         levels.append(level or "")
-    for r, code in enumerate(column("agency_code"), start=2):
+    # An agency has one level: the analysis groups agencies within levels, so a second one would be dropped.
+    first_level: dict[str, tuple[str, int]] = {}
+    for r, code, level in zip(numbers, column("agency_code"), levels):
         if not code:
             problems.append(f"row {r}, column agency_code: empty")
+        elif level:
+            known = first_level.setdefault(code, (level, r))
+            if known[0] != level:
+                problems.append(f"row {r}, column level: agency {code} is {known[0]} in row {known[1]}, "
+                                f"here {level}")
     channels = column("channel")
     valid_channels = {c.value for c in Channel}
-    for r, ch in enumerate(channels, start=2):
+    for r, ch in zip(numbers, channels):
         if ch and ch not in valid_channels:
             problems.append(f"row {r}, column channel: {ch!r} is not one of {', '.join(sorted(valid_channels))}")
     weights = np.ones(n)
     if "weight" in col:
-        for r, raw in enumerate(column("weight"), start=2):
+        for i, raw in enumerate(column("weight")):
             if raw == "":
                 continue  # a blank weight is 1, like an absent weight column
             try:
                 w = float(raw)
-                if not (w > 0 and np.isfinite(w)):
+                if not (0 < w <= MAX_WEIGHT):
                     raise ValueError
-                weights[r - 2] = w
+                weights[i] = w
             except ValueError:
-                problems.append(f"row {r}, column weight: {raw!r} must be a positive number")
+                problems.append(f"row {numbers[i]}, column weight: {raw!r} must be a positive number "
+                                f"no larger than {MAX_WEIGHT:,.0f}")
     values = np.full((n, len(items)), np.nan)
     for k, code in enumerate(items):
-        allowed = profile.item(code).scale.values
-        for r, raw in enumerate(column(code), start=2):
+        item = profile.item(code)
+        allowed = item.scale.values
+        for i, raw in enumerate(column(code)):
+            r = numbers[i]
             if raw == "":
+                if item.required:
+                    problems.append(f"row {r}, column {code}: a required item left blank")
                 continue
             try:
                 v = float(raw)
@@ -153,32 +190,32 @@ def read_table(path: Path | str, profile: Profile, *, skip_invalid: bool = False
                 problems.append(f"row {r}, column {code}: {raw!r} is not one of "
                                 f"{', '.join(str(a) for a in sorted(allowed))} (blank = missing)")
                 continue
-            values[r - 2, k] = v
+            values[i, k] = v
     for block in profile.blocks:
         idx = [k for k, code in enumerate(items) if profile.item(code).block == block.code]
         if idx:
             chosen = (values[:, idx] == 1).sum(axis=1)
             for r in np.flatnonzero(chosen > block.max_choices):
-                problems.append(f"row {r + 2}, block {block.code}: {int(chosen[r])} options chosen, "
+                problems.append(f"row {numbers[r]}, block {block.code}: {int(chosen[r])} options chosen, "
                                 f"at most {block.max_choices}")
     table_args = (np.array(ids, dtype=object), np.array(column("agency_code"), dtype=object),
                   np.array(levels, dtype=object), np.array(channels, dtype=object),
                   np.array(column("stratum"), dtype=object), np.array(column("psu"), dtype=object), weights,
-                  items, values, np.arange(2, n + 2))
+                  items, values, np.array(numbers, dtype=int))
     if skip_invalid:
-        bad = {int(p.split(",")[0].split()[1]) for p in problems if p.startswith("row ")}
-        keep = np.array([r + 2 not in bad for r in range(n)], dtype=bool)
+        bad = {int(m.group(1)) for p in problems if (m := re.match(r"row (\d+)", p))}
+        keep = np.array([r not in bad for r in numbers], dtype=bool)
         table = ResponseTable(*[a[keep] if isinstance(a, np.ndarray) and len(a) == n else a for a in table_args])
         return table, problems
     if problems:
         listed = problems[:MAX_PROBLEMS_LISTED]
         if len(problems) > len(listed):
             listed.append(f"... and {len(problems) - len(listed)} more problems")
-        raise ValidationFailed(listed, f"{path.name}: {len(problems)} problems, nothing was read")
+        raise ValidationFailed(listed, f"{path.name}: {len(problems)} problem{'s' if len(problems) > 1 else ''}, nothing was read")
     return ResponseTable(np.array(ids, dtype=object), np.array(column("agency_code"), dtype=object),
                          np.array(levels, dtype=object), np.array(channels, dtype=object),
                          np.array(column("stratum"), dtype=object), np.array(column("psu"), dtype=object), weights,
-                         items, values)
+                         items, values, np.array(numbers, dtype=int))
 
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")

@@ -193,3 +193,45 @@ def test_analysis_json_comes_from_the_results_tree(demo_app, tmp_path):
     assert data["labels"]["agency"]["LCU.STP"]["name"] and data["channel_counts"]
     whole = next(g for g in data["groups"] if g["by"] == "all")
     assert whole["change"]["SIPAS"]["reason"] == "GEO_BREAK"  # 2024 was on the 63-province map
+
+
+# Bad files given to `sipas analyze FILE` (each found by the independent check of the results work): a clear
+# error naming the row and column, a non-zero exit code and no output file.
+_HEAD = "response_id,agency_code,level,S1\n"
+BAD_FILES = {
+    "not utf-8": (_HEAD.encode() + "1,A,x\u00e3,5\n".encode("latin-1"), "SIPAS_2640",
+                  "byte 39 is not UTF-8 text"),
+    "agency with two levels": ((_HEAD + "1,A,xã,5\n2,A,tỉnh,4\n").encode(), "SIPAS_2640",
+                               "row 3, column level: agency A is commune in row 2, here province"),
+    "extra cell": ((_HEAD + "1,A,xã,5,9\n2,A,xã,4\n").encode(), "SIPAS_2640", "row 2: 5 cells, the header has 4"),
+    "missing cell": ((_HEAD + "1,A,xã,5\n2,A,xã\n").encode(), "SIPAS_2640", "row 3: 3 cells, the header has 4"),
+    "header only": (_HEAD.encode(), "SIPAS_2640", "no responses below the header row"),
+    "huge weight": (b"response_id,agency_code,level,weight,S1\n1,A,x\xc3\xa3,1e308,5\n", "SIPAS_2640",
+                    "row 2, column weight: '1e308' must be a positive number no larger than 1,000,000,000"),
+    "required item blank": (b"response_id,agency_code,level,S0\n1,A,x\xc3\xa3,5\n2,A,x\xc3\xa3,\n", "KIOSK_RT",
+                            "row 3, column S0: a required item left blank"),
+    "required item absent": ((_HEAD + "1,A,xã,5\n").encode(), "KIOSK_RT",
+                             "column 'S0' is missing (a required item of profile KIOSK_RT)"),
+    # The blank line is file row 3, so the bad value sits in row 4 as a spreadsheet shows it.
+    "blank line": ((_HEAD + "1,A,xã,5\n\n2,A,xã,9\n").encode(), "SIPAS_2640", "row 4, column S1: '9' is not one of"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_FILES))
+def test_a_bad_file_names_row_and_column_exits_non_zero_and_writes_nothing(demo_app, tmp_path, case):
+    content, profile, expected = BAD_FILES[case]
+    path = tmp_path / "in.csv"
+    path.write_bytes(content)
+    out = tmp_path / "o.json"
+    result = demo_app.test_cli_runner().invoke(analyze, [str(path), "--profile", profile, "--output", str(out)])
+    assert result.exit_code != 0 and not out.exists(), result.output
+    assert expected in result.output and "Traceback" not in result.output
+
+
+def test_rows_skipped_on_import_keep_their_file_row_numbers(tmp_path):
+    path = tmp_path / "in.csv"
+    path.write_text(_HEAD + "1,A,xã,5\n\n2,A,xã,9\n3,A,xã,4,4\n4,A,xã,3\n", encoding="utf-8")
+    table, problems = read_table(path, surveys.load("SIPAS_2640"), skip_invalid=True)
+    assert list(table.response_id) == ["1", "4"] and [table.row_number(r) for r in range(2)] == [2, 6]
+    assert sorted(p.split(":")[0].split(",")[0] for p in problems) == ["row 4", "row 5"]
+    assert "row 5: 5 cells, the header has 4" in problems
