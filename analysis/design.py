@@ -42,11 +42,20 @@ class Totals:
     pair_n: np.ndarray | None = None
     pair_d: np.ndarray | None = None
     pair_c: np.ndarray | None = None
+    #: PSUs each cell stands for (None: one each). A cell may hold m respondents who are each their own PSU
+    #: (self-selected ratings, certainty units) with identical answers and weight: their linearised values
+    #: are identical, so the cell's sum of squares is (cell total)^2 / m and its stratum counts m PSUs. This
+    #: lets the database hand over one row per answer pattern instead of one per respondent.
+    cell_count: np.ndarray | None = None
 
     @property
     def n_groups(self) -> int:
         """Number of groups."""
         return len(self.groups)
+
+    def psus_per_cell(self) -> np.ndarray:
+        """PSUs each cell stands for: float [C]."""
+        return np.ones(len(self.cell_group)) if self.cell_count is None else np.asarray(self.cell_count, float)
 
 
 def certainty_psus(stratum: np.ndarray, psu: np.ndarray, respondent: np.ndarray) -> np.ndarray:
@@ -142,11 +151,16 @@ def regroup(totals: Totals, parent: list[str] | np.ndarray) -> Totals:
 
     stratum = np.zeros(n_cells, dtype=int)
     stratum[inv] = totals.cell_stratum
+    # Cells merge only within one PSU id, and a multi-PSU cell has an id of its own: its count carries over.
+    count = None
+    if totals.cell_count is not None:
+        count = np.ones(n_cells)
+        count[inv] = totals.cell_count
     merged = Totals(groups=[str(x) for x in names], items=totals.items, cell_group=(keys // n_psu).astype(int),
                     cell_stratum=stratum, cell_psu=(keys % n_psu).astype(int), members=merge(totals.members),
                     wsum=merge(totals.wsum), ysum=merge(totals.ysum), n_answered=merge(totals.n_answered),
                     n_score=merge(totals.n_score), n_score2=merge(totals.n_score2), stratum_psus=totals.stratum_psus,
-                    pair_items=totals.pair_items)
+                    pair_items=totals.pair_items, cell_count=count)
     if totals.pair_n is not None:
         for name in ("pair_n", "pair_d", "pair_c"):
             arr = getattr(totals, name)
@@ -181,7 +195,8 @@ def _design_variance(totals: Totals, cell_values: np.ndarray) -> np.ndarray:
     n_h = totals.stratum_psus[keys % n_strata].astype(float)
     k_items = cell_values.shape[1]
     s1 = np.stack([np.bincount(inv, cell_values[:, k], minlength=len(keys)) for k in range(k_items)], axis=1)
-    s2 = np.stack([np.bincount(inv, cell_values[:, k] ** 2, minlength=len(keys)) for k in range(k_items)], axis=1)
+    m = totals.psus_per_cell()
+    s2 = np.stack([np.bincount(inv, cell_values[:, k] ** 2 / m, minlength=len(keys)) for k in range(k_items)], axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
         contribution = np.where((n_h > 1)[:, None], n_h[:, None] / (n_h[:, None] - 1) * (s2 - s1 ** 2 / n_h[:, None]),
                                 0.0)
@@ -198,7 +213,7 @@ def _group_sum(totals: Totals, values: np.ndarray) -> np.ndarray:
 
 def degrees_of_freedom(totals: Totals) -> np.ndarray:
     """PSUs minus strata that hold members of each group (R `degf()` of the subset design)."""
-    n_psus = np.bincount(totals.cell_group, minlength=totals.n_groups)
+    n_psus = np.bincount(totals.cell_group, totals.psus_per_cell(), minlength=totals.n_groups)
     n_strata = len(totals.stratum_psus)
     gh = np.unique(totals.cell_group.astype(np.int64) * n_strata + totals.cell_stratum)
     strata = np.bincount(gh // n_strata, minlength=totals.n_groups)
@@ -308,7 +323,8 @@ def child_parent_covariance(child: Totals, parent: Totals, parent_of: np.ndarray
     gh = child.cell_group.astype(np.int64) * n_strata + child.cell_stratum
     keys, inv = np.unique(gh, return_inverse=True)
     m = zc.shape[1]
-    cross = np.stack([np.bincount(inv, zc[:, j] * zp[pos, j], minlength=len(keys)) for j in range(m)], axis=1)
+    per = child.psus_per_cell()
+    cross = np.stack([np.bincount(inv, zc[:, j] * zp[pos, j] / per, minlength=len(keys)) for j in range(m)], axis=1)
     s_child = np.stack([np.bincount(inv, zc[:, j], minlength=len(keys)) for j in range(m)], axis=1)
     # Parent sums per (parent group, stratum).
     p_gh = parent.cell_group.astype(np.int64) * n_strata + parent.cell_stratum

@@ -217,7 +217,8 @@ def _generate(session: Session, rng: np.random.Generator, rnd: Round, offices, c
                     if rng.random() < 0.05:
                         continue  # "Không biết, không trả lời"
                     answers[item.code] = int(rng.random() < _expit(base + 0.3 + 0.8 * (office_effect + person)))
-            if "S0" in codes and rng.random() > 0.02:
+            # A required S0 (the kiosk's one question) is never skipped: the kiosk cannot send a rating without it.
+            if "S0" in codes and (rng.random() > 0.02 or profile.item("S0").required):
                 p0 = _expit(1.8 + office_effect + person)
                 answers["S0"] = (5 if rng.random() < 0.35 else 4) if rng.random() < p0 else int(
                     rng.choice([3, 2, 1], p=[0.7, 0.22, 0.08]))

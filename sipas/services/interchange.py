@@ -66,8 +66,9 @@ def read_numbered_rows(path: Path) -> tuple[list[str], list[list[str]], list[int
             with open(path, newline="", encoding="utf-8-sig") as f:
                 rows = list(csv.reader(f))
         except UnicodeDecodeError as err:
-            raise ValidationFailed([f"{path.name}: byte {err.start + 1} is not UTF-8 text; save the file as "
-                                    "\"CSV UTF-8\" (or as .xlsx) and try again"], f"{path.name}: not UTF-8 text") from None
+            problem = (f"{path.name}: byte {err.start + 1} is not UTF-8 text; save the file as \"CSV UTF-8\" "
+                       "(or as .xlsx) and try again")
+            raise ValidationFailed([problem], f"{path.name}: not UTF-8 text") from None
         except csv.Error as err:
             raise ValidationFailed([f"{path.name}: not a readable CSV file ({err})"]) from None
     elif path.suffix.lower() == ".xlsx":
@@ -211,7 +212,8 @@ def read_table(path: Path | str, profile: Profile, *, skip_invalid: bool = False
         listed = problems[:MAX_PROBLEMS_LISTED]
         if len(problems) > len(listed):
             listed.append(f"... and {len(problems) - len(listed)} more problems")
-        raise ValidationFailed(listed, f"{path.name}: {len(problems)} problem{'s' if len(problems) > 1 else ''}, nothing was read")
+        noun = "problems" if len(problems) > 1 else "problem"
+        raise ValidationFailed(listed, f"{path.name}: {len(problems)} {noun}, nothing was read")
     return ResponseTable(np.array(ids, dtype=object), np.array(column("agency_code"), dtype=object),
                          np.array(levels, dtype=object), np.array(channels, dtype=object),
                          np.array(column("stratum"), dtype=object), np.array(column("psu"), dtype=object), weights,

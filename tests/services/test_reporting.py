@@ -235,3 +235,60 @@ def test_rows_skipped_on_import_keep_their_file_row_numbers(tmp_path):
     assert list(table.response_id) == ["1", "4"] and [table.row_number(r) for r in range(2)] == [2, 6]
     assert sorted(p.split(":")[0].split(",")[0] for p in problems) == ["row 4", "row 5"]
     assert "row 5: 5 cells, the header has 4" in problems
+
+
+def test_self_selected_ratings_are_read_per_answer_pattern_and_match_the_per_respondent_file_path(session, tmp_path):
+    # Runs on SQLite and PostgreSQL. The file path makes every kiosk/online respondent its own PSU row by row
+    # (analysis.certainty_psus); the database path hands over one cell per (agency, stratum, weight, answer
+    # pattern) standing for its count of PSUs. Both must give the same estimates, SEs, intervals and df.
+    from sipas.services.analysis_plan import plan_for
+    from sipas.services.demo import load_demo
+    from sipas.services.interchange import write_csv
+    from sipas.services.results.compute import compute_table
+    from sipas.services.results.totals import round_totals
+    from sipas.results import SELF_SELECTED_GROUP
+    import uuid as uuid_module
+    from sipas.models import SELF_SELECTED, Answer, Response
+    load_demo(session, scale=0.2)
+    rnd = session.scalar(select(Round).where(Round.code == "LCU-KIOSK-2026"))
+    # Repeat a few ratings so some patterns stand for many respondents (a busy office's "all satisfied").
+    originals = session.scalars(select(Response).where(Response.round_id == rnd.id,
+                                                       Response.channel.in_([c.value for c in SELF_SELECTED]))
+                                .order_by(Response.id).limit(3)).all()
+    for original in originals:
+        for _ in range(25):
+            copy = Response(uuid=str(uuid_module.uuid4()), round_id=rnd.id, agency_id=original.agency_id,
+                            service_point_id=original.service_point_id, channel=original.channel,
+                            profile_key=original.profile_key, stratum=original.stratum, psu=original.psu,
+                            weight=original.weight, status=original.status, content_hash=original.content_hash)
+            copy.answers = [Answer(item_code=a.item_code, value=a.value) for a in original.answers]
+            session.add(copy)
+    session.commit()
+    profile = surveys.load(rnd.profile_key)
+    plan = plan_for(profile)
+    totals, _ = round_totals(session, rnd, plan, SELF_SELECTED_GROUP)
+    # Independent count of the distinct (agency, stratum, weight, answers) among the self-selected responses.
+    stored = session.scalars(select(Response).where(Response.round_id == rnd.id, Response.status == "valid",
+                                                    Response.channel.in_([c.value for c in SELF_SELECTED]))).all()
+    distinct = {(r.agency_id, r.stratum, r.weight,
+                 tuple(sorted((a.item_code, a.value) for a in r.answers if a.item_code in plan.items)))
+                for r in stored}
+    assert len(totals.members) == len(distinct) < len(stored) - 70 and totals.members.sum() == len(stored)
+    assert totals.cell_count is not None and totals.cell_count.max() >= 26
+    db = compute_round(session, rnd)
+    path = tmp_path / "r.csv"
+    write_csv(session, rnd, profile, path)
+    f = compute_table(plan_for(profile), read_table(path, profile))
+    assert [(g.by, g.key, g.channel_group, g.n) for g in db.groups] == \
+        [(g.by, g.key, g.channel_group, g.n) for g in f.groups]
+    assert any(g.channel_group == SELF_SELECTED_GROUP for g in db.groups)
+    for a, b in zip(db.groups, f.groups):
+        for index, x in a.indices.items():
+            y = b.indices[index]
+            for field in ("estimate", "se", "se_floored", "df", "deff"):
+                u, v = getattr(x, field), getattr(y, field)
+                assert (u is None) == (v is None) and (u is None or u == pytest.approx(v, abs=1e-9)), \
+                    (a.key, index, field, u, v)
+            assert (x.ci is None) == (y.ci is None)
+            if x.ci is not None:
+                assert (x.ci.low, x.ci.high) == pytest.approx((y.ci.low, y.ci.high), abs=1e-9), (a.key, index)

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from sqlalchemy import ColumnElement, and_, func, literal, or_, select
+from sqlalchemy import ColumnElement, and_, case, func, literal, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from analysis import Totals
@@ -30,8 +30,10 @@ def round_totals(session: Session, rnd: Round, plan: Plan, channel_group: str = 
 
     The database groups by raw columns only (agency, stratum, PSU, item, answer value): no expression is
     evaluated per answer row, so PostgreSQL and SQLite aggregate at full speed; scores are applied to the
-    value distributions here. Respondents without a PSU, or in a stratum with a single PSU (a certainty
-    unit), are their own PSUs and are read one response per cell.
+    value distributions here. Respondents without a PSU (self-selected ratings), or in a stratum with a single
+    PSU (a certainty unit), are each their own PSU; they are read one row per (agency, stratum, weight, answer
+    pattern) with its count, so their cost grows with distinct patterns, not with responses (a cell standing
+    for m PSUs: `Totals.cell_count`).
     """
     where = _filters(rnd, channel_group)
     cells_q = session.execute(select(Response.agency_id, Response.stratum, Response.psu, func.count())
@@ -47,7 +49,8 @@ def round_totals(session: Session, rnd: Round, plan: Plan, channel_group: str = 
         lonely_filter = or_(lonely_filter, Response.stratum.is_(None))
     certain = or_(Response.psu.is_(None), lonely_filter)
     regular = and_(Response.psu.is_not(None), ~lonely_filter) if lonely else Response.psu.is_not(None)
-    # Cells: (agency, stratum, psu key) -> members. Certainty respondents are keyed "#<response id>".
+    # Cells: (agency, stratum, psu key) -> members. Certainty respondents with the same answers and weight
+    # share one cell keyed "#<pattern number>", standing for as many PSUs as it has members.
     cells: dict[tuple, int] = {}
     members: list[float] = []
     for agency_id, stratum, psu, n in cells_q:
@@ -55,10 +58,15 @@ def round_totals(session: Session, rnd: Round, plan: Plan, channel_group: str = 
             continue
         cells[(agency_id, stratum, psu)] = len(members)
         members.append(float(n))
-    for agency_id, stratum, rid in session.execute(select(Response.agency_id, Response.stratum, Response.id)
-                                                   .where(where, certain)):
-        cells[(agency_id, stratum, f"#{rid}")] = len(members)
-        members.append(1.0)
+    n_regular = len(members)
+    patterns = _certain_patterns(session, where, certain, plan)
+    certain_rows = []
+    for number, (agency_id, stratum, weight, count, answers) in enumerate(patterns):
+        key = f"#{number}"
+        cells[(agency_id, stratum, key)] = len(members)
+        members.append(float(count))
+        certain_rows += [(agency_id, stratum, key, item, value, weight * count, count)
+                         for item, value in answers]
     if not cells:
         return None
     agencies = dict(session.execute(select(Agency.id, Agency.code)).all())
@@ -75,6 +83,10 @@ def round_totals(session: Session, rnd: Round, plan: Plan, channel_group: str = 
     cell_psu = np.array([psu_ids[(k[1], k[2])] for k in keys])
     stratum_of_psu = np.zeros(len(psu_ids), dtype=np.int64)
     stratum_of_psu[cell_psu] = cell_stratum
+    cell_count = np.ones(len(keys))
+    cell_count[n_regular:] = members[n_regular:]
+    psus_of_id = np.ones(len(psu_ids))
+    psus_of_id[cell_psu] = cell_count
     n_cells, k_items = len(keys), len(plan.items)
     k_index = {code: k for k, code in enumerate(plan.items)}
     score_of = score_table(plan)
@@ -105,18 +117,34 @@ def round_totals(session: Session, rnd: Round, plan: Plan, channel_group: str = 
         .join(Response, Response.id == Answer.response_id)
         .where(where, regular, Answer.item_code.in_(plan.items))
         .group_by(Response.agency_id, Response.stratum, Response.psu, Answer.item_code, Answer.value)).all())
-    certain_rows = conn.execute(
-        select(Response.agency_id, Response.stratum, Response.id, Answer.item_code, Answer.value, Response.weight,
-               literal(1)).join(Response, Response.id == Answer.response_id)
-        .where(where, certain, Answer.item_code.in_(plan.items))).all()
-    accumulate([(a, st, f"#{rid}", i, v, w, n) for a, st, rid, i, v, w, n in certain_rows])
+    accumulate(certain_rows)
     totals = Totals(groups=[agencies[a] for a in agency_ids], items=list(plan.items),
                     cell_group=np.array([g_index[k[0]] for k in keys]), cell_stratum=cell_stratum,
                     cell_psu=cell_psu, members=np.array(members),
-                    stratum_psus=np.bincount(stratum_of_psu, minlength=len(strata)), **arrays)
+                    stratum_psus=np.bincount(stratum_of_psu, psus_of_id, minlength=len(strata)).astype(np.int64),
+                    cell_count=cell_count if len(keys) > n_regular else None, **arrays)
     if plan.pair_items:
         _pair_moments(session, where, plan, totals, g_index, score_of)
     return totals, {code: levels[code] for code in totals.groups}
+
+
+def _certain_patterns(session: Session, where, certain, plan: Plan) -> list[tuple]:
+    """(agency id, stratum, weight, count, ((item, value), ...)) per distinct answer pattern of the
+    respondents who are their own PSU: one column per item pivoted per response, then counted per pattern."""
+    answer = aliased(Answer)
+    pivot = [func.max(case((answer.item_code == code, answer.value))).label(f"v{k}")
+             for k, code in enumerate(plan.items)]
+    per_response = (select(Response.agency_id, Response.stratum, Response.weight, *pivot)
+                    .select_from(Response)
+                    .outerjoin(answer, and_(answer.response_id == Response.id, answer.item_code.in_(plan.items)))
+                    .where(where, certain).group_by(Response.id, Response.agency_id, Response.stratum,
+                                                    Response.weight).subquery())
+    value_cols = [per_response.c[f"v{k}"] for k in range(len(plan.items))]
+    rows = session.connection().execute(
+        select(per_response.c.agency_id, per_response.c.stratum, per_response.c.weight, func.count(), *value_cols)
+        .group_by(per_response.c.agency_id, per_response.c.stratum, per_response.c.weight, *value_cols)).all()
+    return [(a, st, float(w), int(n), tuple((code, int(v)) for code, v in zip(plan.items, values) if v is not None))
+            for a, st, w, n, *values in rows]
 
 
 def _pair_moments(session: Session, where, plan: Plan, totals: Totals, g_index: dict, score_of: dict) -> None:
