@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import abort, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -10,7 +11,7 @@ from sipas.errors import ValidationFailed
 from sipas.models import Agency, AuditEvent, Role, User
 from sipas.services import accounts, audit
 from sipas.web.admin.common import CsrfOnly, bp
-from sipas.web.authz import roles_required
+from sipas.web.authz import current_scope, roles_required
 
 
 @bp.route("/users", methods=["GET", "POST"])
@@ -27,7 +28,11 @@ def users():
             agency = session.scalar(select(Agency).where(Agency.code == request.form["agency"].strip()))
             if agency is None:
                 problems["agency"] = "unknown agency"
+            elif not current_scope().sees_agency(agency.id):
+                problems["agency"] = _("This agency is outside your jurisdiction.")
         action = request.form.get("action", "create")
+        if agency is None and current_scope().agency_scoped and action in ("create", "roles"):
+            problems["agency"] = _("You may only give accounts within your agency.")
         try:
             if problems:
                 raise ValidationFailed(problems)
@@ -42,6 +47,8 @@ def users():
                 user = session.get(User, int(request.form.get("user_id", "0") or 0))
                 if user is None:
                     abort(404)
+                if not current_scope().sees_user(user):
+                    abort(403)
                 if action == "roles":
                     before = sorted(r.value for r in user.role_set)
                     accounts.set_roles(session, user, roles, agency.id if agency else None)
@@ -58,7 +65,7 @@ def users():
         except ValidationFailed as exc:
             discard_changes()
             problems = exc.problems
-    all_users = session.scalars(select(User).order_by(User.username)).all()
+    all_users = [u for u in session.scalars(select(User).order_by(User.username)) if current_scope().sees_user(u)]
     return render_template("admin/users.html", form=form, users=all_users, roles=list(Role), problems=problems), \
         (422 if problems else 200)
 
