@@ -125,3 +125,26 @@ def test_a_province_admin_manages_only_its_accounts(demo_app, two_provinces):  #
     r = client.post("/admin/users", data={"action": "create", "username": "hn_new", "password": "a-long-pass-2026",
                                           "roles": ["agency_manager"], "agency": "LCU.STP"})
     assert r.status_code == 422
+
+
+def test_a_national_admin_gives_a_province_and_a_province_admin_only_its_own(demo_app, two_provinces):  # noqa: F811
+    national = demo_app.test_client()
+    login(national, "vn_admin")
+    r = national.post("/admin/users", data={"action": "create", "username": "hn_new", "password": "a-long-pass-2026",
+                                            "roles": ["analyst"], "province": "01"})
+    assert r.status_code == 302
+    province_admin = demo_app.test_client()
+    login(province_admin, "admin")  # Lai Châu
+    r = province_admin.post("/admin/users", data={"action": "create", "username": "lcu_x", "roles": ["analyst"],
+                                                  "password": "a-long-pass-2026", "province": "01"})
+    assert r.status_code == 422
+    s = session_factory(demo_app)()
+    made = s.scalar(select(User).where(User.username == "hn_new"))
+    assert made.unit_id == two_provinces["HNI"]["province_id"]
+    assert s.scalar(select(User).where(User.username == "lcu_x")) is None
+    s.close()
+    # The new Hà Nội analyst sees Hà Nội's round and not Lai Châu's.
+    client = demo_app.test_client()
+    login(client, "hn_new", "a-long-pass-2026")
+    assert _listed_rounds(client) == {"HNI-2026"}
+    assert client.get("/dashboard/LCU-2026").status_code == 403
