@@ -148,3 +148,34 @@ def test_a_national_admin_gives_a_province_and_a_province_admin_only_its_own(dem
     login(client, "hn_new", "a-long-pass-2026")
     assert _listed_rounds(client) == {"HNI-2026"}
     assert client.get("/dashboard/LCU-2026").status_code == 403
+
+
+def test_the_background_export_of_an_analyst_tied_to_an_agency_holds_only_its_rows(demo_app):
+    # Before: the background export with data=1 wrote all agencies' rows for an analyst tied to one agency.
+    import time
+
+    from sipas.jobs import start_consumer
+    with session_scope(demo_app) as s:
+        stp = s.scalar(select(Agency).where(Agency.code == "LCU.STP"))
+        unit = s.scalar(select(User.unit_id).where(User.username == "analyst"))
+        create_user(s, "stp_analyst", PASSWORD, [Role.ANALYST], unit_id=unit, agency_id=stp.id,
+                    check_password=False)
+        rnd = s.scalar(select(Round).where(Round.code == "LCU-2024"))
+        stp_rows = s.scalar(select(func.count()).select_from(Response).where(
+            Response.round_id == rnd.id, Response.agency_id == stp.id, Response.status == ResponseStatus.VALID))
+    consumer = start_consumer(demo_app)
+    try:
+        client = demo_app.test_client()
+        login(client, "stp_analyst")
+        job_url = client.post("/admin/rounds/LCU-2024/export", data={"data": "1"}).headers["Location"]
+        job_url = job_url.replace("http://localhost", "")
+        deadline = time.monotonic() + 90
+        while (status := client.get(job_url + ".json").json)["status"] not in ("done", "failed") \
+                and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert status["status"] == "done", status
+        with client.get(status["download"]) as download:
+            codes = _data_codes(download.data)
+    finally:
+        consumer.stop()
+    assert stp_rows > 0 and len(codes) == stp_rows and set(codes) == {"LCU.STP"}
