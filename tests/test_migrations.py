@@ -63,7 +63,8 @@ def test_0008_gives_existing_rounds_the_province_of_their_agencies_and_keys_the_
                                             (3, "MIXED", "new_34", (3, 4))):
                 conn.execute(text("INSERT INTO rounds (id, code, name, year, method_version, profile_key, admin_map, "
                                   "status, channels, design, created_at) VALUES (:i, :c, :c, 2026, 'SIPAS_2640', "
-                                  "'SIPAS_2640', :m, 'open', '[]', '{}', '2026-01-01')"), {"i": i, "c": code, "m": amap})
+                                  "'SIPAS_2640', :m, 'open', '[]', '{}', '2026-01-01')"),
+                             {"i": i, "c": code, "m": amap})
                 for a in agencies:
                     conn.execute(text("INSERT INTO round_agencies (round_id, agency_id) VALUES (:r, :a)"),
                                  {"r": i, "a": a})

@@ -132,12 +132,6 @@ def user_scope(session: Session, user: User) -> Scope:
     return Scope(provinces, frozenset(agencies) if agencies is not None else None, bound)
 
 
-def agency_scope(session: Session, user: User) -> set[int] | None:
-    """The agency ids the user may see (None: every agency)."""
-    agencies = user_scope(session, user).agencies
-    return None if agencies is None else set(agencies)
-
-
 def codes_of(session: Session, agency_ids: set[int]) -> set[str]:
     """Agency codes of a set of ids."""
     return set(session.scalars(select(Agency.code).where(Agency.id.in_(agency_ids)))) if agency_ids else set()
