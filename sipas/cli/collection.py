@@ -37,13 +37,17 @@ import_cli = AppGroup("import", help="Import data.")
 @apikey_cli.command("create")
 @click.option("--name", required=True, help="Who uses the key, e.g. 'Hệ thống một cửa tỉnh'.")
 @click.option("--agency", "agency_code", help="Limit the key to this agency and those under it.")
-def apikey_create(name: str, agency_code: str | None) -> None:
+@click.option("--channels", default="api", show_default=True,
+              help="Channels the key may submit as, comma-separated: api, online, invitation (each response with "
+                   "its invitation token), interview, import. Never kiosk or paper.")
+def apikey_create(name: str, agency_code: str | None, channels: str) -> None:
     """Issue an API key and print it once (only its hash is stored)."""
+    wanted = [c.strip() for c in channels.split(",") if c.strip()]
     try:
         with session_scope() as session:
-            key, token = credentials.create_api_key(session, name, agency_code)
+            key, token = credentials.create_api_key(session, name, agency_code, wanted)
             audit.record(session, "api_key_created", actor="cli", object_type="api_key", object_id=key.id,
-                         detail={"name": name, "agency": agency_code})
+                         detail={"name": name, "agency": agency_code, "channels": key.channels})
     except SipasError as exc:
         fail(exc)
     click.echo(f"API key for {name!r} (shown once, keep it secret):\n{token}")

@@ -103,6 +103,9 @@ class ApiKey(Base):
     key_hash: Mapped[str] = mapped_column(String(64), unique=True)
     #: When set, the key may only submit for this agency and those under it.
     agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"))
+    #: Channels (by value) the key may submit as: `api` unless declared otherwise when issued. Never `kiosk`
+    #: (kiosk ratings come through an enrolled device) nor paper (keyed by surveyors).
+    channels: Mapped[list] = mapped_column(default=lambda: ["api"], server_default='["api"]')
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column()
 

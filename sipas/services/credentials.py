@@ -11,7 +11,7 @@ from datetime import datetime, timezone
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, joinedload
 
-from sipas.errors import NotFound
+from sipas.errors import NotFound, ValidationFailed
 from sipas.models import Agency, ApiKey, KioskDevice, ServicePoint
 
 KIOSK_PREFIX, API_PREFIX = "kd_", "ak_"
@@ -34,8 +34,19 @@ def enrol_kiosk(session: Session, service_point_code: str, name: str | None = No
     return device, token
 
 
-def create_api_key(session: Session, name: str, agency_code: str | None = None) -> tuple[ApiKey, str]:
-    """Issue an API key, optionally limited to one agency and those under it; returns it and the key (shown once)."""
+#: Channels an API key may declare. Kiosk ratings come through enrolled devices (with their sequence numbers)
+#: and paper forms through double keying, never through a key.
+API_KEY_CHANNELS = ("api", "online", "invitation", "interview", "import")
+
+
+def create_api_key(session: Session, name: str, agency_code: str | None = None,
+                   channels: list[str] | tuple[str, ...] = ("api",)) -> tuple[ApiKey, str]:
+    """Issue an API key for the declared channels (default `api`), optionally limited to one agency and those
+    under it; returns it and the key (shown once). ValidationFailed for a channel a key may not use."""
+    wanted = sorted(set(channels)) or ["api"]
+    bad = [c for c in wanted if c not in API_KEY_CHANNELS]
+    if bad:
+        raise ValidationFailed({"channels": f"{', '.join(bad)}: an API key may use {', '.join(API_KEY_CHANNELS)}"})
     agency_id = None
     if agency_code:
         agency = session.scalar(select(Agency).where(Agency.code == agency_code))
@@ -43,7 +54,7 @@ def create_api_key(session: Session, name: str, agency_code: str | None = None) 
             raise NotFound(f"no agency {agency_code!r}")
         agency_id = agency.id
     token = API_PREFIX + secrets.token_urlsafe(32)
-    key = ApiKey(name=name, key_hash=token_hash(token), agency_id=agency_id)
+    key = ApiKey(name=name, key_hash=token_hash(token), agency_id=agency_id, channels=wanted)
     session.add(key)
     session.flush()
     return key, token

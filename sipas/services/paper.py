@@ -119,10 +119,21 @@ def differences(form: PaperForm) -> list[tuple[str, object, object]]:
     return [(c, first.get(c), second.get(c)) for c in codes if first.get(c) != second.get(c)]
 
 
+KEYED_IT_YOURSELF = ("Bạn đã nhập một lượt của phiếu này nên không thể phân xử / you keyed one pass of this "
+                     "form, so someone else must adjudicate it")
+
+
+def may_adjudicate(form: PaperForm, user: User) -> bool:
+    """Whoever keyed either pass of a form may not settle its differences (the four-eyes rule)."""
+    return all(e.user_id != user.id for e in form.entries)
+
+
 def adjudicate(session: Session, form: PaperForm, decisions: dict[str, str], verifier: User) -> PaperForm:
     """A verifier settles each differing field; the form is then verified and its response stored."""
     if form.status is not PaperFormStatus.MISMATCH:
         raise ValidationFailed({"form": "this form is not waiting for adjudication"})
+    if not may_adjudicate(form, verifier):
+        raise ValidationFailed({"form": KEYED_IT_YOURSELF})
     batch = session.get(PaperBatch, form.batch_id)
     profile = surveys.load(session.get(Round, batch.round_id).profile_key)
     final = dict(sorted(form.entries, key=lambda e: e.pass_no)[0].answers)

@@ -27,7 +27,7 @@ from sipas.results import RoundResults, to_payload
 from sipas.services.interchange import export_rows
 from sipas.services.results import store, view
 from sipas.services.results.snapshot import frozen_rows
-from sipas.services.scope import agency_subtree, codes_of
+from sipas.services.scope import agency_subtree, codes_of, filter_rows
 
 
 class NotComputed(SipasError):
@@ -165,12 +165,23 @@ def report_data(session: Session, rnd: Round, *, version: int | None = None, pre
 
 
 def restrict_to_agency(data: ReportData, session: Session, agency: Agency) -> ReportData:
-    """Keep the whole-round figures for context, and of the agencies only this one and those under it."""
+    """Keep the whole-round figures for context, and of the agencies and data rows only this one's and those
+    under it (an agency scope limits the data sheet too, whatever roles the user holds)."""
     allowed = codes_of(session, agency_subtree(session, agency.id))
     results = data.results
     groups = tuple(g for g in results.groups if g.by != "agency" or g.key in allowed)
     labels = {**results.labels, "agency": {k: v for k, v in results.labels.get("agency", {}).items() if k in allowed}}
-    return dataclasses.replace(data, results=dataclasses.replace(results, groups=groups, labels=labels))
+    data = dataclasses.replace(data, results=dataclasses.replace(results, groups=groups, labels=labels))
+    if data.data_rows is None:
+        return data
+    source = data.data_rows
+
+    def rows():
+        return filter_rows(iter(source()), allowed)
+
+    # Counted on a first pass (an agency's rows are few); the writer checks its own count against it.
+    count = sum(1 for _ in rows()) - 1
+    return dataclasses.replace(data, data_rows=rows, data_count=max(count, 0))
 
 
 def build_workbook(data: ReportData, lang: str = "vi", progress=None, *, path: str | Path | None = None

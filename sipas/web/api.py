@@ -10,16 +10,16 @@ from sipas.db import get_session
 from sipas.errors import DuplicateSubmission, SurveyClosed, ValidationFailed
 from sipas.models import PAPER, ApiKey, Channel, KioskDevice, ServicePoint
 from sipas.security import csrf, limiter
-from sipas.services import audit, credentials
+from sipas.services import audit, credentials, invitations
 from sipas.services.catalog import find_round, get_agency
-from sipas.services.responses import Origin, Submission, record_response
+from sipas.services.responses import Design, Origin, Submission, record_response
 from sipas.services.scope import agency_subtree
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)  # authenticated by bearer token, never by cookie: CSRF does not apply
 
 FIELDS = {"id", "round", "agency", "service_point", "channel", "profile", "answers", "comment", "dossier_code",
-          "created_at", "device_seq"}
+          "created_at", "device_seq", "invitation"}
 
 
 def _error(status: int, message: str, errors: dict | None = None):
@@ -52,7 +52,7 @@ def submit_response():
     if "answers" in body and not isinstance(body["answers"], dict):
         errors["answers"] = "must be an object of item code -> value"
     for name in ("comment", "dossier_code", "service_point", "created_at", "id", "round", "agency", "channel",
-                 "profile"):
+                 "profile", "invitation"):
         if body.get(name) is not None and not isinstance(body[name], str):
             errors[name] = "must be a string"
     seq = body.get("device_seq")
@@ -84,7 +84,9 @@ def submit_response():
         point = session.scalar(select(ServicePoint).where(ServicePoint.code == body["service_point"]))
         if point is None:
             return _error(422, "invalid response", {"service_point": "unknown service point"})
-    device_id = None
+    device_id, design, invitation = None, Design(), None
+    if body.get("invitation") is not None and channel is not Channel.INVITATION:
+        return _error(422, "invalid response", {"invitation": "only with channel invitation"})
     if isinstance(credential, KioskDevice):
         if channel is not Channel.KIOSK:
             return _error(403, "a kiosk device submits kiosk ratings only")
@@ -97,6 +99,18 @@ def submit_response():
     else:
         if channel in PAPER:
             return _error(403, "paper forms are keyed by surveyors, not pushed through the API")
+        if channel is Channel.KIOSK:
+            return _error(403, "kiosk ratings come through an enrolled kiosk device, not an API key")
+        allowed = credential.channels or ["api"]
+        if channel.value not in allowed:
+            return _error(403, f"this API key may submit only: {', '.join(allowed)}")
+        if channel is Channel.INVITATION:
+            # The official sampled index counts invitation responses: each needs its respondent's one-time token.
+            invitation = invitations.find(session, body["invitation"]) if body.get("invitation") else None
+            if invitation is None or invitation.round_id != rnd.id or invitation.agency_id != agency.id:
+                return _error(403, "an invitation response needs the respondent's invitation token "
+                                   "(of this round and agency)")
+            design = Design(invitation.stratum, invitation.psu, invitation.weight)
         if credential.agency_id is not None and agency.id not in agency_subtree(session, credential.agency_id):
             return _error(403, "this API key is limited to another agency")
     submitted_at = None
@@ -108,13 +122,18 @@ def submit_response():
     try:
         submission = Submission(rnd, agency, body["answers"], channel, uuid=body["id"], service_point=point,
                                 comment=body.get("comment"), dossier_code=body.get("dossier_code"),
-                                submitted_at=submitted_at, origin=Origin(device_id=device_id, device_seq=seq))
+                                submitted_at=submitted_at, design=design,
+                                origin=Origin(device_id=device_id, device_seq=seq))
         result = record_response(session, submission, dossier_key=current_app.config["DOSSIER_HASH_KEY"])
+        if result.created and channel is Channel.ONLINE:
+            invitations.flag_if_burst(session, result)  # the same check as the public link
+        if invitation is not None and result.created:
+            invitations.mark_used(session, invitation, result)
     except ValidationFailed as exc:
         return _error(422, "invalid response", exc.problems)
     except SurveyClosed as exc:
         return _error(422, str(exc), {"round": "closed or channel not enabled"})
-    except DuplicateSubmission as exc:
+    except (DuplicateSubmission, invitations.InvitationUsed) as exc:
         return _error(409, str(exc))
     if isinstance(credential, KioskDevice):
         credentials.note_seen(credential)

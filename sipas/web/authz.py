@@ -1,14 +1,20 @@
-"""Server-side authorisation helpers shared by the staff blueprints."""
+"""Server-side authorisation helpers shared by the staff blueprints.
+
+Who may see which rounds and agencies is decided by sipas.services.scope (one rule); these helpers apply it to
+the logged-in user, once per request.
+"""
 from __future__ import annotations
 
 from functools import wraps
 
-from flask import abort
+from flask import abort, g
 from flask_login import current_user, login_required
 
 from sipas.db import get_session
-from sipas.models import Agency, Role
-from sipas.services.scope import agency_scope
+from sipas.errors import NotFound
+from sipas.models import Agency, Role, Round
+from sipas.services import catalog
+from sipas.services.scope import Scope, user_scope
 
 
 def roles_required(*roles: Role):
@@ -24,10 +30,16 @@ def roles_required(*roles: Role):
     return decorator
 
 
+def current_scope() -> Scope:
+    """The logged-in user's scope, computed once per request."""
+    if "sipas_scope" not in g:
+        g.sipas_scope = user_scope(get_session(), current_user)
+    return g.sipas_scope
+
+
 def can_see_agency(agency: Agency) -> bool:
-    """Agency managers see their agency and those under it; other staff roles their whole jurisdiction."""
-    allowed = agency_scope(get_session(), current_user)
-    return allowed is None or agency.id in allowed
+    """True when the agency lies within the user's scope (jurisdiction, narrowed by their agency)."""
+    return current_scope().sees_agency(agency.id)
 
 
 def require_agency(agency: Agency | None) -> Agency:
@@ -37,3 +49,20 @@ def require_agency(agency: Agency | None) -> Agency:
     if not can_see_agency(agency):
         abort(403)
     return agency
+
+
+def require_round(rnd: Round | None) -> Round:
+    """404 for an unknown round, 403 for one outside the user's scope."""
+    if rnd is None:
+        abort(404)
+    if not current_scope().sees_round(rnd):
+        abort(403)
+    return rnd
+
+
+def round_in_scope(code: str) -> Round:
+    """A round by code: 404 when unknown, 403 when outside the user's scope."""
+    try:
+        return require_round(catalog.get_round(get_session(), code))
+    except NotFound:
+        abort(404)

@@ -8,7 +8,6 @@ from __future__ import annotations
 from flask import Blueprint, abort, render_template, request
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from flask_login import current_user
 
 from analysis import IndexResult
 from sipas import recompute
@@ -20,8 +19,8 @@ from sipas.results import SAMPLED, SELF_SELECTED_GROUP, GroupResult, RoundResult
 from sipas.services import catalog
 from sipas.services.results import comparability, store
 from sipas.services.results.view import PROVISIONAL, PUBLISHED, Shown, shown
-from sipas.services.scope import agency_scope, codes_of
-from sipas.web.authz import roles_required
+from sipas.services.scope import codes_of
+from sipas.web.authz import current_scope, require_round, roles_required
 from sipas.web.charts import Point, interval_chart, trend_chart
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
@@ -30,9 +29,9 @@ HEADLINE = ("SIPAS", "PART_A", "PART_B", "F1", "F2", "F3", "F4", "F5")
 
 
 def _allowed_codes(session) -> set[str] | None:
-    """None: everything; otherwise the agency codes an agency manager may see."""
-    allowed = agency_scope(session, current_user)
-    return None if allowed is None else codes_of(session, allowed)
+    """None: the whole round; for an agency scope (whatever the roles), the agency codes it may see."""
+    mine = current_scope()
+    return codes_of(session, set(mine.agencies or ())) if mine.agency_scoped else None
 
 
 def _point(label: str, g: GroupResult, css: str, note: str = "") -> Point:
@@ -108,7 +107,7 @@ def round_dashboard(code: str):
     """Filters: level, agency, channel group (sampled / self-selected, never pooled), published or provisional."""
     session = get_session()
     try:
-        rnd = catalog.get_round(session, code)
+        rnd = require_round(catalog.get_round(session, code))
         seen = shown(session, rnd, prefer=PROVISIONAL if request.args.get("view") == PROVISIONAL else PUBLISHED,
                      version=request.args.get("version", type=int))
     except NotFound:

@@ -13,7 +13,7 @@ from sipas.errors import NotFound, ValidationFailed
 from sipas.models import PAPER, PaperBatch, PaperForm, PaperFormStatus, Role, Round, RoundStatus
 from sipas.services import audit, paper
 from sipas.services.catalog import get_agency
-from sipas.web.authz import roles_required
+from sipas.web.authz import current_scope, require_agency, require_round, roles_required
 from sipas.web.forms import sections
 
 bp = Blueprint("entry", __name__, url_prefix="/entry")
@@ -28,13 +28,23 @@ class CsrfOnly(FlaskForm):
 def _paper_rounds():
     rounds = get_session().scalars(select(Round).where(Round.status.in_([RoundStatus.OPEN, RoundStatus.CLOSED]))
                                    .order_by(Round.year.desc())).all()
-    return [r for r in rounds if any(c in (r.channels or []) for c in (p.value for p in PAPER))]
+    mine = current_scope()
+    return [r for r in rounds if any(c in (r.channels or []) for c in (p.value for p in PAPER)) and mine.sees_round(r)]
+
+
+def _in_scope(batch: PaperBatch) -> bool:
+    """A batch of a round and an agency within the user's scope."""
+    mine = current_scope()
+    return mine.sees_agency(batch.agency_id) and mine.sees_round(get_session().get(Round, batch.round_id))
 
 
 def _batch(batch_id: int) -> PaperBatch:
+    """A batch: 404 when unknown, 403 when outside the user's scope."""
     batch = get_session().get(PaperBatch, batch_id)
     if batch is None:
         abort(404)
+    if not _in_scope(batch):
+        abort(403)
     return batch
 
 
@@ -51,6 +61,8 @@ def index():
             if rnd is None:
                 raise ValidationFailed({"round": "unknown round"})
             agency = get_agency(session, request.form.get("agency", "").strip())
+            require_round(rnd)
+            require_agency(agency)
             expected = int(request.form.get("expected_count", "0") or 0)
             batch = paper.open_batch(session, rnd, agency, request.form.get("box_number", ""), expected,
                                      request.form.get("channel", "paper_post"), current_user)
@@ -62,7 +74,8 @@ def index():
         except (ValidationFailed, ValueError) as exc:
             discard_changes()
             problems = getattr(exc, "problems", {"expected_count": _("Enter a number.")})
-    batches = session.scalars(select(PaperBatch).order_by(PaperBatch.id.desc()).limit(200)).all()
+    batches = [b for b in session.scalars(select(PaperBatch).order_by(PaperBatch.id.desc()).limit(200))
+               if _in_scope(b)]
     return render_template("entry/index.html", form=form, rounds=_paper_rounds(), batches=batches,
                            problems=problems, progress=lambda b: paper.progress(session, b)), (422 if problems else 200)
 
@@ -113,8 +126,16 @@ def key(batch_id: int, pass_no: int):
 @roles_required(*JUDGES)
 def queue():
     """Forms whose two passes differ."""
-    forms = get_session().scalars(select(PaperForm).where(PaperForm.status == PaperFormStatus.MISMATCH)
-                                  .order_by(PaperForm.batch_id, PaperForm.serial)).all()
+    session = get_session()
+    batches = {}
+    forms = []
+    for pf in session.scalars(select(PaperForm).where(PaperForm.status == PaperFormStatus.MISMATCH)
+                              .order_by(PaperForm.batch_id, PaperForm.serial)):
+        if pf.batch_id not in batches:
+            batches[pf.batch_id] = _in_scope(session.get(PaperBatch, pf.batch_id))
+        # Forms the user keyed themselves are someone else's to settle.
+        if batches[pf.batch_id] and paper.may_adjudicate(pf, current_user):
+            forms.append(pf)
     return render_template("entry/queue.html", forms=forms)
 
 
@@ -126,10 +147,12 @@ def adjudicate(form_id: int):
     pf = session.get(PaperForm, form_id)
     if pf is None:
         abort(404)
-    b = session.get(PaperBatch, pf.batch_id)
+    b = _batch(pf.batch_id)
     profile = surveys.load(session.get(Round, b.round_id).profile_key)
     form = CsrfOnly()
     problems: dict[str, str] = {}
+    if not paper.may_adjudicate(pf, current_user):
+        problems = {"form": paper.KEYED_IT_YOURSELF}  # said at once; the service refuses the decision too
     if request.method == "POST" and form.validate_on_submit():
         decisions = {k[2:]: v for k, v in request.form.items() if k.startswith("d_")}
         for k, v in request.form.items():

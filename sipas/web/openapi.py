@@ -32,7 +32,9 @@ def spec() -> dict:
                         "round": {"type": "string", "description": "round code, e.g. LCU-KIOSK-2026"},
                         "agency": {"type": "string", "description": "agency code"},
                         "service_point": {"type": "string"},
-                        "channel": {"type": "string", "enum": [c.value for c in Channel]},
+                        "channel": {"type": "string", "enum": [c.value for c in Channel],
+                                    "description": "kiosk devices: kiosk only; API keys: the channels declared "
+                                                   "when the key was issued (default api), never kiosk or paper"},
                         "profile": {"type": "string", "description": "questionnaire profile key of the round"},
                         "answers": {"type": "object", "additionalProperties": {"type": ["integer", "null"]},
                                     "description": "item code -> value; null or absent = no answer"},
@@ -40,6 +42,8 @@ def spec() -> dict:
                         "dossier_code": {"type": "string", "description": "stored only as a keyed hash"},
                         "created_at": {"type": "string", "format": "date-time"},
                         "device_seq": {"type": "integer", "minimum": 0},
+                        "invitation": {"type": "string", "description": "the respondent's one-time invitation "
+                                                                          "token; required with channel invitation"},
                     }},
                 "Ok": ok, "Error": error}},
         "paths": {"/responses": {"post": {

@@ -40,11 +40,17 @@ def test_agency_manager_enrols_only_at_their_own_service_points(demo_app):
 def test_admin_issues_and_revokes_api_keys(demo_app):
     client = demo_app.test_client()
     login(client, "admin")
-    page = client.post("/admin/apikeys", data={"name": "Cổng một cửa", "agency": "LCU.STP"}).get_data(as_text=True)
-    token = re.search(r'class="api-key">(ak_[^<]+)<', page).group(1)
     body = {"id": "0b1c5ec5-41f7-4f3f-9d3c-2a38f6bd8f10", "round": "LCU-KIOSK-2026", "agency": "LCU.STP",
             "channel": "online", "profile": "KIOSK_RT", "answers": {"S0": 4}}
     api = demo_app.test_client()
+    page = client.post("/admin/apikeys", data={"name": "Mặc định", "agency": "LCU.STP"}).get_data(as_text=True)
+    default = re.search(r'class="api-key">(ak_[^<]+)<', page).group(1)
+    # A key declares its channels; the default is `api` only.
+    assert api.post("/api/v1/responses", json=body, headers={"Authorization": f"Bearer {default}"}).status_code == 403
+    assert client.post("/admin/apikeys", data={"name": "x", "channels": ["kiosk"]}).status_code == 422
+    page = client.post("/admin/apikeys", data={"name": "Cổng một cửa", "agency": "LCU.STP",
+                                               "channels": ["api", "online"]}).get_data(as_text=True)
+    token = re.search(r'class="api-key">(ak_[^<]+)<', page).group(1)
     assert api.post("/api/v1/responses", json=body, headers={"Authorization": f"Bearer {token}"}).status_code == 201
     key_id = re.search(r'/admin/apikeys/(\d+)/revoke', client.get("/admin/apikeys").get_data(as_text=True)).group(1)
     client.post(f"/admin/apikeys/{key_id}/revoke")

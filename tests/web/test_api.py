@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 
 from sipas.cli.collection import apikey_create, kiosk_add, kiosk_gaps
 from sipas.db import session_factory
+from sipas.errors import ValidationFailed
 from sipas.models import Answer, Response
 from sipas.services import credentials
 
@@ -24,7 +25,7 @@ def _count(app, model=Response):
 def kiosk(demo_app):
     s = session_factory(demo_app)()
     device, token = credentials.enrol_kiosk(s, "LCU.STP.MC")
-    key, api_token = credentials.create_api_key(s, "một cửa", "LCU.STP")
+    key, api_token = credentials.create_api_key(s, "một cửa", "LCU.STP", ["api", "online"])
     s.commit()
     s.close()
     return {"token": token, "api": api_token, "client": demo_app.test_client(), "app": demo_app}
@@ -95,8 +96,74 @@ def test_api_keys_are_scoped_to_their_agency(kiosk):
     assert _post(kiosk, _body(channel="paper_post"), token=kiosk["api"]).status_code == 403
 
 
+def _key(app, channels, agency=None):
+    s = session_factory(app)()
+    _, token = credentials.create_api_key(s, "hệ thống", agency, channels)
+    s.commit()
+    s.close()
+    return token
+
+
+def test_an_api_key_submits_only_the_channels_it_declares(kiosk):
+    # Before: any key could post online (skipping the public link's checks) or invitation (the sampled index).
+    default = _key(kiosk["app"], ["api"])
+    before = _count(kiosk["app"])
+    r = _post(kiosk, _body(channel="online", device_seq=None), token=default)
+    assert r.status_code == 403 and "api" in r.json["error"]
+    assert _post(kiosk, _body(round="LCU-2026", profile="SIPAS_2640", channel="invitation", device_seq=None,
+                              answers={"S1": 4}), token=default).status_code == 403
+    assert _count(kiosk["app"]) == before
+
+
+def test_a_global_key_never_posts_kiosk_ratings(kiosk):
+    # Before: a global key posted channel kiosk with any device_seq, as if it were a tablet.
+    token = _key(kiosk["app"], ["api", "online"])
+    before = _count(kiosk["app"])
+    for seq in (1, 999_999):
+        assert _post(kiosk, _body(device_seq=seq), token=token).status_code == 403
+    assert _count(kiosk["app"]) == before
+    s = session_factory(kiosk["app"])()
+    with pytest.raises(ValidationFailed) as refused:
+        credentials.create_api_key(s, "x", None, ["kiosk"])
+    assert "kiosk" in refused.value.problems["channels"]
+    s.close()
+
+
+def test_an_invitation_response_needs_its_invitation_token(kiosk):
+    from sipas.models import Invitation
+    from sipas.services import invitations
+    from sipas.services.catalog import get_agency, get_round
+    app = kiosk["app"]
+    token = _key(app, ["invitation"])
+    s = session_factory(app)()
+    rnd, agency = get_round(s, "LCU-2026"), get_agency(s, "LCU.STP")
+    (inv, link), = invitations.create_invitations(s, rnd, agency, 1, stratum="S", psu="P", weight=3.5)
+    (_other, other_link), = invitations.create_invitations(s, rnd, get_agency(s, "LCU.SYT"), 1)
+    s.commit()
+    inv_id = inv.id
+    s.close()
+    body = _body(round="LCU-2026", profile="SIPAS_2640", channel="invitation", device_seq=None,
+                 answers={f"S{i}": 4 for i in range(1, 2)})
+    before = _count(app)
+    assert _post(kiosk, body, token=token).status_code == 403  # no token
+    assert _post(kiosk, dict(body, invitation="not-a-token"), token=token).status_code == 403
+    assert _post(kiosk, dict(body, invitation=other_link), token=token).status_code == 403  # another agency's
+    assert _post(kiosk, dict(body, channel="api", invitation=link), token=token).status_code == 422
+    assert _count(app) == before
+    r = _post(kiosk, dict(body, invitation=link), token=token)
+    assert r.status_code == 201, r.json
+    s = session_factory(app)()
+    used = s.get(Invitation, inv_id)
+    stored = s.scalar(select(Response).where(Response.uuid == r.json["id"]))
+    assert used.used_at is not None and used.response_id == stored.id and stored.weight == 3.5
+    s.close()
+    again = _post(kiosk, dict(body, id=str(uuid.uuid4()), invitation=link), token=token)
+    assert again.status_code == 409 and _count(app) == before + 1
+
+
 def test_closed_round_is_422_not_retried(kiosk):
-    r = _post(kiosk, _body(round="LCU-2024", profile="SIPAS_2640", answers={"S1": 4}), token=kiosk["api"])
+    r = _post(kiosk, _body(round="LCU-2024", profile="SIPAS_2640", answers={"S1": 4}, channel="online",
+                           device_seq=None), token=kiosk["api"])
     assert r.status_code == 422 and "round" in r.json["errors"]
 
 

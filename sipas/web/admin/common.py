@@ -5,10 +5,8 @@ from flask import Blueprint, abort
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
-from sipas.db import get_session
-from sipas.errors import NotFound
 from sipas.models import Agency, Role
-from sipas.services import catalog, scope
+from sipas.web.authz import current_scope, round_in_scope
 
 STAFF = (Role.ADMIN, Role.ANALYST, Role.AGENCY_MANAGER)
 
@@ -18,7 +16,7 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 def own_agency_or_none(session):
     """For exports: None for jurisdiction-wide staff; the user's agency for an agency manager (403 without one)."""
-    if not scope.is_agency_scoped(current_user):
+    if not current_scope().agency_scoped:
         return None
     own = session.get(Agency, current_user.agency_id) if current_user.agency_id else None
     if own is None:
@@ -27,10 +25,8 @@ def own_agency_or_none(session):
 
 
 def round_or_404(code: str):
-    try:
-        return catalog.get_round(get_session(), code)
-    except NotFound:
-        abort(404)
+    """A round by code: 404 when unknown, 403 when outside the user's scope (sipas.services.scope)."""
+    return round_in_scope(code)
 
 
 class CsrfOnly(FlaskForm):

@@ -7,12 +7,12 @@ from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import select
 
-from sipas.db import get_session
-from sipas.errors import NotFound
+from sipas.db import discard_changes, get_session
+from sipas.errors import NotFound, ValidationFailed
 from sipas.models import ApiKey, KioskDevice, Role, ServicePoint
 from sipas.services import audit, credentials
 from sipas.web.admin.common import CsrfOnly, bp
-from sipas.web.authz import can_see_agency, require_agency, roles_required
+from sipas.web.authz import can_see_agency, current_scope, require_agency, roles_required
 
 
 @bp.route("/kiosks", methods=["GET", "POST"])
@@ -69,17 +69,36 @@ def apikeys():
         if not name:
             problem = "name"
         else:
+            mine = current_scope()
             try:
-                key, token = credentials.create_api_key(session, name, request.form.get("agency") or None)
+                key, token = credentials.create_api_key(session, name, request.form.get("agency") or None,
+                                                        request.form.getlist("channels") or ["api"])
+                # A key outside the admin's scope (or a key for every agency, from a province) is not theirs
+                # to issue.
+                if not (mine.national and not mine.agency_scoped) and (
+                        key.agency_id is None or not mine.sees_agency(key.agency_id)):
+                    raise NotFound("agency outside the jurisdiction")
             except NotFound:
+                discard_changes()
                 problem = "agency"
+            except ValidationFailed:
+                discard_changes()
+                problem = "channels"
             else:
                 audit.record(session, "api_key_created", actor=current_user, object_type="api_key",
-                             object_id=key.id, ip=request.remote_addr, detail={"name": name})
+                             object_id=key.id, ip=request.remote_addr, detail={"name": name, "channels": key.channels})
                 issued = {"key": key, "token": token}
-    keys = session.scalars(select(ApiKey).order_by(ApiKey.id.desc())).all()
-    return render_template("admin/apikeys.html", form=form, keys=keys, issued=issued, problem=problem), \
-        (422 if problem else 200)
+    keys = [k for k in session.scalars(select(ApiKey).order_by(ApiKey.id.desc())) if _key_in_scope(k)]
+    return render_template("admin/apikeys.html", form=form, keys=keys, issued=issued, problem=problem,
+                           channels=credentials.API_KEY_CHANNELS), (422 if problem else 200)
+
+
+def _key_in_scope(key: ApiKey) -> bool:
+    """National admins see every key; others the keys of agencies within their scope."""
+    mine = current_scope()
+    if mine.national and not mine.agency_scoped:
+        return True
+    return key.agency_id is not None and mine.sees_agency(key.agency_id)
 
 
 @bp.route("/apikeys/<int:key_id>/revoke", methods=["POST"])
@@ -90,6 +109,8 @@ def revoke_apikey(key_id: int):
     key = session.get(ApiKey, key_id)
     if key is None:
         abort(404)
+    if not _key_in_scope(key):
+        abort(403)
     if not CsrfOnly().validate_on_submit():
         abort(400)
     credentials.revoke(key)

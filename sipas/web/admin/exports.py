@@ -17,7 +17,7 @@ from sipas.services import audit
 from sipas.services.results.view import PROVISIONAL, PUBLISHED, shown
 from sipas.services.workbook import NotComputed, build_workbook, report_data, restrict_to_agency
 from sipas.web.admin.common import CsrfOnly, bp, own_agency_or_none, round_or_404
-from sipas.web.authz import roles_required
+from sipas.web.authz import current_scope, roles_required
 
 
 @bp.route("/rounds/<code>/report.xlsx")
@@ -40,7 +40,7 @@ def report_xlsx(code: str):
         abort(404)
     own = own_agency_or_none(session)
     if own is not None:
-        data = restrict_to_agency(data, session, own)
+        data = restrict_to_agency(data, session, own)  # figures and data rows alike
     content = build_workbook(data, "en" if request.args.get("lang") == "en" else "vi") or b""
     audit.record(session, "report_exported", actor=current_user, object_type="round", object_id=rnd.id,
                  ip=request.remote_addr, detail={"with_data": data.data_rows is not None, "version": data.version})
@@ -70,11 +70,17 @@ def export_job(code: str):
 
 
 def _own_job(job_id: str):
+    """A job the user started; an admin may follow any job of a round within their scope."""
     job = get_session().get(Job, job_id)
     if job is None:
         abort(404)
-    if job.created_by_id != current_user.id and not current_user.has_role(Role.ADMIN):
-        abort(403)
+    if job.created_by_id != current_user.id:
+        if not current_user.has_role(Role.ADMIN) or current_scope().agency_scoped:
+            abort(403)
+        round_code = (job.params or {}).get("round")
+        if round_code is None:
+            abort(403)
+        round_or_404(round_code)
     return job
 
 

@@ -19,7 +19,7 @@ from sipas.services.results.publish import preview
 from sipas.services.results.view import shown
 from sipas.web.admin.common import STAFF, CsrfOnly, bp, round_or_404
 from sipas.web.admin.links import public_url
-from sipas.web.authz import roles_required
+from sipas.web.authz import current_scope, roles_required
 
 
 @bp.route("/rounds/<code>")
@@ -29,7 +29,7 @@ def round_detail(code: str):
     with public links, posters and QR codes."""
     rnd = round_or_404(code)
     session = get_session()
-    agencies = scope.visible_agencies(session, current_user, list(rnd.agencies))
+    agencies = scope.visible_agencies(current_scope(), rnd.agencies)
     return render_template("admin/round.html", round=rnd, agencies=agencies, public_url=public_url,
                            seen=shown(session, rnd), versions=store.versions(session, rnd), view="")
 
@@ -78,6 +78,10 @@ def new_round():
                 opens_on=day("opens_on"), closes_on=day("closes_on"), channels=request.form.getlist("channels"),
                 agency_codes=[c.strip() for c in request.form.get("agencies", "").replace("\n", ",").split(",")
                               if c.strip()])
+            mine = current_scope()
+            if not (mine.sees_round(rnd) and all(mine.sees_agency(a.id) for a in rnd.agencies)):
+                raise ValidationFailed({"province": _("The round and its agencies must lie within your "
+                                                      "jurisdiction.")})
             audit.record(session, "round_created", actor=current_user, object_type="round", object_id=rnd.id,
                          ip=request.remote_addr)
             return redirect(url_for(".round_detail", code=rnd.code))

@@ -5,7 +5,7 @@ import tempfile
 from io import BytesIO
 from pathlib import Path
 
-from flask import current_app, redirect, render_template, request, send_file, url_for
+from flask import abort, current_app, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
 
@@ -16,10 +16,9 @@ from sipas.models import FrameUnit, Role, Round
 from sipas.reports.xlsx import XLSX_MIMETYPE
 from sipas.services import audit
 from sipas.services import sampling as sampling_service
-from sipas.services.catalog import get_round
 from sipas.services.sampling import invitation_list_bytes
 from sipas.web.admin.common import CsrfOnly, bp, round_or_404
-from sipas.web.authz import roles_required
+from sipas.web.authz import current_scope, roles_required
 
 
 @bp.route("/rounds/<code>/sample", methods=["GET", "POST"])
@@ -29,6 +28,9 @@ def sample(code: str):
 
 
     rnd = round_or_404(code)
+    mine = current_scope()
+    if not mine.may_sample(rnd):
+        abort(403)  # an agency scope never reaches a round's frame and contacts, whatever the roles
     session = get_session()
     form = CsrfOnly()
     problems, plan, message, weights = [], None, None, None
@@ -36,13 +38,13 @@ def sample(code: str):
     total = int(args["total"]) if args.get("total", "").isdigit() else None
     method = args.get("allocation", "proportional")
     previous_code = args.get("previous") or None
-    earlier = session.scalars(select(Round).where(Round.id != rnd.id, Round.year < rnd.year)
-                              .order_by(Round.year.desc(), Round.code)).all()
+    earlier = [r for r in session.scalars(select(Round).where(Round.id != rnd.id, Round.year < rnd.year)
+                                          .order_by(Round.year.desc(), Round.code)) if mine.may_sample(r)]
     stratified_by = ",".join((rnd.design or {}).get("stratified_by") or ["agency"])
 
     def current_plan():
         return sampling_service.preview(session, rnd, total=total, method=method,
-                                        previous=get_round(session, previous_code) if previous_code else None)
+                                        previous=round_or_404(previous_code) if previous_code else None)
 
     try:
         if request.method == "POST" and form.validate_on_submit():

@@ -2,15 +2,16 @@
 from __future__ import annotations
 
 from flask import abort, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
 from sipas.db import discard_changes, get_session
 from sipas.errors import ValidationFailed
-from sipas.models import Agency, AuditEvent, Role, User
+from sipas.models import AdminMap, AdminUnit, Agency, AuditEvent, Level, Role, User
 from sipas.services import accounts, audit
 from sipas.web.admin.common import CsrfOnly, bp
-from sipas.web.authz import roles_required
+from sipas.web.authz import current_scope, roles_required
 
 
 @bp.route("/users", methods=["GET", "POST"])
@@ -27,7 +28,23 @@ def users():
             agency = session.scalar(select(Agency).where(Agency.code == request.form["agency"].strip()))
             if agency is None:
                 problems["agency"] = "unknown agency"
+            elif not current_scope().sees_agency(agency.id):
+                problems["agency"] = _("This agency is outside your jurisdiction.")
         action = request.form.get("action", "create")
+        unit_id = current_user.unit_id  # a province's admin gives accounts of their province
+        province_code = (request.form.get("province") or "").strip()
+        if province_code and action == "create":
+            unit = session.scalar(select(AdminUnit).where(AdminUnit.admin_map == AdminMap.NEW_34,
+                                                          AdminUnit.level == Level.PROVINCE,
+                                                          AdminUnit.code == province_code))
+            if unit is None:
+                problems["province"] = _("Unknown province code.")
+            elif not current_scope().national and unit.id not in (current_scope().provinces or ()):
+                problems["province"] = _("This province is outside your jurisdiction.")
+            else:
+                unit_id = unit.id
+        if agency is None and current_scope().agency_scoped and action in ("create", "roles"):
+            problems["agency"] = _("You may only give accounts within your agency.")
         try:
             if problems:
                 raise ValidationFailed(problems)
@@ -35,13 +52,15 @@ def users():
                 user = accounts.create_user(session, request.form.get("username", "").strip(),
                                             request.form.get("password", ""), roles,
                                             full_name=request.form.get("full_name", "").strip()[:160],
-                                            unit_id=current_user.unit_id, agency_id=agency.id if agency else None)
+                                            unit_id=unit_id, agency_id=agency.id if agency else None)
                 audit.record(session, "user_created", actor=current_user, object_type="user", object_id=user.id,
                              ip=request.remote_addr, detail={"roles": [r.value for r in roles]})
             else:
                 user = session.get(User, int(request.form.get("user_id", "0") or 0))
                 if user is None:
                     abort(404)
+                if not current_scope().sees_user(user):
+                    abort(403)
                 if action == "roles":
                     before = sorted(r.value for r in user.role_set)
                     accounts.set_roles(session, user, roles, agency.id if agency else None)
@@ -58,7 +77,7 @@ def users():
         except ValidationFailed as exc:
             discard_changes()
             problems = exc.problems
-    all_users = session.scalars(select(User).order_by(User.username)).all()
+    all_users = [u for u in session.scalars(select(User).order_by(User.username)) if current_scope().sees_user(u)]
     return render_template("admin/users.html", form=form, users=all_users, roles=list(Role), problems=problems), \
         (422 if problems else 200)
 
