@@ -80,3 +80,20 @@ def test_the_burst_check_reads_its_index_in_a_large_round(session, db_url):
     plan = " ".join(str(row[-1]) for row in rows)
     assert "ix_responses_burst" in plan, plan
     assert invitations.burst_reason(session, rnd.id, same) is not None  # two earlier ones within the window
+
+
+def test_optimize_gives_sqlite_planner_statistics_for_a_grown_table(session, db_url):
+    if not db_url.startswith("sqlite"):
+        return  # PostgreSQL's autovacuum analyses by itself: optimize does nothing there
+    rnd = make_round(session)
+    now = datetime.now(timezone.utc)
+    session.execute(insert(Response.__table__), [
+        {"uuid": str(uuid.uuid4()), "round_id": rnd.id, "agency_id": rnd.agencies[0].id, "channel": Channel.ONLINE,
+         "profile_key": "SIPAS_2640", "received_at": now, "weight": 1.0, "status": ResponseStatus.VALID,
+         "content_hash": f"{i:064x}"} for i in range(2000)])
+    session.commit()
+    assert invitations.burst_reason(session, rnd.id, "0" * 64) is None  # the table is read by this connection
+    optimize(session)
+    session.commit()
+    stats = dict(session.execute(text("SELECT idx, stat FROM sqlite_stat1 WHERE tbl = 'responses'")).all())
+    assert int(stats["ix_responses_burst"].split()[0]) > 100  # approximate (analysis_limit), but there
