@@ -47,12 +47,35 @@ def synthetic(n: int, agencies: int, rng: np.random.Generator):
             v = (u < p).astype(np.float32)
         v[rng.random(n, dtype=np.float32) < 0.05] = np.nan
         values[:, k] = v
+    # Multiple-choice blocks: at most max_choices options chosen, as the app's validator requires; the options
+    # chosen beyond it (a random subset of the chosen ones) become "not chosen".
+    for block in profile.blocks:
+        cols = [k for k, code in enumerate(plan.items) if code in {i.code for i in profile.block_items(block.code)}]
+        if not cols:
+            continue
+        chosen = values[:, cols] == 1
+        keys = np.where(chosen, rng.random(chosen.shape, dtype=np.float32), np.inf)
+        rank = keys.argsort(axis=1).argsort(axis=1)
+        block_values = values[:, cols]
+        block_values[chosen & (rank >= block.max_choices)] = 0
+        values[:, cols] = block_values
     return plan, agency, level, psu, weight, values
+
+
+def check_valid(plan, values: np.ndarray, rows: int = 2000) -> None:
+    """Refuse to benchmark data the app would refuse: the first `rows` rows through the app's own validator."""
+    profile = surveys.load("SIPAS_2640")
+    for r in range(min(rows, len(values))):
+        answers = {code: int(v) for code, v in zip(plan.items, values[r]) if not np.isnan(v)}
+        _, problems = surveys.check_answers(profile, answers)
+        if problems:
+            raise SystemExit(f"synthetic row {r} would be refused by the app: {problems}")
 
 
 def run(n: int, agencies: int, seed: int) -> dict:
     rng = np.random.default_rng(seed)
     plan, agency, level, psu, weight, values = synthetic(n, agencies, rng)
+    check_valid(plan, values)
     answered, score = scores(plan, list(plan.items), values)
     score = score.astype(np.float32)
     input_mb = (answered.nbytes + score.nbytes + weight.nbytes + agency.nbytes + psu.nbytes) / 2 ** 20

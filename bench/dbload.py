@@ -8,7 +8,7 @@ from datetime import date
 
 import numpy as np
 
-from bench.bench_analysis import synthetic
+from bench.bench_analysis import check_valid, synthetic
 from sipas import create_app
 from sipas.db import session_factory, session_scope
 from sipas.models import AdminMap, AdminUnit, Agency, AgencyKind, Base, Level, Round, RoundStatus
@@ -23,6 +23,7 @@ def load_synthetic_round(url: str, n: int, agencies: int, seed: int):
     Base.metadata.create_all(engine)
     rng = np.random.default_rng(seed)
     plan, agency, level, psu, weight, values = synthetic(n, agencies, rng)
+    check_valid(plan, values)
     with session_scope(app) as session:
         province = AdminUnit(code="99", name="Bench", admin_map=AdminMap.NEW_34, level=Level.PROVINCE)
         session.add(province)

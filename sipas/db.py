@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from typing import Callable, Iterator
 
 from flask import Flask, current_app, g
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
 EXTENSION_KEY = "sipas_db"
@@ -39,6 +39,21 @@ def make_engine(url: str, *, sqlite_synchronous: str = "FULL") -> Engine:
 
         return engine
     return create_engine(url, pool_pre_ping=True)
+
+
+#: How many rows SQLite's ANALYZE samples per index when `optimize` runs (approximate statistics in
+#: milliseconds instead of a full scan of a large table: https://sqlite.org/lang_analyze.html#approx).
+SQLITE_ANALYSIS_LIMIT = 1000
+
+
+def optimize(session: Session) -> None:
+    """Refresh the query planner's statistics where the database needs to be told (SQLite's `PRAGMA optimize`,
+    which analyses only tables that changed a lot since their last analysis; PostgreSQL's autovacuum does this
+    by itself). Run off the request path: after migrations and after each results recomputation. The caller
+    commits."""
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(text(f"PRAGMA analysis_limit={SQLITE_ANALYSIS_LIMIT}"))
+        session.execute(text("PRAGMA optimize"))
 
 
 def init_app(app: Flask) -> None:

@@ -20,7 +20,7 @@ from flask import Flask, current_app
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
-from sipas.db import session_factory, session_scope
+from sipas.db import optimize, session_factory, session_scope
 from sipas.models import Job, JobStatus, ResultSet, Round, RoundStatus, User
 from sipas.services.results import freshness, publish, store
 from sipas.services.results.compute import compute_round
@@ -140,6 +140,8 @@ def refresh_now(app: Flask, round_id: int, *, progress: Callable[[int, str], Non
         read.rollback()
     with session_scope(app) as write:
         store.save(write, write.get_one(Round, round_id), results, duration=duration)
+    with session_scope(app) as session:
+        optimize(session)  # the round grew: keep SQLite's planner statistics current (cheap, off the request path)
     _done(app, round_id, "done")
     return True
 

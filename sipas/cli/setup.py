@@ -8,7 +8,7 @@ from werkzeug.serving import run_simple
 
 from sipas import migrate
 from sipas.cli.common import fail
-from sipas.db import session_scope
+from sipas.db import optimize, session_scope
 from sipas.errors import SipasError
 from sipas.jobs import queue, start_consumer
 from sipas.models import RoundStatus
@@ -44,6 +44,8 @@ retention_cli = AppGroup("retention", help="Privacy retention.")
 def db_upgrade(revision: str) -> None:
     """Apply migrations (default: to the latest)."""
     migrate.upgrade(current_app.config["DATABASE_URL"], revision)
+    with session_scope() as session:
+        optimize(session)  # new indexes get planner statistics on SQLite
     click.echo(f"database at {revision}")
 
 

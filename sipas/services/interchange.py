@@ -177,21 +177,26 @@ def read_table(path: Path | str, profile: Profile, *, skip_invalid: bool = False
     for k, code in enumerate(items):
         item = profile.item(code)
         allowed = item.scale.values
-        for i, raw in enumerate(column(code)):
-            r = numbers[i]
-            if raw == "":
-                if item.required:
-                    problems.append(f"row {r}, column {code}: a required item left blank")
-                continue
+        raws = column(code)
+        # The cells of a column are blanks and a few scale values written as integers: one dict lookup each.
+        # Anything else ("5.0", "4.5", "x") takes the full rule below, which reports it by row and column.
+        common = {"": np.nan, **{str(a): float(a) for a in allowed}}
+        cells = [common.get(raw) for raw in raws]
+        if item.required:
+            problems += [f"row {numbers[i]}, column {code}: a required item left blank"
+                         for i, raw in enumerate(raws) if raw == ""]
+        for i in [i for i, v in enumerate(cells) if v is None]:
+            raw, cells[i] = raws[i], np.nan
             try:
                 v = float(raw)
                 if not v.is_integer() or int(v) not in allowed:
                     raise ValueError
             except ValueError:
-                problems.append(f"row {r}, column {code}: {raw!r} is not one of "
+                problems.append(f"row {numbers[i]}, column {code}: {raw!r} is not one of "
                                 f"{', '.join(str(a) for a in sorted(allowed))} (blank = missing)")
                 continue
-            values[i, k] = v
+            cells[i] = v
+        values[:, k] = cells
     for block in profile.blocks:
         idx = [k for k, code in enumerate(items) if profile.item(code).block == block.code]
         if idx:

@@ -8,7 +8,7 @@ from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from sipas.errors import SipasError, ValidationFailed
-from sipas.models import Agency, Invitation, Response, ResponseStatus, Round
+from sipas.models import Agency, Invitation, Response, Round
 from sipas.services.credentials import token_hash
 
 
@@ -54,26 +54,25 @@ BURST_THRESHOLD = 3
 
 
 # Counting stops at the threshold: identical all-5 answers are common, and an unbounded count would read
-# every one of them on each submission.
+# every one of them on each submission. ix_responses_burst (round_id, content_hash, received_at) answers it
+# from at most BURST_THRESHOLD index entries, whatever the round's size.
 _SAME_CONTENT_SINCE = select(func.count()).select_from(
     select(Response.id).where(Response.round_id == bindparam("round_id"), Response.content_hash == bindparam("digest"),
-                              Response.received_at >= bindparam("since")).limit(BURST_THRESHOLD).subquery())
+                              Response.received_at >= bindparam("since")).limit(BURST_THRESHOLD - 1).subquery())
 
 
-def flag_if_burst(session: Session, recorded) -> bool:
-    """Flag (never drop) a response when identical answers arrived repeatedly in a short window.
+def burst_reason(session: Session, round_id: int, digest: str) -> str | None:
+    """Why a response about to be stored is flagged (never dropped) as part of a burst, or None.
 
-    `recorded` is what record_response returned. Flagged responses are kept for review and do not count
-    until an administrator restores them.
+    A burst: the same content (`digest`, the response's content hash) already arrived at least
+    BURST_THRESHOLD - 1 times in the round within BURST_WINDOW, so this one would be the BURST_THRESHOLD-th.
+    Read-only and asked before the insert (record_response's `flag_check`), so on SQLite it runs outside the
+    write lock. Two identical submissions racing each other may both go unflagged; the next one is caught.
+    Flagged responses are kept for review and do not count until an administrator restores them.
     """
     since = datetime.now(timezone.utc) - BURST_WINDOW
-    same = session.scalar(_SAME_CONTENT_SINCE, {"round_id": recorded.round_id, "digest": recorded.content_hash,
-                                                "since": since})
-    if same >= BURST_THRESHOLD:
-        # Core UPDATE: the response is not loaded in this session, so there is nothing to synchronise.
-        session.execute(update(Response.__table__).where(Response.__table__.c.id == recorded.id).values(
-            status=ResponseStatus.FLAGGED,
-            flag_reason=f"burst: at least {same} identical responses within "
-                        f"{int(BURST_WINDOW.total_seconds() // 60)} min"))
-        return True
-    return False
+    before = session.scalar(_SAME_CONTENT_SINCE, {"round_id": round_id, "digest": digest, "since": since})
+    if before < BURST_THRESHOLD - 1:
+        return None
+    return (f"burst: at least {before + 1} identical responses within "
+            f"{int(BURST_WINDOW.total_seconds() // 60)} min")

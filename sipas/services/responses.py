@@ -7,7 +7,7 @@ import json
 import uuid as uuidlib
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
-from typing import Mapping
+from typing import Callable, Mapping
 
 from sqlalchemy import bindparam, insert, select
 from sqlalchemy.orm import Session
@@ -86,13 +86,16 @@ class Submission:
 
 
 def record_response(session: Session, submission: Submission, *, dossier_key: str = "", today: date | None = None,
-                    check_open: bool = True) -> Recorded:
+                    check_open: bool = True,
+                    flag_check: Callable[[Session, int, str], str | None] | None = None) -> Recorded:
     """Validate a submission against its round's profile and store the response and its answers together.
 
     A retry with the same UUID and the same content returns the stored response (created=False);
     the same UUID with other content raises DuplicateSubmission. Bad input raises ValidationFailed
     and stores nothing. `dossier_key` keys the dossier-code hash; `check_open=False` stores into a round
-    whatever its dates (paper forms keyed and files imported after the round closed). Flushes; the caller commits.
+    whatever its dates (paper forms keyed and files imported after the round closed). `flag_check(session,
+    round_id, content_hash)` is asked before the insert (no write lock held yet); a reason it returns stores the
+    response flagged with that reason (e.g. invitations.burst_reason). Flushes; the caller commits.
     """
     rnd, channel = submission.round, submission.channel
     response_uuid, clean, comment = _checked(session, submission)
@@ -111,6 +114,9 @@ def record_response(session: Session, submission: Submission, *, dossier_key: st
               "weight": design.weight, "status": ResponseStatus.VALID, "entered_by_id": origin.entered_by_id,
               "device_id": origin.device_id, "device_seq": origin.device_seq, "batch_id": origin.batch_id,
               "dossier_hash": hashed_dossier, "content_hash": digest}
+    reason = flag_check(session, rnd.id, digest) if flag_check is not None else None
+    if reason is not None:
+        values.update(status=ResponseStatus.FLAGGED, flag_reason=reason)
     # One statement decides "new or retry", also between concurrent requests with the same UUID (the database's
     # unique index arbitrates): INSERT .. ON CONFLICT (uuid) DO NOTHING RETURNING id. Core rather than the ORM
     # unit of work: this is the hot path of every channel (bench/load.py).

@@ -124,9 +124,9 @@ def submit_response():
                                 comment=body.get("comment"), dossier_code=body.get("dossier_code"),
                                 submitted_at=submitted_at, design=design,
                                 origin=Origin(device_id=device_id, device_seq=seq))
-        result = record_response(session, submission, dossier_key=current_app.config["DOSSIER_HASH_KEY"])
-        if result.created and channel is Channel.ONLINE:
-            invitations.flag_if_burst(session, result)  # the same check as the public link
+        # Online posts through a key get the same burst check as the public link.
+        result = record_response(session, submission, dossier_key=current_app.config["DOSSIER_HASH_KEY"],
+                                 flag_check=invitations.burst_reason if channel is Channel.ONLINE else None)
         if invitation is not None and result.created:
             invitations.mark_used(session, invitation, result)
     except ValidationFailed as exc:

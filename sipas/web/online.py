@@ -11,7 +11,7 @@ from sqlalchemy import select
 import surveys
 from sipas.db import get_session, on_storage_failure
 from sipas.errors import DuplicateSubmission, SurveyClosed, ValidationFailed
-from sipas.models import Agency, Channel, ResponseStatus, Round, ServicePoint
+from sipas.models import Agency, Channel, Round, ServicePoint
 from sipas.security import csrf, limiter
 from sipas.services import invitations
 from sipas.services.catalog import find_agency, find_round
@@ -70,6 +70,10 @@ def _questionnaire(rnd: Round, agency: Agency, point: ServicePoint | None, *, ch
     return page(problems, status=status)
 
 
+def _honeypot(_session, _round_id, _digest) -> str:
+    return "honeypot field filled in"
+
+
 def _store(rnd, agency, point, form, channel, invitation, honeypot: bool = False):
     """Record the response (the request boundary commits); problems and a status when it is refused."""
     session = get_session()
@@ -77,12 +81,14 @@ def _store(rnd, agency, point, form, channel, invitation, honeypot: bool = False
         design = Design(invitation.stratum, invitation.psu, invitation.weight) if invitation else Design()
         submission = Submission(rnd, agency, form.answers(), channel, uuid=form.response_id.data or None,
                                 service_point=point, comment=form.comment.data, design=design)
-        result = record_response(session, submission, dossier_key=current_app.config["DOSSIER_HASH_KEY"])
+        # Stored flagged from the start: a robot (honeypot filled in), or on open links a burst of identical
+        # answers, checked before the insert and so outside the write lock.
         if honeypot:
-            result.response.status = ResponseStatus.FLAGGED
-            result.response.flag_reason = "honeypot field filled in"
-        elif result.created and channel is Channel.ONLINE:
-            invitations.flag_if_burst(session, result)
+            flag_check = _honeypot
+        else:
+            flag_check = invitations.burst_reason if channel is Channel.ONLINE else None
+        result = record_response(session, submission, dossier_key=current_app.config["DOSSIER_HASH_KEY"],
+                                 flag_check=flag_check)
         if invitation is not None and result.created:
             invitations.mark_used(session, invitation, result)
     except ValidationFailed as exc:

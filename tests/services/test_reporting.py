@@ -4,6 +4,7 @@ from __future__ import annotations
 import csv
 import json
 
+import numpy as np
 import pytest
 from sqlalchemy import select
 
@@ -105,6 +106,21 @@ def test_a_bad_file_is_reported_by_row_and_column_and_nothing_is_analysed(demo_a
                      "row 3, block X: 4 options chosen, at most 3", "row 4, column agency_code: empty",
                      "row 4, column weight: 'x'"):
         assert expected in result.output
+
+
+def test_answer_cells_are_read_by_value_whatever_their_spelling(tmp_path):
+    # Integers are looked up, every other spelling takes the full rule: "5.0" is 5, "4.5" and "x" are refused.
+    good = _write(tmp_path / "good.csv", [["response_id", "agency_code", "level", "S1", "E1.1"],
+                                          ["a", "A", "xã", "5", ""], ["b", "A", "xã", "5.0", "1"],
+                                          ["c", "A", "xã", "", "0.0"]])
+    table = read_table(good, surveys.load("SIPAS_2640"))
+    np.testing.assert_array_equal(table.values, [[5, np.nan], [5, 1], [np.nan, 0]])
+    bad = _write(tmp_path / "bad.csv", [["response_id", "agency_code", "level", "S1", "E1.1"],
+                                        ["a", "A", "xã", "4.5", "1"], ["b", "A", "xã", "x", "2"]])
+    with pytest.raises(ValidationFailed) as err:
+        read_table(bad, surveys.load("SIPAS_2640"))
+    assert [p.split(":")[0] for p in err.value.problems] == ["row 2, column S1", "row 3, column S1",
+                                                             "row 3, column E1.1"]
 
 
 def test_unknown_columns_are_refused(tmp_path):

@@ -8,13 +8,17 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from sqlalchemy import ColumnElement, and_, case, func, literal, or_, select
+from sqlalchemy import ColumnElement, and_, case, func, literal, or_, select, text
 from sqlalchemy.orm import Session, aliased
 
 from analysis import Totals
 from sipas.models import SELF_SELECTED, Agency, Answer, Response, ResponseStatus, Round
 from sipas.results import SAMPLED, SELF_SELECTED_GROUP
 from sipas.services.analysis_plan import Plan, score_table
+
+
+#: PostgreSQL's sort memory for the analysis queries (SET LOCAL: this transaction only).
+ANALYSIS_WORK_MEM = "256MB"
 
 
 def _filters(rnd: Round, channel_group: str):
@@ -36,6 +40,10 @@ def round_totals(session: Session, rnd: Round, plan: Plan, channel_group: str = 
     for m PSUs: `Totals.cell_count`).
     """
     where = _filters(rnd, channel_group)
+    if session.get_bind().dialect.name == "postgresql":
+        # The value-level GROUP BY and the pair self-join sort millions of rows: at the default 4 MB the sort
+        # spills to disk (1.5 GB at a million questionnaires). For this transaction only.
+        session.execute(text(f"SET LOCAL work_mem = '{ANALYSIS_WORK_MEM}'"))
     cells_q = session.execute(select(Response.agency_id, Response.stratum, Response.psu, func.count())
                               .where(where, Response.psu.is_not(None))
                               .group_by(Response.agency_id, Response.stratum, Response.psu)).all()
@@ -148,13 +156,18 @@ def _certain_patterns(session: Session, where, certain, plan: Plan) -> list[tupl
 
 
 def _pair_moments(session: Session, where, plan: Plan, totals: Totals, g_index: dict, score_of: dict) -> None:
-    """Unweighted cross-moments of the composite items per agency (the SIPAS variance floor)."""
+    """Unweighted cross-moments of the composite items per agency (the SIPAS variance floor).
+
+    The moments are symmetric but for pair_d (the sum of item i's score over respondents answering both): the
+    self-join reads each unordered pair once (item i <= item j), and both orders are filled from it.
+    """
     pair_codes = [plan.items[k] for k in plan.pair_items]
     pos = {code: i for i, code in enumerate(pair_codes)}
     other = aliased(Answer)
     rows = session.connection().execute(
         select(Response.agency_id, Answer.item_code, Answer.value, other.item_code, other.value, func.count())
-        .select_from(Answer).join(other, other.response_id == Answer.response_id)
+        .select_from(Answer).join(other, and_(other.response_id == Answer.response_id,
+                                              other.item_code >= Answer.item_code))
         .join(Response, Response.id == Answer.response_id)
         .where(where, Answer.item_code.in_(pair_codes), other.item_code.in_(pair_codes))
         .group_by(Response.agency_id, Answer.item_code, Answer.value, other.item_code, other.value)).all()
@@ -171,9 +184,12 @@ def _pair_moments(session: Session, where, plan: Plan, totals: Totals, g_index: 
         si = np.fromiter((score_of[c][v] for c, v in zip(i_col, vi_col)), float, len(rows))
         sj = np.fromiter((score_of[c][v] for c, v in zip(j_col, vj_col)), float, len(rows))
         n = np.asarray(n_col, float)
-        flat = (g * kc + i) * kc + j
         size = len(g_index) * kc * kc
-        pn = np.bincount(flat, n, minlength=size).reshape(shape)
-        pd = np.bincount(flat, n * si, minlength=size).reshape(shape)
-        pc = np.bincount(flat, n * si * sj, minlength=size).reshape(shape)
+        upper = (g * kc + i) * kc + j
+        off = i != j  # the mirrored order (j, i) of the off-diagonal pairs
+        flat = np.concatenate([upper, ((g * kc + j) * kc + i)[off]])
+        both_n = np.concatenate([n, n[off]])
+        pn = np.bincount(flat, both_n, minlength=size).reshape(shape)
+        pd = np.bincount(flat, np.concatenate([n * si, (n * sj)[off]]), minlength=size).reshape(shape)
+        pc = np.bincount(flat, np.concatenate([n * si * sj, (n * si * sj)[off]]), minlength=size).reshape(shape)
     totals.pair_items, totals.pair_n, totals.pair_d, totals.pair_c = list(plan.pair_items), pn, pd, pc
