@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 import surveys
 from sipas.errors import SipasError
 from sipas.models import Agency, Response, ResponseStatus, Round
-from sipas.reports.tables import workbook_sheets
+from sipas.reports.tables import Labels, footer, workbook_sheets
 from sipas.reports.xlsx import workbook_bytes, write_workbook
 from sipas.results import RoundResults, to_payload
 from sipas.services.interchange import export_rows
@@ -50,6 +50,8 @@ class ReportData:
     checksum: str
     data_rows: Callable[[], Iterator[list]] | None = None
     data_count: int = 0
+    #: An agency workbook: the agency's code (its figures, the whole round only as a reference); None: the round.
+    scope: str | None = None
 
     @property
     def provisional(self) -> bool:
@@ -165,12 +167,28 @@ def report_data(session: Session, rnd: Round, *, version: int | None = None, pre
 
 
 def restrict_to_agency(data: ReportData, session: Session, agency: Agency) -> ReportData:
-    """Keep the whole-round figures for context, and of the agencies only this one and those under it."""
+    """An agency's workbook: of the agencies only this one and those under it, its figures on every sheet (the
+    whole round's only as labelled reference figures), and in the data sheet only their responses."""
     allowed = codes_of(session, agency_subtree(session, agency.id))
     results = data.results
     groups = tuple(g for g in results.groups if g.by != "agency" or g.key in allowed)
     labels = {**results.labels, "agency": {k: v for k, v in results.labels.get("agency", {}).items() if k in allowed}}
-    return dataclasses.replace(data, results=dataclasses.replace(results, groups=groups, labels=labels))
+    scoped = dataclasses.replace(data, results=dataclasses.replace(results, groups=groups, labels=labels),
+                                 scope=agency.code)
+    if data.data_rows is None:
+        return scoped
+    source = data.data_rows
+
+    def rows() -> Iterator[list]:
+        it = source()
+        header = next(it)
+        column = header.index("agency_code")
+        yield header
+        yield from (row for row in it if row[column] in allowed)
+
+    # Counted on a first pass: the writer's count is checked against it, as for the whole round.
+    count = sum(1 for _ in rows()) - 1
+    return dataclasses.replace(scoped, data_rows=rows, data_count=count)
 
 
 def build_workbook(data: ReportData, lang: str = "vi", progress=None, *, path: str | Path | None = None
@@ -178,10 +196,11 @@ def build_workbook(data: ReportData, lang: str = "vi", progress=None, *, path: s
     """The workbook (bytes, or written to `path` and None returned); the data sheet's row count is checked
     against the count first gathered, and a short file is never handed out."""
     sheets = workbook_sheets(data, lang)
+    foot = footer(data, Labels(lang))
     if path is None:
-        content, counts = workbook_bytes(sheets, progress, created=data.generated_at)
+        content, counts = workbook_bytes(sheets, progress, created=data.generated_at, footer=foot)
     else:
-        content, counts = None, write_workbook(sheets, path, progress, created=data.generated_at)
+        content, counts = None, write_workbook(sheets, path, progress, created=data.generated_at, footer=foot)
     if data.data_rows is not None:
         written = counts[sheets[-1].name]
         if written != data.data_count:

@@ -15,7 +15,7 @@ from sipas import recompute
 from sipas.db import get_session
 from sipas.errors import NotFound
 from sipas.models import Role, Round
-from sipas.reports.tables import LEVEL_NAMES
+from sipas.words import LEVELS as LEVEL_NAMES
 from sipas.results import SAMPLED, SELF_SELECTED_GROUP, GroupResult, RoundResults
 from sipas.services import catalog
 from sipas.services.results import comparability, store

@@ -36,8 +36,11 @@ def test_agency_manager_sees_only_their_agency(demo_app):
     # No province-wide figures for an agency manager: no whole-round block, no levels, no trend.
     assert "Toàn đợt khảo sát" not in page and 'id="h-trend"' not in page and 'id="h-levels"' not in page
     wb = load_workbook(BytesIO(client.get("/admin/rounds/LCU-2026/report.xlsx").data))
-    codes = {row[2] for row in wb["Theo cơ quan"].iter_rows(min_row=6, values_only=True) if row and row[2]}
+    codes = {row[1] for row in wb["Theo cơ quan"].iter_rows(min_row=6, values_only=True) if row and row[1]}
     assert codes == {"LCU.STP"}
+    # Only the agency: no sheet of whole-round figures (levels, channels, behaviour, respondents).
+    assert not {"Theo cấp", "Kênh", "Hành vi", "Người trả lời"} & set(wb.sheetnames)
+    assert {r[0]: r[1] for r in wb["Bìa"].iter_rows(values_only=True) if r and r[0]}["Cơ quan"] == "Sở Tư pháp"
 
 
 def test_surveyors_and_anonymous_users_cannot_see_or_export(demo_app):
