@@ -135,25 +135,9 @@ def _headline_codes(data) -> list[str]:
         c for c in codes if c.startswith("F") and len(c) == 2)
 
 
-def _sipas_name(data, t: Labels) -> str:
-    if _self_selected_only(data.results):
-        return t("Chỉ số đánh giá tại quầy (không phải Chỉ số SIPAS chính thức)",
-                 "Desk rating index (not the official SIPAS index)")
-    return t("Chỉ số SIPAS", "SIPAS index")
-
-
 def _index_name(data, code: str, t: Labels) -> str:
     """The name of a headline index, a factor or a criterion, from the profile (never its code alone)."""
-    if code == "SIPAS":
-        return _sipas_name(data, t)
-    if code.startswith("PART_"):
-        part = next(p for p in data.profile.parts if f"PART_{p.code}" == code)
-        return part.text.en if t.en else part.text.vi
-    factor = next((f for f in data.profile.factors if f.code == code), None)
-    if factor is not None:
-        return factor.text.en if t.en else factor.text.vi
-    item = data.profile.item(code)
-    return item.text.en if t.en else item.text.vi
+    return words.index_name(data.profile, code, t.lang, _self_selected_only(data.results))
 
 
 def _unit_name(data, g: GroupResult, t: Labels) -> str:
@@ -286,9 +270,10 @@ def summary(data, t: Labels) -> Sheet:
     notes = [t("Khoảng tin cậy tính theo thiết kế mẫu (phân tầng, đơn vị mẫu, quyền số).",
                "Intervals respect the sample design (strata, PSUs, weights).")]
     if _self_selected_only(data.results):
-        notes.insert(0, t("Đánh giá tự nguyện (quầy, đường dẫn công khai): không phải mẫu điều tra, không phải Chỉ số "
-                          "SIPAS chính thức, không dùng để xếp hạng.", "Self-selected ratings (kiosk, open link): not a "
-                          "sample, not the official SIPAS index, not for ranking."))
+        notes.insert(0, t("Đánh giá tự nguyện (quầy, đường dẫn công khai): không phải mẫu điều tra, không phải "
+                          "Chỉ số SIPAS chính thức, không dùng để xếp hạng.",
+                          "Self-selected ratings (kiosk, open link): not a sample, not the official SIPAS index, "
+                          "not for ranking."))
     if scope is not None:
         title = t(f"Kết quả chung: {_unit_name(data, scope, t)}", f"Overall results: {_unit_name(data, scope, t)}")
     else:

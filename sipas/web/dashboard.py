@@ -10,12 +10,12 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
+import surveys
 from analysis import IndexResult
-from sipas import recompute
+from sipas import recompute, words
 from sipas.db import get_session
 from sipas.errors import NotFound
 from sipas.models import Role, Round
-from sipas.words import LEVELS as LEVEL_NAMES
 from sipas.results import SAMPLED, SELF_SELECTED_GROUP, GroupResult, RoundResults
 from sipas.services import catalog
 from sipas.services.results import comparability, store
@@ -23,6 +23,7 @@ from sipas.services.results.view import PROVISIONAL, PUBLISHED, Shown, shown
 from sipas.services.scope import agency_scope, codes_of
 from sipas.web.authz import roles_required
 from sipas.web.charts import Point, interval_chart, trend_chart
+from sipas.words import LEVELS as LEVEL_NAMES
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
 VIEWERS = (Role.ADMIN, Role.ANALYST, Role.AGENCY_MANAGER)
@@ -40,8 +41,8 @@ def _point(label: str, g: GroupResult, css: str, note: str = "") -> Point:
     return Point(label, ix.estimate, ix.ci.low if ix.ci else None, ix.ci.high if ix.ci else None, css, note)
 
 
-def _index_point(code: str, ix: IndexResult) -> Point:
-    return Point(code, ix.estimate, ix.ci.low if ix.ci else None, ix.ci.high if ix.ci else None,
+def _index_point(name: str, ix: IndexResult) -> Point:
+    return Point(name, ix.estimate, ix.ci.low if ix.ci else None, ix.ci.high if ix.ci else None,
                  "lowbase" if ix.low_base else "neutral")
 
 
@@ -77,8 +78,8 @@ def _agencies(results: RoundResults, group: str, allowed: set[str] | None, level
 
 
 def _charts(results: RoundResults, focus: GroupResult | None, codes: list[str], forest: list, levels, trend,
-            reference: float | None, lang: str) -> dict:
-    factor_points = [_index_point(c, focus.indices[c]) for c in codes] if focus else []
+            reference: float | None, lang: str, names: dict[str, str]) -> dict:
+    factor_points = [_index_point(names[c], focus.indices[c]) for c in codes] if focus else []
     level_points = [_point(LEVEL_NAMES.get(g.key, (g.key, g.key))[1 if lang == "en" else 0], g, _verdict(g))
                     for g in levels]
     province = _("province") if reference is not None else ""
@@ -125,6 +126,8 @@ def round_dashboard(code: str):
     agencies = _agencies(results, group, allowed, level, agency_filter)
     focus = whole if allowed is None and not agency_filter else (agencies[0] if agencies else None)
     codes = [c for c in HEADLINE if focus is not None and c in focus.indices]
+    profile = surveys.load(results.profile)
+    names = {c: words.index_name(profile, c, lang, group == SELF_SELECTED_GROUP) for c in codes}
     labels = results.labels.get("agency", {})
     forest = []
     rank_word, no_data = _("rank"), _("no data")  # once, not once per agency
@@ -139,7 +142,9 @@ def round_dashboard(code: str):
     levels = results.groups_by("level", group) if allowed is None else []
     trend = _trend(session, rnd) if allowed is None else []
     return render_template("dashboard/round.html", round=rnd, results=results, seen=seen,
-                           charts=_charts(results, focus, codes, forest, levels, trend, reference, lang), focus=focus,
+                           charts=_charts(results, focus, codes, forest, levels, trend, reference, lang, names),
+                           focus=focus, names=names, method=words.word("method", results.method_version, lang),
+                           admin_map=words.word("admin_map", results.admin_map, lang),
                            codes=codes, forest=forest, levels=levels, trend=trend, channel_group=group, level=level,
                            agency_filter=agency_filter, labels=labels,
                            all_agencies=sorted((c, lab.name) for c, lab in labels.items()
