@@ -5,7 +5,9 @@ computes: a round with nothing stored yet says so and asks the job runner to com
 """
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template, request
+from io import BytesIO
+
+from flask import Blueprint, abort, render_template, request, send_file
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -17,7 +19,8 @@ from sipas.db import get_session
 from sipas.errors import NotFound
 from sipas.models import Role, Round
 from sipas.results import SAMPLED, SELF_SELECTED_GROUP, GroupResult, RoundResults
-from sipas.services import catalog
+from sipas.reports.xlsx import XLSX_MIMETYPE, table_bytes
+from sipas.services import catalog, comments
 from sipas.services.results import comparability, store
 from sipas.services.results.view import PROVISIONAL, PUBLISHED, Shown, shown
 from sipas.services.scope import agency_scope, codes_of
@@ -151,3 +154,31 @@ def round_dashboard(code: str):
                                                if allowed is None or c in allowed),
                            restricted=allowed is not None, can_export=True, lang=lang, level_names=LEVEL_NAMES,
                            view=request.args.get("view", PUBLISHED))
+
+
+@bp.route("/<code>/comments")
+@roles_required(*VIEWERS)
+def round_comments(code: str):
+    """Citizens' comments of a round, masked and scoped like the figures; ?agency=, ?q= (search), ?format=xlsx."""
+    session = get_session()
+    try:
+        rnd = catalog.get_round(session, code)
+    except NotFound:
+        abort(404)
+    lang = str(get_locale() or "vi")
+    allowed = _allowed_codes(session)
+    agency_filter, search = request.args.get("agency", ""), request.args.get("q", "")[:200]
+    if allowed is not None and agency_filter and agency_filter not in allowed:
+        agency_filter = "__none__"  # another agency's comments: nothing, as for an unknown agency
+    rows = comments.round_comments(session, rnd, allowed=allowed, agency=agency_filter, search=search)
+    themes = comments.theme_counts(r.text for r in rows)
+    if request.args.get("format") == "xlsx":
+        header = [_("Date"), _("Agency"), _("Channel"), _("Comment"), _("Themes")]
+        table = [[words.local_time(r.submitted_at), r.agency_name, words.word("channel", r.channel, lang), r.text,
+                  "; ".join(t[1] if lang == "en" else t[0] for t in comments.themes_of(r.text))] for r in rows]
+        content = table_bytes(header, table, sheet_name=_("Comments"), widths=[17, 30, 22, 90, 40])
+        return send_file(BytesIO(content), mimetype=XLSX_MIMETYPE, as_attachment=True,
+                         download_name=f"{rnd.code}-comments.xlsx")
+    agencies = sorted((a.code, a.name) for a in rnd.agencies if allowed is None or a.code in allowed)
+    return render_template("dashboard/comments.html", round=rnd, rows=rows, themes=themes, lang=lang,
+                           agencies=agencies, agency_filter=agency_filter, search=search, words=words)
