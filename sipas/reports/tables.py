@@ -53,6 +53,8 @@ class Sheet:
     title_cols: int = 1
     #: The page number in the footer ("&P"/"&N": this page, the number of pages).
     page_label: str = "Trang &P/&N"
+    #: Body rows (0-based) a new printed page starts at.
+    page_breaks: list[int] = field(default_factory=list)
 
 
 class Labels:
@@ -390,6 +392,54 @@ def by_agency(data, t: Labels) -> Sheet:
                           "5%.")], title_cols=3, page_label=_page(t))
 
 
+def scorecards(data, t: Labels) -> Sheet:
+    """One printed page per agency: SIPAS with interval and rank set, the factors (or parts), its three weakest
+    criteria, what its citizens most expect, and the change since the last comparable round."""
+    codes = _headline_codes(data)
+    items = _criteria_items(data.profile)
+    block_items = [i for b in data.profile.blocks for i in data.profile.block_items(b.code)]
+    whole = _groups(data.results, "all")
+    rows: list[list] = []
+    breaks: list[int] = []
+    for g in ranked_agencies(data):
+        if rows:
+            breaks.append(len(rows))
+        level = data.agencies.get(g.key, ("", g.tier or ""))[1]
+        rows.append([_unit_name(data, g, t), None, None, None, f"{t.word('level', level)}, n = {t.count(g.n)}"])
+        for code in codes:
+            ix = g.indices.get(code)
+            if ix is None:
+                continue
+            note = rank_text(g, t) if code == "SIPAS" else ""
+            if code == "SIPAS" and whole:
+                note += t(f"; toàn tỉnh {t.dec(whole[0].estimate('SIPAS'))}",
+                          f"; province {t.dec(whole[0].estimate('SIPAS'))}")
+            rows.append([_index_name(data, code, t), r2(ix.estimate), r2(_low(ix)), r2(_high(ix)),
+                         note + (t(" (cỡ mẫu nhỏ)", " (low base)") if ix.low_base else "")])
+        change, note = _change(g, "SIPAS", g.indices["SIPAS"], t) if "SIPAS" in g.indices else (None, "")
+        rows.append([t("Thay đổi SIPAS so với kỳ trước (điểm %)", "SIPAS change since the last round (points)"),
+                     change, None, None, note])
+        weakest = sorted((i for i in items if g.estimate(i.code) is not None), key=lambda i: g.estimate(i.code))[:3]
+        rows.append([t("Ba tiêu chí thấp nhất", "Three weakest criteria"), None, None, None, ""])
+        for item in weakest:
+            ix = g.indices.get(item.code)
+            rows.append([f"  {item.text.en if t.en else item.text.vi}", r2(ix.estimate), r2(_low(ix)), r2(_high(ix)),
+                         item.code])
+        expected = sorted((i for i in block_items if g.estimate(i.code) is not None),
+                          key=lambda i: -g.estimate(i.code))[:3]
+        if expected:
+            rows.append([t("Người dân mong đợi nhiều nhất", "What citizens most expect"), None, None, None, ""])
+            for item in expected:
+                ix = g.indices.get(item.code)
+                rows.append([f"  {item.text.en if t.en else item.text.vi}", r2(ix.estimate), r2(_low(ix)),
+                             r2(_high(ix)), ""])
+    header = [[(t("Nội dung", "Item"), 1), (t("Giá trị (%)", "Value (%)"), 1), (t("Cận dưới", "Lower"), 1),
+               (t("Cận trên", "Upper"), 1), (t("Ghi chú", "Note"), 1)]]
+    return Sheet(t("Thẻ điểm", "Scorecards"), t("Thẻ điểm từng cơ quan (mỗi cơ quan một trang)",
+                                                 "One scorecard per agency (one page each)"),
+                 header, rows, [54, 9, 9, 9, 20], {1, 2, 3}, page_label=_page(t), page_breaks=breaks)
+
+
 def _criteria_items(profile):
     return [i for i in profile.items if i.kind in ("assessment", "satisfaction", "overall", "policy_assessment",
                                                    "policy_satisfaction")]
@@ -593,11 +643,11 @@ def workbook_sheets(data, lang: str = "vi") -> list[Sheet]:
     figures are the whole round's."""
     t = Labels(lang)
     if _scope(data):
-        sheets = [cover(data, t), summary(data, t), by_agency(data, t), criteria(data, t),
+        sheets = [cover(data, t), summary(data, t), by_agency(data, t), scorecards(data, t), criteria(data, t),
                   criteria_by_agency(data, t), expectations(data, t), method(data, t)]
     else:
-        sheets = [cover(data, t), summary(data, t), by_level(data, t), by_agency(data, t), criteria(data, t),
-                  criteria_by_agency(data, t), expectations(data, t),
+        sheets = [cover(data, t), summary(data, t), by_level(data, t), by_agency(data, t), scorecards(data, t),
+                  criteria(data, t), criteria_by_agency(data, t), expectations(data, t),
                   _distribution_sheet(data, t, "behaviour", ("Hành vi", "Behaviour"),
                                       ("Trải nghiệm: số lần đi lại, phiền hà, chi phí ngoài quy định, trễ hẹn",
                                        "Experience: visits, harassment, unofficial fees, late results")),

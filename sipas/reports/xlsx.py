@@ -141,6 +141,8 @@ def write_sheet(wb: Workbook, sheet: Sheet, progress=None, footer: str = "") -> 
         count += 1
         if progress is not None and count % 10_000 == 0:
             progress(count)
+    for index in sheet.page_breaks:
+        ws.row_breaks.append(Break(id=body_start + index - 1))
     next_row = body_start + count + 2
     for k, spec in enumerate(sheet.charts):
         first, last = spec.rows if spec.rows is not None else (0, count)

@@ -208,3 +208,26 @@ def build_workbook(data: ReportData, lang: str = "vi", progress=None, *, path: s
                 os.remove(path)
             raise ReportIncomplete(f"data sheet has {written} rows, the database {data.data_count}")
     return content
+
+
+def write_narrative(data: ReportData, lang: str, path: str | Path, *, pdf: bool = False) -> None:
+    """Write the narrative report (.docx) to `path`, or its PDF through LibreOffice (`soffice`, which must exist)."""
+    from sipas.reports.narrative import narrative_docx
+
+    content = narrative_docx(data, lang)
+    if not pdf:
+        Path(path).write_bytes(content)
+        return
+    import shutil
+    import subprocess
+    import tempfile
+
+    soffice = shutil.which("soffice")
+    if soffice is None:
+        raise SipasError("a PDF needs LibreOffice (soffice), which is not installed here")
+    with tempfile.TemporaryDirectory() as folder:
+        source = Path(folder) / "report.docx"
+        source.write_bytes(content)
+        subprocess.run([soffice, "--headless", "--convert-to", "pdf", "--outdir", folder, str(source)], check=True,
+                       timeout=300, capture_output=True)
+        shutil.move(str(Path(folder) / "report.pdf"), str(path))

@@ -61,7 +61,7 @@ def test_half_up_rounding_for_display():
 def test_workbook_sheets_and_summary_match_the_analysis(session):
     rnd = _round(session, "LCU-2024")
     wb = load_workbook(BytesIO(build_workbook(gather(session, rnd))))
-    assert wb.sheetnames == ["Bìa", "Tổng hợp", "Theo cấp", "Theo cơ quan", "Tiêu chí", "Tiêu chí theo cơ quan",
+    assert wb.sheetnames == ["Bìa", "Tổng hợp", "Theo cấp", "Theo cơ quan", "Thẻ điểm", "Tiêu chí", "Tiêu chí theo cơ quan",
                              "Mong đợi", "Hành vi", "Kênh", "Người trả lời", "Phương pháp"]
     independent = compute_round(session, rnd).group("all", "all").indices
     summary = {row[0]: row for row in _body(wb["Tổng hợp"])}

@@ -157,3 +157,64 @@ def test_libreoffice_renders_every_sheet(session, tmp_path):
                    check=True, timeout=180, capture_output=True)
     pdf = (tmp_path / "report.pdf").read_bytes()
     assert pdf.startswith(b"%PDF") and pdf.count(b"/Type /Page") >= len(load_workbook(path).sheetnames)
+
+
+def test_one_scorecard_page_per_agency_with_its_weakest_criteria(session):
+    rnd = _round(session, "LCU-2026")
+    data = report_data(session, rnd)
+    wb = load_workbook(BytesIO(build_workbook(data)))
+    ws = wb["Thẻ điểm"]
+    agencies = data.results.groups_by("agency")
+    assert len(ws.row_breaks.brk) == len(agencies) - 1  # a page each
+    rows = [r for r in ws.iter_rows(min_row=4, values_only=True) if r and r[0]]
+    stp = data.results.group("agency", "LCU.STP")
+    start = next(i for i, r in enumerate(rows) if r[0] == "Sở Tư pháp")
+    block = rows[start:start + 25]
+    sipas = next(r for r in block if r[0] == "Chỉ số SIPAS")
+    assert sipas[1] == r2(stp.estimate("SIPAS")) and re.match(r"\d+/\d+ \(\d+–\d+\)", sipas[4])
+    weakest_at = next(i for i, r in enumerate(block) if r[0] == "Ba tiêu chí thấp nhất")
+    profile = surveys.load(rnd.profile_key)
+    criteria = [i for i in profile.items if i.kind in ("assessment", "satisfaction", "overall")
+                and stp.estimate(i.code) is not None]
+    expected = sorted(stp.estimate(i.code) for i in criteria)[:3]
+    assert [r[1] for r in block[weakest_at + 1:weakest_at + 4]] == [r2(v) for v in expected]
+
+
+def test_the_narrative_report_is_a_docx_with_its_sections_ranked_table_and_scorecards(demo_app, session, tmp_path):
+    from docx import Document
+
+    out = tmp_path / "report.docx"
+    result = demo_app.test_cli_runner().invoke(report, ["--round", "LCU-2026", "--format", "docx",
+                                                        "--output", str(out)])
+    assert result.exit_code == 0, result.output
+    doc = Document(str(out))
+    text = "\n".join(p.text for p in doc.paragraphs)
+    for heading in ("I. MỤC ĐÍCH, CĂN CỨ", "II. PHƯƠNG PHÁP VÀ MẪU KHẢO SÁT", "III. KẾT QUẢ",
+                    "IV. THAY ĐỔI SO VỚI KỲ TRƯỚC", "V. ĐỀ XUẤT", "PHỤ LỤC: THẺ ĐIỂM TỪNG CƠ QUAN"):
+        assert heading in text
+    assert "QĐ 2640/QĐ-BNV" in text and "SIPAS_2640" not in text
+    motto = doc.tables[0].rows[0].cells[1].text
+    assert "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" in motto and "Độc lập - Tự do - Hạnh phúc" in motto
+    assert "Số: ……/BC-SNV" in doc.tables[0].rows[0].cells[0].text
+    assert any("GIÁM ĐỐC" in t.rows[0].cells[1].text for t in doc.tables)
+    data = report_data(session, _round(session, "LCU-2026"))
+    ranked = next(t for t in doc.tables if t.rows[0].cells[0].text == "Hạng (tập hạng 95%)")
+    agencies = data.results.groups_by("agency")
+    assert len(ranked.rows) == 1 + len(agencies)
+    first = ranked.rows[1].cells
+    best = next(g for g in agencies if g.rank and g.rank.rank == 1 and g.rank.among == "province")
+    assert first[0].text.startswith("1/") and first[3].text == f"{r2(best.estimate('SIPAS')):.2f}".replace(".", ",")
+    # One scorecard table per agency, each after a page break.
+    cards = [t for t in doc.tables if t.rows[0].cells[0].text == "Nội dung"]
+    assert len(cards) == len(agencies)
+    runs = [r for p in doc.paragraphs for r in p.runs if r.text.strip()]
+    assert {r.font.name for r in runs} == {"Times New Roman"} and all(r.font.size.pt >= 13 for r in runs)
+
+
+def test_a_pdf_without_libreoffice_says_why(demo_app, tmp_path, monkeypatch):
+    if shutil.which("soffice") is not None:
+        pytest.skip("LibreOffice is installed here: the PDF is written, not refused")
+    out = tmp_path / "report.pdf"
+    result = demo_app.test_cli_runner().invoke(report, ["--round", "LCU-2026", "--format", "pdf",
+                                                        "--output", str(out)])
+    assert result.exit_code != 0 and "LibreOffice" in result.output and not out.exists()

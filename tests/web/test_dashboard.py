@@ -54,3 +54,16 @@ def test_surveyors_and_anonymous_users_cannot_see_or_export(demo_app):
     login(client, "surveyor")
     assert client.get("/dashboard/LCU-2026").status_code == 403
     assert client.get("/admin/rounds/LCU-2026/report.xlsx").status_code == 403
+
+
+def test_the_narrative_report_downloads_scoped_to_the_managers_agency(demo_app):
+    from docx import Document
+
+    client = demo_app.test_client()
+    login(client, "manager")
+    response = client.get("/admin/rounds/LCU-2026/report.docx")
+    assert response.status_code == 200 and response.mimetype.endswith("wordprocessingml.document")
+    doc = Document(BytesIO(response.data))
+    ranked = next(t for t in doc.tables if t.rows[0].cells[0].text == "Hạng (tập hạng 95%)")
+    assert [r.cells[1].text for r in ranked.rows[1:]] == ["Sở Tư pháp"]
+    assert "Sở Y tế" not in "\n".join(p.text for p in doc.paragraphs)
