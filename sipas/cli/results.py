@@ -26,7 +26,8 @@ from sipas.services.results.publish import preview
 from sipas.services.results.snapshot import begin_consistent_read
 from sipas.services.results.tree import GROUPINGS
 from sipas.services.results.view import PROVISIONAL, PUBLISHED
-from sipas.services.workbook import build_workbook, report_data, restrict_to_agency, write_narrative
+from sipas.services.workbook import (build_workbook, narrative_bytes, report_data, restrict_to_agency,
+                                    write_narrative)
 from sipas.words import local_time, thousands
 
 export_cli = AppGroup("export", help="Export data.")
@@ -128,10 +129,11 @@ def report(round_key: str, output: str, fmt: str, agency_code: str | None, lang:
             rnd = get_round(session, round_key)
             data = report_data(session, rnd, version=version, with_data=with_data,
                                prefer=PROVISIONAL if provisional else PUBLISHED)
-            if agency_code:
-                data = restrict_to_agency(data, session, get_agency(session, agency_code))
+            agency = get_agency(session, agency_code) if agency_code else None
+            if agency is not None:
+                data = restrict_to_agency(data, session, agency)
             if fmt != "xlsx":
-                write_narrative(data, lang, output, pdf=fmt == "pdf")
+                write_narrative(narrative_bytes(session, rnd, data, lang, agency), output, pdf=fmt == "pdf")
                 audit.record(session, "report_exported", actor="cli", object_type="round", object_id=rnd.id,
                              detail={"agency": agency_code, "format": fmt, "lang": lang, "version": data.version})
                 click.echo(f"{output}: {os.path.getsize(output):,} bytes")

@@ -76,8 +76,9 @@ def _heading(doc, text: str) -> None:
     _para(doc, text, 13, bold=True)
 
 
-def narrative_docx(data, lang: str = "vi") -> bytes:
-    """The narrative report as .docx bytes."""
+def narrative_docx(data, lang: str = "vi", accounting=None, as_at=None) -> bytes:
+    """The narrative report as .docx bytes; `accounting`: the sample accounting per stratum
+    (sipas/services/accounting.py) as at `as_at`, shown in section II."""
     t = Labels(lang)
     doc = Document()
     section = doc.sections[0]
@@ -132,6 +133,17 @@ def narrative_docx(data, lang: str = "vi") -> bytes:
     _table(doc, [t("Kênh thu thập", "Channel"), t("Số phiếu hợp lệ", "Valid responses")],
            [[t.word("channel", c), n] for c, n in sorted(data.channel_counts.items())]
            + [[t("Tổng cộng", "Total"), sum(data.channel_counts.values())]], t, [10, 5])
+    if accounting:
+        _para(doc, t(f"Kết quả phát, thu phiếu của mẫu điều tra (đến {words.local_time(as_at)}):",
+                     f"Forms of the sample survey (as at {words.local_time(as_at)}):"), indent=True)
+        total = [sum(getattr(c, f) for c in accounting) for f in ("planned", "issued", "returned", "valid", "flagged")]
+        rate = lambda valid, issued: f"{t.dec(100 * valid / issued)}%" if issued else "–"  # noqa: E731
+        _table(doc, [t("Tầng", "Stratum"), t("Kế hoạch", "Planned"), t("Đã phát", "Issued"),
+                     t("Thu về", "Returned"), t("Hợp lệ", "Valid"), t("Cần xem xét", "Flagged"),
+                     t("Tỷ lệ phản hồi", "Response rate")],
+               [[t.word("level", c.stratum) if c.stratum else t("(không ghi)", "(none)"), c.planned, c.issued,
+                 c.returned, c.valid, c.flagged, rate(c.valid, c.issued)] for c in accounting]
+               + [[t("Tổng cộng", "Total"), *total, rate(total[3], total[1])]], t, [4, 2, 2, 2, 2, 2, 2.2])
 
     _heading(doc, t("III. KẾT QUẢ", "III. RESULTS"))
     _para(doc, t("1. Kết quả chung", "1. Overall"), bold=True)

@@ -210,11 +210,20 @@ def build_workbook(data: ReportData, lang: str = "vi", progress=None, *, path: s
     return content
 
 
-def write_narrative(data: ReportData, lang: str, path: str | Path, *, pdf: bool = False) -> None:
-    """Write the narrative report (.docx) to `path`, or its PDF through LibreOffice (`soffice`, which must exist)."""
+def narrative_bytes(session: Session, rnd: Round, data: ReportData, lang: str,
+                    agency: Agency | None = None) -> bytes:
+    """The narrative report (.docx bytes), with the round's sample accounting as at now (the agency's alone for
+    an agency's report)."""
     from sipas.reports.narrative import narrative_docx
+    from sipas.services.accounting import sample_accounting
 
-    content = narrative_docx(data, lang)
+    ids = agency_subtree(session, agency.id) if agency is not None else None
+    accounting = sample_accounting(session, rnd, set(ids) if ids is not None else None)
+    return narrative_docx(data, lang, accounting, datetime.now(timezone.utc))
+
+
+def write_narrative(content: bytes, path: str | Path, *, pdf: bool = False) -> None:
+    """Write the narrative report (.docx) to `path`, or its PDF through LibreOffice (`soffice`, which must exist)."""
     if not pdf:
         Path(path).write_bytes(content)
         return

@@ -16,10 +16,11 @@ from sqlalchemy import func, select
 
 from sipas.cli.results import report
 from sipas.db import session_factory
-from sipas.models import Agency, Response, ResponseStatus, Round
+from sipas.models import Agency, Channel, Response, ResponseStatus, Round
 from sipas.reports.tables import r2
 from sipas.reports.xlsx import BODY_PT, MIN_PRINTED_PT
 from sipas.services.workbook import build_workbook, report_data
+from sipas.words import thousands
 
 #: Codes a person must never read in a Vietnamese workbook (outside the method sheet, which names them for
 #: auditors): the map, the methods, a channel, a level.
@@ -207,6 +208,14 @@ def test_the_narrative_report_is_a_docx_with_its_sections_ranked_table_and_score
     # One scorecard table per agency, each after a page break.
     cards = [t for t in doc.tables if t.rows[0].cells[0].text == "Nội dung"]
     assert len(cards) == len(agencies)
+    # Sample accounting: valid sampled responses counted against the database, self-selected channels left out.
+    accounting = next(t for t in doc.tables if t.rows[0].cells[0].text == "Tầng")
+    total = accounting.rows[-1].cells
+    rnd = _round(session, "LCU-2026")
+    sampled_valid = session.scalar(select(func.count()).select_from(Response).where(
+        Response.round_id == rnd.id, Response.status == ResponseStatus.VALID,
+        Response.channel.notin_([Channel.KIOSK, Channel.ONLINE, Channel.API])))
+    assert total[0].text == "Tổng cộng" and total[4].text == thousands(sampled_valid)
     runs = [r for p in doc.paragraphs for r in p.runs if r.text.strip()]
     assert {r.font.name for r in runs} == {"Times New Roman"} and all(r.font.size.pt >= 13 for r in runs)
 

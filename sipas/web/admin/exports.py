@@ -52,7 +52,8 @@ def report_xlsx(code: str):
 @roles_required(Role.ADMIN, Role.ANALYST, Role.AGENCY_MANAGER)
 def report_docx(code: str):
     """The narrative report (Word) from the stored results, scoped like the workbook."""
-    from sipas.reports.narrative import DOCX_MIMETYPE, narrative_docx
+    from sipas.reports.narrative import DOCX_MIMETYPE
+    from sipas.services.workbook import narrative_bytes
 
     rnd = round_or_404(code)
     session = get_session()
@@ -67,7 +68,7 @@ def report_docx(code: str):
     own = own_agency_or_none(session)
     if own is not None:
         data = restrict_to_agency(data, session, own)
-    content = narrative_docx(data, "en" if request.args.get("lang") == "en" else "vi")
+    content = narrative_bytes(session, rnd, data, "en" if request.args.get("lang") == "en" else "vi", own)
     audit.record(session, "report_exported", actor=current_user, object_type="round", object_id=rnd.id,
                  ip=request.remote_addr, detail={"format": "docx", "version": data.version})
     name = f"bao-cao-{rnd.code}-v{data.version}.docx" if data.version else f"bao-cao-{rnd.code}-tam-tinh.docx"
