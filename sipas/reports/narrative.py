@@ -16,8 +16,8 @@ from docx.oxml.ns import qn
 from docx.shared import Cm, Pt
 
 from sipas import words
-from sipas.reports.tables import (Labels, _criteria_items, _groups, _index_name, _unit_name, by_agency, r2,
-                                  ranked_agencies, report_title, scorecards, summary)
+from sipas.reports.tables import (Labels, _criteria_items, _groups, _index_name, _scope_group, _unit_name, by_agency,
+                                  r2, ranked_agencies, report_title, scorecards, summary)
 
 FONT = "Times New Roman"
 DOCX_MIMETYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -130,9 +130,14 @@ def narrative_docx(data, lang: str = "vi", accounting=None, as_at=None) -> bytes
                  f"bản đồ hành chính: {t.word('admin_map', data.admin_map)}.",
                  f"Round: {data.round_name}; period: {t.date(data.period[0])} – {t.date(data.period[1])}; "
                  f"administrative map: {t.word('admin_map', data.admin_map)}."), indent=True)
-    _table(doc, [t("Kênh thu thập", "Channel"), t("Số phiếu hợp lệ", "Valid responses")],
-           [[t.word("channel", c), n] for c, n in sorted(data.channel_counts.items())]
-           + [[t("Tổng cộng", "Total"), sum(data.channel_counts.values())]], t, [10, 5])
+    scope = _scope_group(data)
+    if scope is None:  # the channel counts are the whole round's
+        _table(doc, [t("Kênh thu thập", "Channel"), t("Số phiếu hợp lệ", "Valid responses")],
+               [[t.word("channel", c), n] for c, n in sorted(data.channel_counts.items())]
+               + [[t("Tổng cộng", "Total"), sum(data.channel_counts.values())]], t, [10, 5])
+    else:
+        _para(doc, t(f"Báo cáo của {_unit_name(data, scope, t)}: {t.count(scope.n)} phiếu hợp lệ.",
+                     f"Report of {_unit_name(data, scope, t)}: {t.count(scope.n)} valid responses."), indent=True)
     if accounting:
         _para(doc, t(f"Kết quả phát, thu phiếu của mẫu điều tra (đến {words.local_time(as_at)}):",
                      f"Forms of the sample survey (as at {words.local_time(as_at)}):"), indent=True)
@@ -150,7 +155,7 @@ def narrative_docx(data, lang: str = "vi", accounting=None, as_at=None) -> bytes
     whole = summary(data, t)
     _table(doc, [t("Chỉ số", "Index"), t("Giá trị (%)", "Value (%)"), t("Cận dưới", "Lower"), t("Cận trên", "Upper"),
                  "n"], [r[:5] for r in whole.rows], t, [7.5, 2.3, 2.3, 2.3, 1.6])
-    levels = _groups(data.results, "level")
+    levels = _groups(data.results, "level") if scope is None else []
     if levels:
         _para(doc, t("2. Theo cấp hành chính", "2. By level"), bold=True)
         _table(doc, [t("Cấp", "Level"), "n", "SIPAS", t("Cận dưới", "Lower"), t("Cận trên", "Upper")],
@@ -163,8 +168,8 @@ def narrative_docx(data, lang: str = "vi", accounting=None, as_at=None) -> bytes
                  t("Khoảng tin cậy 95%", "95% interval")],
            [[r[0], r[2], r[4], r[5], f"{_fmt(r[6], t)} – {_fmt(r[7], t)}"] for r in ranked.rows], t,
            [3.2, 6.6, 1.4, 1.8, 3.0])
-    _para(doc, t("4. Các tiêu chí thấp nhất toàn tỉnh", "4. Lowest criteria, whole round"), bold=True)
-    all_group = _groups(data.results, "all")[0]
+    _para(doc, t("4. Các tiêu chí thấp nhất", "4. Lowest criteria"), bold=True)
+    all_group = scope if scope is not None else _groups(data.results, "all")[0]
     lowest = sorted((i for i in _criteria_items(data.profile) if all_group.estimate(i.code) is not None),
                     key=lambda i: all_group.estimate(i.code))[:5]
     _table(doc, [t("Tiêu chí", "Criterion"), t("Giá trị (%)", "Value (%)")],

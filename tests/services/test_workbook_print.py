@@ -227,3 +227,16 @@ def test_a_pdf_without_libreoffice_says_why(demo_app, tmp_path, monkeypatch):
     result = demo_app.test_cli_runner().invoke(report, ["--round", "LCU-2026", "--format", "pdf",
                                                         "--output", str(out)])
     assert result.exit_code != 0 and "LibreOffice" in result.output and not out.exists()
+
+
+def test_a_kiosk_narrative_is_never_titled_as_the_official_index(session):
+    from docx import Document
+
+    from sipas.reports.narrative import narrative_docx
+
+    doc = Document(BytesIO(narrative_docx(report_data(session, _round(session, "LCU-KIOSK-2026")))))
+    text = "\n".join(p.text for p in doc.paragraphs)
+    assert "không phải chỉ số sipas chính thức" in text.lower()
+    assert "Chỉ số hài lòng về sự phục vụ hành chính năm" not in text
+    overall = next(t for t in doc.tables if t.rows[0].cells[0].text == "Chỉ số")
+    assert overall.rows[1].cells[0].text.startswith("Chỉ số đánh giá tại quầy")

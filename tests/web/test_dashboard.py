@@ -66,4 +66,6 @@ def test_the_narrative_report_downloads_scoped_to_the_managers_agency(demo_app):
     doc = Document(BytesIO(response.data))
     ranked = next(t for t in doc.tables if t.rows[0].cells[0].text == "Hạng (tập hạng 95%)")
     assert [r.cells[1].text for r in ranked.rows[1:]] == ["Sở Tư pháp"]
-    assert "Sở Y tế" not in "\n".join(p.text for p in doc.paragraphs)
+    text = "\n".join(p.text for p in doc.paragraphs)
+    assert "Sở Y tế" not in text and "2. Theo cấp hành chính" not in text  # no whole-round levels
+    assert not any(t.rows[0].cells[0].text == "Kênh thu thập" for t in doc.tables)
