@@ -113,3 +113,32 @@ def local_time(moment: datetime | None, with_time: bool = True) -> str:
 def thousands(n: int, lang: str = "vi") -> str:
     """An integer with the language's thousands separator: 2.620 in Vietnamese, 2,620 in English."""
     return f"{n:,}".replace(",", "," if lang == "en" else ".")
+
+
+def decimal(x: float | None, lang: str = "vi", places: int = 2) -> str:
+    """A figure with the language's decimal mark: 85,23 in Vietnamese, 85.23 in English; "—" for None."""
+    if x is None:
+        return "—"
+    text = f"{x:.{places}f}"
+    return text if lang == "en" else text.replace(".", ",")
+
+
+def index_name(profile, code: str, lang: str = "vi", self_selected: bool = False) -> str:
+    """The name of an index as a person reads it, from the survey profile (a surveys.Profile): "Chỉ số SIPAS",
+    a part's or a factor's name, a criterion's wording. Self-selected ratings never carry the official name."""
+    en = lang == "en"
+    if code == "SIPAS":
+        if self_selected:
+            return ("Desk rating index (not the official SIPAS index)" if en
+                    else "Chỉ số đánh giá tại quầy (không phải Chỉ số SIPAS chính thức)")
+        return "SIPAS index" if en else "Chỉ số SIPAS"
+    for part in getattr(profile, "parts", ()) or ():
+        if f"PART_{part.code}" == code:
+            return part.text.en if en else part.text.vi
+    for factor in profile.factors:
+        if factor.code == code:
+            return factor.text.en if en else factor.text.vi
+    if not profile.has_item(code):
+        return code
+    item = profile.item(code)
+    return item.text.en if en else item.text.vi

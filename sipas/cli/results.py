@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 
 import click
 from flask import current_app
@@ -25,7 +26,8 @@ from sipas.services.results.publish import preview
 from sipas.services.results.snapshot import begin_consistent_read
 from sipas.services.results.tree import GROUPINGS
 from sipas.services.results.view import PROVISIONAL, PUBLISHED
-from sipas.services.workbook import build_workbook, report_data, restrict_to_agency
+from sipas.services.workbook import (build_workbook, narrative_bytes, report_data, restrict_to_agency,
+                                    write_narrative)
 from sipas.words import local_time, thousands
 
 export_cli = AppGroup("export", help="Export data.")
@@ -102,17 +104,23 @@ def export_responses(round_key: str, output: str) -> None:
 
 @click.command("report")
 @click.option("--round", "round_key", required=True, help="Round code or id.")
-@click.option("--output", required=True, type=click.Path(dir_okay=False), help="The .xlsx file to write.")
+@click.option("--output", required=True, type=click.Path(dir_okay=False), help="The file to write.")
+@click.option("--format", "fmt", type=click.Choice(["xlsx", "docx", "pdf"]), default="xlsx", show_default=True,
+              help="The workbook (xlsx), or the narrative report (docx; pdf through LibreOffice).")
 @click.option("--agency", "agency_code", help="Only this agency (and the whole-round figures for context).")
 @click.option("--lang", type=click.Choice(["vi", "en"]), default="vi", show_default=True)
 @click.option("--with-data", is_flag=True, help="Add the anonymised responses as a Data sheet.")
 @click.option("--version", "version", type=int, help="A published version (default: the latest).")
 @click.option("--provisional", is_flag=True, help="The provisional figures of later data, beside a publication.")
 @with_appcontext
-def report(round_key: str, output: str, agency_code: str | None, lang: str, with_data: bool, version: int | None,
-           provisional: bool) -> None:
-    """Write the SIPAS workbook of a round: its published version (frozen), or its provisional figures."""
+def report(round_key: str, output: str, fmt: str, agency_code: str | None, lang: str, with_data: bool,
+           version: int | None, provisional: bool) -> None:
+    """Write the SIPAS workbook (or the narrative report) of a round: its published version (frozen), or its
+    provisional figures."""
     _output_folder_exists(output)
+    if fmt == "pdf" and shutil.which("soffice") is None:
+        fail(SipasError("a PDF needs LibreOffice (soffice), which is not installed here: "
+                        "write --format docx and print it from Word or LibreOffice"))
     try:
         with session_scope() as session:
             round_id = get_round(session, round_key).id
@@ -121,8 +129,15 @@ def report(round_key: str, output: str, agency_code: str | None, lang: str, with
             rnd = get_round(session, round_key)
             data = report_data(session, rnd, version=version, with_data=with_data,
                                prefer=PROVISIONAL if provisional else PUBLISHED)
-            if agency_code:
-                data = restrict_to_agency(data, session, get_agency(session, agency_code))
+            agency = get_agency(session, agency_code) if agency_code else None
+            if agency is not None:
+                data = restrict_to_agency(data, session, agency)
+            if fmt != "xlsx":
+                write_narrative(narrative_bytes(session, rnd, data, lang, agency), output, pdf=fmt == "pdf")
+                audit.record(session, "report_exported", actor="cli", object_type="round", object_id=rnd.id,
+                             detail={"agency": agency_code, "format": fmt, "lang": lang, "version": data.version})
+                click.echo(f"{output}: {os.path.getsize(output):,} bytes")
+                return
             with click.progressbar(length=max(data.data_count, 1), label="writing the workbook") as bar:
                 done = [0]
 

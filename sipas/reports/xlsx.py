@@ -13,12 +13,15 @@ from zipfile import ZIP_DEFLATED, ZipFile, ZipInfo
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.chart import BarChart, Reference
+from openpyxl.chart.data_source import NumDataSource, NumRef
+from openpyxl.chart.error_bar import ErrorBars
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
-from openpyxl.utils import get_column_letter
+from openpyxl.utils import get_column_letter, quote_sheetname
+from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.cell_range import CellRange
 from openpyxl.writer.excel import ExcelWriter
 
-from sipas.reports.tables import Sheet
+from sipas.reports.tables import Chart, Sheet
 
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 _THIN = Side(style="thin", color="999999")
@@ -42,28 +45,73 @@ def _value_cell(ws, value, number: bool) -> WriteOnlyCell:
     cell = WriteOnlyCell(ws, value=value)
     if number and isinstance(value, float):
         cell.number_format = "0.00"
+    elif isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 1000:
+        cell.number_format = "#,##0"  # shown with the reader's thousands separator
     return cell
 
 
-def write_sheet(wb: Workbook, sheet: Sheet, progress=None) -> int:
+#: Printing: A4 with 1.3 cm side margins; a column of width w characters takes about 7w + 5 pixels (Calibri 11,
+#: 96 dpi); the body font is 11 pt, so a print scale of 82% or more keeps it at 9 pt or more.
+BODY_PT = 11
+MIN_PRINTED_PT = 9
+MIN_SCALE = -(-MIN_PRINTED_PT * 100 // BODY_PT)  # 82
+_USABLE_PX = {"portrait": int((21.0 - 2.6) / 2.54 * 96), "landscape": int((29.7 - 2.6) / 2.54 * 96)}
+_ROW_CM = 0.53  # a default row (15 pt)
+
+
+def columns_px(widths: list[int]) -> int:
+    """Printed width of the columns in pixels at 100%."""
+    return sum(7 * w + 5 for w in widths)
+
+
+def print_layout(widths: list[int]) -> tuple[str, int]:
+    """(orientation, scale %) for a sheet: portrait when it fits at a readable size, else landscape; the scale
+    fits the columns to the page width but never below MIN_SCALE (a wider sheet runs onto more pages across,
+    with its first columns repeated)."""
+    px = columns_px(widths)
+    for orientation in ("portrait", "landscape"):
+        if px * MIN_SCALE / 100 <= _USABLE_PX[orientation]:
+            return orientation, max(MIN_SCALE, min(100, _USABLE_PX[orientation] * 100 // px))
+    return "landscape", MIN_SCALE
+
+
+def write_sheet(wb: Workbook, sheet: Sheet, progress=None, footer: str = "") -> int:
     """Append one sheet; returns the number of body rows written. progress(rows) is called every 10,000 rows."""
     ws = wb.create_sheet(sheet.name[:31])
+    n_cols = len(sheet.widths)
     for i, width in enumerate(sheet.widths, start=1):
         ws.column_dimensions[get_column_letter(i)].width = width
+    # Charts need the interval as distances from the value: helper columns after the table, hidden.
+    helpers = [spec for spec in sheet.charts if spec.low_col is not None]
+    for k in range(2 * len(helpers)):
+        ws.column_dimensions[get_column_letter(n_cols + 1 + k)].hidden = True
     first_header = 1 + len(sheet.notes) + 2
     depth = len(sheet.header)
     body_start = first_header + depth
     # Write-only sheets write their settings with the first row: set views and printing before appending.
     ws.freeze_panes = f"A{body_start}"
     ws.print_title_rows = f"{first_header}:{body_start - 1}"
-    ws.page_setup.orientation = "landscape"
+    orientation, scale = print_layout(sheet.widths)
+    ws.page_setup.orientation = orientation
     ws.page_setup.paperSize = "9"  # A4 (openpyxl Worksheet.PAPERSIZE_A4)
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.page_setup.scale = scale
+    ws.sheet_properties.pageSetUpPr.fitToPage = False
+    if columns_px(sheet.widths) * scale / 100 > _USABLE_PX[orientation]:
+        ws.print_title_cols = f"A:{get_column_letter(max(1, sheet.title_cols))}"
+    ws.page_margins.left = ws.page_margins.right = 0.5
+    ws.page_margins.top = ws.page_margins.bottom = 0.6
+    ws.oddFooter.left.text = footer.replace("&", "&&")
+    ws.oddFooter.left.size = 9
+    ws.oddFooter.right.text = sheet.page_label
+    ws.oddFooter.right.size = 9
+    ws.print_options.horizontalCentered = False
     ws.append([_text_cell(ws, sheet.title, font=Font(bold=True, size=14))])
-    for note in sheet.notes:
-        ws.append([_text_cell(ws, note, font=Font(italic=True, color="555555"))])
+    wide = max(1, n_cols)
+    for k, note in enumerate(sheet.notes):
+        ws.append([_text_cell(ws, note, font=Font(italic=True, color="555555"),
+                              alignment=Alignment(wrap_text=True, vertical="top"))])
+        if wide > 1:
+            ws.merged_cells.add(CellRange(min_col=1, min_row=2 + k, max_col=wide, max_row=2 + k))
     ws.append([])
     for level, header_row in enumerate(sheet.header):
         cells, col = [], 1
@@ -82,25 +130,66 @@ def write_sheet(wb: Workbook, sheet: Sheet, progress=None) -> int:
         ws.append(cells)
     count = 0
     for values in sheet.rows:
-        ws.append([_value_cell(ws, v, i in sheet.number_cols) for i, v in enumerate(values)])
+        cells = [_value_cell(ws, v, i in sheet.number_cols) for i, v in enumerate(values)]
+        if helpers:
+            cells += [None] * (n_cols - len(cells))
+            for spec in helpers:
+                value, low, high = (values[spec.value_col], values[spec.low_col], values[spec.high_col])
+                ok = all(isinstance(x, (int, float)) for x in (value, low, high))
+                cells += [round(value - low, 4) if ok else None, round(high - value, 4) if ok else None]
+        ws.append(cells)
         count += 1
         if progress is not None and count % 10_000 == 0:
             progress(count)
-    for chart_spec in sheet.charts:
-        if count == 0:
+    for index in sheet.page_breaks:
+        ws.row_breaks.append(Break(id=body_start + index - 1))
+    next_row = body_start + count + 2
+    for k, spec in enumerate(sheet.charts):
+        first, last = spec.rows if spec.rows is not None else (0, count)
+        if last <= first:
             continue
-        chart = BarChart()
-        chart.type = "col" if count <= 12 else "bar"
-        chart.title = chart_spec.title
-        chart.y_axis.title = chart_spec.y_title
-        chart.height, chart.width = (8, 16) if count <= 12 else (max(8, count * 0.45), 18)
-        chart.legend = None
-        for col in chart_spec.value_cols:
-            chart.add_data(Reference(ws, min_col=col + 1, min_row=body_start, max_row=body_start + count - 1))
-        chart.set_categories(Reference(ws, min_col=chart_spec.category_col + 1, min_row=body_start,
-                                       max_row=body_start + count - 1))
-        ws.add_chart(chart, chart_spec.anchor)
+        chart = _bar_chart(ws, spec, body_start + first, body_start + last - 1, n_cols, helpers, scale, orientation)
+        # Below the table (never beside it): a page break keeps the chart whole on a page of its own.
+        ws.row_breaks.append(Break(id=next_row - 1))
+        ws.add_chart(chart, f"A{next_row}")
+        next_row += int(chart.height / _ROW_CM) + 3
     return count
+
+
+def _bar_chart(ws, spec: Chart, first_row: int, last_row: int, n_cols: int, helpers: list[Chart], scale: int,
+               orientation: str) -> BarChart:
+    n = last_row - first_row + 1
+    chart = BarChart()
+    chart.type = "col" if n <= 12 else "bar"
+    chart.title = spec.title
+    chart.legend = None
+    chart.visible_cells_only = False  # the interval helper columns are hidden
+    chart.add_data(Reference(ws, min_col=spec.value_col + 1, min_row=first_row, max_row=last_row))
+    chart.set_categories(Reference(ws, min_col=spec.category_col + 1, min_row=first_row, max_row=last_row))
+    series = chart.series[0]
+    if spec.low_col is not None:
+        k = helpers.index(spec)
+        minus_col = get_column_letter(n_cols + 1 + 2 * k)
+        plus_col = get_column_letter(n_cols + 2 + 2 * k)
+        title = quote_sheetname(ws.title)
+        series.errBars = ErrorBars(
+            errDir="y", errBarType="both", errValType="cust", noEndCap=False,
+            minus=NumDataSource(numRef=NumRef(f=f"{title}!${minus_col}${first_row}:${minus_col}${last_row}")),
+            plus=NumDataSource(numRef=NumRef(f=f"{title}!${plus_col}${first_row}:${plus_col}${last_row}")))
+    # The value axis starts at 0 and ends at 100: bar lengths compare as the figures do.
+    chart.y_axis.scaling.min = 0
+    chart.y_axis.scaling.max = 100
+    chart.y_axis.majorUnit = 10
+    chart.y_axis.title = spec.y_title
+    chart.y_axis.delete = False
+    chart.x_axis.delete = False
+    chart.x_axis.tickLblSkip = 1  # every label shown
+    if chart.type == "bar":
+        chart.x_axis.scaling.orientation = "maxMin"  # the first row (rank 1) on top
+    width_cm = (_USABLE_PX[orientation] / 96 * 2.54) * 100 / scale * 0.95
+    chart.width = min(width_cm, 25.0)
+    chart.height = 8 if n <= 12 else max(8.0, 0.6 * n + 2)
+    return chart
 
 
 def _position(header_row: list[tuple[str, int]], col: int) -> int:
@@ -139,7 +228,8 @@ class _FixedTimeZip(ZipFile):
             shutil.copyfileobj(src, dst, 1 << 20)
 
 
-def write_workbook(sheets: list[Sheet], out, progress=None, *, created: datetime | None = None) -> dict[str, int]:
+def write_workbook(sheets: list[Sheet], out, progress=None, *, created: datetime | None = None, footer: str = ""
+                   ) -> dict[str, int]:
     """Write the sheets to `out` (a path or a binary file); returns the body rows written per sheet.
 
     progress(rows) reports the rows of the last (data) sheet as they stream. Writing to a path keeps a
@@ -150,7 +240,7 @@ def write_workbook(sheets: list[Sheet], out, progress=None, *, created: datetime
     wb = Workbook(write_only=True)
     counts = {}
     for i, sheet in enumerate(sheets):
-        counts[sheet.name] = write_sheet(wb, sheet, progress if i == len(sheets) - 1 else None)
+        counts[sheet.name] = write_sheet(wb, sheet, progress if i == len(sheets) - 1 else None, footer)
     if created is None:
         wb.save(out)
         return counts
@@ -160,11 +250,11 @@ def write_workbook(sheets: list[Sheet], out, progress=None, *, created: datetime
     return counts
 
 
-def workbook_bytes(sheets: list[Sheet], progress=None, *, created: datetime | None = None
+def workbook_bytes(sheets: list[Sheet], progress=None, *, created: datetime | None = None, footer: str = ""
                    ) -> tuple[bytes, dict[str, int]]:
     """The workbook as bytes (for downloads of ordinary size) and the body rows written per sheet."""
     buffer = BytesIO()
-    counts = write_workbook(sheets, buffer, progress, created=created)
+    counts = write_workbook(sheets, buffer, progress, created=created, footer=footer)
     return buffer.getvalue(), counts
 
 

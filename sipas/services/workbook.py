@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 import surveys
 from sipas.errors import SipasError
 from sipas.models import Agency, Response, ResponseStatus, Round
-from sipas.reports.tables import workbook_sheets
+from sipas.reports.tables import Labels, footer, workbook_sheets
 from sipas.reports.xlsx import workbook_bytes, write_workbook
 from sipas.results import RoundResults, to_payload
 from sipas.services.interchange import export_rows
@@ -50,6 +50,8 @@ class ReportData:
     checksum: str
     data_rows: Callable[[], Iterator[list]] | None = None
     data_count: int = 0
+    #: An agency workbook: the agency's code (its figures, the whole round only as a reference); None: the round.
+    scope: str | None = None
 
     @property
     def provisional(self) -> bool:
@@ -165,23 +167,25 @@ def report_data(session: Session, rnd: Round, *, version: int | None = None, pre
 
 
 def restrict_to_agency(data: ReportData, session: Session, agency: Agency) -> ReportData:
-    """Keep the whole-round figures for context, and of the agencies and data rows only this one's and those
-    under it (an agency scope limits the data sheet too, whatever roles the user holds)."""
+    """An agency's workbook: of the agencies only this one and those under it, its figures on every sheet (the
+    whole round's only as labelled reference figures), and in the data sheet only their responses (an agency
+    scope limits the data sheet too, whatever roles the user holds)."""
     allowed = codes_of(session, agency_subtree(session, agency.id))
     results = data.results
     groups = tuple(g for g in results.groups if g.by != "agency" or g.key in allowed)
     labels = {**results.labels, "agency": {k: v for k, v in results.labels.get("agency", {}).items() if k in allowed}}
-    data = dataclasses.replace(data, results=dataclasses.replace(results, groups=groups, labels=labels))
+    scoped = dataclasses.replace(data, results=dataclasses.replace(results, groups=groups, labels=labels),
+                                 scope=agency.code)
     if data.data_rows is None:
-        return data
+        return scoped
     source = data.data_rows
 
-    def rows():
+    def rows() -> Iterator[list]:
         return filter_rows(iter(source()), allowed)
 
-    # Counted on a first pass (an agency's rows are few); the writer checks its own count against it.
+    # Counted on a first pass (an agency's rows are few): the writer's count is checked against it.
     count = sum(1 for _ in rows()) - 1
-    return dataclasses.replace(data, data_rows=rows, data_count=max(count, 0))
+    return dataclasses.replace(scoped, data_rows=rows, data_count=max(count, 0))
 
 
 def build_workbook(data: ReportData, lang: str = "vi", progress=None, *, path: str | Path | None = None
@@ -189,10 +193,11 @@ def build_workbook(data: ReportData, lang: str = "vi", progress=None, *, path: s
     """The workbook (bytes, or written to `path` and None returned); the data sheet's row count is checked
     against the count first gathered, and a short file is never handed out."""
     sheets = workbook_sheets(data, lang)
+    foot = footer(data, Labels(lang))
     if path is None:
-        content, counts = workbook_bytes(sheets, progress, created=data.generated_at)
+        content, counts = workbook_bytes(sheets, progress, created=data.generated_at, footer=foot)
     else:
-        content, counts = None, write_workbook(sheets, path, progress, created=data.generated_at)
+        content, counts = None, write_workbook(sheets, path, progress, created=data.generated_at, footer=foot)
     if data.data_rows is not None:
         written = counts[sheets[-1].name]
         if written != data.data_count:
@@ -200,3 +205,35 @@ def build_workbook(data: ReportData, lang: str = "vi", progress=None, *, path: s
                 os.remove(path)
             raise ReportIncomplete(f"data sheet has {written} rows, the database {data.data_count}")
     return content
+
+
+def narrative_bytes(session: Session, rnd: Round, data: ReportData, lang: str,
+                    agency: Agency | None = None) -> bytes:
+    """The narrative report (.docx bytes), with the round's sample accounting as at now (the agency's alone for
+    an agency's report)."""
+    from sipas.reports.narrative import narrative_docx
+    from sipas.services.accounting import sample_accounting
+
+    ids = agency_subtree(session, agency.id) if agency is not None else None
+    accounting = sample_accounting(session, rnd, set(ids) if ids is not None else None)
+    return narrative_docx(data, lang, accounting, datetime.now(timezone.utc))
+
+
+def write_narrative(content: bytes, path: str | Path, *, pdf: bool = False) -> None:
+    """Write the narrative report (.docx) to `path`, or its PDF through LibreOffice (`soffice`, which must exist)."""
+    if not pdf:
+        Path(path).write_bytes(content)
+        return
+    import shutil
+    import subprocess
+    import tempfile
+
+    soffice = shutil.which("soffice")
+    if soffice is None:
+        raise SipasError("a PDF needs LibreOffice (soffice), which is not installed here")
+    with tempfile.TemporaryDirectory() as folder:
+        source = Path(folder) / "report.docx"
+        source.write_bytes(content)
+        subprocess.run([soffice, "--headless", "--convert-to", "pdf", "--outdir", folder, str(source)], check=True,
+                       timeout=300, capture_output=True)
+        shutil.move(str(Path(folder) / "report.pdf"), str(path))

@@ -5,23 +5,27 @@ computes: a round with nothing stored yet says so and asks the job runner to com
 """
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template, request
+from io import BytesIO
+
+from flask import Blueprint, abort, render_template, request, send_file
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
+import surveys
 from analysis import IndexResult
-from sipas import recompute
+from sipas import recompute, words
 from sipas.db import get_session
 from sipas.errors import NotFound
 from sipas.models import Role, Round
-from sipas.reports.tables import LEVEL_NAMES
 from sipas.results import SAMPLED, SELF_SELECTED_GROUP, GroupResult, RoundResults
-from sipas.services import catalog
+from sipas.reports.xlsx import XLSX_MIMETYPE, table_bytes
+from sipas.services import catalog, comments
 from sipas.services.results import comparability, store
 from sipas.services.results.view import PROVISIONAL, PUBLISHED, Shown, shown
 from sipas.services.scope import codes_of
 from sipas.web.authz import current_scope, require_round, roles_required
 from sipas.web.charts import Point, interval_chart, trend_chart
+from sipas.words import LEVELS as LEVEL_NAMES
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
 VIEWERS = (Role.ADMIN, Role.ANALYST, Role.AGENCY_MANAGER)
@@ -39,8 +43,8 @@ def _point(label: str, g: GroupResult, css: str, note: str = "") -> Point:
     return Point(label, ix.estimate, ix.ci.low if ix.ci else None, ix.ci.high if ix.ci else None, css, note)
 
 
-def _index_point(code: str, ix: IndexResult) -> Point:
-    return Point(code, ix.estimate, ix.ci.low if ix.ci else None, ix.ci.high if ix.ci else None,
+def _index_point(name: str, ix: IndexResult) -> Point:
+    return Point(name, ix.estimate, ix.ci.low if ix.ci else None, ix.ci.high if ix.ci else None,
                  "lowbase" if ix.low_base else "neutral")
 
 
@@ -76,8 +80,8 @@ def _agencies(results: RoundResults, group: str, allowed: set[str] | None, level
 
 
 def _charts(results: RoundResults, focus: GroupResult | None, codes: list[str], forest: list, levels, trend,
-            reference: float | None, lang: str) -> dict:
-    factor_points = [_index_point(c, focus.indices[c]) for c in codes] if focus else []
+            reference: float | None, lang: str, names: dict[str, str]) -> dict:
+    factor_points = [_index_point(names[c], focus.indices[c]) for c in codes] if focus else []
     level_points = [_point(LEVEL_NAMES.get(g.key, (g.key, g.key))[1 if lang == "en" else 0], g, _verdict(g))
                     for g in levels]
     province = _("province") if reference is not None else ""
@@ -124,6 +128,8 @@ def round_dashboard(code: str):
     agencies = _agencies(results, group, allowed, level, agency_filter)
     focus = whole if allowed is None and not agency_filter else (agencies[0] if agencies else None)
     codes = [c for c in HEADLINE if focus is not None and c in focus.indices]
+    profile = surveys.load(results.profile)
+    names = {c: words.index_name(profile, c, lang, group == SELF_SELECTED_GROUP) for c in codes}
     labels = results.labels.get("agency", {})
     forest = []
     rank_word, no_data = _("rank"), _("no data")  # once, not once per agency
@@ -138,10 +144,40 @@ def round_dashboard(code: str):
     levels = results.groups_by("level", group) if allowed is None else []
     trend = _trend(session, rnd) if allowed is None else []
     return render_template("dashboard/round.html", round=rnd, results=results, seen=seen,
-                           charts=_charts(results, focus, codes, forest, levels, trend, reference, lang), focus=focus,
+                           charts=_charts(results, focus, codes, forest, levels, trend, reference, lang, names),
+                           focus=focus, names=names, method=words.word("method", results.method_version, lang),
+                           admin_map=words.word("admin_map", results.admin_map, lang),
                            codes=codes, forest=forest, levels=levels, trend=trend, channel_group=group, level=level,
                            agency_filter=agency_filter, labels=labels,
                            all_agencies=sorted((c, lab.name) for c, lab in labels.items()
                                                if allowed is None or c in allowed),
                            restricted=allowed is not None, can_export=True, lang=lang, level_names=LEVEL_NAMES,
                            view=request.args.get("view", PUBLISHED))
+
+
+@bp.route("/<code>/comments")
+@roles_required(*VIEWERS)
+def round_comments(code: str):
+    """Citizens' comments of a round, masked and scoped like the figures; ?agency=, ?q= (search), ?format=xlsx."""
+    session = get_session()
+    try:
+        rnd = catalog.get_round(session, code)
+    except NotFound:
+        abort(404)
+    lang = str(get_locale() or "vi")
+    allowed = _allowed_codes(session)
+    agency_filter, search = request.args.get("agency", ""), request.args.get("q", "")[:200]
+    if allowed is not None and agency_filter and agency_filter not in allowed:
+        agency_filter = "__none__"  # another agency's comments: nothing, as for an unknown agency
+    rows = comments.round_comments(session, rnd, allowed=allowed, agency=agency_filter, search=search)
+    themes = comments.theme_counts(r.text for r in rows)
+    if request.args.get("format") == "xlsx":
+        header = [_("Date"), _("Agency"), _("Channel"), _("Comment"), _("Themes")]
+        table = [[words.local_time(r.submitted_at), r.agency_name, words.word("channel", r.channel, lang), r.text,
+                  "; ".join(t[1] if lang == "en" else t[0] for t in comments.themes_of(r.text))] for r in rows]
+        content = table_bytes(header, table, sheet_name=_("Comments"), widths=[17, 30, 22, 90, 40])
+        return send_file(BytesIO(content), mimetype=XLSX_MIMETYPE, as_attachment=True,
+                         download_name=f"{rnd.code}-comments.xlsx")
+    agencies = sorted((a.code, a.name) for a in rnd.agencies if allowed is None or a.code in allowed)
+    return render_template("dashboard/comments.html", round=rnd, rows=rows, themes=themes, lang=lang,
+                           agencies=agencies, agency_filter=agency_filter, search=search, words=words)

@@ -19,6 +19,7 @@ from sipas.services.responses import Design, Submission, record_response
 from sipas.services.results import publish, store
 from sipas.services.results.compute import compute_round
 from sipas.services.workbook import build_workbook, report_data
+from sipas.words import thousands
 
 
 @pytest.fixture
@@ -40,7 +41,8 @@ def gather(session, rnd, **kwargs):
 def _body(ws):
     """Rows under the header (first column filled), as value lists."""
     rows = list(ws.iter_rows(values_only=True))
-    start = next(i for i, r in enumerate(rows) if r and r[0] in ("Chỉ số", "Hạng", "Cấp", "Mục", "Mã", "Index", "Rank"))
+    start = next(i for i, r in enumerate(rows) if r and r[0] in ("Chỉ số", "Hạng (tập hạng 95%)", "Cấp", "Mục", "Mã",
+                                                                   "Yếu tố", "Index", "Rank (95% rank set)"))
     depth = 2 if rows[start + 1][0] is None else 1
     return [list(r) for r in rows[start + depth:] if r and r[0] is not None]
 
@@ -59,16 +61,16 @@ def test_half_up_rounding_for_display():
 def test_workbook_sheets_and_summary_match_the_analysis(session):
     rnd = _round(session, "LCU-2024")
     wb = load_workbook(BytesIO(build_workbook(gather(session, rnd))))
-    assert wb.sheetnames == ["Bìa", "Tổng hợp", "Theo cấp", "Theo cơ quan", "Tiêu chí", "Mong đợi", "Hành vi", "Kênh",
-                             "Người trả lời", "Phương pháp"]
+    assert wb.sheetnames == ["Bìa", "Tổng hợp", "Theo cấp", "Theo cơ quan", "Thẻ điểm", "Tiêu chí", "Tiêu chí theo cơ quan",
+                             "Mong đợi", "Hành vi", "Kênh", "Người trả lời", "Phương pháp"]
     independent = compute_round(session, rnd).group("all", "all").indices
     summary = {row[0]: row for row in _body(wb["Tổng hợp"])}
     sipas = summary["Chỉ số SIPAS"]
     assert sipas[1] == r2(independent["SIPAS"].estimate) and sipas[2] == r2(independent["SIPAS"].ci.low)
     assert sipas[3] == r2(independent["SIPAS"].ci.high) and sipas[4] == independent["SIPAS"].n
-    assert summary["F5. Tiếp nhận, xử lý góp ý, phản ánh, kiến nghị"][1] == r2(independent["F5"].estimate)
+    assert summary["Tiếp nhận, xử lý góp ý, phản ánh, kiến nghị"][1] == r2(independent["F5"].estimate)
     ws = wb["Tổng hợp"]
-    assert ws.freeze_panes and ws.page_setup.orientation == "landscape" and len(ws._charts) == 1
+    assert ws.freeze_panes and ws.page_setup.orientation in ("portrait", "landscape") and len(ws._charts) == 1
     assert ws["B6"].number_format == "0.00"
     assert "A4:A5" in {str(r) for r in ws.merged_cells.ranges}  # two-level header
 
@@ -82,14 +84,16 @@ def test_agencies_are_ranked_within_their_level_on_unrounded_sipas_low_base_incl
     assert len(rows) == len(agencies)
     levels = {rnd_agency.code: rnd_agency.level.value for rnd_agency in rnd.agencies}
     for level in ("province", "commune"):
-        tier = [r for r in rows if levels[r[2]] == level]
+        tier = [r for r in rows if levels[r[1]] == level]
         expected = sorted((c for c in agencies if levels[c] == level), key=lambda c: -agencies[c].estimate("SIPAS"))
         # Departments among departments, communes among communes: x/N restarts at 1 in each level.
-        assert [r[2] for r in tier] == expected
-        assert [r[0] for r in tier][0] == f"1/{len(expected)}"
+        assert [r[1] for r in tier] == expected
+        assert tier[0][0].startswith(f"1/{len(expected)} (1–")
         for r in tier:
-            low, high = (int(x) for x in r[1].split("–"))
-            assert low <= int(r[0].split("/")[0]) <= high
+            # "7/34 (5–10)": rank, N and the rank set in one cell.
+            rank, rest = r[0].split("/")
+            low, high = (int(x) for x in rest.split("(")[1].rstrip(")").split("–"))
+            assert low <= int(rank) <= high
     # Low-base agencies are no longer left out: the demo's communes (50 forms in 6 day-PSUs, df < 8) are ranked.
     low_base = [c for c, g in agencies.items() if g.indices["SIPAS"].low_base]
     assert low_base and all(agencies[c].rank.rank is not None for c in low_base)
@@ -132,7 +136,7 @@ def test_data_sheet_has_every_valid_response_and_the_cover_says_so(session):
     data_rows = sum(1 for r in wb["Dữ liệu"].iter_rows(min_row=4, values_only=True) if r and r[0])
     assert data_rows == valid
     cover = {r[0]: r[1] for r in wb["Bìa"].iter_rows(values_only=True) if len(r) > 1 and r[0]}
-    assert cover["Số dòng dữ liệu (sheet Dữ liệu)"].replace(".", "") == str(valid)
+    assert cover["Số dòng dữ liệu (sheet Dữ liệu)"] == valid
     wb.close()
 
 
@@ -145,7 +149,13 @@ def test_a_kiosk_round_reports_its_self_selected_figures_labelled_as_such(sessio
     wb = load_workbook(BytesIO(build_workbook(gather(session, _round(session, "LCU-KIOSK-2026")))))
     rows = list(wb["Tổng hợp"].iter_rows(values_only=True))
     assert any(r and r[0] and "không phải mẫu điều tra" in str(r[0]) for r in rows)
-    assert _body(wb["Tổng hợp"])[0][0] == "Chỉ số SIPAS" and _body(wb["Tổng hợp"])[0][1] is not None
+    # Never titled as the official index: not on the cover, not on the Summary's first row, not in the footer.
+    first = _body(wb["Tổng hợp"])[0]
+    assert first[0] == "Chỉ số đánh giá tại quầy (không phải Chỉ số SIPAS chính thức)" and first[1] is not None
+    assert not any(r and r[0] == "Chỉ số SIPAS" for r in rows)
+    assert "KHÔNG PHẢI CHỈ SỐ SIPAS CHÍNH THỨC" in wb["Bìa"]["A1"].value
+    assert "CHỈ SỐ HÀI LÒNG" not in wb["Bìa"]["A1"].value
+    assert all("không phải chỉ số sipas chính thức" in ws.oddFooter.left.text.lower() for ws in wb.worksheets)
 
 
 HEADER = ["response_id", "agency_code", "level", "stratum", "psu", "weight", "S1", "S2", "S3", "S4", "S5"]
@@ -203,7 +213,8 @@ def test_a_published_version_is_rebuilt_byte_for_byte_whatever_changes_afterward
     assert store.published_info(session, rnd).version == 2
     cover2 = {r[0]: r[1] for r in second["Bìa"] if r and r[0]}
     assert "phiên bản 2" in cover2["Trạng thái"]
-    assert f"{published_rows} → {published_rows + 30 + 20 - 1} phiếu hợp lệ" in cover2["Thay đổi so với phiên bản 1"]
+    assert (f"{thousands(published_rows)} → {thousands(published_rows + 30 + 20 - 1)} phiếu hợp lệ"
+            in cover2["Thay đổi so với phiên bản 1"])
     assert "phiếu nhập muộn" in cover2["Thay đổi so với phiên bản 1"]
     assert len([r for r in second["Dữ liệu"] if r and r[0]]) > len([r for r in _all_sheets(before["vi"])["Dữ liệu"]
                                                                    if r and r[0]])

@@ -51,8 +51,9 @@ def test_agency_managers_export_only_their_agency_and_never_the_data(demo_app):
         with client.get(client.get(job_url + ".json").json["download"]) as download:
             wb = load_workbook(BytesIO(download.data))
         assert "Dữ liệu" not in wb.sheetnames
-        codes = {row[2] for row in wb["Theo cơ quan"].iter_rows(min_row=6, values_only=True) if row and row[2]}
+        codes = {row[1] for row in wb["Theo cơ quan"].iter_rows(min_row=6, values_only=True) if row and row[1]}
         assert codes == {"LCU.STP"}
+        assert not {"Theo cấp", "Kênh", "Hành vi", "Người trả lời"} & set(wb.sheetnames)
     finally:
         consumer.stop()
 

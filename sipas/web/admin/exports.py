@@ -48,6 +48,33 @@ def report_xlsx(code: str):
     return send_file(BytesIO(content), mimetype=XLSX_MIMETYPE, as_attachment=True, download_name=name)
 
 
+@bp.route("/rounds/<code>/report.docx")
+@roles_required(Role.ADMIN, Role.ANALYST, Role.AGENCY_MANAGER)
+def report_docx(code: str):
+    """The narrative report (Word) from the stored results, scoped like the workbook."""
+    from sipas.reports.narrative import DOCX_MIMETYPE
+    from sipas.services.workbook import narrative_bytes
+
+    rnd = round_or_404(code)
+    session = get_session()
+    try:
+        data = report_data(session, rnd, version=request.args.get("version", type=int),
+                           prefer=PROVISIONAL if request.args.get("view") == PROVISIONAL else PUBLISHED)
+    except NotComputed:
+        recompute.request_recompute(rnd.id)
+        return render_template("dashboard/computing.html", round=rnd, seen=shown(session, rnd)), 202
+    except NotFound:
+        abort(404)
+    own = own_agency_or_none(session)
+    if own is not None:
+        data = restrict_to_agency(data, session, own)
+    content = narrative_bytes(session, rnd, data, "en" if request.args.get("lang") == "en" else "vi", own)
+    audit.record(session, "report_exported", actor=current_user, object_type="round", object_id=rnd.id,
+                 ip=request.remote_addr, detail={"format": "docx", "version": data.version})
+    name = f"bao-cao-{rnd.code}-v{data.version}.docx" if data.version else f"bao-cao-{rnd.code}-tam-tinh.docx"
+    return send_file(BytesIO(content), mimetype=DOCX_MIMETYPE, as_attachment=True, download_name=name)
+
+
 @bp.route("/rounds/<code>/export", methods=["POST"])
 @roles_required(Role.ADMIN, Role.ANALYST, Role.AGENCY_MANAGER)
 def export_job(code: str):

@@ -1,0 +1,109 @@
+"""Citizens' comments as officials read them: personal data masked, scoped to the agencies a person may see,
+filtered and searched, and counted by recurring theme.
+
+Masking happens here, before anything is shown or exported (pages, exports): phone numbers, citizen ID numbers
+(CCCD/CMND), e-mail addresses and a name given after "tôi là"/"tên tôi là". The stored text is unchanged (retention
+deletes it after its months; sipas/services/retention.py), so what no longer exists is never shown.
+
+Themes follow a stated keyword rule (a comment counts for a theme when it contains one of the theme's words,
+accents and case ignored), not a word segmenter: the themes are few and fixed, and the rule can be read and checked
+by the people who use the counts.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from sipas.models import Agency, Comment, Response, ResponseStatus, Round
+
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+# Citizen ID: 9 (CMND) or 12 (CCCD) digits; phone: 10-11 digits, +84 or 0 first, spaces/dots/dashes allowed.
+_PHONE = re.compile(r"(?<!\w)(?:\+84|0)(?:[\s.-]?\d){8,10}(?!\w)")
+_ID = re.compile(r"(?<!\d)(?:\d{12}|\d{9})(?!\d)")
+# A name: up to five capitalised words after "tôi là" / "tên tôi là" / "tên em là" (the cue in any case).
+_NAME = re.compile(r"((?i:(?:tên\s+)?tôi\s+là|tên\s+(?:tôi|em|mình)\s*(?:là|:)?))\s+"
+                   r"((?:[A-ZĐÀ-Ỹ][^\W\d_]*)(?:\s+[A-ZĐÀ-Ỹ][^\W\d_]*){0,4})")
+MASK = "***"
+
+#: (Vietnamese, English) theme -> keywords (accents and case ignored).
+THEMES: dict[tuple[str, str], tuple[str, ...]] = {
+    ("Thời gian chờ, trễ hẹn", "Waiting, late results"): ("cho lau", "cho doi", "tre hen", "lau qua", "cham",
+                                                           "qua han", "xep hang"),
+    ("Thái độ cán bộ", "Staff attitude"): ("thai do", "can bo", "nhan vien", "hach dich", "kho chiu", "vui ve",
+                                           "nhiet tinh", "than thien"),
+    ("Chi phí, phí ngoài quy định", "Fees, unofficial payments"): ("phi", "le phi", "thu tien", "dua tien",
+                                                                   "boi duong", "chi phi", "tien nuoc"),
+    ("Thủ tục, giấy tờ", "Procedures, paperwork"): ("thu tuc", "giay to", "ho so", "bo sung", "phuc tap"),
+    ("Đi lại nhiều lần", "Repeated visits"): ("nhieu lan", "di lai", "quay lai"),
+    ("Cơ sở vật chất", "Facilities"): ("cho ngoi", "may moc", "trang thiet bi", "phong cho", "bai xe", "chat hep",
+                                       "nong buc"),
+    ("Dịch vụ công trực tuyến", "Online services"): ("truc tuyen", "online", "dich vu cong", "website"),
+}
+
+
+def mask(text: str) -> str:
+    """The text with personal data replaced by ***: e-mail addresses, phone numbers, ID numbers, a name after
+    "tôi là"."""
+    text = _EMAIL.sub(MASK, text)
+    text = _PHONE.sub(MASK, text)
+    text = _ID.sub(MASK, text)
+    return _NAME.sub(lambda m: f"{m.group(1)} {MASK}", text)
+
+
+def _plain(text: str) -> str:
+    """Lower case without accents (đ as d): what the keyword rule compares."""
+    text = unicodedata.normalize("NFD", text.lower().replace("đ", "d"))
+    return "".join(c for c in text if unicodedata.category(c) != "Mn")
+
+
+def themes_of(text: str) -> list[tuple[str, str]]:
+    """The themes a comment touches (keyword rule, whole words)."""
+    plain = f" {re.sub(r'[^a-z0-9]+', ' ', _plain(text))} "
+    return [theme for theme, keys in THEMES.items() if any(f" {k} " in plain for k in keys)]
+
+
+def theme_counts(texts) -> list[tuple[tuple[str, str], int]]:
+    """Themes by the number of comments touching them, most frequent first (ties by name)."""
+    counts = Counter(theme for text in texts for theme in themes_of(text))
+    return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0][0]))
+
+
+@dataclass(frozen=True)
+class CommentRow:
+    """One comment as shown: masked text, when, where, how it came."""
+
+    submitted_at: datetime
+    agency_code: str
+    agency_name: str
+    channel: str
+    text: str
+
+
+def round_comments(session: Session, rnd: Round, *, allowed: set[str] | None = None, agency: str = "",
+                   search: str = "", limit: int | None = None) -> list[CommentRow]:
+    """The comments of a round's valid responses, newest first, masked. `allowed`: the agency codes the reader
+    may see (None: all); `agency`: one agency; `search`: words the masked text contains (accents ignored)."""
+    query = (select(Comment.text, Comment.created_at, Agency.code, Agency.name, Response.channel)
+             .join(Response, Response.id == Comment.response_id).join(Agency, Agency.id == Response.agency_id)
+             .where(Response.round_id == rnd.id, Response.status == ResponseStatus.VALID)
+             .order_by(Comment.created_at.desc(), Comment.response_id.desc()))
+    if allowed is not None:
+        query = query.where(Agency.code.in_(allowed or {""}))
+    if agency:
+        query = query.where(Agency.code == agency)
+    needle = _plain(search.strip()) if search else ""
+    rows = []
+    for text, created, code, name, channel in session.execute(query):
+        shown = mask(text)
+        if needle and needle not in _plain(shown):
+            continue
+        rows.append(CommentRow(created, code, name, channel.value, shown))
+        if limit is not None and len(rows) >= limit:
+            break
+    return rows
