@@ -5,7 +5,7 @@ linear combination of such ratios (factor means, the overall SIPAS). Their Taylo
 needs only sums per (group, PSU) — the "cells" below — so the database can compute the inputs with
 GROUP BY and nothing here walks respondents one by one.
 
-Conventions follow R's `survey` package (statistics.md §2.2-2.5): PSUs sampled with replacement, no
+Conventions follow R's `survey` package (docs/statistics.md §2-6): PSUs sampled with replacement, no
 finite-population correction; groups are domains of the full design, so a stratum's PSUs without a
 group member still count in n_h; df = PSUs - strata holding group members; a stratum with one PSU is a
 certainty unit whose respondents become the sampling units (done by `certainty_psus`).
@@ -53,7 +53,7 @@ def certainty_psus(stratum: np.ndarray, psu: np.ndarray, respondent: np.ndarray)
     """Replace the PSU of every respondent in a one-PSU stratum by the respondent itself.
 
     A single-office agency is a certainty PSU: the randomness is which users were interviewed
-    (statistics.md §2.4, samplics `certainty`, = R with the lonely stratum's PSU ids replaced by row ids).
+    (docs/statistics.md §4, samplics `certainty`, = R with the lonely stratum's PSU ids replaced by row ids).
     Returns PSU labels as strings, unique across strata.
     """
     stratum = np.asarray(stratum).astype(str)
@@ -208,7 +208,7 @@ def degrees_of_freedom(totals: Totals) -> np.ndarray:
 def ratio_estimates(totals: Totals) -> Estimates:
     """Hajek ratio p = sum(w a s) / sum(w a) per group and item, with its linearised variance.
 
-    z_i = (Y_i - p A_i) / W for each PSU i (statistics.md §2.2); missing answers form a sub-domain.
+    z_i = (Y_i - p A_i) / W for each PSU i (docs/statistics.md §2); missing answers form a sub-domain.
     """
     W = _group_sum(totals, totals.wsum)
     Y = _group_sum(totals, totals.ysum)
@@ -232,7 +232,7 @@ def composite_estimates(totals: Totals, items_est: Estimates, coefficients: np.n
     """Linear combinations S = sum_k c_k p_k of item ratios, with the linearised variance of S.
 
     coefficients: [M, K] (rows sum to 1 over their items). The linearisation variable of S in PSU i is
-    sum_k c_k (Y_ik - p_k A_ik) / W_k (statistics.md §2.5; = R `svycontrast` of the ratio of totals), so the
+    sum_k c_k (Y_ik - p_k A_ik) / W_k (docs/statistics.md §6; = R `svycontrast` of the ratio of totals), so the
     covariance between components (same respondents, same offices) is included, never ignored.
     require_all[m]: S is None when any component has no answer (the SIPAS); otherwise the coefficients are
     renormalised over the components that have answers (a factor's mean of items).
@@ -292,7 +292,7 @@ def child_parent_covariance(child: Totals, parent: Totals, parent_of: np.ndarray
     """Design covariance between each child group's estimate and its parent's (same design): [G_child, M].
 
     Cov = sum_h n_h/(n_h-1) [sum_i z_child,i z_parent,i - S_child,h S_parent,h / n_h]: only PSUs holding
-    child members enter the cross-product, since z_child is zero elsewhere (statistics.md §2.6, joint
+    child members enter the cross-product, since z_child is zero elsewhere (docs/statistics.md §7, joint
     linearisation, = R svyby(covmat=TRUE) + svycontrast).
     """
     zc = linearised_cells(child, child_est, coefficients)

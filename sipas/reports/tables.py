@@ -1,6 +1,6 @@
 """From report data to sheets of rows, in the shape Home Affairs publishes. Display rounding happens here only.
 
-Rounding is half-up to 2 decimals (sipas-methodology.md §7), done with Decimal because float rounding
+Rounding is half-up to 2 decimals (docs/methodology.md, index rule 7), done with Decimal because float rounding
 (round(2.675, 2) == 2.67) is banker's-and-binary; ranks and verdicts were decided on unrounded values.
 """
 from __future__ import annotations

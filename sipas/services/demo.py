@@ -1,7 +1,7 @@
 """Demo data: Lai Châu (unchanged by the 2025 merger, so it shows both maps) with two SIPAS rounds.
 
 The responses are synthetic but drawn from a realistic design: strata = administrative level,
-PSU = an interviewing day at an office (site x day clusters, as statistics.md §7.4 recommends; 10 days
+PSU = an interviewing day at an office (site x day clusters, as docs/statistics.md §12 recommends; 10 days
 per office at province and district level, 6 at commune level), weights = dossiers handled at the
 office / forms collected there
 (so they differ between offices), office effects on the logit scale (clustering), some missing
