@@ -132,6 +132,7 @@ def write_progress(app: Flask, job_id: str, progress: int, message: str) -> None
 def live_progress(job) -> tuple[int, str]:
     """(progress, message) of a job: from its progress file while it runs, else from its row."""
     import json
+
     from sipas.models import JobStatus
     if job.status is JobStatus.RUNNING:
         try:

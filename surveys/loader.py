@@ -6,8 +6,23 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Mapping
 
-from surveys.schema import (FACTOR_INDEX_RULES, HIGHER_UNIT_RULES, ITEM_INDEX_RULES, ITEM_KINDS, PART_INDEX_RULES,
-                            SIPAS_RULES, Block, Factor, Item, Option, Part, Profile, Rules, Scale, Text)
+from surveys.schema import (
+    FACTOR_INDEX_RULES,
+    HIGHER_UNIT_RULES,
+    ITEM_INDEX_RULES,
+    ITEM_KINDS,
+    PART_INDEX_RULES,
+    SIPAS_RULES,
+    Block,
+    Factor,
+    Item,
+    Option,
+    Part,
+    Profile,
+    Rules,
+    Scale,
+    Text,
+)
 
 PROFILE_DIR = Path(__file__).parent / "profiles"
 

@@ -8,7 +8,7 @@ from sqlalchemy import CheckConstraint, Column, Date, ForeignKey, Integer, Strin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from sipas.models.base import Base, utcnow, value_enum
-from sipas.models.units import AdminMap, Agency, AdminUnit
+from sipas.models.units import AdminMap, AdminUnit, Agency
 
 
 class Channel(str, enum.Enum):

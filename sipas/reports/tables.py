@@ -22,7 +22,8 @@ REASONS = {"METHOD_BREAK": ("Không so sánh: thay đổi phương pháp đo", "
                          "Not comparable: administrative map changed (2025 reorganisation)"),
            "NO_PREVIOUS": ("Chưa có kỳ trước", "No previous round")}
 CHANNELS = {"kiosk": ("Máy đánh giá tại quầy", "Kiosk"), "online": ("Đường dẫn/QR công khai", "Open link / QR"),
-            "invitation": ("Thư mời trực tuyến", "Online invitation"), "paper_post": ("Phiếu giấy qua bưu điện", "Paper by post"),
+            "invitation": ("Thư mời trực tuyến", "Online invitation"),
+            "paper_post": ("Phiếu giấy qua bưu điện", "Paper by post"),
             "paper_direct": ("Phiếu giấy phát trực tiếp", "Paper handed out"), "interview": ("Phỏng vấn", "Interview"),
             "import": ("Nhập từ tệp", "Imported"), "api": ("Hệ thống khác (API)", "Other system (API)")}
 
@@ -181,8 +182,9 @@ def summary(data, t: Labels) -> Sheet:
             note = (note + "; " if note else "") + t("cỡ mẫu nhỏ", "low base")
         rows.append([_index_name(data, code, t), r2(ix.estimate), r2(_low(ix)), r2(_high(ix)), ix.n,
                      r2(ix.deff), change, note])
-    header = [[(t("Chỉ số", "Index"), 1), (t("Giá trị (%)", "Value (%)"), 1), (t("Khoảng tin cậy 95%", "95% interval"), 2),
-               ("n", 1), (t("Hệ số thiết kế", "Design effect"), 1), (t("Thay đổi (điểm %)", "Change (points)"), 1),
+    header = [[(t("Chỉ số", "Index"), 1), (t("Giá trị (%)", "Value (%)"), 1),
+               (t("Khoảng tin cậy 95%", "95% interval"), 2), ("n", 1), (t("Hệ số thiết kế", "Design effect"), 1),
+               (t("Thay đổi (điểm %)", "Change (points)"), 1),
                (t("Ghi chú", "Note"), 1)],
               [("", 1), ("", 1), (t("Cận dưới", "Lower"), 1), (t("Cận trên", "Upper"), 1), ("", 1), ("", 1), ("", 1),
                ("", 1)]]
@@ -262,8 +264,8 @@ def by_agency(data, t: Labels) -> Sheet:
                    "Agencies ranked on SIPAS within each level (the rank set shows the uncertainty)"),
                  header, rows, [10, 12, 20, 46, 12, 7, 9, 9, 9] + [8] * len(factors) + [12, 22], numbers, [chart],
                  notes=[t("Hạng x/N: thứ x trong N cơ quan cùng cấp. Tập hạng 95%: các hạng có thể có của cơ quan "
-                          "(tập tin cậy cho hạng, Mogstad-Romano-Shaikh-Wilhelm). Cơ quan cỡ mẫu nhỏ vẫn được xếp hạng, "
-                          "tập hạng rộng hơn. Cao hơn/thấp hơn: kiểm định có hiệu chỉnh Holm, mức 5%.",
+                          "(tập tin cậy cho hạng, Mogstad-Romano-Shaikh-Wilhelm). Cơ quan cỡ mẫu nhỏ vẫn được xếp "
+                          "hạng, tập hạng rộng hơn. Cao hơn/thấp hơn: kiểm định có hiệu chỉnh Holm, mức 5%.",
                           "Rank x/N: x-th of the N agencies of the same level. 95% rank set: the ranks the agency may "
                           "hold (confidence sets for ranks, Mogstad-Romano-Shaikh-Wilhelm). Low-base agencies are "
                           "ranked too, with wider sets. Above/below: Holm-adjusted tests at 5%.")])
@@ -329,8 +331,8 @@ def _distribution_sheet(data, t: Labels, kind: str, name: tuple[str, str], title
         total_w = sum(w for _, w in dist.values())
         for option in item.scale.options:
             n, w = dist.get(option.value, (0, 0.0))
-            rows.append([item.code, item.text.en if t.en else item.text.vi, option.label.en if t.en else option.label.vi,
-                         n, r2(100 * w / total_w) if total_w else None])
+            rows.append([item.code, item.text.en if t.en else item.text.vi,
+                         option.label.en if t.en else option.label.vi, n, r2(100 * w / total_w) if total_w else None])
         rows.append([item.code, "", t("Số người trả lời", "Answered"), total_n, None])
     header = [[(t("Mã", "Code"), 1), (t("Câu hỏi", "Question"), 1), (t("Phương án", "Option"), 1),
                (t("Số phiếu", "Responses"), 1), (t("Tỷ lệ có trọng số (%)", "Weighted share (%)"), 1)]]
@@ -365,7 +367,8 @@ def method(data, t: Labels) -> Sheet:
          if rules.factor_index == "GENERAL_QUESTION" else t("Trung bình các tiêu chí", "Mean of the criteria")),
         ("SIPAS", {"MEAN_OF_FACTORS": t("Trung bình 5 yếu tố", "Mean of the five factors"),
                    "OVERALL_QUESTION": t("Câu hỏi hài lòng chung", "The overall question"),
-                   "MEAN_OF_PARTS": t("Trung bình hai phần (chính sách, dịch vụ)", "Mean of the two parts")}[rules.sipas]),
+                   "MEAN_OF_PARTS": t("Trung bình hai phần (chính sách, dịch vụ)", "Mean of the two parts"),
+                   }[rules.sipas]),
         (t("Ước lượng", "Estimation"), t("Tỷ số có trọng số (Hájek): Σ quyền số × hài lòng / Σ quyền số × trả lời",
                                          "Weighted ratio (Hájek): Σ w × satisfied / Σ w × answered")),
         (t("Khoảng tin cậy tiêu chí, yếu tố", "Interval, items and factors"),
@@ -375,13 +378,16 @@ def method(data, t: Labels) -> Sheet:
          t("Tuyến tính hóa Taylor cho trung bình các tỷ lệ tương quan, biến đổi logit, phương sai tối thiểu bằng mẫu "
            "ngẫu nhiên đơn giản", "Taylor linearisation of the mean of correlated proportions, logit interval, "
            "variance floored at the simple-random-sample one")),
-        (t("Thiết kế mẫu", "Design"), t("Tầng = cấp hành chính; đơn vị mẫu = điểm giao dịch × ngày khảo sát; quyền số = "
-                                        "nghịch đảo xác suất chọn. Tầng chỉ có một đơn vị: người trả lời là đơn vị mẫu.",
+        (t("Thiết kế mẫu", "Design"), t("Tầng = cấp hành chính; đơn vị mẫu = điểm giao dịch × ngày khảo sát; "
+                                        "quyền số = nghịch đảo xác suất chọn. Tầng chỉ có một đơn vị: người trả lời "
+                                        "là đơn vị mẫu.",
                                         "Strata = level; PSU = office × interviewing day; weight = inverse inclusion "
                                         "probability. One-PSU strata: respondents are the units.")),
-        (t("Câu bỏ trống", "Missing answers"), t("Không tính vào mẫu số của tiêu chí đó", "Left out of that item's base")),
-        (t("Cỡ mẫu nhỏ", "Low base"), t(f"Ít hơn {rules.min_base} câu trả lời, bậc tự do < 8 hoặc cỡ mẫu hiệu dụng < 30: "
-                                        "vẫn hiển thị và xếp hạng, kèm cảnh báo", f"Fewer than {rules.min_base} "
+        (t("Câu bỏ trống", "Missing answers"),
+         t("Không tính vào mẫu số của tiêu chí đó", "Left out of that item's base")),
+        (t("Cỡ mẫu nhỏ", "Low base"), t(f"Ít hơn {rules.min_base} câu trả lời, bậc tự do < 8 hoặc cỡ mẫu hiệu "
+                                        "dụng < 30: vẫn hiển thị và xếp hạng, kèm cảnh báo",
+                                        f"Fewer than {rules.min_base} "
                                         "answers, df < 8 or effective n < 30: shown and ranked, with a warning")),
         (t("Xếp hạng", "Ranks"), t("Trong từng cấp; tập tin cậy 95% cho hạng từ các so sánh từng cặp (bootstrap tham "
                                    "số 1.000 lần, có hạt giống), dùng cùng sai số chuẩn với khoảng tin cậy",

@@ -168,7 +168,8 @@ def workbook_bytes(sheets: list[Sheet], progress=None, *, created: datetime | No
     return buffer.getvalue(), counts
 
 
-def table_bytes(header: list[str], rows: Iterable[list], sheet_name: str = "Sheet1", widths: list[int] | None = None) -> bytes:
+def table_bytes(header: list[str], rows: Iterable[list], sheet_name: str = "Sheet1",
+                widths: list[int] | None = None) -> bytes:
     """A plain one-sheet workbook: the header in row 1 (what mail merge expects), then the rows, every cell
     text (never a formula, whatever it starts with)."""
     wb = Workbook(write_only=True)

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 import surveys
 from sipas.errors import ValidationFailed
-from sipas.models import (AdminMap, AdminUnit, Agency, AgencyKind, Channel, Level, Round, RoundStatus, ServicePoint)
+from sipas.models import AdminMap, AdminUnit, Agency, AgencyKind, Channel, Level, Round, RoundStatus, ServicePoint
 
 KIND_VI = {"sở": AgencyKind.DEPARTMENT, "ubnd": AgencyKind.PEOPLES_COMMITTEE,
            "trung tâm": AgencyKind.SERVICE_CENTRE, "một cửa": AgencyKind.ONE_STOP_DESK}
@@ -138,7 +138,8 @@ def import_agencies(session: Session, path: Path | str) -> AgencyImport:
             problems.append(f"row {r}, column admin_map: {row['admin_map']!r} (historical_63 or new_34)")
         unit = None
         if map_ is not None and level is not None:
-            unit = session.scalar(select(AdminUnit).where(AdminUnit.admin_map == map_, AdminUnit.code == row["unit_code"]))
+            unit = session.scalar(select(AdminUnit).where(AdminUnit.admin_map == map_,
+                                                          AdminUnit.code == row["unit_code"]))
             if unit is None:
                 problems.append(f"row {r}, column unit_code: no unit {row['unit_code']!r} on {map_.value}")
         dates = {}

@@ -18,8 +18,21 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 import surveys
-from sipas.models import (AdminMap, AdminUnit, Agency, AgencyKind, AgencySuccession, Answer, Channel, Level,
-                          Response, Role, Round, RoundStatus, ServicePoint)
+from sipas.models import (
+    AdminMap,
+    AdminUnit,
+    Agency,
+    AgencyKind,
+    AgencySuccession,
+    Answer,
+    Channel,
+    Level,
+    Response,
+    Role,
+    Round,
+    RoundStatus,
+    ServicePoint,
+)
 from sipas.services import accounts
 from sipas.services.responses import content_hash
 from sipas.services.results.freshness import mark_changed

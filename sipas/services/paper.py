@@ -14,8 +14,7 @@ from sqlalchemy.orm import Session
 
 import surveys
 from sipas.errors import ValidationFailed
-from sipas.models import (Agency, Channel, Invitation, PaperBatch, PaperEntry, PaperForm, PaperFormStatus, Round,
-                          User)
+from sipas.models import Agency, Channel, Invitation, PaperBatch, PaperEntry, PaperForm, PaperFormStatus, Round, User
 from sipas.services.responses import Design, Origin, Submission, record_response
 
 COMMENT = "comment"

@@ -14,8 +14,18 @@ from sqlalchemy.orm import Session
 
 import surveys
 from sipas.errors import DuplicateSubmission, SurveyClosed, ValidationFailed
-from sipas.models import (PAPER, Agency, Answer, Channel, Comment, Response, ResponseStatus, Round, ServicePoint,
-                          round_agencies)
+from sipas.models import (
+    PAPER,
+    Agency,
+    Answer,
+    Channel,
+    Comment,
+    Response,
+    ResponseStatus,
+    Round,
+    ServicePoint,
+    round_agencies,
+)
 from sipas.services.results.freshness import mark_changed
 
 MAX_COMMENT_LENGTH = 2000
@@ -121,7 +131,8 @@ def record_response(session: Session, submission: Submission, *, dossier_key: st
     session.execute(_INSERT_ANSWERS, [{"response_id": new_id, "item_code": code, "value": value}
                                       for code, value in sorted(clean.items())])
     if comment:
-        session.execute(_INSERT_COMMENT, {"response_id": new_id, "text": comment, "created_at": datetime.now(timezone.utc)})
+        session.execute(_INSERT_COMMENT,
+                        {"response_id": new_id, "text": comment, "created_at": datetime.now(timezone.utc)})
     mark_changed(session, rnd.id)  # the round's provisional results are recomputed after the commit
     return Recorded(new_id, response_uuid, True, session, rnd.id, digest)
 

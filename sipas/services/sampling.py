@@ -153,7 +153,8 @@ def previous_proportions(session: Session, rnd: Round, previous: Round | None = 
     hit = func.sum(case((Answer.value.in_(satisfied), 1), else_=0))
     rows = session.execute(
         select(Agency.code, Agency.level, func.count(), hit)
-        .select_from(Answer).join(Response, Response.id == Answer.response_id).join(Agency, Agency.id == Response.agency_id)
+        .select_from(Answer).join(Response, Response.id == Answer.response_id)
+        .join(Agency, Agency.id == Response.agency_id)
         .where(Response.round_id == previous.id, Response.status == ResponseStatus.VALID, Answer.item_code.in_(items))
         .group_by(Agency.code, Agency.level)).all()
     if not rows:
