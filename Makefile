@@ -22,9 +22,10 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
-## Quality gates: ruff (pycodestyle, pyflakes, import order) on the code
+## Quality gates: ruff (pycodestyle, pyflakes, import order) and mypy on the code; settings in pyproject.toml
 lint: $(STAMP)
 	$(BIN)/ruff check sipas analysis surveys
+	$(BIN)/mypy
 
 ## Re-extract messages and recompile the Vietnamese catalogue after changing texts
 translations: $(STAMP)

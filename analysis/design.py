@@ -13,6 +13,7 @@ certainty unit whose respondents become the sampling units (done by `certainty_p
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -95,7 +96,8 @@ def build_totals(group: np.ndarray, stratum: np.ndarray, psu: np.ndarray, weight
     w = np.asarray(weight, float)
     k_items = a.shape[1]
     # Column by column: no N x K float temporaries (10M respondents x 30 items would be gigabytes each).
-    sums = {name: np.zeros((n_cells, k_items)) for name in ("wsum", "ysum", "n_answered", "n_score", "n_score2")}
+    sums: dict[str, Any] = {name: np.zeros((n_cells, k_items))
+                            for name in ("wsum", "ysum", "n_answered", "n_score", "n_score2")}
     for k in range(k_items):
         ak = a[:, k]
         sk = np.where(ak, np.nan_to_num(np.asarray(score[:, k], float)), 0.0)
@@ -263,6 +265,7 @@ def composite_estimates(totals: Totals, items_est: Estimates, coefficients: np.n
             p_iid = np.where(n_k > 0, items_est.n_score[:, idx] / n_k, 0.0)
             e = eff[:, :, idx] / np.where(n_k > 0, n_k, np.inf)[:, None, :]  # [G, M, Kc]
             d, cc, nn = totals.pair_d, totals.pair_c, totals.pair_n
+            assert d is not None and cc is not None  # set together with pair_n
             # sum_j a_k a_l (s_k - p_k)(s_l - p_l) = C_kl - p_l D_kl - p_k D_lk + p_k p_l N_kl
             cross = cc - p_iid[:, None, :] * d - p_iid[:, :, None] * np.swapaxes(d, 1, 2) \
                 + p_iid[:, :, None] * p_iid[:, None, :] * nn

@@ -185,6 +185,7 @@ def compute_indices(totals: Totals, settings: Settings = Settings(), *,
             c_deff = comp_est.variance / comp_est.variance_iid
         rows = _rows(comp_est.estimate, c_low, c_high, comp_est.n_answered, comp_est.variance, c_deff, c_neff,
                      np.fmax(comp_est.variance, comp_est.variance_iid))
+        assert comp_est.components is not None  # composite estimates always count their components
         components = comp_est.components.tolist()
         for gi, group in enumerate(totals.groups):
             df, n_rows = float(est.df[gi]), int(est.n_rows[gi])
@@ -194,7 +195,11 @@ def compute_indices(totals: Totals, settings: Settings = Settings(), *,
     return results
 
 
-def _rows(p, low, high, n, var, deff, n_eff, var_floored) -> list:
+#: One index as Python floats: (p, low, high, n, var, deff, n_eff, floored var).
+_Row = tuple[float, float, float, float, float, float, float, float]
+
+
+def _rows(p, low, high, n, var, deff, n_eff, var_floored) -> list[list[_Row]]:
     """Per group, per index: (p, low, high, n, var, deff, n_eff, floored var) as Python floats (one conversion)."""
     stacked = np.stack([p, low, high, n, var, deff, n_eff, var_floored], axis=-1)
     return stacked.tolist()

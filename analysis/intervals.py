@@ -73,7 +73,7 @@ def korn_graubard(p, var, n_rows, n_answered, df, level: float = 0.95, *, floor:
     return (np.where(bad, np.nan, low), np.where(bad, np.nan, high), np.where(bad, np.nan, n_star))
 
 
-def logit(p, se, df, level: float = 0.95):
+def logit(p, se, df, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
     """Logit-transformed interval: expit(logit p +- t_df * SE / (p(1-p))) (R `svyciprop` default).
 
     At p = 0 or 1 this interval has zero width; callers use Korn-Graubard there.

@@ -166,9 +166,9 @@ def parse(data: Mapping[str, Any], source: str = "") -> Profile:
         where = f"part '{code}'"
         part = Part(code, _text(node, where), _choice(_require(node, "index", where), PART_INDEX_RULES, where),
                     tuple(node.get("factors", ())), tuple(node.get("items", ())))
-        for f in part.factors:
-            if f not in factor_codes:
-                raise ProfileError(f"{where}: unknown factor {f!r}")
+        for factor_code in part.factors:
+            if factor_code not in factor_codes:
+                raise ProfileError(f"{where}: unknown factor {factor_code!r}")
         for i in part.items:
             if i not in by_code:
                 raise ProfileError(f"{where}: unknown item {i!r}")

@@ -98,7 +98,7 @@ def invitations_create(round_key: str, agency_code: str, count: int, output: str
     with open(output, "w", newline="", encoding="utf-8") as f:
         writer = csv.writer(f)
         writer.writerow(["serial", "agency_code", "link"])
-        writer.writerows([[csv_safe(c) for c in row] for row in rows])
+        writer.writerows([[csv_safe(c or "") for c in row] for row in rows])
     click.echo(f"{len(rows)} invitation links written to {output}")
 
 

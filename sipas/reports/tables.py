@@ -245,8 +245,8 @@ def by_agency(data, t: Labels) -> Sheet:
         ix = g.indices["SIPAS"]
         rank = g.rank
         ranked = rank is not None and rank.rank is not None
-        rank_text = f"{rank.rank}/{rank.of}" if ranked else t("không có số liệu", "no data")
-        interval = f"{rank.rank_low}–{rank.rank_high}" if ranked else ""
+        rank_text = f"{rank.rank}/{rank.of}" if rank is not None and ranked else t("không có số liệu", "no data")
+        interval = f"{rank.rank_low}–{rank.rank_high}" if rank is not None and ranked else ""
         rows.append([rank_text, interval, g.key, name, t.pair(LEVEL_NAMES.get(level, (level, level))), g.n,
                      r2(ix.estimate), r2(_low(ix)), r2(_high(ix))]
                     + [r2(g.estimate(c)) for c in factors]

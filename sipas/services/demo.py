@@ -80,7 +80,7 @@ class DemoSummary:
 
 def demo_loaded(session: Session) -> bool:
     """True when the demo rounds exist."""
-    return session.scalar(select(func.count()).select_from(Round).where(Round.code.like("LCU-%"))) > 0
+    return bool(session.scalar(select(func.count()).select_from(Round).where(Round.code.like("LCU-%"))))
 
 
 def load_demo(session: Session, *, scale: float = 1.0, seed: int = 20261121) -> DemoSummary:

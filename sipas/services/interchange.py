@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -96,12 +97,12 @@ def read_table(path: Path | str, profile: Profile, *, skip_invalid: bool = False
             problems.append(f"column '{col}': not an item of profile {profile.key}")
     if problems:
         raise ValidationFailed(problems)
-    col = {name: i for i, name in enumerate(header)}
+    index_of = {name: i for i, name in enumerate(header)}
     items = [c for c in header if c not in META]
     n = len(body)
 
     def column(name: str) -> list[str]:
-        i = col.get(name)
+        i = index_of.get(name)
         return [(r[i].strip() if i < len(r) else "") for r in body] if i is not None else [""] * n
 
     ids = column("response_id")
@@ -128,7 +129,7 @@ def read_table(path: Path | str, profile: Profile, *, skip_invalid: bool = False
         if ch and ch not in valid_channels:
             problems.append(f"row {r}, column channel: {ch!r} is not one of {', '.join(sorted(valid_channels))}")
     weights = np.ones(n)
-    if "weight" in col:
+    if "weight" in index_of:
         for r, raw in enumerate(column("weight"), start=2):
             if raw == "":
                 continue  # a blank weight is 1, like an absent weight column
@@ -158,10 +159,10 @@ def read_table(path: Path | str, profile: Profile, *, skip_invalid: bool = False
         idx = [k for k, code in enumerate(items) if profile.item(code).block == block.code]
         if idx:
             chosen = (values[:, idx] == 1).sum(axis=1)
-            for r in np.flatnonzero(chosen > block.max_choices):
-                problems.append(f"row {r + 2}, block {block.code}: {int(chosen[r])} options chosen, "
+            for row in np.flatnonzero(chosen > block.max_choices):
+                problems.append(f"row {row + 2}, block {block.code}: {int(chosen[row])} options chosen, "
                                 f"at most {block.max_choices}")
-    table_args = (np.array(ids, dtype=object), np.array(column("agency_code"), dtype=object),
+    table_args: tuple[Any, ...] = (np.array(ids, dtype=object), np.array(column("agency_code"), dtype=object),
                   np.array(levels, dtype=object), np.array(channels, dtype=object),
                   np.array(column("stratum"), dtype=object), np.array(column("psu"), dtype=object), weights,
                   items, values, np.arange(2, n + 2))

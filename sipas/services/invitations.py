@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import secrets
 from datetime import datetime, timedelta, timezone
+from typing import cast
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import CursorResult, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from sipas.errors import SipasError, ValidationFailed
@@ -45,7 +46,7 @@ def mark_used(session: Session, invitation: Invitation, response) -> None:
     UPDATE makes a second, concurrent submission fail."""
     done = session.execute(update(Invitation).where(Invitation.id == invitation.id, Invitation.used_at.is_(None))
                            .values(used_at=datetime.now(timezone.utc), response_id=response.id))
-    if done.rowcount != 1:
+    if cast(CursorResult, done).rowcount != 1:
         raise InvitationUsed("this invitation has already been used")
 
 
@@ -69,7 +70,7 @@ def flag_if_burst(session: Session, recorded) -> bool:
     since = datetime.now(timezone.utc) - BURST_WINDOW
     same = session.scalar(_SAME_CONTENT_SINCE, {"round_id": recorded.round_id, "digest": recorded.content_hash,
                                                 "since": since})
-    if same >= BURST_THRESHOLD:
+    if same is not None and same >= BURST_THRESHOLD:
         # Core UPDATE: the response is not loaded in this session, so there is nothing to synchronise.
         session.execute(update(Response.__table__).where(Response.__table__.c.id == recorded.id).values(
             status=ResponseStatus.FLAGGED,

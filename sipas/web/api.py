@@ -23,7 +23,7 @@ FIELDS = {"id", "round", "agency", "service_point", "channel", "profile", "answe
 
 
 def _error(status: int, message: str, errors: dict | None = None):
-    body = {"error": message}
+    body: dict[str, object] = {"error": message}
     if errors:
         body["errors"] = errors
     return jsonify(body), status

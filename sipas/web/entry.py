@@ -44,7 +44,7 @@ def index():
     """Open batches and the form to open a new one."""
     session = get_session()
     form = CsrfOnly()
-    problems: dict[str, str] = {}
+    problems: dict[str, str] | list[str] = {}
     if request.method == "POST" and form.validate_on_submit():
         try:
             rnd = session.scalar(select(Round).where(Round.code == request.form.get("round", "")))
@@ -86,10 +86,10 @@ def key(batch_id: int, pass_no: int):
         abort(404)
     b = _batch(batch_id)
     session = get_session()
-    rnd = session.get(Round, b.round_id)
+    rnd = session.get_one(Round, b.round_id)
     profile = surveys.load(rnd.profile_key)
     form = CsrfOnly()
-    problems: dict[str, str] = {}
+    problems: dict[str, str] | list[str] = {}
     values = {}
     if request.method == "POST":
         values = {k: v for k, v in request.form.items() if k != "csrf_token"}
@@ -126,10 +126,10 @@ def adjudicate(form_id: int):
     pf = session.get(PaperForm, form_id)
     if pf is None:
         abort(404)
-    b = session.get(PaperBatch, pf.batch_id)
-    profile = surveys.load(session.get(Round, b.round_id).profile_key)
+    b = session.get_one(PaperBatch, pf.batch_id)
+    profile = surveys.load(session.get_one(Round, b.round_id).profile_key)
     form = CsrfOnly()
-    problems: dict[str, str] = {}
+    problems: dict[str, str] | list[str] = {}
     if request.method == "POST" and form.validate_on_submit():
         decisions = {k[2:]: v for k, v in request.form.items() if k.startswith("d_")}
         for k, v in request.form.items():

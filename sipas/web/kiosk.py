@@ -39,7 +39,8 @@ COOKIE_AGE = 400 * 24 * 3600  # browsers cap cookie lifetime at 400 days
 
 def _device() -> tuple[KioskDevice | None, str | None]:
     token = request.cookies.get(COOKIE)
-    return credentials.authenticate(get_session(), token), token
+    found = credentials.authenticate(get_session(), token)
+    return (found if isinstance(found, KioskDevice) else None), token
 
 
 def _kiosk_round(device: KioskDevice) -> Round | None:

@@ -122,7 +122,7 @@ def invitation(token: str):
     inv = invitations.find(session, token)
     if inv is None:
         abort(404)
-    rnd = session.get(Round, inv.round_id)
+    rnd = session.get_one(Round, inv.round_id)
     if inv.used_at is not None:
         return render_template("online/used.html", round=rnd), 200
     if not rnd.accepts(Channel.INVITATION, date.today()):
