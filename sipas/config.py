@@ -20,8 +20,6 @@ class Defaults:
     WTF_CSRF_TIME_LIMIT = 3600
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
-    #: Minimum number of valid answers before an index is flagged low_base (docs/methodology.md, index rule 9).
-    MIN_BASE = 30
     #: Rate-limit storage; "memory://" for one process, "redis://..." for several app servers.
     RATELIMIT_STORAGE_URI = "memory://"
     #: Key for the keyed hash of dossier codes (never stored in clear). Derived from SECRET_KEY if unset.

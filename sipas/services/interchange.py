@@ -7,6 +7,8 @@ stratum, psu, weight, then one column per item code; a blank cell is a missing a
 from __future__ import annotations
 
 import csv
+import io
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -188,6 +190,17 @@ FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 def csv_safe(text: str) -> str:
     """Neutralise spreadsheet formulas in a CSV cell: a leading = + - @ TAB or CR gets a ' prefix."""
     return "'" + text if text and text.startswith(FORMULA_PREFIXES) else text
+
+
+def csv_bytes(header: Sequence[str], rows: Iterable[Sequence[object]]) -> bytes:
+    """A CSV file for people to open in Excel: UTF-8 with the byte-order mark Excel needs to show Vietnamese,
+    every cell formula-safe. The one writer of the lists handed out (invitation links, from the CLI and the
+    sampling page)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(header)
+    writer.writerows([[csv_safe(str(c)) for c in row] for row in rows])
+    return buffer.getvalue().encode("utf-8-sig")
 
 
 def export_rows(session, rnd, profile: Profile, *, batch: int = 5000):

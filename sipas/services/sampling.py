@@ -337,15 +337,8 @@ def invitation_list_bytes(rows: list[list[str]], fmt: str) -> bytes:
         return table_bytes(list(INVITATION_COLUMNS), rows, "Invitations", widths=[16, 14, 18, 14, 40, 60, 10])
     if fmt != "csv":
         raise ValidationFailed({"format": "csv or xlsx"})
-    import csv
-    import io
-
-    from sipas.services.interchange import csv_safe
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(INVITATION_COLUMNS)
-    writer.writerows([[csv_safe(str(c)) for c in row] for row in rows])
-    return buffer.getvalue().encode("utf-8-sig")
+    from sipas.services.interchange import csv_bytes
+    return csv_bytes(INVITATION_COLUMNS, rows)
 
 
 def forget_contacts(session: Session, rnd: Round) -> int:

@@ -12,7 +12,6 @@ from datetime import date
 
 from flask import (
     Blueprint,
-    abort,
     current_app,
     make_response,
     redirect,
@@ -136,12 +135,3 @@ def service_worker():
     response = send_from_directory(current_app.static_folder, "kiosk-sw.js", mimetype="text/javascript")
     response.headers["Cache-Control"] = "no-cache"
     return response
-
-
-@bp.route("/status")
-def status():
-    """For kiosk.js: is this device still enrolled (204) or revoked (403)?"""
-    device, _ = _device()
-    if device is None:
-        abort(403)
-    return "", 204
