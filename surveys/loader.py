@@ -1,6 +1,7 @@
 """Load questionnaire profiles from TOML files and validate them, naming the file, item and problem."""
 from __future__ import annotations
 
+import hashlib
 import tomllib
 from functools import lru_cache
 from pathlib import Path
@@ -43,6 +44,15 @@ def load(key: str) -> Profile:
     if not path.exists():
         raise ProfileError(f"unknown questionnaire profile {key!r}; available: {', '.join(available())}")
     return load_file(path)
+
+
+def fingerprint(key: str) -> str:
+    """SHA-256 of a shipped profile's file as it is on disk now (never cached): a round records it when it is
+    created, and its results are refused when the file has changed since (a profile is never edited in place)."""
+    path = PROFILE_DIR / f"{key}.toml"
+    if not path.exists():
+        raise ProfileError(f"unknown questionnaire profile {key!r}; available: {', '.join(available())}")
+    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def load_file(path: Path | str) -> Profile:
