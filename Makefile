@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat setup.cfg pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: run test install translations clean
+.PHONY: run test lint install translations clean
 
 $(STAMP):
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +21,11 @@ run: $(STAMP)
 ## Install and run the whole test suite (PostgreSQL too when SIPAS_TEST_DATABASE_URL is set)
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+## Quality gates: ruff (pycodestyle, pyflakes, import order) and mypy on the code; settings in pyproject.toml
+lint: $(STAMP)
+	$(BIN)/ruff check sipas analysis surveys
+	$(BIN)/mypy
 
 ## Re-extract messages and recompile the Vietnamese catalogue after changing texts
 translations: $(STAMP)

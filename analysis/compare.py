@@ -1,6 +1,6 @@
 """Differences between groups and multiple-comparison control (ranks: analysis/ranks.py).
 
-statistics.md §2.6 (differences). All functions are vectorised over groups.
+docs/statistics.md §7 (differences). All functions are vectorised over groups.
 """
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ def independent_difference(est_a: float, se_a: float, df_a: float, est_b: float,
                            level: float = 0.95) -> Difference:
     """Two groups from independent samples (other strata, other years): Welch-Satterthwaite df.
 
-    df = (v_a + v_b)^2 / (v_a^2/df_a + v_b^2/df_b), v = SE^2 (statistics.md §2.6). Pass the floored SEs
+    df = (v_a + v_b)^2 / (v_a^2/df_a + v_b^2/df_b), v = SE^2 (docs/statistics.md §7). Pass the floored SEs
     (`IndexResult.se_floored`); where either is zero (an estimate at 0 % or 100 %) nothing is tested: no
     interval, no p-value, and the verdict is "undetermined".
     """

@@ -5,7 +5,7 @@ linear combination of such ratios (factor means, the overall SIPAS). Their Taylo
 needs only sums per (group, PSU) — the "cells" below — so the database can compute the inputs with
 GROUP BY and nothing here walks respondents one by one.
 
-Conventions follow R's `survey` package (statistics.md §2.2-2.5): PSUs sampled with replacement, no
+Conventions follow R's `survey` package (docs/statistics.md §2-6): PSUs sampled with replacement, no
 finite-population correction; groups are domains of the full design, so a stratum's PSUs without a
 group member still count in n_h; df = PSUs - strata holding group members; a stratum with one PSU is a
 certainty unit whose respondents become the sampling units (done by `certainty_psus`).
@@ -13,6 +13,7 @@ certainty unit whose respondents become the sampling units (done by `certainty_p
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -62,7 +63,7 @@ def certainty_psus(stratum: np.ndarray, psu: np.ndarray, respondent: np.ndarray)
     """Replace the PSU of every respondent in a one-PSU stratum by the respondent itself.
 
     A single-office agency is a certainty PSU: the randomness is which users were interviewed
-    (statistics.md §2.4, samplics `certainty`, = R with the lonely stratum's PSU ids replaced by row ids).
+    (docs/statistics.md §4, samplics `certainty`, = R with the lonely stratum's PSU ids replaced by row ids).
     Returns PSU labels as strings, unique across strata.
     """
     stratum = np.asarray(stratum).astype(str)
@@ -104,7 +105,8 @@ def build_totals(group: np.ndarray, stratum: np.ndarray, psu: np.ndarray, weight
     w = np.asarray(weight, float)
     k_items = a.shape[1]
     # Column by column: no N x K float temporaries (10M respondents x 30 items would be gigabytes each).
-    sums = {name: np.zeros((n_cells, k_items)) for name in ("wsum", "ysum", "n_answered", "n_score", "n_score2")}
+    sums: dict[str, Any] = {name: np.zeros((n_cells, k_items))
+                            for name in ("wsum", "ysum", "n_answered", "n_score", "n_score2")}
     for k in range(k_items):
         ak = a[:, k]
         sk = np.where(ak, np.nan_to_num(np.asarray(score[:, k], float)), 0.0)
@@ -223,7 +225,7 @@ def degrees_of_freedom(totals: Totals) -> np.ndarray:
 def ratio_estimates(totals: Totals) -> Estimates:
     """Hajek ratio p = sum(w a s) / sum(w a) per group and item, with its linearised variance.
 
-    z_i = (Y_i - p A_i) / W for each PSU i (statistics.md §2.2); missing answers form a sub-domain.
+    z_i = (Y_i - p A_i) / W for each PSU i (docs/statistics.md §2); missing answers form a sub-domain.
     """
     W = _group_sum(totals, totals.wsum)
     Y = _group_sum(totals, totals.ysum)
@@ -247,7 +249,7 @@ def composite_estimates(totals: Totals, items_est: Estimates, coefficients: np.n
     """Linear combinations S = sum_k c_k p_k of item ratios, with the linearised variance of S.
 
     coefficients: [M, K] (rows sum to 1 over their items). The linearisation variable of S in PSU i is
-    sum_k c_k (Y_ik - p_k A_ik) / W_k (statistics.md §2.5; = R `svycontrast` of the ratio of totals), so the
+    sum_k c_k (Y_ik - p_k A_ik) / W_k (docs/statistics.md §6; = R `svycontrast` of the ratio of totals), so the
     covariance between components (same respondents, same offices) is included, never ignored.
     require_all[m]: S is None when any component has no answer (the SIPAS); otherwise the coefficients are
     renormalised over the components that have answers (a factor's mean of items).
@@ -278,6 +280,7 @@ def composite_estimates(totals: Totals, items_est: Estimates, coefficients: np.n
             p_iid = np.where(n_k > 0, items_est.n_score[:, idx] / n_k, 0.0)
             e = eff[:, :, idx] / np.where(n_k > 0, n_k, np.inf)[:, None, :]  # [G, M, Kc]
             d, cc, nn = totals.pair_d, totals.pair_c, totals.pair_n
+            assert d is not None and cc is not None  # set together with pair_n
             # sum_j a_k a_l (s_k - p_k)(s_l - p_l) = C_kl - p_l D_kl - p_k D_lk + p_k p_l N_kl
             cross = cc - p_iid[:, None, :] * d - p_iid[:, :, None] * np.swapaxes(d, 1, 2) \
                 + p_iid[:, :, None] * p_iid[:, None, :] * nn
@@ -307,7 +310,7 @@ def child_parent_covariance(child: Totals, parent: Totals, parent_of: np.ndarray
     """Design covariance between each child group's estimate and its parent's (same design): [G_child, M].
 
     Cov = sum_h n_h/(n_h-1) [sum_i z_child,i z_parent,i - S_child,h S_parent,h / n_h]: only PSUs holding
-    child members enter the cross-product, since z_child is zero elsewhere (statistics.md §2.6, joint
+    child members enter the cross-product, since z_child is zero elsewhere (docs/statistics.md §7, joint
     linearisation, = R svyby(covmat=TRUE) + svycontrast).
     """
     zc = linearised_cells(child, child_est, coefficients)

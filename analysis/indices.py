@@ -1,6 +1,6 @@
 """SIPAS indices for every group: estimate, interval, n, SE, df, design effect, effective n, low-base flag.
 
-Formulas: sipas-methodology.md "Formulas" (what an index is) and statistics.md §7 (how it is estimated).
+Formulas: docs/methodology.md "Index rules" (what an index is) and docs/statistics.md (how it is estimated).
 This module takes plain settings; the questionnaire profile is turned into them by the caller.
 """
 from __future__ import annotations
@@ -62,14 +62,14 @@ class Composite:
 
     code: str
     weights: dict[str, float]
-    #: True: the composite is None when any component has no answer (the SIPAS, statistics.md §8).
+    #: True: the composite is None when any component has no answer (the SIPAS, docs/statistics.md §6).
     #: False: a mean that skips empty components and says how many it used (a factor's mean of items).
     require_all: bool = True
 
 
 @dataclass(frozen=True)
 class Settings:
-    """How to estimate and flag. Thresholds are settings (sipas-methodology.md §9, statistics.md §7.2)."""
+    """How to estimate and flag. Thresholds are settings (docs/methodology.md rule 9, docs/statistics.md §9)."""
 
     confidence_level: float = 0.95
     item_interval: str = "korn_graubard_floor"
@@ -185,6 +185,7 @@ def compute_indices(totals: Totals, settings: Settings = Settings(), *,
             c_deff = comp_est.variance / comp_est.variance_iid
         rows = _rows(comp_est.estimate, c_low, c_high, comp_est.n_answered, comp_est.variance, c_deff, c_neff,
                      np.fmax(comp_est.variance, comp_est.variance_iid))
+        assert comp_est.components is not None  # composite estimates always count their components
         components = comp_est.components.tolist()
         for gi, group in enumerate(totals.groups):
             df, n_rows = float(est.df[gi]), int(est.n_rows[gi])
@@ -194,7 +195,11 @@ def compute_indices(totals: Totals, settings: Settings = Settings(), *,
     return results
 
 
-def _rows(p, low, high, n, var, deff, n_eff, var_floored) -> list:
+#: One index as Python floats: (p, low, high, n, var, deff, n_eff, floored var).
+_Row = tuple[float, float, float, float, float, float, float, float]
+
+
+def _rows(p, low, high, n, var, deff, n_eff, var_floored) -> list[list[_Row]]:
     """Per group, per index: (p, low, high, n, var, deff, n_eff, floored var) as Python floats (one conversion)."""
     stacked = np.stack([p, low, high, n, var, deff, n_eff, var_floored], axis=-1)
     return stacked.tolist()

@@ -1,6 +1,6 @@
 """Confidence intervals for proportions, vectorised over arrays (never a Python loop per group).
 
-Formulas: statistics.md §2. Proportions here are on the 0-1 scale; callers multiply by 100.
+Formulas: docs/statistics.md §5-6. Proportions here are on the 0-1 scale; callers multiply by 100.
 """
 from __future__ import annotations
 
@@ -51,7 +51,7 @@ def korn_graubard(p, var, n_rows, n_answered, df, level: float = 0.95, *, floor:
 
     n* = p(1-p)/V * (t_{n_rows-1} / t_df)^2 (R `svyciprop(method="beta")`; Korn & Graubard 1998).
     With `floor`, the design effect is floored at 1 first (n* capped at the number of answers), so the
-    interval is never narrower than the simple-random-sample one for the same answers (statistics.md §7.2).
+    interval is never narrower than the simple-random-sample one for the same answers (docs/statistics.md §5).
     Where V = 0 (p = 0 or 1, where R returns NaN) the effective size is the number of answers, still scaled
     by the df correction: at 100 % with few PSUs the interval is wider than Clopper-Pearson's, as it is just
     below 100 %, never narrower. Returns (low, high, n_star); NaN where df <= 0 or nothing was answered.
@@ -73,7 +73,7 @@ def korn_graubard(p, var, n_rows, n_answered, df, level: float = 0.95, *, floor:
     return (np.where(bad, np.nan, low), np.where(bad, np.nan, high), np.where(bad, np.nan, n_star))
 
 
-def logit(p, se, df, level: float = 0.95):
+def logit(p, se, df, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
     """Logit-transformed interval: expit(logit p +- t_df * SE / (p(1-p))) (R `svyciprop` default).
 
     At p = 0 or 1 this interval has zero width; callers use Korn-Graubard there.

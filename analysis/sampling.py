@@ -1,6 +1,6 @@
 """Sample design: sizes, allocation, seeded draws and inclusion probabilities (numpy only).
 
-Sizing: n = N / (1 + N e^2) per stratum, the 2013 SIPAS guidance (sipas-methodology.md, "Sampling in
+Sizing: n = N / (1 + N e^2) per stratum, the 2013 SIPAS guidance (docs/methodology.md, "Sampling in
 practice"). Allocation of a total: proportional, equal, or Neyman (n_h proportional to N_h S_h, with
 S_h = sqrt(p_h (1 - p_h)) from last round). Draws: simple random sampling without replacement within strata;
 two-stage with offices drawn by systematic probability-proportional-to-size sampling (randomised order),

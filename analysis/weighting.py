@@ -1,7 +1,7 @@
 """Weights after fieldwork: non-response adjustment, post-stratification, raking with trimming, diagnostics.
 
 Raking is written here rather than taken from a library: samplics (which has it) is archived
-(statistics.md §2.9), ipfn fits contingency tables rather than unit weights, and svy (samplics' maintained
+(docs/statistics.md §11), ipfn fits contingency tables rather than unit weights, and svy (samplics' maintained
 successor) brings polars and a Rust extension into a layer that keeps to numpy and scipy. The algorithm is a
 dozen lines of iterative proportional fitting; tests pin it to post-stratification, to its totals, and to
 svy's adjust/poststratify/rake on the same samples (tests/analysis/test_weighting_vs_svy.py).

@@ -16,12 +16,10 @@ class Defaults:
     #: Load the Lai Châu demo on first start of the embedded default.
     DEMO_ON_FIRST_START = True
     #: Kiosk pages stay open for days; their HTML path is protected by the device token instead
-    #: of a time-limited CSRF token (see the collection issue). Staff forms keep the hour.
+    #: of a time-limited CSRF token (docs/collection.md). Staff forms keep the hour.
     WTF_CSRF_TIME_LIMIT = 3600
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
-    #: Minimum number of valid answers before an index is flagged low_base (methodology §9).
-    MIN_BASE = 30
     #: Rate-limit storage; "memory://" for one process, "redis://..." for several app servers.
     RATELIMIT_STORAGE_URI = "memory://"
     #: Key for the keyed hash of dossier codes (never stored in clear). Derived from SECRET_KEY if unset.

@@ -33,4 +33,5 @@ class DuplicateSubmission(SipasError):
 
 
 class ProfileInUse(SipasError):
-    """A questionnaire profile that already has responses may not be edited in place."""
+    """A questionnaire profile that already has responses may not be edited in place: a round whose profile
+    file changed since the round was created is not analysed (copy the profile to a new key instead)."""

@@ -11,11 +11,11 @@ def select_locale() -> str:
     """?lang= wins and is remembered; otherwise the remembered choice; otherwise Vietnamese."""
     languages = current_app.config["LANGUAGES"]
     asked = request.args.get("lang")
-    if asked in languages:
+    if asked is not None and asked in languages:
         session["lang"] = asked
         return asked
     remembered = session.get("lang")
-    return remembered if remembered in languages else current_app.config["BABEL_DEFAULT_LOCALE"]
+    return str(remembered) if remembered in languages else current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
 def init_app(app: Flask) -> None:

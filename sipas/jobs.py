@@ -87,7 +87,7 @@ def _run_frame_import(app: Flask, job_id: str) -> None:
     from sipas.services.sampling import import_frame
     _set(app, job_id, status=JobStatus.RUNNING, progress=1, message="reading the file")
     with session_scope(app) as session:
-        params = dict(session.get(Job, job_id).params)
+        params = dict(session.get_one(Job, job_id).params)
     path = Path(app.config["EXPORT_DIR"]) / "uploads" / params["file"]
     try:
         def progress(done: int, total: int) -> None:
@@ -96,7 +96,7 @@ def _run_frame_import(app: Flask, job_id: str) -> None:
 
         with session_scope(app) as session:
             from sipas.models import User
-            job = session.get(Job, job_id)
+            job = session.get_one(Job, job_id)
             rnd = get_round(session, params["round"])
             n = import_frame(session, rnd, path, dossier_key=app.config["DOSSIER_HASH_KEY"],
                              stratify_by=params["stratify_by"], progress=progress)
@@ -132,6 +132,7 @@ def write_progress(app: Flask, job_id: str, progress: int, message: str) -> None
 def live_progress(job) -> tuple[int, str]:
     """(progress, message) of a job: from its progress file while it runs, else from its row."""
     import json
+
     from sipas.models import JobStatus
     if job.status is JobStatus.RUNNING:
         try:
@@ -158,7 +159,7 @@ def _run_export(app: Flask, job_id: str) -> None:
     _set(app, job_id, status=JobStatus.RUNNING, progress=1, message="gathering results")
     try:
         with session_scope(app) as session:
-            params = session.get(Job, job_id).params
+            params = session.get_one(Job, job_id).params
             round_id = get_round(session, params["round"]).id
         # The job runner may compute (a request may not): a round with nothing stored yet is computed first.
         recompute.refresh_now(app, round_id)

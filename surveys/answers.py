@@ -49,7 +49,7 @@ def complete_blocks(profile: Profile, answers: dict[str, int | None]) -> dict[st
     """Options of an answered multiple-choice block that were left blank become 0 ("not chosen").
 
     A block counts as answered when at least one option is chosen; an unanswered block stays missing, so
-    expectation shares are computed among those who answered the block (sipas-methodology.md, Formula 5).
+    expectation shares are computed among those who answered the block (docs/methodology.md, index rule 5).
     """
     out = dict(answers)
     for block in profile.blocks:

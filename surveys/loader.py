@@ -1,13 +1,29 @@
 """Load questionnaire profiles from TOML files and validate them, naming the file, item and problem."""
 from __future__ import annotations
 
+import hashlib
 import tomllib
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Mapping
 
-from surveys.schema import (FACTOR_INDEX_RULES, HIGHER_UNIT_RULES, ITEM_INDEX_RULES, ITEM_KINDS, PART_INDEX_RULES,
-                            SIPAS_RULES, Block, Factor, Item, Option, Part, Profile, Rules, Scale, Text)
+from surveys.schema import (
+    FACTOR_INDEX_RULES,
+    HIGHER_UNIT_RULES,
+    ITEM_INDEX_RULES,
+    ITEM_KINDS,
+    PART_INDEX_RULES,
+    SIPAS_RULES,
+    Block,
+    Factor,
+    Item,
+    Option,
+    Part,
+    Profile,
+    Rules,
+    Scale,
+    Text,
+)
 
 PROFILE_DIR = Path(__file__).parent / "profiles"
 
@@ -28,6 +44,15 @@ def load(key: str) -> Profile:
     if not path.exists():
         raise ProfileError(f"unknown questionnaire profile {key!r}; available: {', '.join(available())}")
     return load_file(path)
+
+
+def fingerprint(key: str) -> str:
+    """SHA-256 of a shipped profile's file as it is on disk now (never cached): a round records it when it is
+    created, and its results are refused when the file has changed since (a profile is never edited in place)."""
+    path = PROFILE_DIR / f"{key}.toml"
+    if not path.exists():
+        raise ProfileError(f"unknown questionnaire profile {key!r}; available: {', '.join(available())}")
+    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def load_file(path: Path | str) -> Profile:
@@ -151,9 +176,9 @@ def parse(data: Mapping[str, Any], source: str = "") -> Profile:
         where = f"part '{code}'"
         part = Part(code, _text(node, where), _choice(_require(node, "index", where), PART_INDEX_RULES, where),
                     tuple(node.get("factors", ())), tuple(node.get("items", ())))
-        for f in part.factors:
-            if f not in factor_codes:
-                raise ProfileError(f"{where}: unknown factor {f!r}")
+        for factor_code in part.factors:
+            if factor_code not in factor_codes:
+                raise ProfileError(f"{where}: unknown factor {factor_code!r}")
         for i in part.items:
             if i not in by_code:
                 raise ProfileError(f"{where}: unknown item {i!r}")

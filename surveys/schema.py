@@ -91,7 +91,7 @@ class Part:
 
 @dataclass(frozen=True)
 class Rules:
-    """Index rules: settings, never constants in code (sipas-methodology.md, Formulas)."""
+    """Index rules: settings, never constants in code (docs/methodology.md, "Index rules")."""
 
     item_index: str = "TOP2_BOX"
     satisfied_values: tuple[int, ...] = (4, 5)

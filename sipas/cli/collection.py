@@ -1,8 +1,6 @@
 """Collection channels: kiosk tablets, API keys, invitations, importing digitised responses."""
 from __future__ import annotations
 
-import csv
-
 import click
 import segno
 from flask import current_app
@@ -18,7 +16,7 @@ from sipas.recompute import publish_now
 from sipas.services import audit, credentials
 from sipas.services.catalog import get_agency, get_round
 from sipas.services.credentials import device_gaps
-from sipas.services.interchange import csv_safe, import_table, read_table
+from sipas.services.interchange import csv_bytes, import_table, read_table
 from sipas.services.invitations import create_invitations
 from sipas.services.results.publish import import_refusal
 
@@ -99,10 +97,8 @@ def invitations_create(round_key: str, agency_code: str, count: int, output: str
             rows = [(inv.serial, agency.code, f"{base_url.rstrip('/')}/i/{token}") for inv, token in made]
     except SipasError as exc:
         fail(exc)
-    with open(output, "w", newline="", encoding="utf-8") as f:
-        writer = csv.writer(f)
-        writer.writerow(["serial", "agency_code", "link"])
-        writer.writerows([[csv_safe(c) for c in row] for row in rows])
+    with open(output, "wb") as f:
+        f.write(csv_bytes(["serial", "agency_code", "link"], rows))
     click.echo(f"{len(rows)} invitation links written to {output}")
 
 

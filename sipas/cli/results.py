@@ -26,8 +26,7 @@ from sipas.services.results.publish import preview
 from sipas.services.results.snapshot import begin_consistent_read
 from sipas.services.results.tree import GROUPINGS
 from sipas.services.results.view import PROVISIONAL, PUBLISHED
-from sipas.services.workbook import (build_workbook, narrative_bytes, report_data, restrict_to_agency,
-                                    write_narrative)
+from sipas.services.workbook import build_workbook, narrative_bytes, report_data, restrict_to_agency, write_narrative
 from sipas.words import local_time, thousands
 
 export_cli = AppGroup("export", help="Export data.")

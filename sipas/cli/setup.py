@@ -125,10 +125,11 @@ def start(host: str, port: int) -> None:
         click.echo(f"\nDemo logins (password {demo.DEMO_PASSWORD!r}): admin, analyst, manager, surveyor, verifier")
     click.echo(f"SIPAS is running on http://{host}:{port}/  (Ctrl+C to stop)\n")
     # Background jobs run in this process on the embedded queue (production: `sipas jobs worker`).
-    consumer = start_consumer(current_app._get_current_object())
+    app = current_app._get_current_object()  # type: ignore[attr-defined]  # the proxy's target
+    consumer = start_consumer(app)
     # Flask ignores app.run() inside its own CLI, so serve through Werkzeug directly (threaded, no reloader).
     try:
-        run_simple(host, port, current_app._get_current_object(), threaded=True)
+        run_simple(host, port, app, threaded=True)
     finally:
         consumer.stop()
 

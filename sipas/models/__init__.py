@@ -3,12 +3,22 @@ from sipas.models.audit import AuditEvent
 from sipas.models.base import Base
 from sipas.models.collection import Invitation, PaperEntry, PaperForm, PaperFormStatus
 from sipas.models.jobs import Job, JobStatus
-from sipas.models.sampling import FrameUnit
 from sipas.models.responses import Answer, Comment, Response, ResponseStatus
 from sipas.models.results import ResultSet, ResultSnapshot
+from sipas.models.sampling import FrameUnit
 from sipas.models.surveys import PAPER, SELF_SELECTED, Channel, Round, RoundStatus, round_agencies
-from sipas.models.units import (LEVEL_VI, REORGANISATION_DATE, AdminMap, AdminUnit, Agency, AgencyKind,
-                                AgencySuccession, Level, ServicePoint, UnitSuccession)
+from sipas.models.units import (
+    LEVEL_VI,
+    REORGANISATION_DATE,
+    AdminMap,
+    AdminUnit,
+    Agency,
+    AgencyKind,
+    AgencySuccession,
+    Level,
+    ServicePoint,
+    UnitSuccession,
+)
 from sipas.models.users import ApiKey, BatchStatus, KioskDevice, PaperBatch, Role, User, UserRole
 
 __all__ = [

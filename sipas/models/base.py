@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime, timezone
+from typing import ClassVar
 
-from sqlalchemy import JSON, DateTime, Enum, MetaData
+from sqlalchemy import JSON, DateTime, Enum, MetaData, Table
 from sqlalchemy.orm import DeclarativeBase
 
 NAMING_CONVENTION = {
@@ -20,6 +21,8 @@ class Base(DeclarativeBase):
     """All models share one metadata, the one migrations/env.py compares against."""
 
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    #: Every model here is mapped to one table (SQLAlchemy types it as any FROM clause).
+    __table__: ClassVar[Table]
     type_annotation_map = {dict: JSON, list: JSON, datetime: DateTime(timezone=True)}
 
 

@@ -7,8 +7,9 @@ from datetime import date, datetime
 from sqlalchemy import CheckConstraint, Column, Date, ForeignKey, Integer, String, Table
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+import surveys
 from sipas.models.base import Base, utcnow, value_enum
-from sipas.models.units import AdminMap, Agency, AdminUnit
+from sipas.models.units import AdminMap, AdminUnit, Agency
 
 
 class Channel(str, enum.Enum):
@@ -46,6 +47,14 @@ round_agencies = Table(
 )
 
 
+def _profile_fingerprint(context) -> str | None:
+    """The fingerprint of the round's profile file at creation (None for a key with no shipped file)."""
+    try:
+        return surveys.fingerprint(context.get_current_parameters()["profile_key"])
+    except surveys.ProfileError:
+        return None
+
+
 class Round(Base):
     """One measurement: e.g. 'SIPAS 2024, tỉnh Lai Châu'."""
 
@@ -62,6 +71,9 @@ class Round(Base):
     method_version: Mapped[str] = mapped_column(String(40))
     #: Questionnaire profile key; a profile with responses is never edited, a new version gets a new key.
     profile_key: Mapped[str] = mapped_column(String(40))
+    #: SHA-256 of the profile's file when the round was created: results are refused once the file differs
+    #: (NULL for rounds created before fingerprints were recorded: not checked).
+    profile_fingerprint: Mapped[str | None] = mapped_column(String(64), default=_profile_fingerprint)
     admin_map: Mapped[AdminMap] = mapped_column(value_enum(AdminMap, 16))
     #: The province (or the whole country when NULL) the round covers.
     jurisdiction_id: Mapped[int | None] = mapped_column(ForeignKey("admin_units.id"))

@@ -8,7 +8,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from sipas.models.base import Base, utcnow, value_enum
-from sipas.models.units import Agency, AdminUnit, ServicePoint
+from sipas.models.units import AdminUnit, Agency, ServicePoint
 
 
 class Role(str, enum.Enum):

@@ -16,8 +16,20 @@ from docx.oxml.ns import qn
 from docx.shared import Cm, Pt
 
 from sipas import words
-from sipas.reports.tables import (Labels, _criteria_items, _groups, _index_name, _scope_group, _unit_name, by_agency,
-                                  r2, ranked_agencies, report_title, scorecards, summary)
+from sipas.reports.tables import (
+    Labels,
+    _criteria_items,
+    _groups,
+    _index_name,
+    _scope_group,
+    _unit_name,
+    by_agency,
+    r2,
+    ranked_agencies,
+    report_title,
+    scorecards,
+    summary,
+)
 
 FONT = "Times New Roman"
 DOCX_MIMETYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -171,7 +183,7 @@ def narrative_docx(data, lang: str = "vi", accounting=None, as_at=None) -> bytes
     _para(doc, t("4. Các tiêu chí thấp nhất", "4. Lowest criteria"), bold=True)
     all_group = scope if scope is not None else _groups(data.results, "all")[0]
     lowest = sorted((i for i in _criteria_items(data.profile) if all_group.estimate(i.code) is not None),
-                    key=lambda i: all_group.estimate(i.code))[:5]
+                    key=lambda i: all_group.estimate(i.code) or 0.0)[:5]
     _table(doc, [t("Tiêu chí", "Criterion"), t("Giá trị (%)", "Value (%)")],
            [[_index_name(data, i.code, t), r2(all_group.estimate(i.code))] for i in lowest], t, [13, 3])
 
@@ -186,7 +198,8 @@ def narrative_docx(data, lang: str = "vi", accounting=None, as_at=None) -> bytes
                  "Each agency is asked to improve its lowest criteria:"), indent=True)
     items = _criteria_items(data.profile)
     for g in ranked_agencies(data):
-        weakest = sorted((i for i in items if g.estimate(i.code) is not None), key=lambda i: g.estimate(i.code))[:3]
+        weakest = sorted((i for i in items if g.estimate(i.code) is not None),
+                         key=lambda i: g.estimate(i.code) or 0.0)[:3]
         if weakest:
             _para(doc, f"- {_unit_name(data, g, t)}: " + "; ".join(
                 f"{_index_name(data, i.code, t)} ({t.dec(g.estimate(i.code))}%)" for i in weakest) + ".")
@@ -210,21 +223,22 @@ def narrative_docx(data, lang: str = "vi", accounting=None, as_at=None) -> bytes
     cards = scorecards(data, t)
     breaks = set(cards.page_breaks)
     body: list[list] = []
-    for k, row in enumerate(list(cards.rows) + [None]):
-        if row is None or k in breaks or k == 0:
+    rows_and_end: list[list | None] = [*cards.rows, None]
+    for k, card_row in enumerate(rows_and_end):
+        if card_row is None or k in breaks or k == 0:
             if body:
                 _table(doc, [t("Nội dung", "Item"), t("Giá trị (%)", "Value (%)"), t("Cận dưới", "Lower"),
                              t("Cận trên", "Upper"), t("Ghi chú", "Note")], body, t, [7.2, 2, 2, 2, 3])
                 body = []
-            if row is None:
+            if card_row is None:
                 break
             doc.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
             if k == 0:
                 _heading(doc, t("PHỤ LỤC: THẺ ĐIỂM TỪNG CƠ QUAN", "APPENDIX: AGENCY SCORECARDS"))
-            _para(doc, str(row[0]), 14, bold=True)
-            _para(doc, str(row[4]), 13, italic=True)
+            _para(doc, str(card_row[0]), 14, bold=True)
+            _para(doc, str(card_row[4]), 13, italic=True)
             continue
-        body.append(list(row))
+        body.append(list(card_row))
     out = BytesIO()
     doc.save(out)
     return out.getvalue()

@@ -1,6 +1,6 @@
 """From report data to sheets of rows, in the shape Home Affairs publishes. Display rounding happens here only.
 
-Rounding is half-up to 2 decimals (sipas-methodology.md §7), done with Decimal because float rounding
+Rounding is half-up to 2 decimals (docs/methodology.md, index rule 7), done with Decimal because float rounding
 (round(2.675, 2) == 2.67) is banker's-and-binary; ranks and verdicts were decided on unrounded values.
 """
 from __future__ import annotations
@@ -256,8 +256,9 @@ def summary(data, t: Labels) -> Sheet:
         if scope is not None:
             row.append(r2(whole[0].estimate(code)))
         rows.append(row)
-    header = [[(t("Chỉ số", "Index"), 1), (t("Giá trị (%)", "Value (%)"), 1), (t("Khoảng tin cậy 95%", "95% interval"), 2),
-               ("n", 1), (t("Hệ số thiết kế", "Design effect"), 1), (t("Thay đổi (điểm %)", "Change (points)"), 1),
+    header = [[(t("Chỉ số", "Index"), 1), (t("Giá trị (%)", "Value (%)"), 1),
+               (t("Khoảng tin cậy 95%", "95% interval"), 2), ("n", 1), (t("Hệ số thiết kế", "Design effect"), 1),
+               (t("Thay đổi (điểm %)", "Change (points)"), 1),
                (t("Ghi chú", "Note"), 1)],
               [("", 1), ("", 1), (t("Cận dưới", "Lower"), 1), (t("Cận trên", "Upper"), 1), ("", 1), ("", 1), ("", 1),
                ("", 1)]]
@@ -360,7 +361,7 @@ def by_agency(data, t: Labels) -> Sheet:
                 end = min(i, start + CHART_BARS)
                 part = f" ({start - tier_start + 1}–{end - tier_start})" if i - tier_start > CHART_BARS else ""
                 charts.append(Chart(t("SIPAS và khoảng tin cậy 95%: ", "SIPAS with 95% intervals: ")
-                                    + t.pair(TIER_NAMES.get(current, (current, current))) + part,
+                                    + t.pair(TIER_NAMES.get(current or "", (current or "", current or ""))) + part,
                                     2, 5, 6, 7, (start, end)))
             tier_start = i
         current = tier
@@ -419,18 +420,19 @@ def scorecards(data, t: Labels) -> Sheet:
         change, note = _change(g, "SIPAS", g.indices["SIPAS"], t) if "SIPAS" in g.indices else (None, "")
         rows.append([t("Thay đổi SIPAS so với kỳ trước (điểm %)", "SIPAS change since the last round (points)"),
                      change, None, None, note])
-        weakest = sorted((i for i in items if g.estimate(i.code) is not None), key=lambda i: g.estimate(i.code))[:3]
+        weakest = sorted((i for i in items if g.estimate(i.code) is not None),
+                         key=lambda i: g.estimate(i.code) or 0.0)[:3]
         rows.append([t("Ba tiêu chí thấp nhất", "Three weakest criteria"), None, None, None, ""])
         for item in weakest:
-            ix = g.indices.get(item.code)
+            ix = g.indices[item.code]
             rows.append([f"  {item.text.en if t.en else item.text.vi}", r2(ix.estimate), r2(_low(ix)), r2(_high(ix)),
                          item.code])
         expected = sorted((i for i in block_items if g.estimate(i.code) is not None),
-                          key=lambda i: -g.estimate(i.code))[:3]
+                          key=lambda i: -(g.estimate(i.code) or 0.0))[:3]
         if expected:
             rows.append([t("Người dân mong đợi nhiều nhất", "What citizens most expect"), None, None, None, ""])
             for item in expected:
-                ix = g.indices.get(item.code)
+                ix = g.indices[item.code]
                 rows.append([f"  {item.text.en if t.en else item.text.vi}", r2(ix.estimate), r2(_low(ix)),
                              r2(_high(ix)), ""])
     header = [[(t("Nội dung", "Item"), 1), (t("Giá trị (%)", "Value (%)"), 1), (t("Cận dưới", "Lower"), 1),
@@ -519,8 +521,8 @@ def _distribution_sheet(data, t: Labels, kind: str, name: tuple[str, str], title
         total_w = sum(w for _, w in dist.values())
         for option in item.scale.options:
             n, w = dist.get(option.value, (0, 0.0))
-            rows.append([item.code, item.text.en if t.en else item.text.vi, option.label.en if t.en else option.label.vi,
-                         n, r2(100 * w / total_w) if total_w else None])
+            rows.append([item.code, item.text.en if t.en else item.text.vi,
+                         option.label.en if t.en else option.label.vi, n, r2(100 * w / total_w) if total_w else None])
         rows.append([item.code, "", t("Số người trả lời", "Answered"), total_n, None])
     header = [[(t("Mã", "Code"), 1), (t("Câu hỏi", "Question"), 1), (t("Phương án", "Option"), 1),
                (t("Số phiếu", "Responses"), 1), (t("Tỷ lệ có trọng số (%)", "Weighted share (%)"), 1)]]
@@ -554,7 +556,8 @@ def method(data, t: Labels) -> Sheet:
          if rules.factor_index == "GENERAL_QUESTION" else t("Trung bình các tiêu chí", "Mean of the criteria")),
         ("SIPAS", {"MEAN_OF_FACTORS": t("Trung bình 5 yếu tố", "Mean of the five factors"),
                    "OVERALL_QUESTION": t("Câu hỏi hài lòng chung", "The overall question"),
-                   "MEAN_OF_PARTS": t("Trung bình hai phần (chính sách, dịch vụ)", "Mean of the two parts")}[rules.sipas]),
+                   "MEAN_OF_PARTS": t("Trung bình hai phần (chính sách, dịch vụ)", "Mean of the two parts"),
+                   }[rules.sipas]),
         (t("Ước lượng", "Estimation"), t("Tỷ số có trọng số (Hájek): Σ quyền số × hài lòng / Σ quyền số × trả lời",
                                          "Weighted ratio (Hájek): Σ w × satisfied / Σ w × answered")),
         (t("Khoảng tin cậy tiêu chí, yếu tố", "Interval, items and factors"),
@@ -564,13 +567,16 @@ def method(data, t: Labels) -> Sheet:
          t("Tuyến tính hóa Taylor cho trung bình các tỷ lệ tương quan, biến đổi logit, phương sai tối thiểu bằng mẫu "
            "ngẫu nhiên đơn giản", "Taylor linearisation of the mean of correlated proportions, logit interval, "
            "variance floored at the simple-random-sample one")),
-        (t("Thiết kế mẫu", "Design"), t("Tầng = cấp hành chính; đơn vị mẫu = điểm giao dịch × ngày khảo sát; quyền số = "
-                                        "nghịch đảo xác suất chọn. Tầng chỉ có một đơn vị: người trả lời là đơn vị mẫu.",
+        (t("Thiết kế mẫu", "Design"), t("Tầng = cấp hành chính; đơn vị mẫu = điểm giao dịch × ngày khảo sát; "
+                                        "quyền số = nghịch đảo xác suất chọn. Tầng chỉ có một đơn vị: người trả lời "
+                                        "là đơn vị mẫu.",
                                         "Strata = level; PSU = office × interviewing day; weight = inverse inclusion "
                                         "probability. One-PSU strata: respondents are the units.")),
-        (t("Câu bỏ trống", "Missing answers"), t("Không tính vào mẫu số của tiêu chí đó", "Left out of that item's base")),
-        (t("Cỡ mẫu nhỏ", "Low base"), t(f"Ít hơn {rules.min_base} câu trả lời, bậc tự do < 8 hoặc cỡ mẫu hiệu dụng < 30: "
-                                        "vẫn hiển thị và xếp hạng, kèm cảnh báo", f"Fewer than {rules.min_base} "
+        (t("Câu bỏ trống", "Missing answers"),
+         t("Không tính vào mẫu số của tiêu chí đó", "Left out of that item's base")),
+        (t("Cỡ mẫu nhỏ", "Low base"), t(f"Ít hơn {rules.min_base} câu trả lời, bậc tự do < 8 hoặc cỡ mẫu hiệu "
+                                        "dụng < 30: vẫn hiển thị và xếp hạng, kèm cảnh báo",
+                                        f"Fewer than {rules.min_base} "
                                         "answers, df < 8 or effective n < 30: shown and ranked, with a warning")),
         (t("Xếp hạng", "Ranks"), t("Trong từng cấp; tập tin cậy 95% cho hạng từ các so sánh từng cặp (bootstrap tham "
                                    "số 1.000 lần, có hạt giống), dùng cùng sai số chuẩn với khoảng tin cậy",

@@ -17,8 +17,8 @@ from openpyxl.chart.data_source import NumDataSource, NumRef
 from openpyxl.chart.error_bar import ErrorBars
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter, quote_sheetname
-from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.cell_range import CellRange
+from openpyxl.worksheet.pagebreak import Break
 from openpyxl.writer.excel import ExcelWriter
 
 from sipas.reports.tables import Chart, Sheet
@@ -134,6 +134,7 @@ def write_sheet(wb: Workbook, sheet: Sheet, progress=None, footer: str = "") -> 
         if helpers:
             cells += [None] * (n_cols - len(cells))
             for spec in helpers:
+                assert spec.low_col is not None and spec.high_col is not None  # helpers have intervals
                 value, low, high = (values[spec.value_col], values[spec.low_col], values[spec.high_col])
                 ok = all(isinstance(x, (int, float)) for x in (value, low, high))
                 cells += [round(value - low, 4) if ok else None, round(high - value, 4) if ok else None]
@@ -258,7 +259,8 @@ def workbook_bytes(sheets: list[Sheet], progress=None, *, created: datetime | No
     return buffer.getvalue(), counts
 
 
-def table_bytes(header: list[str], rows: Iterable[list], sheet_name: str = "Sheet1", widths: list[int] | None = None) -> bytes:
+def table_bytes(header: list[str], rows: Iterable[list], sheet_name: str = "Sheet1",
+                widths: list[int] | None = None) -> bytes:
     """A plain one-sheet workbook: the header in row 1 (what mail merge expects), then the rows, every cell
     text (never a formula, whatever it starts with)."""
     wb = Workbook(write_only=True)

@@ -10,8 +10,18 @@ from datetime import datetime
 from typing import Any
 
 from analysis import ConfidenceInterval, IndexResult
-from sipas.results.model import (SAMPLED, Change, Contrast, GroupResult, RankResult, Revision, RoundInfo,
-                                 RoundResults, UnitLabel, Verdict)
+from sipas.results.model import (
+    SAMPLED,
+    Change,
+    Contrast,
+    GroupResult,
+    RankResult,
+    Revision,
+    RoundInfo,
+    RoundResults,
+    UnitLabel,
+    Verdict,
+)
 
 
 def _ci(low: float | None, high: float | None) -> ConfidenceInterval | None:

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 import surveys
 from sipas.errors import ValidationFailed
-from sipas.models import (AdminMap, AdminUnit, Agency, AgencyKind, Channel, Level, Round, RoundStatus, ServicePoint)
+from sipas.models import AdminMap, AdminUnit, Agency, AgencyKind, Channel, Level, Round, RoundStatus, ServicePoint
 
 KIND_VI = {"sở": AgencyKind.DEPARTMENT, "ubnd": AgencyKind.PEOPLES_COMMITTEE,
            "trung tâm": AgencyKind.SERVICE_CENTRE, "một cửa": AgencyKind.ONE_STOP_DESK}
@@ -60,6 +60,7 @@ def create_round(session: Session, *, code: str, name: str, year: int, profile_k
         problems["agencies"] = "at least one agency"
     if problems:
         raise ValidationFailed(problems)
+    assert profile is not None  # a profile that did not load is one of the problems above
     rnd = Round(code=code, name=name.strip() or code, year=year, method_version=profile.method_version,
                 profile_key=profile.key, admin_map=map_, jurisdiction=jurisdiction, opens_on=opens_on,
                 closes_on=closes_on, status=RoundStatus.DRAFT, channels=sorted(set(channels)),
@@ -138,7 +139,8 @@ def import_agencies(session: Session, path: Path | str) -> AgencyImport:
             problems.append(f"row {r}, column admin_map: {row['admin_map']!r} (historical_63 or new_34)")
         unit = None
         if map_ is not None and level is not None:
-            unit = session.scalar(select(AdminUnit).where(AdminUnit.admin_map == map_, AdminUnit.code == row["unit_code"]))
+            unit = session.scalar(select(AdminUnit).where(AdminUnit.admin_map == map_,
+                                                          AdminUnit.code == row["unit_code"]))
             if unit is None:
                 problems.append(f"row {r}, column unit_code: no unit {row['unit_code']!r} on {map_.value}")
         dates = {}
@@ -162,6 +164,7 @@ def import_agencies(session: Session, path: Path | str) -> AgencyImport:
             report.created += 1
         else:
             report.updated += 1
+        assert kind is not None and unit is not None  # both were checked above (a problem otherwise)
         agency.name, agency.kind, agency.level, agency.unit = row["name"], kind, Level(level), unit
         agency.name_en = row.get("name_en") or agency.name_en
         agency.valid_from, agency.valid_to = dates.get("valid_from"), dates.get("valid_to")

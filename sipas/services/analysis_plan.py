@@ -38,7 +38,7 @@ class Plan:
 
 def plan_for(profile: Profile, *, confidence_level: float = 0.95, item_interval: str = "korn_graubard_floor",
              min_base: int | None = None) -> Plan:
-    """Turn the profile's index rules (sipas-methodology.md, Formulas 1-4) into an analysis plan."""
+    """Turn the profile's index rules (docs/methodology.md, index rules 1-4) into an analysis plan."""
     rules = profile.rules
     items = tuple(i.code for i in profile.items if i.kind in ANALYSED_KINDS)
     sat = [i.code for i in profile.items if i.kind in SATISFACTION_KINDS]

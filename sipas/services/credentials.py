@@ -8,7 +8,7 @@ import hashlib
 import secrets
 from datetime import datetime, timezone
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session, joinedload
 
 from sipas.errors import NotFound, ValidationFailed
@@ -61,7 +61,7 @@ def create_api_key(session: Session, name: str, agency_code: str | None = None,
 
 
 # Built once (every API call authenticates). Kiosks: the service point and agency come in the same query.
-_BY_TOKEN = {
+_BY_TOKEN: dict[type[KioskDevice] | type[ApiKey], Select[KioskDevice] | Select[ApiKey]] = {
     KioskDevice: select(KioskDevice).where(KioskDevice.token_hash == bindparam("hash")).options(
         joinedload(KioskDevice.service_point).joinedload(ServicePoint.agency)),
     ApiKey: select(ApiKey).where(ApiKey.key_hash == bindparam("hash")),
@@ -75,7 +75,7 @@ def authenticate(session: Session, token: str | None) -> KioskDevice | ApiKey | 
     model = KioskDevice if token.startswith(KIOSK_PREFIX) else ApiKey if token.startswith(API_PREFIX) else None
     if model is None:
         return None
-    found = session.scalar(_BY_TOKEN[model], {"hash": token_hash(token)})
+    found: KioskDevice | ApiKey | None = session.scalar(_BY_TOKEN[model], {"hash": token_hash(token)})
     if found is None or found.revoked_at is not None:
         return None
     return found
@@ -100,8 +100,8 @@ def revoke(credential: KioskDevice | ApiKey) -> None:
 def device_gaps(session: Session, device: KioskDevice) -> list[tuple[int, int]]:
     """Ranges of missing per-device sequence numbers (lost responses), as (first, last) pairs."""
     from sipas.models import Response
-    seqs = sorted(session.scalars(select(Response.device_seq).where(Response.device_id == device.id,
-                                                                     Response.device_seq.is_not(None))))
+    seqs = sorted(seq for seq in session.scalars(select(Response.device_seq).where(
+        Response.device_id == device.id, Response.device_seq.is_not(None))) if seq is not None)
     gaps, expected = [], 1
     for seq in seqs:
         if seq > expected:

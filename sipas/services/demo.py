@@ -1,7 +1,7 @@
 """Demo data: Lai Châu (unchanged by the 2025 merger, so it shows both maps) with two SIPAS rounds.
 
 The responses are synthetic but drawn from a realistic design: strata = administrative level,
-PSU = an interviewing day at an office (site x day clusters, as statistics.md §7.4 recommends; 10 days
+PSU = an interviewing day at an office (site x day clusters, as docs/statistics.md §12 recommends; 10 days
 per office at province and district level, 6 at commune level), weights = dossiers handled at the
 office / forms collected there
 (so they differ between offices), office effects on the logit scale (clustering), some missing
@@ -18,8 +18,21 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 import surveys
-from sipas.models import (AdminMap, AdminUnit, Agency, AgencyKind, AgencySuccession, Answer, Channel, Level,
-                          Response, Role, Round, RoundStatus, ServicePoint)
+from sipas.models import (
+    AdminMap,
+    AdminUnit,
+    Agency,
+    AgencyKind,
+    AgencySuccession,
+    Answer,
+    Channel,
+    Level,
+    Response,
+    Role,
+    Round,
+    RoundStatus,
+    ServicePoint,
+)
 from sipas.services import accounts
 from sipas.services.responses import content_hash
 from sipas.services.results.freshness import mark_changed
@@ -67,7 +80,7 @@ class DemoSummary:
 
 def demo_loaded(session: Session) -> bool:
     """True when the demo rounds exist."""
-    return session.scalar(select(func.count()).select_from(Round).where(Round.code.like("LCU-%"))) > 0
+    return bool(session.scalar(select(func.count()).select_from(Round).where(Round.code.like("LCU-%"))))
 
 
 def load_demo(session: Session, *, scale: float = 1.0, seed: int = 20261121) -> DemoSummary:

@@ -7,9 +7,12 @@ stratum, psu, weight, then one column per item code; a blank cell is a missing a
 from __future__ import annotations
 
 import csv
+import io
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -119,12 +122,12 @@ def read_table(path: Path | str, profile: Profile, *, skip_invalid: bool = False
             problems.append(f"column '{col}': not an item of profile {profile.key}")
     if problems:
         raise ValidationFailed(problems)
-    col = {name: i for i, name in enumerate(header)}
+    index_of = {name: i for i, name in enumerate(header)}
     items = [c for c in header if c not in META]
     n = len(body)
 
     def column(name: str) -> list[str]:
-        i = col.get(name)
+        i = index_of.get(name)
         return [(r[i].strip() if i < len(r) else "") for r in body] if i is not None else [""] * n
 
     for r, row in zip(numbers, body):
@@ -161,7 +164,7 @@ def read_table(path: Path | str, profile: Profile, *, skip_invalid: bool = False
         if ch and ch not in valid_channels:
             problems.append(f"row {r}, column channel: {ch!r} is not one of {', '.join(sorted(valid_channels))}")
     weights = np.ones(n)
-    if "weight" in col:
+    if "weight" in index_of:
         for i, raw in enumerate(column("weight")):
             if raw == "":
                 continue  # a blank weight is 1, like an absent weight column
@@ -201,10 +204,10 @@ def read_table(path: Path | str, profile: Profile, *, skip_invalid: bool = False
         idx = [k for k, code in enumerate(items) if profile.item(code).block == block.code]
         if idx:
             chosen = (values[:, idx] == 1).sum(axis=1)
-            for r in np.flatnonzero(chosen > block.max_choices):
-                problems.append(f"row {numbers[r]}, block {block.code}: {int(chosen[r])} options chosen, "
+            for over in np.flatnonzero(chosen > block.max_choices):
+                problems.append(f"row {numbers[over]}, block {block.code}: {int(chosen[over])} options chosen, "
                                 f"at most {block.max_choices}")
-    table_args = (np.array(ids, dtype=object), np.array(column("agency_code"), dtype=object),
+    table_args: tuple[Any, ...] = (np.array(ids, dtype=object), np.array(column("agency_code"), dtype=object),
                   np.array(levels, dtype=object), np.array(channels, dtype=object),
                   np.array(column("stratum"), dtype=object), np.array(column("psu"), dtype=object), weights,
                   items, values, np.array(numbers, dtype=int))
@@ -231,6 +234,17 @@ FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 def csv_safe(text: str) -> str:
     """Neutralise spreadsheet formulas in a CSV cell: a leading = + - @ TAB or CR gets a ' prefix."""
     return "'" + text if text and text.startswith(FORMULA_PREFIXES) else text
+
+
+def csv_bytes(header: Sequence[str], rows: Iterable[Sequence[object]]) -> bytes:
+    """A CSV file for people to open in Excel: UTF-8 with the byte-order mark Excel needs to show Vietnamese,
+    every cell formula-safe. The one writer of the lists handed out (invitation links, from the CLI and the
+    sampling page)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(header)
+    writer.writerows([[csv_safe(str(c)) for c in row] for row in rows])
+    return buffer.getvalue().encode("utf-8-sig")
 
 
 def export_rows(session, rnd, profile: Profile, *, batch: int = 5000):

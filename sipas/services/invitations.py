@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import secrets
 from datetime import datetime, timedelta, timezone
+from typing import cast
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import CursorResult, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from sipas.errors import SipasError, ValidationFailed
@@ -45,7 +46,7 @@ def mark_used(session: Session, invitation: Invitation, response) -> None:
     UPDATE makes a second, concurrent submission fail."""
     done = session.execute(update(Invitation).where(Invitation.id == invitation.id, Invitation.used_at.is_(None))
                            .values(used_at=datetime.now(timezone.utc), response_id=response.id))
-    if done.rowcount != 1:
+    if cast(CursorResult, done).rowcount != 1:
         raise InvitationUsed("this invitation has already been used")
 
 
@@ -71,7 +72,7 @@ def burst_reason(session: Session, round_id: int, digest: str) -> str | None:
     Flagged responses are kept for review and do not count until an administrator restores them.
     """
     since = datetime.now(timezone.utc) - BURST_WINDOW
-    before = session.scalar(_SAME_CONTENT_SINCE, {"round_id": round_id, "digest": digest, "since": since})
+    before = session.scalar(_SAME_CONTENT_SINCE, {"round_id": round_id, "digest": digest, "since": since}) or 0
     if before < BURST_THRESHOLD - 1:
         return None
     return (f"burst: at least {before + 1} identical responses within "

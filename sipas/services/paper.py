@@ -14,8 +14,7 @@ from sqlalchemy.orm import Session
 
 import surveys
 from sipas.errors import ValidationFailed
-from sipas.models import (Agency, Channel, Invitation, PaperBatch, PaperEntry, PaperForm, PaperFormStatus, Round,
-                          User)
+from sipas.models import Agency, Channel, Invitation, PaperBatch, PaperEntry, PaperForm, PaperFormStatus, Round, User
 from sipas.services.responses import Design, Origin, Submission, record_response
 
 COMMENT = "comment"
@@ -74,7 +73,7 @@ def entry_items(profile: surveys.Profile) -> list:
 def key_form(session: Session, batch: PaperBatch, serial: str, raw: dict[str, str], pass_no: int, user: User,
              comment: str = "") -> PaperForm:
     """Store one pass of one form; compare when both passes exist. Raises ValidationFailed (nothing stored)."""
-    rnd = session.get(Round, batch.round_id)
+    rnd = session.get_one(Round, batch.round_id)
     profile = surveys.load(rnd.profile_key)
     serial = serial.strip().upper()
     problems: dict[str, str] = {}
@@ -134,8 +133,8 @@ def adjudicate(session: Session, form: PaperForm, decisions: dict[str, str], ver
         raise ValidationFailed({"form": "this form is not waiting for adjudication"})
     if not may_adjudicate(form, verifier):
         raise ValidationFailed({"form": KEYED_IT_YOURSELF})
-    batch = session.get(PaperBatch, form.batch_id)
-    profile = surveys.load(session.get(Round, batch.round_id).profile_key)
+    batch = session.get_one(PaperBatch, form.batch_id)
+    profile = surveys.load(session.get_one(Round, batch.round_id).profile_key)
     final = dict(sorted(form.entries, key=lambda e: e.pass_no)[0].answers)
     problems = {}
     for code, _, _ in differences(form):
@@ -164,8 +163,8 @@ def adjudicate(session: Session, form: PaperForm, decisions: dict[str, str], ver
 
 
 def _verify(session: Session, batch: PaperBatch, form: PaperForm, answers: dict, verifier: User | None) -> None:
-    rnd = session.get(Round, batch.round_id)
-    agency = session.get(Agency, batch.agency_id)
+    rnd = session.get_one(Round, batch.round_id)
+    agency = session.get_one(Agency, batch.agency_id)
     keyed_by = sorted(form.entries, key=lambda e: e.pass_no)[0].user_id
     profile = surveys.load(rnd.profile_key)
     values = surveys.complete_blocks(profile, {k: v for k, v in answers.items() if k != COMMENT})

@@ -10,12 +10,23 @@ from datetime import date, datetime, timezone
 from typing import Callable, Mapping
 
 from sqlalchemy import bindparam, insert, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 import surveys
 from sipas.errors import DuplicateSubmission, SurveyClosed, ValidationFailed
-from sipas.models import (PAPER, Agency, Answer, Channel, Comment, Response, ResponseStatus, Round, ServicePoint,
-                          round_agencies)
+from sipas.models import (
+    PAPER,
+    Agency,
+    Answer,
+    Channel,
+    Comment,
+    Response,
+    ResponseStatus,
+    Round,
+    ServicePoint,
+    round_agencies,
+)
 from sipas.services.results.freshness import mark_changed
 
 MAX_COMMENT_LENGTH = 2000
@@ -35,7 +46,7 @@ class Recorded:
     @property
     def response(self) -> Response:
         """The stored response as an ORM object (loaded on first use: the API needs only the UUID)."""
-        return self.session.get(Response, self.id)
+        return self.session.get_one(Response, self.id)
 
 
 def dossier_hash(key: str, dossier_code: str) -> str:
@@ -122,12 +133,13 @@ def record_response(session: Session, submission: Submission, *, dossier_key: st
     # unit of work: this is the hot path of every channel (bench/load.py).
     new_id = session.execute(_insert_unless_uuid_exists(session), values).scalar()
     if new_id is None:
-        existing = session.scalar(select(Response).where(Response.uuid == response_uuid))
+        existing = session.scalars(select(Response).where(Response.uuid == response_uuid)).one()
         return _retry(session, existing, digest)
     session.execute(_INSERT_ANSWERS, [{"response_id": new_id, "item_code": code, "value": value}
                                       for code, value in sorted(clean.items())])
     if comment:
-        session.execute(_INSERT_COMMENT, {"response_id": new_id, "text": comment, "created_at": datetime.now(timezone.utc)})
+        session.execute(_INSERT_COMMENT,
+                        {"response_id": new_id, "text": comment, "created_at": datetime.now(timezone.utc)})
     mark_changed(session, rnd.id)  # the round's provisional results are recomputed after the commit
     return Recorded(new_id, response_uuid, True, session, rnd.id, digest)
 
@@ -178,10 +190,7 @@ def _insert_unless_uuid_exists(session: Session):
     dialect = session.get_bind().dialect.name
     if dialect not in _INSERT_RESPONSE:
         table = Response.__table__
-        if dialect == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert as dialect_insert
-        else:
-            from sqlalchemy.dialects.sqlite import insert as dialect_insert
+        dialect_insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
         _INSERT_RESPONSE[dialect] = (dialect_insert(table).on_conflict_do_nothing(index_elements=[table.c.uuid])
                                      .returning(table.c.id))
     return _INSERT_RESPONSE[dialect]

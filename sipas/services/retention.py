@@ -18,4 +18,4 @@ def delete_old_comments(session: Session, months: int, *, now: datetime | None =
     if count and not dry_run:
         session.execute(delete(Comment).where(Comment.created_at < cutoff))
         session.flush()
-    return count
+    return count or 0

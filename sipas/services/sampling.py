@@ -9,12 +9,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Any, cast
 
 import numpy as np
-from sqlalchemy import case, delete, func, select, update
+from sqlalchemy import CursorResult, case, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from analysis import sampling
+from analysis.weighting import WeightsReport
 from sipas.errors import ValidationFailed
 from sipas.models import AdminUnit, Agency, FrameUnit, Round, ServicePoint
 from sipas.services.invitations import create_invitations
@@ -103,8 +105,9 @@ def import_frame(session: Session, rnd: Round, path: Path | str, *, dossier_key:
                                               point_code=point.code if point else None, on_time=on_time,
                                               completed_on=completed),
                      "psu": point.code if point else None})
-        if len(rows[-1]["stratum"]) > 60:
-            problems.append(f"row {r}: the stratum {rows[-1]['stratum'][:70]!r}... is longer than 60 characters")
+        stratum = str(rows[-1]["stratum"])
+        if len(stratum) > 60:
+            problems.append(f"row {r}: the stratum {stratum[:70]!r}... is longer than 60 characters")
     if problems:
         raise ValidationFailed(problems[:200], f"{len(problems)} problems, nothing was loaded")
     session.execute(delete(FrameUnit).where(FrameUnit.round_id == rnd.id, FrameUnit.sampled.is_(False)))
@@ -153,7 +156,8 @@ def previous_proportions(session: Session, rnd: Round, previous: Round | None = 
     hit = func.sum(case((Answer.value.in_(satisfied), 1), else_=0))
     rows = session.execute(
         select(Agency.code, Agency.level, func.count(), hit)
-        .select_from(Answer).join(Response, Response.id == Answer.response_id).join(Agency, Agency.id == Response.agency_id)
+        .select_from(Answer).join(Response, Response.id == Answer.response_id)
+        .join(Agency, Agency.id == Response.agency_id)
         .where(Response.round_id == previous.id, Response.status == ResponseStatus.VALID, Answer.item_code.in_(items))
         .group_by(Agency.code, Agency.level)).all()
     if not rows:
@@ -205,7 +209,8 @@ def preview(session: Session, rnd: Round, *, total: int | None = None, method: s
         raise ValidationFailed({"frame": "no frame loaded for this round (sipas sample frame import)"})
     names = [c[0] for c in counts]
     N = np.array([c[1] for c in counts])
-    ps, sources = [None] * len(names), [None] * len(names)
+    ps: list[float | None] = [None] * len(names)
+    sources: list[str | None] = [None] * len(names)
     if total is None:
         n = sampling.size_2013(N, e)
     elif method == "neyman":
@@ -316,10 +321,10 @@ def invitation_rows(session: Session, drawn: list[tuple[FrameUnit, str]], link_f
     printed on its paper form (paper-forms?sampled=1) and its one-time link. link_for(token) -> URL."""
     from sipas.models import Invitation
     ids = [u.invitation_id for u, _ in drawn]
-    serials = {}
+    serials: dict[int | None, str] = {}
     for start in range(0, len(ids), 5000):
-        serials.update(session.execute(select(Invitation.id, Invitation.serial)
-                                       .where(Invitation.id.in_(ids[start:start + 5000]))).all())
+        serials.update({i: s or "" for i, s in session.execute(select(Invitation.id, Invitation.serial)
+                                                               .where(Invitation.id.in_(ids[start:start + 5000])))})
     codes = agency_codes(session)
     return [[serials[u.invitation_id], codes[u.agency_id], u.stratum, u.psu or "", u.contact or "", link_for(token),
              f"{u.weight:.6g}"] for u, token in drawn]
@@ -332,15 +337,8 @@ def invitation_list_bytes(rows: list[list[str]], fmt: str) -> bytes:
         return table_bytes(list(INVITATION_COLUMNS), rows, "Invitations", widths=[16, 14, 18, 14, 40, 60, 10])
     if fmt != "csv":
         raise ValidationFailed({"format": "csv or xlsx"})
-    import csv
-    import io
-
-    from sipas.services.interchange import csv_safe
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(INVITATION_COLUMNS)
-    writer.writerows([[csv_safe(str(c)) for c in row] for row in rows])
-    return buffer.getvalue().encode("utf-8-sig")
+    from sipas.services.interchange import csv_bytes
+    return csv_bytes(INVITATION_COLUMNS, rows)
 
 
 def forget_contacts(session: Session, rnd: Round) -> int:
@@ -348,7 +346,7 @@ def forget_contacts(session: Session, rnd: Round) -> int:
     done = session.execute(update(FrameUnit).where(FrameUnit.round_id == rnd.id, FrameUnit.contact.is_not(None))
                            .values(contact=None))
     session.flush()
-    return done.rowcount
+    return cast(CursorResult, done).rowcount
 
 
 def agency_codes(session: Session) -> dict[int, str]:
@@ -361,7 +359,7 @@ class WeightingResult:
     """Response rates per stratum, the final weights' report, and how raking went."""
 
     rates: list[tuple[str, int, int]]  # stratum, sampled, responded
-    report: object
+    report: WeightsReport
     rake_iterations: int | None = None
     rake_converged: bool | None = None
     #: column -> "control totals" or "frame counts"
@@ -432,7 +430,7 @@ def compute_weights(session: Session, rnd: Round, *, rake_by: tuple[str, ...] = 
         adjusted = weighting.nonresponse_adjust(base, responded, strata)
     except ValueError as exc:
         raise ValidationFailed({"weights": str(exc)}) from None
-    result = WeightingResult(rates, None)
+    calibration: dict[str, Any] = {}
     columns = list(rake_by) + [c for c in (totals or {}) if c not in rake_by]
     if columns:
         keep = responded
@@ -441,13 +439,14 @@ def compute_weights(session: Session, rnd: Round, *, rake_by: tuple[str, ...] = 
         for column in columns:
             if column not in RAKE_COLUMNS:
                 raise ValidationFailed({"rake": f"{column!r}: {', '.join(RAKE_COLUMNS)}"})
+            target: dict[Any, float]
             if totals and column in totals:
                 target = totals[column]
             else:
                 expr = {"agency": FrameUnit.agency_id, "field": FrameUnit.field, "level": FrameUnit.level}[column]
                 counts = session.execute(select(expr, func.count()).where(FrameUnit.round_id == rnd.id)
                                          .group_by(expr)).all()
-                target = {(codes[k] if column == "agency" else k): float(v) for k, v in counts}
+                target = {(codes[cast(int, k)] if column == "agency" else k): float(v) for k, v in counts}
             cats = np.array([_rake_value(u, column, codes) for u, _ in units], dtype=object)[keep]
             uncovered = sorted({str(c) for c in cats if c not in target})
             if uncovered:
@@ -459,12 +458,13 @@ def compute_weights(session: Session, rnd: Round, *, rake_by: tuple[str, ...] = 
         except ValueError as exc:
             raise ValidationFailed({"rake": str(exc)}) from None
         adjusted[keep] = raked.weights
-        result.rake_iterations, result.rake_converged = raked.iterations, raked.converged
-        result.calibrated_to = {c: ("control totals" if totals and c in totals else "frame counts") for c in columns}
+        calibration = {"rake_iterations": raked.iterations, "rake_converged": raked.converged,
+                       "calibrated_to": {c: ("control totals" if totals and c in totals else "frame counts")
+                                         for c in columns}}
     for (unit, response), w in zip(units, adjusted):
         if response is not None:
             response.weight = float(w)
     mark_changed(session, rnd.id)  # weights changed: the provisional results are recomputed after the commit
-    result.report = weighting.report(adjusted[responded])
+    result = WeightingResult(rates, weighting.report(adjusted[responded]), **calibration)
     session.flush()
     return result

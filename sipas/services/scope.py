@@ -89,9 +89,10 @@ def provinces_of_units(session: Session, unit_ids: Iterable[int]) -> dict[int, i
 
     def climb(unit_id: int) -> int | None:
         seen = 0
-        while unit_id in parent and parent[unit_id][1] is not Level.PROVINCE and seen < 5:
-            unit_id, seen = parent[unit_id][0], seen + 1
-        return unit_id if unit_id in parent and parent[unit_id][1] is Level.PROVINCE else None
+        at: int | None = unit_id
+        while at is not None and at in parent and parent[at][1] is not Level.PROVINCE and seen < 5:
+            at, seen = parent[at][0], seen + 1
+        return at if at is not None and at in parent and parent[at][1] is Level.PROVINCE else None
 
     return {u: climb(u) for u in set(unit_ids)}
 

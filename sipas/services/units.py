@@ -20,7 +20,7 @@ from datetime import date
 from importlib import resources
 from typing import Iterable
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from sipas.models import REORGANISATION_DATE, AdminMap, AdminUnit, Level, UnitSuccession
@@ -212,7 +212,3 @@ def successors(session: Session, unit: AdminUnit) -> list[tuple[AdminUnit, float
                            .where(UnitSuccession.predecessor_id == unit.id).order_by(AdminUnit.code)).all()
     return [(u, s) for u, s in rows]
 
-
-def clear_successions(session: Session) -> None:
-    """Remove all unit links (used before a re-import from a corrected source)."""
-    session.execute(delete(UnitSuccession))

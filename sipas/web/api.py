@@ -8,9 +8,9 @@ from sqlalchemy import select
 
 from sipas.db import get_session
 from sipas.errors import DuplicateSubmission, SurveyClosed, ValidationFailed
-from sipas.models import PAPER, ApiKey, Channel, KioskDevice, ServicePoint
+from sipas.models import PAPER, Channel, KioskDevice, ServicePoint
 from sipas.security import csrf, limiter
-from sipas.services import audit, credentials, invitations
+from sipas.services import credentials, invitations
 from sipas.services.catalog import find_round, get_agency
 from sipas.services.responses import Design, Origin, Submission, record_response
 from sipas.services.scope import agency_subtree
@@ -23,7 +23,7 @@ FIELDS = {"id", "round", "agency", "service_point", "channel", "profile", "answe
 
 
 def _error(status: int, message: str, errors: dict | None = None):
-    body = {"error": message}
+    body: dict[str, object] = {"error": message}
     if errors:
         body["errors"] = errors
     return jsonify(body), status
@@ -148,8 +148,3 @@ def openapi():
     from sipas.web.openapi import spec
     return jsonify(spec())
 
-
-def audit_credential(session, action: str, credential: KioskDevice | ApiKey, actor) -> None:
-    """Record enrolment or revocation of a device or key."""
-    kind = "kiosk_device" if isinstance(credential, KioskDevice) else "api_key"
-    audit.record(session, action, actor=actor, object_type=kind, object_id=credential.id)

@@ -17,8 +17,8 @@ from sipas import recompute, words
 from sipas.db import get_session
 from sipas.errors import NotFound
 from sipas.models import Role, Round
-from sipas.results import SAMPLED, SELF_SELECTED_GROUP, GroupResult, RoundResults
 from sipas.reports.xlsx import XLSX_MIMETYPE, table_bytes
+from sipas.results import SAMPLED, SELF_SELECTED_GROUP, GroupResult, RoundResults
 from sipas.services import catalog, comments
 from sipas.services.results import comparability, store
 from sipas.services.results.view import PROVISIONAL, PUBLISHED, Shown, shown

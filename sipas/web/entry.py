@@ -35,7 +35,7 @@ def _paper_rounds():
 def _in_scope(batch: PaperBatch) -> bool:
     """A batch of a round and an agency within the user's scope."""
     mine = current_scope()
-    return mine.sees_agency(batch.agency_id) and mine.sees_round(get_session().get(Round, batch.round_id))
+    return mine.sees_agency(batch.agency_id) and mine.sees_round(get_session().get_one(Round, batch.round_id))
 
 
 def _batch(batch_id: int) -> PaperBatch:
@@ -54,7 +54,7 @@ def index():
     """Open batches and the form to open a new one."""
     session = get_session()
     form = CsrfOnly()
-    problems: dict[str, str] = {}
+    problems: dict[str, str] | list[str] = {}
     if request.method == "POST" and form.validate_on_submit():
         try:
             rnd = session.scalar(select(Round).where(Round.code == request.form.get("round", "")))
@@ -99,10 +99,10 @@ def key(batch_id: int, pass_no: int):
         abort(404)
     b = _batch(batch_id)
     session = get_session()
-    rnd = session.get(Round, b.round_id)
+    rnd = session.get_one(Round, b.round_id)
     profile = surveys.load(rnd.profile_key)
     form = CsrfOnly()
-    problems: dict[str, str] = {}
+    problems: dict[str, str] | list[str] = {}
     values = {}
     if request.method == "POST":
         values = {k: v for k, v in request.form.items() if k != "csrf_token"}
@@ -148,9 +148,9 @@ def adjudicate(form_id: int):
     if pf is None:
         abort(404)
     b = _batch(pf.batch_id)
-    profile = surveys.load(session.get(Round, b.round_id).profile_key)
+    profile = surveys.load(session.get_one(Round, b.round_id).profile_key)
     form = CsrfOnly()
-    problems: dict[str, str] = {}
+    problems: dict[str, str] | list[str] = {}
     if not paper.may_adjudicate(pf, current_user):
         problems = {"form": paper.KEYED_IT_YOURSELF}  # said at once; the service refuses the decision too
     if request.method == "POST" and form.validate_on_submit():

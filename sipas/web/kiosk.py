@@ -12,7 +12,6 @@ from datetime import date
 
 from flask import (
     Blueprint,
-    abort,
     current_app,
     make_response,
     redirect,
@@ -39,7 +38,8 @@ COOKIE_AGE = 400 * 24 * 3600  # browsers cap cookie lifetime at 400 days
 
 def _device() -> tuple[KioskDevice | None, str | None]:
     token = request.cookies.get(COOKIE)
-    return credentials.authenticate(get_session(), token), token
+    found = credentials.authenticate(get_session(), token)
+    return (found if isinstance(found, KioskDevice) else None), token
 
 
 def _kiosk_round(device: KioskDevice) -> Round | None:
@@ -135,12 +135,3 @@ def service_worker():
     response = send_from_directory(current_app.static_folder, "kiosk-sw.js", mimetype="text/javascript")
     response.headers["Cache-Control"] = "no-cache"
     return response
-
-
-@bp.route("/status")
-def status():
-    """For kiosk.js: is this device still enrolled (204) or revoked (403)?"""
-    device, _ = _device()
-    if device is None:
-        abort(403)
-    return "", 204

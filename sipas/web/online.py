@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import date
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 import surveys
 from sipas.db import get_session, on_storage_failure
@@ -83,10 +85,11 @@ def _store(rnd, agency, point, form, channel, invitation, honeypot: bool = False
                                 service_point=point, comment=form.comment.data, design=design)
         # Stored flagged from the start: a robot (honeypot filled in), or on open links a burst of identical
         # answers, checked before the insert and so outside the write lock.
+        flag_check: Callable[[Session, int, str], str | None] | None = None
         if honeypot:
             flag_check = _honeypot
-        else:
-            flag_check = invitations.burst_reason if channel is Channel.ONLINE else None
+        elif channel is Channel.ONLINE:
+            flag_check = invitations.burst_reason
         result = record_response(session, submission, dossier_key=current_app.config["DOSSIER_HASH_KEY"],
                                  flag_check=flag_check)
         if invitation is not None and result.created:
@@ -128,7 +131,7 @@ def invitation(token: str):
     inv = invitations.find(session, token)
     if inv is None:
         abort(404)
-    rnd = session.get(Round, inv.round_id)
+    rnd = session.get_one(Round, inv.round_id)
     if inv.used_at is not None:
         return render_template("online/used.html", round=rnd), 200
     if not rnd.accepts(Channel.INVITATION, date.today()):

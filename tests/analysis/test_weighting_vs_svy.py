@@ -2,7 +2,7 @@
 samplics on PyPI): non-response adjustment, post-stratification and raking on seeded random samples.
 
 svy is a test dependency only: it brings polars and a Rust extension, while analysis/ keeps to numpy and
-scipy (architecture.md); the weighting there is ~100 lines whose results must agree with svy's.
+scipy (docs/architecture.md, "Layers"); the weighting there is ~100 lines whose results must agree with svy's.
 """
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Indices pinned to the worked example in sipas-methodology.md (checked there with exact fractions)
+"""Indices pinned to the worked example in docs/methodology.md (checked there with exact fractions)
 and to closed-form interval values computed without SciPy."""
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 
 from analysis import Composite, Settings, build_totals, compute_indices, intervals
 
-# sipas-methodology.md worked example: counts of answers 1..5 and missing per item, 10 respondents.
+# docs/methodology.md worked example: counts of answers 1..5 and missing per item, 10 respondents.
 WORKED = {"S1": [0, 1, 2, 4, 3, 0], "S2": [0, 0, 3, 5, 1, 1], "S3": [1, 1, 1, 4, 3, 0],
           "S4": [0, 0, 1, 6, 3, 0], "S5": [0, 2, 2, 2, 2, 2]}
 ASSESS = {"E1.1": (8, 2, 0), "E1.2": (6, 3, 1), "E1.3": (5, 5, 0), "E1.4": (9, 1, 0)}
@@ -78,7 +78,7 @@ def test_no_valid_answer_is_none_not_zero_and_sipas_is_none_when_a_factor_is_emp
 
 
 def test_wilson_closed_form_k42_n60():
-    # Closed form computed by hand (no SciPy): house-style.md example 10.
+    # Closed form computed by hand (no SciPy).
     low, high = intervals.wilson(42, 60)
     assert float(low) == pytest.approx(0.5749129, abs=1e-7)
     assert float(high) == pytest.approx(0.8010183, abs=1e-7)

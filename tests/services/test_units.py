@@ -25,7 +25,7 @@ def test_name_key_ignores_tone_placement_but_not_letters():
 def test_import_loads_both_maps_with_official_counts(session):
     report = import_admin_maps(session)
     session.commit()
-    # 2025: 34 provinces, 3,321 commune-level units (sipas-methodology.md, "The 2025 reorganisation").
+    # 2025: 34 provinces, 3,321 commune-level units (docs/methodology.md, "The 2025 reorganisation").
     # Before: 63 provinces; 696 districts and 10,035 communes as listed by vietnamadminunits.
     assert unit_counts(session) == {"historical_63/commune": 10035, "historical_63/district": 696,
                                     "historical_63/province": 63, "new_34/commune": 3321, "new_34/province": 34}

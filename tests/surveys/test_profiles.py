@@ -15,7 +15,7 @@ def test_three_profiles_ship_and_load():
 
 def test_sipas_2640_matches_the_methodology():
     p = surveys.load("SIPAS_2640")
-    # sipas-methodology.md: 5 factors, 22 criteria, S0..S5, six expectations with at most 3 chosen.
+    # docs/methodology.md: 5 factors, 22 criteria, S0..S5, six expectations with at most 3 chosen.
     assert [f.code for f in p.factors] == ["F1", "F2", "F3", "F4", "F5"]
     assessment = p.items_of("assessment")
     assert len(assessment) == 22
@@ -36,7 +36,7 @@ def test_sipas_1001_has_policy_and_service_parts():
     assert p.rules.sipas == "MEAN_OF_PARTS"
     assert [part.code for part in p.parts] == ["A", "B"]
     assert p.parts[0].items == tuple(f"P{g}" for g in range(1, 10))
-    # F1 has 3 items and F2 has 4 [confirmed in sipas-methodology.md].
+    # F1 has 3 items and F2 has 4 [confirmed in docs/methodology.md].
     assert len(p.factor_items("F1")) == 3 and len(p.factor_items("F2")) == 4
     assert len(p.block_items("X")) == 10
     assert p.item("B2").scale.values == {1, 2, 3}  # harassment item: 3 options [confirmed]

@@ -34,11 +34,11 @@ RULES: dict[str, set[str]] = {
     "entry.adjudicate": {"admin", "verifier"},
     "online.public": PUBLIC, "online.invitation": PUBLIC, "online.thanks": PUBLIC,
     "kiosk.enrol": PUBLIC, "kiosk.page": PUBLIC, "kiosk.thanks": PUBLIC, "kiosk.service_worker": PUBLIC,
-    "kiosk.status": PUBLIC, "api.submit_response": PUBLIC, "api.openapi": PUBLIC,
+    "api.submit_response": PUBLIC, "api.openapi": PUBLIC,
 }
 #: Routes that authenticate by a device token or API key: without one they refuse everybody (tested with
 #: tokens in test_kiosk.py and test_api.py).
-TOKEN_AUTH = {"kiosk.enrol", "kiosk.page", "kiosk.status", "api.submit_response",
+TOKEN_AUTH = {"kiosk.enrol", "kiosk.page", "api.submit_response",
               "auth.totp"}  # the second login step: without a pending login it returns to the login page
 SAMPLE_ARGS = {"code": "LCU-2026", "agency_code": "LCU.STP", "round_code": "LCU-2026", "point_code": "LCU.STP.MC",
                "token": "not-a-token", "batch_id": 1, "pass_no": 1, "form_id": 1, "device_id": 1, "key_id": 1,

@@ -46,7 +46,9 @@ def test_invitation_csv_has_one_working_link_per_row(demo_app, tmp_path):
     result = demo_app.test_cli_runner().invoke(invitations_create, ["--round", "LCU-2026", "--agency", "LCU.STP",
                                                                     "--count", "3", "--output", str(out)])
     assert result.exit_code == 0, result.output
-    with open(out, encoding="utf-8") as f:
+    # The byte-order mark Excel needs to show Vietnamese, as in the sampling page's list (one writer).
+    assert out.read_bytes().startswith(b"\xef\xbb\xbfserial,")
+    with open(out, encoding="utf-8-sig") as f:
         rows = list(csv.DictReader(f))
     assert len(rows) == 3 and rows[0]["serial"] == "LCU-2026-I000001"
     client = demo_app.test_client()

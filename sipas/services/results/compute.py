@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 import surveys
 from analysis import Totals, build_totals, certainty_psus
+from sipas.errors import ProfileInUse
 from sipas.models import Round
 from sipas.results import CHANNEL_GROUPS, RoundResults, channel_group
 from sipas.services.analysis_plan import Plan, headline_codes, plan_for, scores
@@ -28,10 +29,22 @@ def _quiet(_percent: int, _message: str) -> None:
     """No progress reporting."""
 
 
+def check_profile_unchanged(rnd: Round) -> None:
+    """Raise ProfileInUse when the round's profile file differs from the one recorded at its creation."""
+    if rnd.profile_fingerprint is not None and surveys.fingerprint(rnd.profile_key) != rnd.profile_fingerprint:
+        raise ProfileInUse(f"Bộ câu hỏi {rnd.profile_key} đã bị sửa sau khi tạo kỳ {rnd.code}: hãy sao chép thành "
+                           f"mã mới / the questionnaire profile {rnd.profile_key} changed after round {rnd.code} was "
+                           f"created: copy it to a new key instead of editing it")
+
+
 def compute_round(session: Session, rnd: Round, *, confidence_level: float = 0.95,
                   by: Sequence[str] = GROUPINGS, seed: int | None = None, with_previous: bool = True,
                   progress: Progress = _quiet) -> RoundResults:
-    """The provisional results of a stored round over its current valid responses and weights."""
+    """The provisional results of a stored round over its current valid responses and weights.
+
+    Refused (ProfileInUse) when the round's profile file is not the one the round was created with.
+    """
+    check_profile_unchanged(rnd)
     plan = plan_for(surveys.load(rnd.profile_key), confidence_level=confidence_level)
     seed = facts.default_seed(rnd) if seed is None else seed
     units = facts.round_units(session, rnd)

@@ -16,7 +16,6 @@ from sipas.models import SELF_SELECTED, Agency, Answer, Response, ResponseStatus
 from sipas.results import SAMPLED, SELF_SELECTED_GROUP
 from sipas.services.analysis_plan import Plan, score_table
 
-
 #: PostgreSQL's sort memory for the analysis queries (SET LOCAL: this transaction only).
 ANALYSIS_WORK_MEM = "256MB"
 

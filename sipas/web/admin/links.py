@@ -81,7 +81,7 @@ def paper_forms(code: str):
         serials = [serial_for(rnd, n) for n in range(start, start + copies)]
     if not serials:
         abort(404)
-    codes = {s: Markup(segno.make(s, error="m").svg_inline(scale=3, border=1)) for s in serials}
+    codes = {s: Markup(segno.make(s, error="m").svg_inline(scale=3, border=1)) for s in serials if s is not None}
     return render_template("admin/paper_forms.html", round=rnd, profile=profile, sections=sections(profile),
                            serials=serials, codes=codes)
 

@@ -52,7 +52,7 @@ def sample(code: str):
             if action == "frame":
                 upload = request.files.get("file")
                 suffix = Path(upload.filename or "").suffix.lower() if upload else ""
-                if suffix not in (".csv", ".xlsx"):
+                if upload is None or suffix not in (".csv", ".xlsx"):
                     raise SipasError("only .csv and .xlsx files are accepted")
                 by = ",".join(sampling_service.parse_stratifiers(request.form.get("stratify_by") or "agency"))
                 upload.stream.seek(0, 2)
@@ -104,9 +104,10 @@ def sample(code: str):
                         totals = sampling_service.read_control_totals(path)
                 trim = None
                 if request.form.get("trim"):
-                    trim = tuple(float(x) for x in request.form["trim"].split(","))
-                    if len(trim) != 2:
+                    bounds = tuple(float(x) for x in request.form["trim"].split(","))
+                    if len(bounds) != 2:
                         raise SipasError("trim: two numbers, low,high")
+                    trim = (bounds[0], bounds[1])
                 weights = sampling_service.compute_weights(session, rnd, rake_by=tuple(
                     c for c in request.form.getlist("rake") if c), trim=trim, totals=totals)
                 audit.record(session, "weights_computed", actor=current_user, object_type="round",
