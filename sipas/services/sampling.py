@@ -6,6 +6,7 @@ through it is ready for the analysis without further work.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -54,6 +55,7 @@ def import_frame(session: Session, rnd: Round, path: Path | str, *, dossier_key:
     "level,field"; the stratum is their values joined by '/'.
     """
     by = parse_stratifiers(stratify_by)
+    ensure_frame_open(session, rnd)
     from sipas.services.interchange import LEVELS, read_rows
     header, body = read_rows(Path(path))
     problems = [f"column '{c}' is missing" for c in ("dossier_code", "agency_code") if c not in header]
@@ -115,6 +117,62 @@ def import_frame(session: Session, rnd: Round, path: Path | str, *, dossier_key:
             progress(min(start + 5000, len(rows)), len(rows))
     session.flush()
     return len(rows)
+
+
+def sampled_count(session: Session, rnd: Round) -> int:
+    """How many dossiers of the round's frame were drawn (0: no draw yet)."""
+    return session.scalar(select(func.count()).select_from(FrameUnit).where(FrameUnit.round_id == rnd.id,
+                                                                          FrameUnit.sampled.is_(True))) or 0
+
+
+FRAME_LOCKED = ("a sample was already drawn for this round: its dossier list is locked (a new list needs a new "
+                "round, or a reset of the draw before any invitation is used: sipas sample reset)")
+
+
+def ensure_frame_open(session: Session, rnd: Round) -> None:
+    """The one rule for the frame after the draw: it is locked (the weights and margins depend on it)."""
+    if sampled_count(session, rnd):
+        raise ValidationFailed({"frame": FRAME_LOCKED})
+
+
+def reset_draw(session: Session, rnd: Round, *, actor, reason: str, ip: str | None = None) -> int:
+    """Undo a draw and unload its frame, audited: only while no invitation of the draw has been used.
+
+    The draw's invitations (their links and serials) are deleted, so nothing printed from the earlier list can
+    be answered; the seed and sizes leave the design and are kept in its reset history. Returns the dossiers
+    the draw had selected. The caller commits.
+    """
+    from sipas.models import Invitation
+    from sipas.services import audit
+    reason = (reason or "").strip()
+    if len(reason) < 5:
+        raise ValidationFailed({"reason": "say why the draw is reset (at least 5 characters); it is audited"})
+    drawn = sampled_count(session, rnd)
+    if not drawn:
+        raise ValidationFailed({"frame": "no sample was drawn for this round: nothing to reset"})
+    ids = select(FrameUnit.invitation_id).where(FrameUnit.round_id == rnd.id, FrameUnit.invitation_id.is_not(None))
+    used = session.scalar(select(func.count()).select_from(Invitation).where(Invitation.id.in_(ids),
+                                                                            Invitation.used_at.is_not(None)))
+    if used:
+        raise ValidationFailed({"frame": f"{used} invitation(s) of this draw already received a response: the draw "
+                                         f"can no longer be reset (a new list needs a new round)"})
+    invitation_ids = list(session.scalars(ids))
+    session.execute(delete(FrameUnit).where(FrameUnit.round_id == rnd.id))
+    for start in range(0, len(invitation_ids), 5000):
+        session.execute(delete(Invitation).where(Invitation.id.in_(invitation_ids[start:start + 5000])))
+    design = dict(rnd.design or {})
+    undone = {k: design.pop(k) for k in DRAW_KEYS if k in design}
+    design["resets"] = [*design.get("resets", []), {"reason": reason, "drawn": drawn, "seed": undone.get("seed")}]
+    rnd.design = design
+    audit.record(session, "sample_reset", actor=actor, object_type="round", object_id=rnd.id, ip=ip,
+                 detail={"reason": reason, "drawn": drawn, "seed": undone.get("seed")})
+    mark_changed(session, rnd.id)
+    session.flush()
+    return drawn
+
+
+#: What a draw writes into the round's design (removed again by reset_draw).
+DRAW_KEYS = ("frame", "draw", "seed", "sizes", "psu", "offices_per_stratum", "dossiers_per_office", "plan")
 
 
 @dataclass(frozen=True)
@@ -230,8 +288,7 @@ def draw(session: Session, rnd: Round, plan: list[StratumPlan], *, seed: int,
     offices (service points) by PPS on their number of dossiers, then dossiers by SRS within each office;
     the office is then the PSU. Returns (frame unit, invitation token) pairs. Refuses a second draw.
     """
-    if session.scalar(select(func.count()).select_from(FrameUnit).where(FrameUnit.round_id == rnd.id,
-                                                                       FrameUnit.sampled.is_(True))):
+    if sampled_count(session, rnd):
         raise ValidationFailed({"frame": "a sample was already drawn for this round"})
     units = session.scalars(select(FrameUnit).where(FrameUnit.round_id == rnd.id).order_by(FrameUnit.id)).all()
     strata = np.array([u.stratum for u in units])
@@ -285,8 +342,7 @@ def _two_stage(units, strata: np.ndarray, sizes: tuple[int, int], rng: np.random
 def restratify(session: Session, rnd: Round, stratify_by: str | tuple[str, ...]) -> int:
     """Stratify a loaded frame anew (before the draw), without loading the file again. Returns units updated."""
     by = parse_stratifiers(stratify_by)
-    if session.scalar(select(func.count()).select_from(FrameUnit).where(FrameUnit.round_id == rnd.id,
-                                                                       FrameUnit.sampled.is_(True))):
+    if sampled_count(session, rnd):
         raise ValidationFailed({"frame": "a sample was already drawn: its strata cannot change"})
     codes = agency_codes(session)
     points = dict(session.execute(select(ServicePoint.id, ServicePoint.code)).all())
@@ -306,6 +362,27 @@ def restratify(session: Session, rnd: Round, stratify_by: str | tuple[str, ...])
     rnd.design = design
     session.flush()
     return len(changes)
+
+
+def reissue_invitation_list(session: Session, rnd: Round, *, actor, ip: str | None = None
+                            ) -> list[tuple[FrameUnit, str]]:
+    """The invitation list again, for the people allowed to download it: only token hashes are stored, so every
+    sampled dossier whose invitation is still unused gets a new link (the earlier list's links stop working);
+    used invitations are left out. Audited. Returns (frame unit, new token) pairs for invitation_rows."""
+    from sipas.models import Invitation
+    from sipas.services import audit
+    from sipas.services.invitations import reissue
+    drawn = sampled_count(session, rnd)
+    if not drawn:
+        raise ValidationFailed({"sample": "no sample drawn for this round"})
+    pairs = session.execute(select(FrameUnit, Invitation).join(Invitation, Invitation.id == FrameUnit.invitation_id)
+                            .where(FrameUnit.round_id == rnd.id, FrameUnit.sampled.is_(True),
+                                   Invitation.used_at.is_(None)).order_by(FrameUnit.id)).all()
+    out = [(unit, reissue(invitation)) for unit, invitation in pairs]
+    audit.record(session, "invitations_reissued", actor=actor, object_type="round", object_id=rnd.id, ip=ip,
+                 detail={"reissued": len(out), "already_used": drawn - len(out)})
+    session.flush()
+    return out
 
 
 INVITATION_COLUMNS = ("serial", "agency_code", "stratum", "psu", "contact", "link", "weight")
@@ -366,6 +443,10 @@ class WeightingResult:
     rake_converged: bool | None = None
     #: column -> "control totals" or "frame counts"
     calibrated_to: dict[str, str] | None = None
+    #: largest relative gap of a margin after raking
+    rake_gap: float | None = None
+    #: raking did not converge and the weights were written anyway (accept_nonconverged)
+    accepted_nonconverged: bool = False
 
 
 RAKE_COLUMNS = ("agency", "field", "level")
@@ -373,6 +454,34 @@ RAKE_COLUMNS = ("agency", "field", "level")
 
 def _rake_value(unit: FrameUnit, column: str, codes: dict[int, str]):
     return codes[unit.agency_id] if column == "agency" else unit.field if column == "field" else unit.level
+
+
+def parse_total(raw: str) -> tuple[float | None, str | None]:
+    """A control total as written in a Vietnamese or an English spreadsheet: (value, None) or (None, why not).
+
+    Vietnamese writes 6.800 for six thousand eight hundred and 6,8 for six point eight; English the other way
+    round. A single separator followed by exactly three digits ("6.800", "6,800") can be read both ways, so it
+    is refused; anything else is read by the only convention it fits ("1.234.567", "1,234,567", "6.800,5",
+    "6,800.5", "6,8", "6.8", "6800"). Spaces between digit groups are thousands separators."""
+    text = raw.strip().replace("\u00a0", "").replace(" ", "")
+    if not text:
+        return None, "is empty"
+    if re.fullmatch(r"\d+", text):
+        value = float(text)
+    elif re.fullmatch(r"\d{1,3}[.,]\d{3}", text):
+        return None, (f"is ambiguous: {text.replace(',', '').replace('.', '')} or {float(text.replace(',', '.')):g}? "
+                      f"write it without a thousands separator")
+    elif (m := re.fullmatch(r"(\d{1,3}([.,])\d{3}(?:\2\d{3})*)(?:([.,])(\d+))?", text)) and (
+            m.group(3) is None or m.group(3) != m.group(2)) and (m.group(3) or m.group(1).count(m.group(2)) > 1):
+        # Groups of three with one separator, then (optionally) a decimal part with the other one.
+        value = float(m.group(1).replace(m.group(2), "") + ("." + m.group(4) if m.group(4) else ""))
+    elif re.fullmatch(r"\d+[.,]\d+", text):
+        value = float(text.replace(",", "."))  # one separator not followed by exactly three digits: a decimal
+    else:
+        return None, "is not a number"
+    if not value > 0:
+        return None, "is not a positive number"
+    return value, None
 
 
 def read_control_totals(path: Path | str) -> dict[str, dict[str, float]]:
@@ -389,12 +498,9 @@ def read_control_totals(path: Path | str) -> dict[str, dict[str, float]]:
         if variable not in RAKE_COLUMNS:
             problems.append(f"row {r}, column variable: {variable!r} is not one of {', '.join(RAKE_COLUMNS)}")
             continue
-        try:
-            total = float(raw.replace(",", ""))
-        except ValueError:
-            total = -1.0
-        if not total > 0:
-            problems.append(f"row {r}, column total: {raw!r} is not a positive number")
+        total, why = parse_total(raw)
+        if why:
+            problems.append(f"row {r}, column total: {raw!r} {why}")
             continue
         if category in totals.get(variable, {}):
             problems.append(f"row {r}: {variable} {category!r} appears twice")
@@ -407,14 +513,32 @@ def read_control_totals(path: Path | str) -> dict[str, dict[str, float]]:
     return totals
 
 
+def parse_trim(text: str) -> tuple[float, float] | None:
+    """'0.3,3' -> (0.3, 3.0); empty -> None; anything else is refused with what is expected."""
+    if not (text or "").strip():
+        return None
+    try:
+        low, high = (float(x) for x in text.split(","))
+    except ValueError:
+        raise ValidationFailed({"trim": f"{text!r}: two numbers low,high, e.g. 0.3,3"}) from None
+    if not (0 < low <= 1 <= high) or not np.isfinite(high):
+        raise ValidationFailed({"trim": f"{text!r}: low must be between 0 and 1 and high at least 1, e.g. 0.3,3"})
+    return low, high
+
+
 def compute_weights(session: Session, rnd: Round, *, rake_by: tuple[str, ...] = (),
                     trim: tuple[float, float] | None = None,
-                    totals: dict[str, dict[str, float]] | None = None) -> WeightingResult:
+                    totals: dict[str, dict[str, float]] | None = None, accept_nonconverged: bool = False,
+                    confirm_below_frame: bool = False) -> WeightingResult:
     """Final weights for the sampled responses that came back through their invitations.
 
     Base weight (1/probability) -> non-response adjustment within strata -> optional raking (with trimming)
     by agency / field / level, to known control totals where given (read_control_totals) and otherwise to
     the frame's own counts -> written onto the responses. Flushes.
+
+    Refused, with nothing written: raking that does not converge (unless accept_nonconverged, which the
+    report in the round's design records); control totals below the frame's own count of a category, or final
+    weights below 1 (a respondent standing for less than one dossier), unless confirm_below_frame.
     """
     from analysis import weighting
     from sipas.models import Invitation, Response, ResponseStatus
@@ -441,13 +565,20 @@ def compute_weights(session: Session, rnd: Round, *, rake_by: tuple[str, ...] = 
         for column in columns:
             if column not in RAKE_COLUMNS:
                 raise ValidationFailed({"rake": f"{column!r}: {', '.join(RAKE_COLUMNS)}"})
+            expr = {"agency": FrameUnit.agency_id, "field": FrameUnit.field, "level": FrameUnit.level}[column]
+            counts = session.execute(select(expr, func.count()).where(FrameUnit.round_id == rnd.id)
+                                     .group_by(expr)).all()
+            frame_counts = {(codes[k] if column == "agency" else k): float(v) for k, v in counts}
             if totals and column in totals:
                 target = totals[column]
+                below = [f"{c} {t:,.0f} < {frame_counts[c]:,.0f}" for c, t in target.items()
+                         if t < frame_counts.get(c, 0)]
+                if below and not confirm_below_frame:
+                    raise ValidationFailed({"totals": f"{column}: control totals below the number of dossiers on "
+                                                      f"the frame ({'; '.join(below)}); check the file, or confirm"
+                                                      f" that they are right"})
             else:
-                expr = {"agency": FrameUnit.agency_id, "field": FrameUnit.field, "level": FrameUnit.level}[column]
-                counts = session.execute(select(expr, func.count()).where(FrameUnit.round_id == rnd.id)
-                                         .group_by(expr)).all()
-                target = {(codes[k] if column == "agency" else k): float(v) for k, v in counts}
+                target = frame_counts
             cats = np.array([_rake_value(u, column, codes) for u, _ in units], dtype=object)[keep]
             uncovered = sorted({str(c) for c in cats if c not in target})
             if uncovered:
@@ -458,13 +589,29 @@ def compute_weights(session: Session, rnd: Round, *, rake_by: tuple[str, ...] = 
             raked = weighting.rake(adjusted[keep], margins, trim=trim)
         except ValueError as exc:
             raise ValidationFailed({"rake": str(exc)}) from None
+        if not raked.converged and not accept_nonconverged:
+            raise ValidationFailed({"rake": f"raking did not converge in {raked.iterations} iterations (a margin is "
+                                            f"still {100 * raked.max_gap:.2f} % off its total): widen the trim "
+                                            f"bounds or check the totals; the previous weights are kept"})
         adjusted[keep] = raked.weights
         result.rake_iterations, result.rake_converged = raked.iterations, raked.converged
+        result.rake_gap = raked.max_gap
         result.calibrated_to = {c: ("control totals" if totals and c in totals else "frame counts") for c in columns}
+    small = int((adjusted[responded] < 1 - 1e-9).sum())
+    if small and not confirm_below_frame:
+        raise ValidationFailed({"weights": f"{small} respondents would get a weight below 1 (standing for less than "
+                                           f"one dossier): check the control totals, or confirm that they are right"})
     for (unit, response), w in zip(units, adjusted):
         if response is not None:
             response.weight = float(w)
     mark_changed(session, rnd.id)  # weights changed: the provisional results are recomputed after the commit
     result.report = weighting.report(adjusted[responded])
+    result.accepted_nonconverged = result.rake_converged is False
+    rnd.design = {**(rnd.design or {}), "weights_report": {
+        "rake": columns, "trim": list(trim) if trim else None, "calibrated_to": result.calibrated_to,
+        "rake_iterations": result.rake_iterations, "rake_converged": result.rake_converged,
+        "rake_max_gap": result.rake_gap, "accepted_nonconverged": result.accepted_nonconverged,
+        "confirmed_below_frame": bool(confirm_below_frame), "respondents": int(responded.sum()),
+        "sum": float(adjusted[responded].sum())}}
     session.flush()
     return result

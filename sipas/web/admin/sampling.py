@@ -48,6 +48,7 @@ def sample(code: str):
         if request.method == "POST" and form.validate_on_submit():
             action = request.form.get("action")
             if action == "frame":
+                sampling_service.ensure_frame_open(session, rnd)
                 upload = request.files.get("file")
                 suffix = Path(upload.filename or "").suffix.lower() if upload else ""
                 if suffix not in (".csv", ".xlsx"):
@@ -89,6 +90,20 @@ def sample(code: str):
                 audit.record(session, "sample_drawn", actor=current_user, object_type="round", object_id=rnd.id,
                              ip=request.remote_addr, detail={"seed": seed, "n": len(drawn)})
                 return _invitation_list(rnd, rows, fmt)
+            elif action == "invitations":
+                fmt = request.form.get("format", "csv")
+                if fmt not in ("csv", "xlsx"):
+                    raise SipasError("format: csv or xlsx")
+                drawn = sampling_service.reissue_invitation_list(session, rnd, actor=current_user,
+                                                                 ip=request.remote_addr)
+                rows = sampling_service.invitation_rows(
+                    session, drawn, lambda token: url_for("online.invitation", token=token, _external=True))
+                return _invitation_list(rnd, rows, fmt)
+            elif action == "reset":
+                if not current_user.has_role(Role.ADMIN):
+                    raise SipasError("only an administrator can reset a draw")
+                sampling_service.reset_draw(session, rnd, actor=current_user, reason=request.form.get("reason", ""),
+                                            ip=request.remote_addr)
             elif action == "weights":
                 totals = None
                 upload = request.files.get("totals")
@@ -100,22 +115,26 @@ def sample(code: str):
                         path = Path(folder) / f"totals{suffix}"
                         upload.save(path)
                         totals = sampling_service.read_control_totals(path)
-                trim = None
-                if request.form.get("trim"):
-                    trim = tuple(float(x) for x in request.form["trim"].split(","))
-                    if len(trim) != 2:
-                        raise SipasError("trim: two numbers, low,high")
+                trim = sampling_service.parse_trim(request.form.get("trim", ""))
+                accept = request.form.get("accept_nonconverged") == "1"
+                confirm = request.form.get("confirm_below_frame") == "1"
                 weights = sampling_service.compute_weights(session, rnd, rake_by=tuple(
-                    c for c in request.form.getlist("rake") if c), trim=trim, totals=totals)
+                    c for c in request.form.getlist("rake") if c), trim=trim, totals=totals,
+                    accept_nonconverged=accept, confirm_below_frame=confirm)
                 audit.record(session, "weights_computed", actor=current_user, object_type="round",
-                             object_id=rnd.id, ip=request.remote_addr, detail={"totals": sorted(totals or {})})
+                             object_id=rnd.id, ip=request.remote_addr,
+                             detail={"totals": sorted(totals or {}), "trim": request.form.get("trim", ""),
+                                     "accepted_nonconverged": weights.accepted_nonconverged,
+                                     "confirmed_below_frame": confirm})
             stratified_by = ",".join((rnd.design or {}).get("stratified_by") or ["agency"])
         if session.scalar(select(func.count()).select_from(FrameUnit).where(FrameUnit.round_id == rnd.id)):
             plan = current_plan()
     except (SipasError, ValueError) as exc:
         discard_changes()
         problems = (exc.lines() if isinstance(exc, ValidationFailed) else []) or [str(exc)]
+    drawn = sampling_service.sampled_count(session, rnd)
     return render_template("admin/sample.html", round=rnd, form=form, plan=plan, problems=problems, message=message,
+                           drawn=drawn, design=rnd.design or {}, is_admin=current_user.has_role(Role.ADMIN),
                            weights=weights, total=total, method=method, previous=previous_code, earlier=earlier,
                            stratified_by=stratified_by, stratifiers=sampling_service.STRATIFIERS), \
         (422 if problems else 200)
