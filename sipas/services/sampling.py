@@ -192,7 +192,8 @@ def previous_proportions(session: Session, rnd: Round, previous: Round | None = 
     from sipas.models import Answer, Response, ResponseStatus
     if previous is None:
         # The same province keeps its code across the 2025 reorganisation while its unit row changes maps.
-        query = select(Round).where(Round.id != rnd.id, Round.year < rnd.year)
+        # Comparable: the same questionnaire (a kiosk rating round's shares are not this survey's).
+        query = select(Round).where(Round.id != rnd.id, Round.year < rnd.year, Round.profile_key == rnd.profile_key)
         if rnd.jurisdiction is not None:
             query = query.join(AdminUnit, AdminUnit.id == Round.jurisdiction_id).where(
                 AdminUnit.code == rnd.jurisdiction.code)
@@ -204,7 +205,8 @@ def previous_proportions(session: Session, rnd: Round, previous: Round | None = 
                 break
         if previous is None:
             raise ValidationFailed({"allocation": "Neyman allocation needs last round's results: no earlier round of "
-                                                  "this jurisdiction has responses (name one, or allocate otherwise)"})
+                                                  "this jurisdiction with the same questionnaire has responses (name "
+                                                  "one, or allocate otherwise)"})
     profile = surveys.load(previous.profile_key)
     items = [i.code for i in profile.items_of("satisfaction")] or [i.code for i in profile.items]
     satisfied = list(profile.rules.satisfied_values)
@@ -216,7 +218,7 @@ def previous_proportions(session: Session, rnd: Round, previous: Round | None = 
         .group_by(Agency.code, Agency.level)).all()
     if not rows:
         raise ValidationFailed({"allocation": f"round {previous.code} has no answers to its satisfaction questions"})
-    by_agency = {code: float(s_) / n for code, _, n, s_ in rows if n}
+    by_agency = {code: float(s_) / n for code, n, s_ in _with_successors(session, rows) if n}
     levels: dict[str, list[int]] = {}
     for _, level, n, s_ in rows:
         key = getattr(level, "value", level)
@@ -225,6 +227,31 @@ def previous_proportions(session: Session, rnd: Round, previous: Round | None = 
         levels[key][1] += int(s_)
     return Proportions(previous.code, by_agency, {k: v[1] / v[0] for k, v in levels.items() if v[0]},
                        sum(int(r[3]) for r in rows) / sum(r[2] for r in rows))
+
+
+def _with_successors(session: Session, rows) -> list[tuple[str, int, int]]:
+    """(agency code, answers, satisfied) per agency of the previous round, plus every agency that took over
+    from one of them (followed across mergers, transitively): a merged department's share is that of all the
+    departments it was formed from, its own included."""
+    from sipas.models import AgencySuccession
+    counts = {code: [int(n), int(s_)] for code, _, n, s_ in rows}
+    codes = agency_codes(session)
+    successors: dict[str, set[str]] = {}
+    for pred, succ in session.execute(select(AgencySuccession.predecessor_id, AgencySuccession.successor_id)):
+        successors.setdefault(codes[pred], set()).add(codes[succ])
+    total = {code: list(v) for code, v in counts.items()}
+    for code, (n, hit) in counts.items():
+        seen, todo = {code}, list(successors.get(code, ()))
+        while todo:
+            nxt = todo.pop()
+            if nxt in seen:
+                continue
+            seen.add(nxt)
+            total.setdefault(nxt, [0, 0])
+            total[nxt][0] += n
+            total[nxt][1] += hit
+            todo.extend(successors.get(nxt, ()))
+    return [(code, n, hit) for code, (n, hit) in total.items()]
 
 
 def _stratum_p(stratum: str, by: list[str], props: Proportions) -> tuple[float, str]:

@@ -325,3 +325,53 @@ def test_the_page_downloads_the_list_again_and_only_an_administrator_resets(demo
     s = session_factory(demo_app)()
     assert s.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "sample_reset")) == 1
     s.close()
+
+
+# --- Neyman: the previous round ----------------------------------------------------------------------------
+
+
+def test_neyman_takes_the_latest_round_with_the_same_questionnaire(demo_app):
+    from datetime import date
+
+    from sipas.models import Round
+    s = session_factory(demo_app)()
+    this = get_round(s, "LCU-2026")
+    kiosk = get_round(s, "LCU-KIOSK-2026")
+    assert s.scalar(select(func.count()).select_from(Response).where(Response.round_id == kiosk.id))  # it has ratings
+    later = Round(code="LCU-2027", name="SIPAS 2027", year=2027, method_version=this.method_version,
+                  profile_key=this.profile_key, admin_map=this.admin_map, jurisdiction=this.jurisdiction,
+                  opens_on=date(2027, 9, 1), closes_on=date(2027, 12, 31), status=this.status,
+                  channels=list(this.channels), agencies=list(this.agencies))
+    s.add(later)
+    s.flush()
+    # Before: the kiosk rating round (same year, a later id, another questionnaire) gave p = 1.000.
+    assert sampling.previous_proportions(s, later).round_code == "LCU-2026"
+    s.rollback()
+    s.close()
+
+
+def test_neyman_follows_merged_departments_to_their_predecessors(demo_app):
+    import surveys
+    from sipas.models import Agency
+    s = session_factory(demo_app)()
+    last = get_round(s, "LCU-2024")
+    items = {i.code for i in surveys.load(last.profile_key).items if i.kind == "satisfaction"}
+    counts: dict[str, list[int]] = {}
+    for response in s.scalars(select(Response).where(Response.round_id == last.id)):
+        if response.status.value != "valid":
+            continue
+        pair = counts.setdefault(response.agency.code, [0, 0])
+        for answer in response.answers:
+            if answer.item_code in items:
+                pair[0] += 1
+                pair[1] += answer.value in (4, 5)
+    # From the demo's list of the 1 March 2025 merger: SNNMT = SNNPTNT + STNMT; STC took over SKHDT.
+    snnmt = [sum(counts[c][k] for c in ("LCU.SNNPTNT", "LCU.STNMT")) for k in (0, 1)]
+    stc = [sum(counts[c][k] for c in ("LCU.STC", "LCU.SKHDT")) for k in (0, 1)]
+    assert s.scalar(select(func.count()).select_from(Agency).where(Agency.code == "LCU.SNNMT")) == 1
+    props = sampling.previous_proportions(s, get_round(s, "LCU-2026"))
+    # Before: SNNMT had no share of its own and fell back to the level; STC ignored what SKHDT handed over.
+    assert props.by_agency["LCU.SNNMT"] == pytest.approx(snnmt[1] / snnmt[0], abs=1e-12)
+    assert props.by_agency["LCU.STC"] == pytest.approx(stc[1] / stc[0], abs=1e-12)
+    assert props.by_agency["LCU.STP"] == pytest.approx(counts["LCU.STP"][1] / counts["LCU.STP"][0], abs=1e-12)
+    s.close()
