@@ -15,6 +15,7 @@ from sipas.services.catalog import get_round
 from sipas.services.sampling import (
     compute_weights,
     draw,
+    fieldwork,
     import_frame,
     invitation_list_bytes,
     invitation_rows,
@@ -199,6 +200,23 @@ def sample_invitations(round_key: str, output: str, base_url: str) -> None:
         _forget(output, written)
         raise
     click.echo(f"{len(rows)} invitations re-issued (links of earlier lists no longer work); list written to {output}")
+
+
+@sample_cli.command("fieldwork")
+@click.option("--round", "round_key", required=True)
+def sample_fieldwork(round_key: str) -> None:
+    """Fieldwork per stratum: invitations issued, returned, valid responses, response rate (changes nothing)."""
+    try:
+        with session_scope() as session:
+            rows = fieldwork(session, get_round(session, round_key))
+    except SipasError as exc:
+        fail(exc)
+    if not rows:
+        fail(SipasError("no sample drawn for this round"))
+    click.echo("stratum\tissued\treturned\tvalid\tresponse_rate")
+    for r in rows:
+        click.echo(f"{r.stratum}\t{r.issued}\t{r.returned}\t{r.valid}\t"
+                   f"{'' if r.rate is None else f'{100 * r.rate:.1f}%'}")
 
 
 @sample_cli.command("reset")

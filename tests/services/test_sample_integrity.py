@@ -49,9 +49,9 @@ def _refused(text: str, call, *args, **kwargs) -> None:
     assert text in str(caught.value.problems), caught.value.problems
 
 
-def _answer(client, link: str) -> None:
+def _answer(client, link: str, value: str = "4", **extra) -> None:
     path = "/i/" + link.rsplit("/i/", 1)[1]
-    r = client.post(path, data={"S1": "4", "confirm_incomplete": "1", "response_id": str(uuid.uuid4())})
+    r = client.post(path, data={"S1": value, "confirm_incomplete": "1", "response_id": str(uuid.uuid4()), **extra})
     assert r.status_code in (200, 302, 303), r.status_code
 
 
@@ -322,6 +322,17 @@ def test_the_page_downloads_the_list_again_and_only_an_administrator_resets(demo
     r = admin.post("/admin/rounds/LCU-2026/sample", data={"action": "reset", "reason": "wrong month exported"})
     assert r.status_code == 200 and _count(demo_app, FrameUnit) == 0
     assert _count(demo_app, Invitation, Invitation.serial.in_(list(first))) == 0  # the draw's links are gone
+    # A new list, a new draw; once an invitation is answered the tracker shows it and no reset is possible.
+    admin.post("/admin/rounds/LCU-2026/sample", data={"action": "frame", "file": (io.BytesIO(lines.encode()), "f.csv")},
+               content_type="multipart/form-data")
+    r = admin.post("/admin/rounds/LCU-2026/sample", data={"action": "draw", "total": "10", "seed": "6"})
+    third = [row["link"] for row in csv.DictReader(io.StringIO(r.data.decode("utf-8-sig")))]
+    _answer(admin, third[0])
+    page = admin.get("/admin/rounds/LCU-2026/sample").get_data(as_text=True)
+    assert ('<td>LCU.STP</td><td class="num">10</td><td class="num">1</td><td class="num">1</td>'
+            '<td class="num">10.0 %</td>') in page  # the fieldwork tracker, live
+    r = admin.post("/admin/rounds/LCU-2026/sample", data={"action": "reset", "reason": "wrong month exported"})
+    assert r.status_code == 422 and "already received a response" in r.get_data(as_text=True)
     s = session_factory(demo_app)()
     assert s.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "sample_reset")) == 1
     s.close()
@@ -375,3 +386,28 @@ def test_neyman_follows_merged_departments_to_their_predecessors(demo_app):
     assert props.by_agency["LCU.STC"] == pytest.approx(stc[1] / stc[0], abs=1e-12)
     assert props.by_agency["LCU.STP"] == pytest.approx(counts["LCU.STP"][1] / counts["LCU.STP"][0], abs=1e-12)
     s.close()
+
+
+# --- fieldwork ----------------------------------------------------------------------------------------------
+
+
+def test_the_fieldwork_tracker_counts_per_stratum_without_touching_the_weights_on_both_databases(app, session,
+                                                                                                 tmp_path):
+    from sipas.models import ResponseStatus
+    rnd, _, drawn = _drawn_round(session, tmp_path)
+    client = app.test_client()
+    a0 = [t for u, t in drawn if u.stratum == "T.A0"]
+    a1 = [t for u, t in drawn if u.stratum == "T.A1"]
+    _answer(client, f"/i/{a0[0]}", "4")
+    _answer(client, f"/i/{a0[1]}", "5")
+    _answer(client, f"/i/{a0[2]}", "3", website="http://spam")  # a robot's: kept, flagged, never counted
+    _answer(client, f"/i/{a1[0]}", "2")
+    assert session.scalar(select(func.count()).select_from(Response).where(
+        Response.status == ResponseStatus.FLAGGED)) == 1
+    weights = sorted(session.scalars(select(Response.weight)))
+    rows = sampling.fieldwork(session, rnd)
+    assert [(r.stratum, r.issued, r.returned, r.valid) for r in rows] == [
+        ("T.A0", 5, 3, 2), ("T.A1", 5, 1, 1), ("total", 10, 4, 3)]
+    assert rows[0].rate == 0.4 and rows[1].rate == 0.2 and rows[2].rate == 0.3
+    session.commit()
+    assert sorted(session.scalars(select(Response.weight))) == weights and "weights_report" not in rnd.design

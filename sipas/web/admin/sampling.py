@@ -134,7 +134,9 @@ def sample(code: str):
         problems = (exc.lines() if isinstance(exc, ValidationFailed) else []) or [str(exc)]
     drawn = sampling_service.sampled_count(session, rnd)
     return render_template("admin/sample.html", round=rnd, form=form, plan=plan, problems=problems, message=message,
-                           drawn=drawn, design=rnd.design or {}, is_admin=current_user.has_role(Role.ADMIN),
+                           drawn=drawn, design=rnd.design or {},
+                           fieldwork=sampling_service.fieldwork(session, rnd) if drawn else [],
+                           is_admin=current_user.has_role(Role.ADMIN),
                            weights=weights, total=total, method=method, previous=previous_code, earlier=earlier,
                            stratified_by=stratified_by, stratifiers=sampling_service.STRATIFIERS), \
         (422 if problems else 200)
