@@ -7,6 +7,7 @@ stratum, psu, weight, then one column per item code; a blank cell is a missing a
 from __future__ import annotations
 
 import csv
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -184,9 +185,17 @@ def read_table(path: Path | str, profile: Profile, *, skip_invalid: bool = False
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
+#: A phone number or a signed number ("+84 912 345 678", "-5", "+84 (0) 912-345-678"): digits cannot call a
+#: function or reach another program, so it is written as it is (an apostrophe would show in a mail merge).
+_NUMBER_LIKE = re.compile(r"[+-][0-9][0-9 ().-]*")
+
+
 def csv_safe(text: str) -> str:
-    """Neutralise spreadsheet formulas in a CSV cell: a leading = + - @ TAB or CR gets a ' prefix."""
-    return "'" + text if text and text.startswith(FORMULA_PREFIXES) else text
+    """Neutralise spreadsheet formulas in a CSV cell: a leading = @ TAB or CR, or + - followed by anything but a
+    phone or plain number, gets a ' prefix."""
+    if not text or not text.startswith(FORMULA_PREFIXES) or _NUMBER_LIKE.fullmatch(text):
+        return text
+    return "'" + text
 
 
 def export_rows(session, rnd, profile: Profile, *, batch: int = 5000):

@@ -411,3 +411,17 @@ def test_the_fieldwork_tracker_counts_per_stratum_without_touching_the_weights_o
     assert rows[0].rate == 0.4 and rows[1].rate == 0.2 and rows[2].rate == 0.3
     session.commit()
     assert sorted(session.scalars(select(Response.weight))) == weights and "weights_report" not in rnd.design
+
+
+# --- the invitation list in a mail merge --------------------------------------------------------------------
+
+
+def test_the_csv_list_keeps_phone_numbers_as_they_are_and_still_guards_formulas():
+    contacts = ["+84912345678", "+84 (0) 912-345-678", "-5", "=HYPERLINK(\"http://x\")", "+cmd|' /C calc'!A0",
+                "-2+3+cmd|' /C calc'!A0", "@SUM(A1)", "Số 1, đường Lê Lợi"]
+    rows = [["S-I000001", "T.A0", "T.A0", "", c, "http://x/i/t", "6"] for c in contacts]
+    text = sampling.invitation_list_bytes(rows, "csv").decode("utf-8-sig")
+    got = [r["contact"] for r in csv.DictReader(text.splitlines())]
+    # Before: every phone number came out as '+84912345678 and the apostrophe showed in the mail merge.
+    assert got[:3] == ["+84912345678", "+84 (0) 912-345-678", "-5"]
+    assert got[3:7] == ["'" + c for c in contacts[3:7]] and got[7] == contacts[7]
