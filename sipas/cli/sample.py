@@ -21,6 +21,7 @@ from sipas.services.sampling import (
     invitation_rows,
     preview,
     parse_trim,
+    parse_two_stage,
     read_control_totals,
     reissue_invitation_list,
     reset_draw,
@@ -129,12 +130,7 @@ def sample_draw(round_key, total, allocation, margin, deff, minimum, previous, s
             rnd = get_round(session, round_key)
             plan = preview(session, rnd, total=total, method=allocation, e=margin, deff=deff, minimum=minimum,
                            previous=get_round(session, previous) if previous else None)
-            stages = None
-            if two_stage:
-                parts = [int(x) for x in two_stage.split(",")]
-                if len(parts) != 2:
-                    raise SipasError("--two-stage takes OFFICES,PER_OFFICE")
-                stages = (parts[0], parts[1])
+            stages = parse_two_stage(two_stage or "")
             drawn = draw(session, rnd, plan, seed=seed, two_stage=stages)
             rows = invitation_rows(session, drawn, lambda token: f"{base_url.rstrip('/')}/i/{token}")
             audit.record(session, "sample_drawn", actor="cli", object_type="round", object_id=rnd.id,

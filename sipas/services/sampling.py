@@ -277,6 +277,37 @@ class StratumPlan:
     p_source: str | None = None
 
 
+ALLOCATIONS = ("proportional", "equal", "neyman")
+
+
+def check_plan_parameters(*, total: int | None, method: str, e: float, deff: float, minimum: int) -> None:
+    """The design's parameters, refused with what is expected (never a NaN margin or a raw Python message)."""
+    problems = {}
+    if total is not None and total < 1:
+        problems["total"] = f"{total}: at least 1 interview"
+    if method not in ALLOCATIONS:
+        problems["allocation"] = f"{method!r}: {', '.join(ALLOCATIONS)}"
+    if not (np.isfinite(e) and 0 < e < 0.5):
+        problems["e"] = f"{e}: the margin of error is a proportion between 0 and 0.5, e.g. 0.05"
+    if not (np.isfinite(deff) and deff > 0):
+        problems["deff"] = f"{deff}: the design effect is a positive number, e.g. 1.5"
+    if minimum < 0:
+        problems["minimum"] = f"{minimum}: zero or more interviews per stratum"
+    if problems:
+        raise ValidationFailed(problems)
+
+
+def parse_two_stage(text: str) -> tuple[int, int] | None:
+    """'3,20' -> (3, 20): offices per stratum, dossiers per office; empty -> None."""
+    if not (text or "").strip():
+        return None
+    parts = [p.strip() for p in text.split(",")]
+    if len(parts) != 2 or not all(p.isdigit() and int(p) >= 1 for p in parts):
+        raise ValidationFailed({"two_stage": f"{text!r}: two whole numbers OFFICES,PER_OFFICE, each at least 1, "
+                                             f"e.g. 3,20"})
+    return int(parts[0]), int(parts[1])
+
+
 def preview(session: Session, rnd: Round, *, total: int | None = None, method: str = "proportional",
             e: float = 0.05, deff: float = 1.5, p: float = 0.8, minimum: int = 0,
             previous: Round | None = None) -> list[StratumPlan]:
@@ -284,6 +315,7 @@ def preview(session: Session, rnd: Round, *, total: int | None = None, method: s
 
     Neyman allocation takes S_h = sqrt(p_h (1 - p_h)) from the previous round's share of satisfied answers
     (its agency's, else its level's, else pooled; see previous_proportions)."""
+    check_plan_parameters(total=total, method=method, e=e, deff=deff, minimum=minimum)
     counts = session.execute(select(FrameUnit.stratum, func.count()).where(FrameUnit.round_id == rnd.id)
                              .group_by(FrameUnit.stratum).order_by(FrameUnit.stratum)).all()
     if not counts:

@@ -425,3 +425,55 @@ def test_the_csv_list_keeps_phone_numbers_as_they_are_and_still_guards_formulas(
     # Before: every phone number came out as '+84912345678 and the apostrophe showed in the mail merge.
     assert got[:3] == ["+84912345678", "+84 (0) 912-345-678", "-5"]
     assert got[3:7] == ["'" + c for c in contacts[3:7]] and got[7] == contacts[7]
+
+
+# --- bad parameters -----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("args, expected", [
+    (["--two-stage", "3,x"], "two whole numbers OFFICES,PER_OFFICE"),
+    (["--e", "0"], "the margin of error is a proportion between 0 and 0.5"),
+    (["--deff", "-1"], "the design effect is a positive number"),
+    (["--minimum", "-3"], "zero or more interviews per stratum")])
+def test_bad_design_parameters_are_refused_with_what_is_expected(demo_app, tmp_path, args, expected):
+    from sipas.cli.sample import sample_preview
+    runner = demo_app.test_cli_runner()
+    runner.invoke(frame_import, [_demo_frame(tmp_path), "--round", "LCU-2026"])
+    result = runner.invoke(sample_draw, ["--round", "LCU-2026", "--total", "60", "--seed", "1", "--output",
+                                         str(tmp_path / "list.csv"), *args])
+    # Before: "invalid literal for int()" for 3,x and NaN margins for e = 0 / deff = -1.
+    assert result.exit_code == 1 and expected in result.output and "nan" not in result.output.lower(), result.output
+    assert _count(demo_app, FrameUnit, FrameUnit.sampled) == 0
+    if "--two-stage" not in args:
+        result = runner.invoke(sample_preview, ["--round", "LCU-2026", *args])
+        assert result.exit_code == 1 and expected in result.output
+
+
+def test_the_page_takes_e_deff_and_minimum_and_refuses_a_bad_seed(demo_app):
+    import io
+
+    from tests.conftest import login
+    client = demo_app.test_client()
+    login(client, "analyst")
+    lines = "dossier_code,agency_code\n" + "".join(f"D{i},{'LCU.STP' if i < 190 else 'LCU.SYT'}\n" for i in range(200))
+    client.post("/admin/rounds/LCU-2026/sample", data={"action": "frame", "file": (io.BytesIO(lines.encode()),
+                                                                                     "f.csv")},
+                content_type="multipart/form-data")
+    page = client.get("/admin/rounds/LCU-2026/sample?total=20&minimum=5&e=0,1&deff=2").get_data(as_text=True)
+    # Proportional 20 of 190 + 10 gives 19 + 1; the minimum of 5 lifts LCU.SYT to 5 and takes 4 from LCU.STP.
+    assert '<td>LCU.SYT</td><td class="num">10</td><td class="num">5</td>' in page, page
+    assert 'name="e" inputmode="decimal" value="0,1"' in page and "Neyman" in page
+    r = client.get("/admin/rounds/LCU-2026/sample?total=20&e=0")
+    assert r.status_code == 422 and "between 0 and 0.5" in r.get_data(as_text=True)
+    r = client.post("/admin/rounds/LCU-2026/sample", data={"action": "draw", "total": "20", "seed": "abc"})
+    assert r.status_code == 422 and "&#39;abc&#39;: a whole number" in r.get_data(as_text=True)
+    r = client.post("/admin/rounds/LCU-2026/sample", data={"action": "draw", "total": "20", "seed": "1",
+                                                          "two_stage": "3,x"})
+    assert r.status_code == 422 and "OFFICES,PER_OFFICE" in r.get_data(as_text=True)
+    assert _count(demo_app, FrameUnit, FrameUnit.sampled) == 0
+    r = client.post("/admin/rounds/LCU-2026/sample", data={"action": "draw", "total": "20", "seed": "1",
+                                                          "minimum": "5", "e": "0,1", "deff": "2"})
+    assert r.status_code == 200 and _count(demo_app, FrameUnit, FrameUnit.sampled) == 20
+    s = session_factory(demo_app)()
+    assert get_round(s, "LCU-2026").design["sizes"] == {"LCU.STP": 15, "LCU.SYT": 5}
+    s.close()

@@ -40,8 +40,13 @@ def sample(code: str):
                               .order_by(Round.year.desc(), Round.code)).all()
     stratified_by = ",".join((rnd.design or {}).get("stratified_by") or ["agency"])
 
+    params = {"e": args.get("e", "").strip(), "deff": args.get("deff", "").strip(),
+              "minimum": args.get("minimum", "").strip()}
+
     def current_plan():
-        return sampling_service.preview(session, rnd, total=total, method=method,
+        return sampling_service.preview(session, rnd, total=total, method=method, e=_number(params, "e", 0.05),
+                                        deff=_number(params, "deff", 1.5),
+                                        minimum=int(_number(params, "minimum", 0, whole=True)),
                                         previous=get_round(session, previous_code) if previous_code else None)
 
     try:
@@ -76,11 +81,11 @@ def sample(code: str):
             elif action == "stratify":
                 sampling_service.restratify(session, rnd, request.form.get("stratify_by") or "agency")
             elif action == "draw":
-                seed = int(request.form.get("seed", ""))
-                stages = None
-                if request.form.get("two_stage"):
-                    a, b = (int(x) for x in request.form["two_stage"].split(","))
-                    stages = (a, b)
+                raw_seed = request.form.get("seed", "").strip()
+                if not raw_seed.isdigit():
+                    raise ValidationFailed({"seed": f"{raw_seed!r}: a whole number, e.g. 20261121"})
+                seed = int(raw_seed)
+                stages = sampling_service.parse_two_stage(request.form.get("two_stage", ""))
                 fmt = request.form.get("format", "csv")
                 if fmt not in ("csv", "xlsx"):
                     raise SipasError("format: csv or xlsx")
@@ -137,9 +142,23 @@ def sample(code: str):
                            drawn=drawn, design=rnd.design or {},
                            fieldwork=sampling_service.fieldwork(session, rnd) if drawn else [],
                            is_admin=current_user.has_role(Role.ADMIN),
-                           weights=weights, total=total, method=method, previous=previous_code, earlier=earlier,
+                           weights=weights, total=total, method=method, params=params, previous=previous_code, earlier=earlier,
                            stratified_by=stratified_by, stratifiers=sampling_service.STRATIFIERS), \
         (422 if problems else 200)
+
+
+def _number(params: dict, name: str, default: float, whole: bool = False) -> float:
+    """A design parameter from the form (empty: the default; a decimal comma is accepted)."""
+    raw = params.get(name) or ""
+    if not raw:
+        return default
+    try:
+        value = float(raw.replace(",", "."))
+    except ValueError:
+        raise ValidationFailed({name: f"{raw!r}: {'a whole number' if whole else 'a number'}"}) from None
+    if whole and not value.is_integer():
+        raise ValidationFailed({name: f"{raw!r}: a whole number"})
+    return value
 
 
 def _invitation_list(rnd, rows, fmt: str):
