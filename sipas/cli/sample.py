@@ -131,7 +131,9 @@ def sample_draw(round_key, total, allocation, margin, deff, minimum, previous, s
             plan = preview(session, rnd, total=total, method=allocation, e=margin, deff=deff, minimum=minimum,
                            previous=get_round(session, previous) if previous else None)
             stages = parse_two_stage(two_stage or "")
-            drawn = draw(session, rnd, plan, seed=seed, two_stage=stages)
+            drawn = draw(session, rnd, plan, seed=seed, two_stage=stages, parameters={
+                "total": total, "allocation": allocation, "e": margin, "deff": deff, "minimum": minimum,
+                "previous_round": previous})
             rows = invitation_rows(session, drawn, lambda token: f"{base_url.rstrip('/')}/i/{token}")
             audit.record(session, "sample_drawn", actor="cli", object_type="round", object_id=rnd.id,
                          detail={"seed": seed, "n": len(drawn)})

@@ -339,8 +339,19 @@ def preview(session: Session, rnd: Round, *, total: int | None = None, method: s
             for h, Nh, nh, m, ph, src in zip(names, N, n, margins, ps, sources)]
 
 
+def frame_fingerprint(session: Session, rnd: Round) -> str:
+    """SHA-256 over the frame's (keyed dossier hash, stratum) pairs in sorted order: the same list gives the
+    same fingerprint, whatever order it was loaded in."""
+    import hashlib
+    digest = hashlib.sha256()
+    for dossier, stratum in session.execute(select(FrameUnit.dossier_hash, FrameUnit.stratum)
+                                            .where(FrameUnit.round_id == rnd.id).order_by(FrameUnit.dossier_hash)):
+        digest.update(f"{dossier}\t{stratum}\n".encode())
+    return digest.hexdigest()
+
+
 def draw(session: Session, rnd: Round, plan: list[StratumPlan], *, seed: int,
-         two_stage: tuple[int, int] | None = None) -> list[tuple[FrameUnit, str]]:
+         two_stage: tuple[int, int] | None = None, parameters: dict | None = None) -> list[tuple[FrameUnit, str]]:
     """Draw the plan with a stored seed; create an invitation per sampled dossier.
 
     Default: SRS within strata with the plan's sizes. two_stage=(offices, per_office): in every stratum,
@@ -373,6 +384,13 @@ def draw(session: Session, rnd: Round, plan: list[StratumPlan], *, seed: int,
         design.update({"frame": "completed dossiers", "seed": seed, "psu": "service point",
                        "draw": "two-stage: offices by PPS on dossiers, then dossiers by SRS",
                        "offices_per_stratum": two_stage[0], "dossiers_per_office": two_stage[1]})
+    # The sample plan a Department signs before fieldwork (printable at /admin/rounds/<round>/sample/plan).
+    design["plan"] = {
+        "frame_fingerprint": frame_fingerprint(session, rnd), "frame_size": sum(p.N for p in plan),
+        "stratified_by": design.get("stratified_by") or ["agency"], "parameters": dict(parameters or {}),
+        "seed": seed, "two_stage": list(two_stage) if two_stage else None, "drawn": len(out),
+        "strata": [{"stratum": p.stratum, "N": p.N, "n": p.n, "margin": p.margin, "p": p.p, "p_from": p.p_source}
+                   for p in plan]}
     rnd.design = design
     session.flush()
     return out

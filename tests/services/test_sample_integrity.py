@@ -477,3 +477,36 @@ def test_the_page_takes_e_deff_and_minimum_and_refuses_a_bad_seed(demo_app):
     s = session_factory(demo_app)()
     assert get_round(s, "LCU-2026").design["sizes"] == {"LCU.STP": 15, "LCU.SYT": 5}
     s.close()
+
+
+# --- the sample plan ----------------------------------------------------------------------------------------
+
+
+def test_the_sample_plan_is_recorded_with_the_draw_and_printable(demo_app, tmp_path):
+    import hashlib
+
+    from tests.conftest import login
+    runner = demo_app.test_cli_runner()
+    client = demo_app.test_client()
+    login(client, "analyst")
+    runner.invoke(frame_import, [_demo_frame(tmp_path), "--round", "LCU-2026"])
+    assert client.get("/admin/rounds/LCU-2026/sample/plan").status_code == 404  # no draw, no plan
+    result = runner.invoke(sample_draw, ["--round", "LCU-2026", "--total", "100", "--allocation", "equal", "--e",
+                                         "0.07", "--deff", "2", "--minimum", "20", "--seed", "77", "--output",
+                                         str(tmp_path / "list.csv")])
+    assert result.exit_code == 0, result.output
+    s = session_factory(demo_app)()
+    rnd = get_round(s, "LCU-2026")
+    pairs = sorted(s.execute(select(FrameUnit.dossier_hash, FrameUnit.stratum).where(FrameUnit.round_id == rnd.id)))
+    expected = hashlib.sha256("".join(f"{d}\t{h}\n" for d, h in pairs).encode()).hexdigest()
+    plan = rnd.design["plan"]
+    s.close()
+    assert plan["frame_fingerprint"] == expected and plan["frame_size"] == 1000 and plan["seed"] == 77
+    assert plan["parameters"] == {"total": 100, "allocation": "equal", "e": 0.07, "deff": 2.0, "minimum": 20,
+                                  "previous_round": None}
+    # Equal allocation of 100 over 3 strata: 34, 33, 33 (largest remainder); N from the frame as loaded.
+    assert [(x["stratum"], x["N"], x["n"]) for x in plan["strata"]] == [
+        ("LCU.STP", 300, 34), ("LCU.SYT", 120, 33), ("LCU.TTPVHCC", 580, 33)]
+    page = client.get("/admin/rounds/LCU-2026/sample/plan").get_data(as_text=True)
+    assert f'<code id="fingerprint">{expected}</code>' in page and '<dd id="plan-seed">77</dd>' in page
+    assert "<td>LCU.SYT</td><td class=\"num\">120</td><td class=\"num\">33</td>" in page

@@ -89,7 +89,10 @@ def sample(code: str):
                 fmt = request.form.get("format", "csv")
                 if fmt not in ("csv", "xlsx"):
                     raise SipasError("format: csv or xlsx")
-                drawn = sampling_service.draw(session, rnd, current_plan(), seed=seed, two_stage=stages)
+                drawn = sampling_service.draw(session, rnd, current_plan(), seed=seed, two_stage=stages, parameters={
+                    "total": total, "allocation": method, "e": _number(params, "e", 0.05),
+                    "deff": _number(params, "deff", 1.5), "minimum": int(_number(params, "minimum", 0, whole=True)),
+                    "previous_round": previous_code})
                 rows = sampling_service.invitation_rows(
                     session, drawn, lambda token: url_for("online.invitation", token=token, _external=True))
                 audit.record(session, "sample_drawn", actor=current_user, object_type="round", object_id=rnd.id,
@@ -145,6 +148,17 @@ def sample(code: str):
                            weights=weights, total=total, method=method, params=params, previous=previous_code, earlier=earlier,
                            stratified_by=stratified_by, stratifiers=sampling_service.STRATIFIERS), \
         (422 if problems else 200)
+
+
+@bp.route("/rounds/<code>/sample/plan")
+@roles_required(Role.ADMIN, Role.ANALYST)
+def sample_plan(code: str):
+    """The printable sample plan recorded with the draw: what a Department signs before fieldwork."""
+    rnd = round_or_404(code)
+    plan = (rnd.design or {}).get("plan")
+    if not plan:
+        return render_template("admin/sample_plan.html", round=rnd, plan=None), 404
+    return render_template("admin/sample_plan.html", round=rnd, plan=plan)
 
 
 def _number(params: dict, name: str, default: float, whole: bool = False) -> float:
