@@ -7,6 +7,7 @@ stratum, psu, weight, then one column per item code; a blank cell is a missing a
 from __future__ import annotations
 
 import csv
+import io
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,8 +53,15 @@ def read_rows(path: Path) -> tuple[list[str], list[list[str]]]:
     """Header and non-empty rows of a CSV or XLSX file, as strings (shared by every file import)."""
     if path.suffix.lower() == ".csv":
         # utf-8-sig: Excel writes a byte-order mark at the start of UTF-8 CSV files.
-        with open(path, newline="", encoding="utf-8-sig") as f:
-            rows = list(csv.reader(f))
+        data = path.read_bytes()
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            line = data[:exc.start].count(b"\n") + 1
+            raise ValidationFailed([f"row {line}: the file is not UTF-8 (Tệp không ở mã UTF-8): save it as "
+                                    f"\"CSV UTF-8\" in Excel, or as XLSX"],
+                                   f"{path.name}: not UTF-8, nothing was read") from None
+        rows = list(csv.reader(io.StringIO(text, newline="")))
     elif path.suffix.lower() == ".xlsx":
         import openpyxl
         workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)

@@ -47,6 +47,24 @@ def stratum_label(by: tuple[str, ...], *, agency_code: str, level: str, field: s
     return "/".join(values[name] or "-" for name in by)
 
 
+#: What the on_time column may say (lower case): the one-stop systems' own words, yes/no, 1/0; empty is unknown.
+ON_TIME_WORDS = {"1": True, "0": False, "có": True, "không": False, "yes": True, "no": False, "đúng hạn": True,
+                 "trước hạn": True, "trễ hạn": False, "quá hạn": False, "on time": True, "late": False, "": None}
+
+
+def _read_date(text: str) -> date | None:
+    """A completion date as exported: yyyy-mm-dd, an Excel date cell (read as 'yyyy-mm-dd 00:00:00') or the
+    Vietnamese dd/mm/yyyy."""
+    from datetime import datetime
+    text = text.strip()
+    for fmt in ("%Y-%m-%d", "%Y-%m-%d %H:%M:%S", "%d/%m/%Y", "%d-%m-%Y"):
+        try:
+            return datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+    return None
+
+
 def import_frame(session: Session, rnd: Round, path: Path | str, *, dossier_key: str,
                  stratify_by: str | tuple[str, ...] = "agency", progress=None) -> int:
     """Load completed dossiers (CSV/XLSX); any problem, reported by row, loads nothing. Returns rows loaded.
@@ -90,13 +108,17 @@ def import_frame(session: Session, rnd: Round, path: Path | str, *, dossier_key:
             continue
         completed = None
         if row.get("completed_on"):
-            try:
-                completed = date.fromisoformat(row["completed_on"])
-            except ValueError:
-                problems.append(f"row {r}, column completed_on: {row['completed_on']!r} is not YYYY-MM-DD")
+            completed = _read_date(row["completed_on"])
+            if completed is None:
+                problems.append(f"row {r}, column completed_on: {row['completed_on']!r} is not a date "
+                                f"(dd/mm/yyyy or yyyy-mm-dd)")
                 continue
-        on_time = {"1": True, "0": False, "có": True, "không": False, "yes": True, "no": False, "": None}.get(
-            row.get("on_time", "").lower())
+        on_time_text = " ".join(row.get("on_time", "").lower().split())
+        if on_time_text not in ON_TIME_WORDS:
+            problems.append(f"row {r}, column on_time: {row['on_time']!r} is not one of "
+                            f"{', '.join(w for w in ON_TIME_WORDS if w)}")
+            continue
+        on_time = ON_TIME_WORDS[on_time_text]
         rows.append({"round_id": rnd.id, "dossier_hash": hashed, "agency_id": agency.id,
                      "service_point_id": point.id if point else None, "field": row.get("field") or None,
                      "level": level, "completed_on": completed, "on_time": on_time,

@@ -510,3 +510,44 @@ def test_the_sample_plan_is_recorded_with_the_draw_and_printable(demo_app, tmp_p
     page = client.get("/admin/rounds/LCU-2026/sample/plan").get_data(as_text=True)
     assert f'<code id="fingerprint">{expected}</code>' in page and '<dd id="plan-seed">77</dd>' in page
     assert "<td>LCU.SYT</td><td class=\"num\">120</td><td class=\"num\">33</td>" in page
+
+
+# --- real-world dossier lists -------------------------------------------------------------------------------
+
+
+def test_an_xlsx_with_excel_dates_and_vietnamese_on_time_words_loads(demo_app, tmp_path):
+    from datetime import datetime
+
+    from openpyxl import Workbook
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["dossier_code", "agency_code", "completed_on", "on_time"])
+    for i, word in enumerate(["Đúng hạn", "Trễ hạn", "đúng  hạn", "Quá hạn", ""]):
+        ws.append([f"X{i}", "LCU.STP", datetime(2027, 1, 7 + i), word])  # real Excel date cells
+    ws.append(["X9", "LCU.STP", "08/01/2027", "1"])
+    path = tmp_path / "list.xlsx"
+    wb.save(path)
+    runner = demo_app.test_cli_runner()
+    result = runner.invoke(frame_import, [str(path), "--round", "LCU-2026", "--stratify-by", "on_time"])
+    # Before: "'2027-01-07 00:00:00' is not YYYY-MM-DD" on every row, and the words silently became missing.
+    assert result.exit_code == 0 and "6 dossiers loaded" in result.output, result.output
+    s = session_factory(demo_app)()
+    got = dict(s.execute(select(FrameUnit.stratum, func.count()).group_by(FrameUnit.stratum)).all())
+    dates = sorted(s.scalars(select(FrameUnit.completed_on)))
+    s.close()
+    assert got == {"on_time": 3, "late": 2, "-": 1}
+    assert [d.isoformat() for d in dates] == ["2027-01-07", "2027-01-08", "2027-01-08", "2027-01-09", "2027-01-10",
+                                              "2027-01-11"]
+    ws.append(["X10", "LCU.STP", datetime(2027, 1, 7), "x"])
+    wb.save(path)
+    result = runner.invoke(frame_import, [str(path), "--round", "LCU-2026"])
+    assert result.exit_code == 1 and "row 8, column on_time: 'x' is not one of" in result.output, result.output
+
+
+def test_a_latin1_csv_is_refused_with_a_clear_message(demo_app, tmp_path):
+    path = tmp_path / "latin1.csv"
+    path.write_bytes("dossier_code,agency_code,contact\nA1,LCU.STP,Rua S\u00e3o Jo\u00e3o\n".encode("latin-1"))
+    result = demo_app.test_cli_runner().invoke(frame_import, [str(path), "--round", "LCU-2026"])
+    # Before: a UnicodeDecodeError traceback on the CLI (and the raw codec message on the page).
+    assert result.exit_code == 1 and "row 2: the file is not UTF-8" in result.output, result.output
+    assert "codec" not in result.output and _count(demo_app, FrameUnit) == 0
