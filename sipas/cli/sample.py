@@ -20,6 +20,7 @@ from sipas.services.sampling import (
     invitation_list_bytes,
     invitation_rows,
     preview,
+    parse_merge,
     parse_trim,
     parse_two_stage,
     read_control_totals,
@@ -240,8 +241,9 @@ def sample_reset(round_key: str, reason: str) -> None:
               help="Write the weights even if raking does not converge (recorded in the weights report).")
 @click.option("--confirm-below-frame", is_flag=True,
               help="Accept control totals below the frame's counts, or weights below 1 (recorded).")
+@click.option("--merge", default="", help="Strata without respondents merged into another: EMPTY=INTO[;...].")
 def sample_weights(round_key: str, rake_by: str, trim: str, totals_file: str | None, accept_nonconverged: bool,
-                   confirm_below_frame: bool) -> None:
+                   confirm_below_frame: bool, merge: str) -> None:
     """After fieldwork: response rates, non-response adjustment, optional raking; weights written to responses."""
     try:
         totals = read_control_totals(totals_file) if totals_file else None
@@ -250,11 +252,11 @@ def sample_weights(round_key: str, rake_by: str, trim: str, totals_file: str | N
             rnd = get_round(session, round_key)
             result = compute_weights(session, rnd, rake_by=tuple(c.strip() for c in rake_by.split(",") if c.strip()),
                                      trim=bounds, totals=totals, accept_nonconverged=accept_nonconverged,
-                                     confirm_below_frame=confirm_below_frame)
+                                     confirm_below_frame=confirm_below_frame, merge=parse_merge(merge))
             audit.record(session, "weights_computed", actor="cli", object_type="round", object_id=rnd.id,
                          detail={"rake": rake_by, "trim": trim, "totals": sorted(totals or {}),
                                  "accepted_nonconverged": result.accepted_nonconverged,
-                                 "confirmed_below_frame": confirm_below_frame})
+                                 "confirmed_below_frame": confirm_below_frame, "merge": merge})
     except (SipasError, ValueError) as exc:
         fail(exc)
     click.echo("stratum\tsampled\tresponded\tresponse_rate")

@@ -658,10 +658,25 @@ def parse_trim(text: str) -> tuple[float, float] | None:
     return low, high
 
 
+def parse_merge(text: str) -> dict[str, str]:
+    """'A=B;C=B' -> {'A': 'B', 'C': 'B'}: strata merged into another for the non-response adjustment."""
+    out = {}
+    for part in (p.strip() for p in (text or "").split(";")):
+        if not part:
+            continue
+        source, sep, target = (x.strip() for x in part.partition("="))
+        if not sep or not source or not target or source == target:
+            raise ValidationFailed({"merge": f"{part!r}: STRATUM=INTO, several separated by ';'"})
+        out[source] = target
+    if any(target in out for target in out.values()):
+        raise ValidationFailed({"merge": "merge into a stratum that is not itself merged"})
+    return out
+
+
 def compute_weights(session: Session, rnd: Round, *, rake_by: tuple[str, ...] = (),
                     trim: tuple[float, float] | None = None,
                     totals: dict[str, dict[str, float]] | None = None, accept_nonconverged: bool = False,
-                    confirm_below_frame: bool = False) -> WeightingResult:
+                    confirm_below_frame: bool = False, merge: dict[str, str] | None = None) -> WeightingResult:
     """Final weights for the sampled responses that came back through their invitations.
 
     Base weight (1/probability) -> non-response adjustment within strata -> optional raking (with trimming)
@@ -684,10 +699,17 @@ def compute_weights(session: Session, rnd: Round, *, rake_by: tuple[str, ...] = 
     responded = np.array([r is not None for _, r in units])
     strata = np.array([u.stratum for u, _ in units])
     rates = [(h, int((strata == h).sum()), int(((strata == h) & responded).sum())) for h in sorted(set(strata))]
+    merge = dict(merge or {})
+    unknown = sorted({h for pair in merge.items() for h in pair} - set(strata.tolist()))
+    if unknown:
+        raise ValidationFailed({"merge": f"not strata of this sample: {', '.join(unknown)}"})
+    # Weighting classes: a stratum without respondents is merged into the one named for it (A=B).
+    classes = np.array([merge.get(h, h) for h in strata.tolist()], dtype=object)
     try:
-        adjusted = weighting.nonresponse_adjust(base, responded, strata)
+        adjusted = weighting.nonresponse_adjust(base, responded, classes)
     except ValueError as exc:
-        raise ValidationFailed({"weights": str(exc)}) from None
+        raise ValidationFailed({"weights": f"{exc} (e.g. --merge EMPTY=OTHER, or the merge field on the page)"}) \
+            from None
     result = WeightingResult(rates, None)
     columns = list(rake_by) + [c for c in (totals or {}) if c not in rake_by]
     if columns:
@@ -743,7 +765,7 @@ def compute_weights(session: Session, rnd: Round, *, rake_by: tuple[str, ...] = 
         "rake": columns, "trim": list(trim) if trim else None, "calibrated_to": result.calibrated_to,
         "rake_iterations": result.rake_iterations, "rake_converged": result.rake_converged,
         "rake_max_gap": result.rake_gap, "accepted_nonconverged": result.accepted_nonconverged,
-        "confirmed_below_frame": bool(confirm_below_frame), "respondents": int(responded.sum()),
+        "confirmed_below_frame": bool(confirm_below_frame), "merged": merge, "respondents": int(responded.sum()),
         "sum": float(adjusted[responded].sum())}}
     session.flush()
     return result

@@ -551,3 +551,31 @@ def test_a_latin1_csv_is_refused_with_a_clear_message(demo_app, tmp_path):
     # Before: a UnicodeDecodeError traceback on the CLI (and the raw codec message on the page).
     assert result.exit_code == 1 and "row 2: the file is not UTF-8" in result.output, result.output
     assert "codec" not in result.output and _count(demo_app, FrameUnit) == 0
+
+
+def test_a_stratum_without_respondents_can_be_merged_into_another(demo_app, tmp_path):
+    runner = demo_app.test_cli_runner()
+    runner.invoke(frame_import, [_demo_frame(tmp_path), "--round", "LCU-2026"])
+    out = tmp_path / "list.csv"
+    runner.invoke(sample_draw, ["--round", "LCU-2026", "--total", "60", "--seed", "2", "--output", str(out)])
+    with open(out, encoding="utf-8-sig") as f:
+        rows = [r for r in csv.DictReader(f) if r["stratum"] != "LCU.SYT"]  # nobody answers in LCU.SYT
+    client = demo_app.test_client()
+    for i, row in enumerate(rows[::2]):
+        _answer(client, row["link"], str(2 + i % 4))
+    result = runner.invoke(sample_weights, ["--round", "LCU-2026"])
+    assert result.exit_code == 1 and "LCU.SYT" in result.output and "--merge" in result.output, result.output
+    result = runner.invoke(sample_weights, ["--round", "LCU-2026", "--merge", "LCU.SYT=LCU.NOPE"])
+    assert result.exit_code == 1 and "not strata of this sample: LCU.NOPE" in result.output
+    result = runner.invoke(sample_weights, ["--round", "LCU-2026", "--merge", "LCU.SYT=LCU.STP"])
+    assert result.exit_code == 0, result.output
+    s = session_factory(demo_app)()
+    from sipas.models import Agency
+    sums = dict(s.execute(select(Agency.code, func.sum(Response.weight))
+                          .join(Invitation, Invitation.response_id == Response.id)
+                          .join(Agency, Agency.id == Invitation.agency_id).group_by(Agency.code)).all())
+    merged = get_round(s, "LCU-2026").design["weights_report"]["merged"]
+    s.close()
+    # The merged class carries both strata's dossiers: 300 + 120 on LCU.STP's respondents; LCU.TTPVHCC its 580.
+    assert sums["LCU.STP"] == pytest.approx(420) and sums["LCU.TTPVHCC"] == pytest.approx(580)
+    assert merged == {"LCU.SYT": "LCU.STP"}

@@ -128,7 +128,8 @@ def sample(code: str):
                 confirm = request.form.get("confirm_below_frame") == "1"
                 weights = sampling_service.compute_weights(session, rnd, rake_by=tuple(
                     c for c in request.form.getlist("rake") if c), trim=trim, totals=totals,
-                    accept_nonconverged=accept, confirm_below_frame=confirm)
+                    accept_nonconverged=accept, confirm_below_frame=confirm,
+                    merge=sampling_service.parse_merge(request.form.get("merge", "")))
                 audit.record(session, "weights_computed", actor=current_user, object_type="round",
                              object_id=rnd.id, ip=request.remote_addr,
                              detail={"totals": sorted(totals or {}), "trim": request.form.get("trim", ""),
