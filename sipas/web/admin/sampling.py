@@ -146,7 +146,8 @@ def sample(code: str):
                            drawn=drawn, design=rnd.design or {},
                            fieldwork=sampling_service.fieldwork(session, rnd) if drawn else [],
                            is_admin=current_user.has_role(Role.ADMIN),
-                           weights=weights, total=total, method=method, params=params, previous=previous_code, earlier=earlier,
+                           weights=weights, total=total, method=method, params=params, previous=previous_code,
+                           earlier=earlier,
                            stratified_by=stratified_by, stratifiers=sampling_service.STRATIFIERS), \
         (422 if problems else 200)
 
