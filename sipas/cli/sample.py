@@ -15,11 +15,17 @@ from sipas.services.catalog import get_round
 from sipas.services.sampling import (
     compute_weights,
     draw,
+    fieldwork,
     import_frame,
     invitation_list_bytes,
     invitation_rows,
+    parse_merge,
+    parse_trim,
+    parse_two_stage,
     preview,
     read_control_totals,
+    reissue_invitation_list,
+    reset_draw,
     restratify,
 )
 
@@ -118,28 +124,111 @@ def sample_draw(round_key, total, allocation, margin, deff, minimum, previous, s
     """Draw the sample and write the invitation list (serial, agency, stratum, PSU, contact, one-time link,
     weight)."""
 
-    fmt = Path(output).suffix.lower().lstrip(".")
-    if fmt not in ("csv", "xlsx"):
-        fail(SipasError("--output must end in .csv or .xlsx"))
+    fmt = _output_format(output)
+    written = False
     try:
         with session_scope() as session:
             rnd = get_round(session, round_key)
             plan = preview(session, rnd, total=total, method=allocation, e=margin, deff=deff, minimum=minimum,
                            previous=get_round(session, previous) if previous else None)
-            stages = None
-            if two_stage:
-                parts = [int(x) for x in two_stage.split(",")]
-                if len(parts) != 2:
-                    raise SipasError("--two-stage takes OFFICES,PER_OFFICE")
-                stages = (parts[0], parts[1])
-            drawn = draw(session, rnd, plan, seed=seed, two_stage=stages)
+            stages = parse_two_stage(two_stage or "")
+            drawn = draw(session, rnd, plan, seed=seed, two_stage=stages, parameters={
+                "total": total, "allocation": allocation, "e": margin, "deff": deff, "minimum": minimum,
+                "previous_round": previous})
             rows = invitation_rows(session, drawn, lambda token: f"{base_url.rstrip('/')}/i/{token}")
             audit.record(session, "sample_drawn", actor="cli", object_type="round", object_id=rnd.id,
                          detail={"seed": seed, "n": len(drawn)})
+            # The list is written before the commit: only token hashes are stored, so a draw whose list could
+            # not be written is rolled back (and can be drawn again) instead of being kept without its links.
+            _write_list(output, invitation_list_bytes(rows, fmt))
+            written = True
     except (SipasError, ValueError) as exc:
+        _forget(output, written)
         fail(exc)
-    Path(output).write_bytes(invitation_list_bytes(rows, fmt))
+    except BaseException:
+        _forget(output, written)
+        raise
     click.echo(f"{len(rows)} dossiers sampled (seed {seed}); invitation list written to {output}")
+
+
+def _output_format(output: str) -> str:
+    """csv or xlsx from the file's extension; the folder must exist (checked before anything is drawn)."""
+    fmt = Path(output).suffix.lower().lstrip(".")
+    if fmt not in ("csv", "xlsx"):
+        fail(SipasError("--output must end in .csv or .xlsx"))
+    if not Path(output).resolve().parent.is_dir():
+        fail(SipasError(f"--output: the folder {Path(output).resolve().parent} does not exist"))
+    return fmt
+
+
+def _write_list(output: str, content: bytes) -> None:
+    try:
+        Path(output).write_bytes(content)
+    except OSError as exc:
+        raise SipasError(f"the invitation list could not be written to {output} ({exc.strerror}): "
+                         f"nothing was drawn") from None
+
+
+def _forget(output: str, written: bool) -> None:
+    """A list whose draw was not committed holds links that do not exist: remove it."""
+    if written:
+        Path(output).unlink(missing_ok=True)
+
+
+@sample_cli.command("invitations")
+@click.option("--round", "round_key", required=True)
+@click.option("--output", required=True, type=click.Path(dir_okay=False),
+              help="Invitation list: .csv or .xlsx (by the file's extension).")
+@click.option("--base-url", default="http://127.0.0.1:5000", show_default=True)
+def sample_invitations(round_key: str, output: str, base_url: str) -> None:
+    """The invitation list again: new links for every sampled dossier not yet answered (the earlier list's
+    links stop working); audited."""
+    fmt = _output_format(output)
+    written = False
+    try:
+        with session_scope() as session:
+            rnd = get_round(session, round_key)
+            drawn = reissue_invitation_list(session, rnd, actor="cli")
+            rows = invitation_rows(session, drawn, lambda token: f"{base_url.rstrip('/')}/i/{token}")
+            _write_list(output, invitation_list_bytes(rows, fmt))
+            written = True
+    except SipasError as exc:
+        _forget(output, written)
+        fail(exc)
+    except BaseException:
+        _forget(output, written)
+        raise
+    click.echo(f"{len(rows)} invitations re-issued (links of earlier lists no longer work); list written to {output}")
+
+
+@sample_cli.command("fieldwork")
+@click.option("--round", "round_key", required=True)
+def sample_fieldwork(round_key: str) -> None:
+    """Fieldwork per stratum: invitations issued, returned, valid responses, response rate (changes nothing)."""
+    try:
+        with session_scope() as session:
+            rows = fieldwork(session, get_round(session, round_key))
+    except SipasError as exc:
+        fail(exc)
+    if not rows:
+        fail(SipasError("no sample drawn for this round"))
+    click.echo("stratum\tissued\treturned\tvalid\tresponse_rate")
+    for r in rows:
+        click.echo(f"{r.stratum}\t{r.issued}\t{r.returned}\t{r.valid}\t"
+                   f"{'' if r.rate is None else f'{100 * r.rate:.1f}%'}")
+
+
+@sample_cli.command("reset")
+@click.option("--round", "round_key", required=True)
+@click.option("--reason", required=True, help="Why the draw is undone (kept in the audit log and the design).")
+def sample_reset(round_key: str, reason: str) -> None:
+    """Undo the draw and unload the dossier list, before any invitation is used (audited)."""
+    try:
+        with session_scope() as session:
+            n = reset_draw(session, get_round(session, round_key), actor="cli", reason=reason)
+    except SipasError as exc:
+        fail(exc)
+    click.echo(f"draw of {n} dossiers undone and dossier list unloaded; load a list and draw again")
 
 
 @sample_cli.command("weights")
@@ -148,19 +237,26 @@ def sample_draw(round_key, total, allocation, margin, deff, minimum, previous, s
 @click.option("--trim", default="", help="Bounds relative to the starting weight, e.g. 0.3,3.")
 @click.option("--totals", "totals_file", type=click.Path(exists=True, dir_okay=False),
               help="Known control totals (CSV/XLSX: variable,category,total) to calibrate to instead of the frame.")
-def sample_weights(round_key: str, rake_by: str, trim: str, totals_file: str | None) -> None:
+@click.option("--accept-nonconverged", is_flag=True,
+              help="Write the weights even if raking does not converge (recorded in the weights report).")
+@click.option("--confirm-below-frame", is_flag=True,
+              help="Accept control totals below the frame's counts, or weights below 1 (recorded).")
+@click.option("--merge", default="", help="Strata without respondents merged into another: EMPTY=INTO[;...].")
+def sample_weights(round_key: str, rake_by: str, trim: str, totals_file: str | None, accept_nonconverged: bool,
+                   confirm_below_frame: bool, merge: str) -> None:
     """After fieldwork: response rates, non-response adjustment, optional raking; weights written to responses."""
     try:
         totals = read_control_totals(totals_file) if totals_file else None
-        bounds = tuple(float(x) for x in trim.split(",")) if trim else None
-        if bounds is not None and len(bounds) != 2:
-            raise SipasError("--trim takes two numbers: low,high")
+        bounds = parse_trim(trim)
         with session_scope() as session:
             rnd = get_round(session, round_key)
             result = compute_weights(session, rnd, rake_by=tuple(c.strip() for c in rake_by.split(",") if c.strip()),
-                                     trim=bounds, totals=totals)
+                                     trim=bounds, totals=totals, accept_nonconverged=accept_nonconverged,
+                                     confirm_below_frame=confirm_below_frame, merge=parse_merge(merge))
             audit.record(session, "weights_computed", actor="cli", object_type="round", object_id=rnd.id,
-                         detail={"rake": rake_by, "trim": trim, "totals": sorted(totals or {})})
+                         detail={"rake": rake_by, "trim": trim, "totals": sorted(totals or {}),
+                                 "accepted_nonconverged": result.accepted_nonconverged,
+                                 "confirmed_below_frame": confirm_below_frame, "merge": merge})
     except (SipasError, ValueError) as exc:
         fail(exc)
     click.echo("stratum\tsampled\tresponded\tresponse_rate")
@@ -169,7 +265,9 @@ def sample_weights(round_key: str, rake_by: str, trim: str, totals_file: str | N
     for line in result.report.lines():
         click.echo(line)
     if result.rake_iterations is not None:
-        state = "converged" if result.rake_converged else "did NOT converge (check the margins or the trim bounds)"
+        state = ("converged" if result.rake_converged else
+                 f"did NOT converge (a margin is {100 * (result.rake_gap or 0.0):.2f} % off its total): written "
+                 f"only because of --accept-nonconverged, recorded in the weights report")
         click.echo(f"raking: {result.rake_iterations} iterations, {state}")
         for column, source in (result.calibrated_to or {}).items():
             click.echo(f"  {column}: calibrated to {source}")

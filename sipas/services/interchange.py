@@ -65,13 +65,16 @@ def read_numbered_rows(path: Path) -> tuple[list[str], list[list[str]], list[int
     """Header, non-empty rows and each row's number in the file (header = 1; blank rows still count)."""
     if path.suffix.lower() == ".csv":
         # utf-8-sig: Excel writes a byte-order mark at the start of UTF-8 CSV files.
+        data = path.read_bytes()
         try:
-            with open(path, newline="", encoding="utf-8-sig") as f:
-                rows = list(csv.reader(f))
-        except UnicodeDecodeError as err:
-            problem = (f"{path.name}: byte {err.start + 1} is not UTF-8 text; save the file as \"CSV UTF-8\" "
-                       "(or as .xlsx) and try again")
-            raise ValidationFailed([problem], f"{path.name}: not UTF-8 text") from None
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            line = data[:exc.start].count(b"\n") + 1
+            raise ValidationFailed([f"row {line}: the file is not UTF-8 (Tệp không ở mã UTF-8): byte {exc.start + 1} "
+                                    "is not UTF-8 text; save it as \"CSV UTF-8\" in Excel, or as XLSX"],
+                                   f"{path.name}: not UTF-8, nothing was read") from None
+        try:
+            rows = list(csv.reader(io.StringIO(text, newline="")))
         except csv.Error as err:
             raise ValidationFailed([f"{path.name}: not a readable CSV file ({err})"]) from None
     elif path.suffix.lower() == ".xlsx":
@@ -231,9 +234,17 @@ def read_table(path: Path | str, profile: Profile, *, skip_invalid: bool = False
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
+#: A phone number or a signed number ("+84 912 345 678", "-5", "+84 (0) 912-345-678"): digits cannot call a
+#: function or reach another program, so it is written as it is (an apostrophe would show in a mail merge).
+_NUMBER_LIKE = re.compile(r"[+-][0-9][0-9 ().-]*")
+
+
 def csv_safe(text: str) -> str:
-    """Neutralise spreadsheet formulas in a CSV cell: a leading = + - @ TAB or CR gets a ' prefix."""
-    return "'" + text if text and text.startswith(FORMULA_PREFIXES) else text
+    """Neutralise spreadsheet formulas in a CSV cell: a leading = @ TAB or CR, or + - followed by anything but a
+    phone or plain number, gets a ' prefix."""
+    if not text or not text.startswith(FORMULA_PREFIXES) or _NUMBER_LIKE.fullmatch(text):
+        return text
+    return "'" + text
 
 
 def csv_bytes(header: Sequence[str], rows: Iterable[Sequence[object]]) -> bytes:

@@ -27,13 +27,27 @@ def create_invitations(session: Session, rnd: Round, agency: Agency, count: int,
     made = []
     start = session.scalar(select(func.count()).select_from(Invitation).where(Invitation.round_id == rnd.id)) or 0
     for n in range(count):
-        token = secrets.token_urlsafe(18)
+        token = new_token()
         invitation = Invitation(round_id=rnd.id, agency_id=agency.id, token_hash=token_hash(token),
                                 serial=f"{rnd.code}-I{start + n + 1:06d}", stratum=stratum, psu=psu, weight=weight)
         session.add(invitation)
         made.append((invitation, token))
     session.flush()
     return made
+
+
+def new_token() -> str:
+    """A fresh one-time link token (only its hash is ever stored)."""
+    return secrets.token_urlsafe(18)
+
+
+def reissue(invitation: Invitation) -> str:
+    """A new token for an unused invitation: the old link stops working (a one-time secret stays one-time)."""
+    if invitation.used_at is not None:
+        raise InvitationUsed("this invitation has already been used")
+    token = new_token()
+    invitation.token_hash = token_hash(token)
+    return token
 
 
 def find(session: Session, token: str) -> Invitation | None:

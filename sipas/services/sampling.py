@@ -6,6 +6,7 @@ through it is ready for the analysis without further work.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -48,6 +49,24 @@ def stratum_label(by: tuple[str, ...], *, agency_code: str, level: str, field: s
     return "/".join(values[name] or "-" for name in by)
 
 
+#: What the on_time column may say (lower case): the one-stop systems' own words, yes/no, 1/0; empty is unknown.
+ON_TIME_WORDS = {"1": True, "0": False, "có": True, "không": False, "yes": True, "no": False, "đúng hạn": True,
+                 "trước hạn": True, "trễ hạn": False, "quá hạn": False, "on time": True, "late": False, "": None}
+
+
+def _read_date(text: str) -> date | None:
+    """A completion date as exported: yyyy-mm-dd, an Excel date cell (read as 'yyyy-mm-dd 00:00:00') or the
+    Vietnamese dd/mm/yyyy."""
+    from datetime import datetime
+    text = text.strip()
+    for fmt in ("%Y-%m-%d", "%Y-%m-%d %H:%M:%S", "%d/%m/%Y", "%d-%m-%Y"):
+        try:
+            return datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+    return None
+
+
 def import_frame(session: Session, rnd: Round, path: Path | str, *, dossier_key: str,
                  stratify_by: str | tuple[str, ...] = "agency", progress=None) -> int:
     """Load completed dossiers (CSV/XLSX); any problem, reported by row, loads nothing. Returns rows loaded.
@@ -56,6 +75,7 @@ def import_frame(session: Session, rnd: Round, path: Path | str, *, dossier_key:
     "level,field"; the stratum is their values joined by '/'.
     """
     by = parse_stratifiers(stratify_by)
+    ensure_frame_open(session, rnd)
     from sipas.services.interchange import LEVELS, read_rows
     header, body = read_rows(Path(path))
     problems = [f"column '{c}' is missing" for c in ("dossier_code", "agency_code") if c not in header]
@@ -90,13 +110,17 @@ def import_frame(session: Session, rnd: Round, path: Path | str, *, dossier_key:
             continue
         completed = None
         if row.get("completed_on"):
-            try:
-                completed = date.fromisoformat(row["completed_on"])
-            except ValueError:
-                problems.append(f"row {r}, column completed_on: {row['completed_on']!r} is not YYYY-MM-DD")
+            completed = _read_date(row["completed_on"])
+            if completed is None:
+                problems.append(f"row {r}, column completed_on: {row['completed_on']!r} is not a date "
+                                f"(dd/mm/yyyy or yyyy-mm-dd)")
                 continue
-        on_time = {"1": True, "0": False, "có": True, "không": False, "yes": True, "no": False, "": None}.get(
-            row.get("on_time", "").lower())
+        on_time_text = " ".join(row.get("on_time", "").lower().split())
+        if on_time_text not in ON_TIME_WORDS:
+            problems.append(f"row {r}, column on_time: {row['on_time']!r} is not one of "
+                            f"{', '.join(w for w in ON_TIME_WORDS if w)}")
+            continue
+        on_time = ON_TIME_WORDS[on_time_text]
         rows.append({"round_id": rnd.id, "dossier_hash": hashed, "agency_id": agency.id,
                      "service_point_id": point.id if point else None, "field": row.get("field") or None,
                      "level": level, "completed_on": completed, "on_time": on_time,
@@ -120,6 +144,62 @@ def import_frame(session: Session, rnd: Round, path: Path | str, *, dossier_key:
     return len(rows)
 
 
+def sampled_count(session: Session, rnd: Round) -> int:
+    """How many dossiers of the round's frame were drawn (0: no draw yet)."""
+    return session.scalar(select(func.count()).select_from(FrameUnit).where(FrameUnit.round_id == rnd.id,
+                                                                          FrameUnit.sampled.is_(True))) or 0
+
+
+FRAME_LOCKED = ("a sample was already drawn for this round: its dossier list is locked (a new list needs a new "
+                "round, or a reset of the draw before any invitation is used: sipas sample reset)")
+
+
+def ensure_frame_open(session: Session, rnd: Round) -> None:
+    """The one rule for the frame after the draw: it is locked (the weights and margins depend on it)."""
+    if sampled_count(session, rnd):
+        raise ValidationFailed({"frame": FRAME_LOCKED})
+
+
+def reset_draw(session: Session, rnd: Round, *, actor, reason: str, ip: str | None = None) -> int:
+    """Undo a draw and unload its frame, audited: only while no invitation of the draw has been used.
+
+    The draw's invitations (their links and serials) are deleted, so nothing printed from the earlier list can
+    be answered; the seed and sizes leave the design and are kept in its reset history. Returns the dossiers
+    the draw had selected. The caller commits.
+    """
+    from sipas.models import Invitation
+    from sipas.services import audit
+    reason = (reason or "").strip()
+    if len(reason) < 5:
+        raise ValidationFailed({"reason": "say why the draw is reset (at least 5 characters); it is audited"})
+    drawn = sampled_count(session, rnd)
+    if not drawn:
+        raise ValidationFailed({"frame": "no sample was drawn for this round: nothing to reset"})
+    ids = select(FrameUnit.invitation_id).where(FrameUnit.round_id == rnd.id, FrameUnit.invitation_id.is_not(None))
+    used = session.scalar(select(func.count()).select_from(Invitation).where(Invitation.id.in_(ids),
+                                                                            Invitation.used_at.is_not(None)))
+    if used:
+        raise ValidationFailed({"frame": f"{used} invitation(s) of this draw already received a response: the draw "
+                                         f"can no longer be reset (a new list needs a new round)"})
+    invitation_ids = list(session.scalars(ids))
+    session.execute(delete(FrameUnit).where(FrameUnit.round_id == rnd.id))
+    for start in range(0, len(invitation_ids), 5000):
+        session.execute(delete(Invitation).where(Invitation.id.in_(invitation_ids[start:start + 5000])))
+    design = dict(rnd.design or {})
+    undone = {k: design.pop(k) for k in DRAW_KEYS if k in design}
+    design["resets"] = [*design.get("resets", []), {"reason": reason, "drawn": drawn, "seed": undone.get("seed")}]
+    rnd.design = design
+    audit.record(session, "sample_reset", actor=actor, object_type="round", object_id=rnd.id, ip=ip,
+                 detail={"reason": reason, "drawn": drawn, "seed": undone.get("seed")})
+    mark_changed(session, rnd.id)
+    session.flush()
+    return drawn
+
+
+#: What a draw writes into the round's design (removed again by reset_draw).
+DRAW_KEYS = ("frame", "draw", "seed", "sizes", "psu", "offices_per_stratum", "dossiers_per_office", "plan")
+
+
 @dataclass(frozen=True)
 class Proportions:
     """Last round's share of satisfied answers, per agency code and per level, and pooled: Neyman's S_h."""
@@ -137,7 +217,8 @@ def previous_proportions(session: Session, rnd: Round, previous: Round | None = 
     from sipas.models import Answer, Response, ResponseStatus
     if previous is None:
         # The same province keeps its code across the 2025 reorganisation while its unit row changes maps.
-        query = select(Round).where(Round.id != rnd.id, Round.year < rnd.year)
+        # Comparable: the same questionnaire (a kiosk rating round's shares are not this survey's).
+        query = select(Round).where(Round.id != rnd.id, Round.year < rnd.year, Round.profile_key == rnd.profile_key)
         if rnd.jurisdiction is not None:
             query = query.join(AdminUnit, AdminUnit.id == Round.jurisdiction_id).where(
                 AdminUnit.code == rnd.jurisdiction.code)
@@ -149,7 +230,8 @@ def previous_proportions(session: Session, rnd: Round, previous: Round | None = 
                 break
         if previous is None:
             raise ValidationFailed({"allocation": "Neyman allocation needs last round's results: no earlier round of "
-                                                  "this jurisdiction has responses (name one, or allocate otherwise)"})
+                                                  "this jurisdiction with the same questionnaire has responses (name "
+                                                  "one, or allocate otherwise)"})
     profile = surveys.load(previous.profile_key)
     items = [i.code for i in profile.items_of("satisfaction")] or [i.code for i in profile.items]
     satisfied = list(profile.rules.satisfied_values)
@@ -162,7 +244,7 @@ def previous_proportions(session: Session, rnd: Round, previous: Round | None = 
         .group_by(Agency.code, Agency.level)).all()
     if not rows:
         raise ValidationFailed({"allocation": f"round {previous.code} has no answers to its satisfaction questions"})
-    by_agency = {code: float(s_) / n for code, _, n, s_ in rows if n}
+    by_agency = {code: float(s_) / n for code, n, s_ in _with_successors(session, rows) if n}
     levels: dict[str, list[int]] = {}
     for _, level, n, s_ in rows:
         key = getattr(level, "value", level)
@@ -171,6 +253,31 @@ def previous_proportions(session: Session, rnd: Round, previous: Round | None = 
         levels[key][1] += int(s_)
     return Proportions(previous.code, by_agency, {k: v[1] / v[0] for k, v in levels.items() if v[0]},
                        sum(int(r[3]) for r in rows) / sum(r[2] for r in rows))
+
+
+def _with_successors(session: Session, rows) -> list[tuple[str, int, int]]:
+    """(agency code, answers, satisfied) per agency of the previous round, plus every agency that took over
+    from one of them (followed across mergers, transitively): a merged department's share is that of all the
+    departments it was formed from, its own included."""
+    from sipas.models import AgencySuccession
+    counts = {code: [int(n), int(s_)] for code, _, n, s_ in rows}
+    codes = agency_codes(session)
+    successors: dict[str, set[str]] = {}
+    for pred, succ in session.execute(select(AgencySuccession.predecessor_id, AgencySuccession.successor_id)):
+        successors.setdefault(codes[pred], set()).add(codes[succ])
+    total = {code: list(v) for code, v in counts.items()}
+    for code, (n, hit) in counts.items():
+        seen, todo = {code}, list(successors.get(code, ()))
+        while todo:
+            nxt = todo.pop()
+            if nxt in seen:
+                continue
+            seen.add(nxt)
+            total.setdefault(nxt, [0, 0])
+            total[nxt][0] += n
+            total[nxt][1] += hit
+            todo.extend(successors.get(nxt, ()))
+    return [(code, n, hit) for code, (n, hit) in total.items()]
 
 
 def _stratum_p(stratum: str, by: list[str], props: Proportions) -> tuple[float, str]:
@@ -196,6 +303,37 @@ class StratumPlan:
     p_source: str | None = None
 
 
+ALLOCATIONS = ("proportional", "equal", "neyman")
+
+
+def check_plan_parameters(*, total: int | None, method: str, e: float, deff: float, minimum: int) -> None:
+    """The design's parameters, refused with what is expected (never a NaN margin or a raw Python message)."""
+    problems = {}
+    if total is not None and total < 1:
+        problems["total"] = f"{total}: at least 1 interview"
+    if method not in ALLOCATIONS:
+        problems["allocation"] = f"{method!r}: {', '.join(ALLOCATIONS)}"
+    if not (np.isfinite(e) and 0 < e < 0.5):
+        problems["e"] = f"{e}: the margin of error is a proportion between 0 and 0.5, e.g. 0.05"
+    if not (np.isfinite(deff) and deff > 0):
+        problems["deff"] = f"{deff}: the design effect is a positive number, e.g. 1.5"
+    if minimum < 0:
+        problems["minimum"] = f"{minimum}: zero or more interviews per stratum"
+    if problems:
+        raise ValidationFailed(problems)
+
+
+def parse_two_stage(text: str) -> tuple[int, int] | None:
+    """'3,20' -> (3, 20): offices per stratum, dossiers per office; empty -> None."""
+    if not (text or "").strip():
+        return None
+    parts = [p.strip() for p in text.split(",")]
+    if len(parts) != 2 or not all(p.isdigit() and int(p) >= 1 for p in parts):
+        raise ValidationFailed({"two_stage": f"{text!r}: two whole numbers OFFICES,PER_OFFICE, each at least 1, "
+                                             f"e.g. 3,20"})
+    return int(parts[0]), int(parts[1])
+
+
 def preview(session: Session, rnd: Round, *, total: int | None = None, method: str = "proportional",
             e: float = 0.05, deff: float = 1.5, p: float = 0.8, minimum: int = 0,
             previous: Round | None = None) -> list[StratumPlan]:
@@ -203,6 +341,7 @@ def preview(session: Session, rnd: Round, *, total: int | None = None, method: s
 
     Neyman allocation takes S_h = sqrt(p_h (1 - p_h)) from the previous round's share of satisfied answers
     (its agency's, else its level's, else pooled; see previous_proportions)."""
+    check_plan_parameters(total=total, method=method, e=e, deff=deff, minimum=minimum)
     counts = session.execute(select(FrameUnit.stratum, func.count()).where(FrameUnit.round_id == rnd.id)
                              .group_by(FrameUnit.stratum).order_by(FrameUnit.stratum)).all()
     if not counts:
@@ -227,16 +366,26 @@ def preview(session: Session, rnd: Round, *, total: int | None = None, method: s
             for h, Nh, nh, m, ph, src in zip(names, N, n, margins, ps, sources)]
 
 
+def frame_fingerprint(session: Session, rnd: Round) -> str:
+    """SHA-256 over the frame's (keyed dossier hash, stratum) pairs in sorted order: the same list gives the
+    same fingerprint, whatever order it was loaded in."""
+    import hashlib
+    digest = hashlib.sha256()
+    for dossier, stratum in session.execute(select(FrameUnit.dossier_hash, FrameUnit.stratum)
+                                            .where(FrameUnit.round_id == rnd.id).order_by(FrameUnit.dossier_hash)):
+        digest.update(f"{dossier}\t{stratum}\n".encode())
+    return digest.hexdigest()
+
+
 def draw(session: Session, rnd: Round, plan: list[StratumPlan], *, seed: int,
-         two_stage: tuple[int, int] | None = None) -> list[tuple[FrameUnit, str]]:
+         two_stage: tuple[int, int] | None = None, parameters: dict | None = None) -> list[tuple[FrameUnit, str]]:
     """Draw the plan with a stored seed; create an invitation per sampled dossier.
 
     Default: SRS within strata with the plan's sizes. two_stage=(offices, per_office): in every stratum,
     offices (service points) by PPS on their number of dossiers, then dossiers by SRS within each office;
     the office is then the PSU. Returns (frame unit, invitation token) pairs. Refuses a second draw.
     """
-    if session.scalar(select(func.count()).select_from(FrameUnit).where(FrameUnit.round_id == rnd.id,
-                                                                       FrameUnit.sampled.is_(True))):
+    if sampled_count(session, rnd):
         raise ValidationFailed({"frame": "a sample was already drawn for this round"})
     units = session.scalars(select(FrameUnit).where(FrameUnit.round_id == rnd.id).order_by(FrameUnit.id)).all()
     strata = np.array([u.stratum for u in units])
@@ -262,6 +411,13 @@ def draw(session: Session, rnd: Round, plan: list[StratumPlan], *, seed: int,
         design.update({"frame": "completed dossiers", "seed": seed, "psu": "service point",
                        "draw": "two-stage: offices by PPS on dossiers, then dossiers by SRS",
                        "offices_per_stratum": two_stage[0], "dossiers_per_office": two_stage[1]})
+    # The sample plan a Department signs before fieldwork (printable at /admin/rounds/<round>/sample/plan).
+    design["plan"] = {
+        "frame_fingerprint": frame_fingerprint(session, rnd), "frame_size": sum(p.N for p in plan),
+        "stratified_by": design.get("stratified_by") or ["agency"], "parameters": dict(parameters or {}),
+        "seed": seed, "two_stage": list(two_stage) if two_stage else None, "drawn": len(out),
+        "strata": [{"stratum": p.stratum, "N": p.N, "n": p.n, "margin": p.margin, "p": p.p, "p_from": p.p_source}
+                   for p in plan]}
     rnd.design = design
     session.flush()
     return out
@@ -290,8 +446,7 @@ def _two_stage(units, strata: np.ndarray, sizes: tuple[int, int], rng: np.random
 def restratify(session: Session, rnd: Round, stratify_by: str | tuple[str, ...]) -> int:
     """Stratify a loaded frame anew (before the draw), without loading the file again. Returns units updated."""
     by = parse_stratifiers(stratify_by)
-    if session.scalar(select(func.count()).select_from(FrameUnit).where(FrameUnit.round_id == rnd.id,
-                                                                       FrameUnit.sampled.is_(True))):
+    if sampled_count(session, rnd):
         raise ValidationFailed({"frame": "a sample was already drawn: its strata cannot change"})
     codes = agency_codes(session)
     points = dict(session.execute(select(ServicePoint.id, ServicePoint.code)).all())
@@ -311,6 +466,60 @@ def restratify(session: Session, rnd: Round, stratify_by: str | tuple[str, ...])
     rnd.design = design
     session.flush()
     return len(changes)
+
+
+def reissue_invitation_list(session: Session, rnd: Round, *, actor, ip: str | None = None
+                            ) -> list[tuple[FrameUnit, str]]:
+    """The invitation list again, for the people allowed to download it: only token hashes are stored, so every
+    sampled dossier whose invitation is still unused gets a new link (the earlier list's links stop working);
+    used invitations are left out. Audited. Returns (frame unit, new token) pairs for invitation_rows."""
+    from sipas.models import Invitation
+    from sipas.services import audit
+    from sipas.services.invitations import reissue
+    drawn = sampled_count(session, rnd)
+    if not drawn:
+        raise ValidationFailed({"sample": "no sample drawn for this round"})
+    pairs = session.execute(select(FrameUnit, Invitation).join(Invitation, Invitation.id == FrameUnit.invitation_id)
+                            .where(FrameUnit.round_id == rnd.id, FrameUnit.sampled.is_(True),
+                                   Invitation.used_at.is_(None)).order_by(FrameUnit.id)).all()
+    out = [(unit, reissue(invitation)) for unit, invitation in pairs]
+    audit.record(session, "invitations_reissued", actor=actor, object_type="round", object_id=rnd.id, ip=ip,
+                 detail={"reissued": len(out), "already_used": drawn - len(out)})
+    session.flush()
+    return out
+
+
+@dataclass(frozen=True)
+class FieldworkRow:
+    """Fieldwork in one stratum: invitations issued, returned (a response came back, whatever its status),
+    valid responses, and the response rate (valid / issued)."""
+
+    stratum: str
+    issued: int
+    returned: int
+    valid: int
+
+    @property
+    def rate(self) -> float | None:
+        return self.valid / self.issued if self.issued else None
+
+
+def fieldwork(session: Session, rnd: Round) -> list[FieldworkRow]:
+    """Progress of the fieldwork per stratum, read live from the invitations (nothing is computed or written:
+    the weights are not touched). The last row is the total."""
+    from sipas.models import Invitation, Response, ResponseStatus
+    valid = func.sum(case((Response.status == ResponseStatus.VALID, 1), else_=0))
+    rows = session.execute(
+        select(FrameUnit.stratum, func.count(), func.count(Invitation.used_at), valid)
+        .join(Invitation, Invitation.id == FrameUnit.invitation_id)
+        .outerjoin(Response, Response.id == Invitation.response_id)
+        .where(FrameUnit.round_id == rnd.id, FrameUnit.sampled.is_(True))
+        .group_by(FrameUnit.stratum).order_by(FrameUnit.stratum)).all()
+    out = [FieldworkRow(h, int(n), int(used), int(v or 0)) for h, n, used, v in rows]
+    if out:
+        out.append(FieldworkRow("total", sum(r.issued for r in out), sum(r.returned for r in out),
+                                sum(r.valid for r in out)))
+    return out
 
 
 INVITATION_COLUMNS = ("serial", "agency_code", "stratum", "psu", "contact", "link", "weight")
@@ -364,6 +573,10 @@ class WeightingResult:
     rake_converged: bool | None = None
     #: column -> "control totals" or "frame counts"
     calibrated_to: dict[str, str] | None = None
+    #: largest relative gap of a margin after raking
+    rake_gap: float | None = None
+    #: raking did not converge and the weights were written anyway (accept_nonconverged)
+    accepted_nonconverged: bool = False
 
 
 RAKE_COLUMNS = ("agency", "field", "level")
@@ -371,6 +584,34 @@ RAKE_COLUMNS = ("agency", "field", "level")
 
 def _rake_value(unit: FrameUnit, column: str, codes: dict[int, str]):
     return codes[unit.agency_id] if column == "agency" else unit.field if column == "field" else unit.level
+
+
+def parse_total(raw: str) -> tuple[float | None, str | None]:
+    """A control total as written in a Vietnamese or an English spreadsheet: (value, None) or (None, why not).
+
+    Vietnamese writes 6.800 for six thousand eight hundred and 6,8 for six point eight; English the other way
+    round. A single separator followed by exactly three digits ("6.800", "6,800") can be read both ways, so it
+    is refused; anything else is read by the only convention it fits ("1.234.567", "1,234,567", "6.800,5",
+    "6,800.5", "6,8", "6.8", "6800"). Spaces between digit groups are thousands separators."""
+    text = raw.strip().replace("\u00a0", "").replace(" ", "")
+    if not text:
+        return None, "is empty"
+    if re.fullmatch(r"\d+", text):
+        value = float(text)
+    elif re.fullmatch(r"\d{1,3}[.,]\d{3}", text):
+        return None, (f"is ambiguous: {text.replace(',', '').replace('.', '')} or {float(text.replace(',', '.')):g}? "
+                      f"write it without a thousands separator")
+    elif (m := re.fullmatch(r"(\d{1,3}([.,])\d{3}(?:\2\d{3})*)(?:([.,])(\d+))?", text)) and (
+            m.group(3) is None or m.group(3) != m.group(2)) and (m.group(3) or m.group(1).count(m.group(2)) > 1):
+        # Groups of three with one separator, then (optionally) a decimal part with the other one.
+        value = float(m.group(1).replace(m.group(2), "") + ("." + m.group(4) if m.group(4) else ""))
+    elif re.fullmatch(r"\d+[.,]\d+", text):
+        value = float(text.replace(",", "."))  # one separator not followed by exactly three digits: a decimal
+    else:
+        return None, "is not a number"
+    if not value > 0:
+        return None, "is not a positive number"
+    return value, None
 
 
 def read_control_totals(path: Path | str) -> dict[str, dict[str, float]]:
@@ -387,17 +628,14 @@ def read_control_totals(path: Path | str) -> dict[str, dict[str, float]]:
         if variable not in RAKE_COLUMNS:
             problems.append(f"row {r}, column variable: {variable!r} is not one of {', '.join(RAKE_COLUMNS)}")
             continue
-        try:
-            total = float(raw.replace(",", ""))
-        except ValueError:
-            total = -1.0
-        if not total > 0:
-            problems.append(f"row {r}, column total: {raw!r} is not a positive number")
+        total, why = parse_total(raw)
+        if why:
+            problems.append(f"row {r}, column total: {raw!r} {why}")
             continue
         if category in totals.get(variable, {}):
             problems.append(f"row {r}: {variable} {category!r} appears twice")
             continue
-        totals.setdefault(variable, {})[category] = total
+        totals.setdefault(variable, {})[category] = cast(float, total)  # parse_total gives a number or a reason
     if problems:
         raise ValidationFailed(problems[:200], f"{len(problems)} problems in the control totals")
     if not totals:
@@ -405,14 +643,47 @@ def read_control_totals(path: Path | str) -> dict[str, dict[str, float]]:
     return totals
 
 
+def parse_trim(text: str) -> tuple[float, float] | None:
+    """'0.3,3' -> (0.3, 3.0); empty -> None; anything else is refused with what is expected."""
+    if not (text or "").strip():
+        return None
+    try:
+        low, high = (float(x) for x in text.split(","))
+    except ValueError:
+        raise ValidationFailed({"trim": f"{text!r}: two numbers low,high, e.g. 0.3,3"}) from None
+    if not (0 < low <= 1 <= high) or not np.isfinite(high):
+        raise ValidationFailed({"trim": f"{text!r}: low must be between 0 and 1 and high at least 1, e.g. 0.3,3"})
+    return low, high
+
+
+def parse_merge(text: str) -> dict[str, str]:
+    """'A=B;C=B' -> {'A': 'B', 'C': 'B'}: strata merged into another for the non-response adjustment."""
+    out = {}
+    for part in (p.strip() for p in (text or "").split(";")):
+        if not part:
+            continue
+        source, sep, target = (x.strip() for x in part.partition("="))
+        if not sep or not source or not target or source == target:
+            raise ValidationFailed({"merge": f"{part!r}: STRATUM=INTO, several separated by ';'"})
+        out[source] = target
+    if any(target in out for target in out.values()):
+        raise ValidationFailed({"merge": "merge into a stratum that is not itself merged"})
+    return out
+
+
 def compute_weights(session: Session, rnd: Round, *, rake_by: tuple[str, ...] = (),
                     trim: tuple[float, float] | None = None,
-                    totals: dict[str, dict[str, float]] | None = None) -> WeightingResult:
+                    totals: dict[str, dict[str, float]] | None = None, accept_nonconverged: bool = False,
+                    confirm_below_frame: bool = False, merge: dict[str, str] | None = None) -> WeightingResult:
     """Final weights for the sampled responses that came back through their invitations.
 
     Base weight (1/probability) -> non-response adjustment within strata -> optional raking (with trimming)
     by agency / field / level, to known control totals where given (read_control_totals) and otherwise to
     the frame's own counts -> written onto the responses. Flushes.
+
+    Refused, with nothing written: raking that does not converge (unless accept_nonconverged, which the
+    report in the round's design records); control totals below the frame's own count of a category, or final
+    weights below 1 (a respondent standing for less than one dossier), unless confirm_below_frame.
     """
     from analysis import weighting
     from sipas.models import Invitation, Response, ResponseStatus
@@ -426,11 +697,19 @@ def compute_weights(session: Session, rnd: Round, *, rake_by: tuple[str, ...] = 
     responded = np.array([r is not None for _, r in units])
     strata = np.array([u.stratum for u, _ in units])
     rates = [(h, int((strata == h).sum()), int(((strata == h) & responded).sum())) for h in sorted(set(strata))]
+    merge = dict(merge or {})
+    unknown = sorted({h for pair in merge.items() for h in pair} - set(strata.tolist()))
+    if unknown:
+        raise ValidationFailed({"merge": f"not strata of this sample: {', '.join(unknown)}"})
+    # Weighting classes: a stratum without respondents is merged into the one named for it (A=B).
+    classes = np.array([merge.get(h, h) for h in strata.tolist()], dtype=object)
     try:
-        adjusted = weighting.nonresponse_adjust(base, responded, strata)
+        adjusted = weighting.nonresponse_adjust(base, responded, classes)
     except ValueError as exc:
-        raise ValidationFailed({"weights": str(exc)}) from None
-    calibration: dict[str, Any] = {}
+        raise ValidationFailed({"weights": f"{exc} (e.g. --merge EMPTY=OTHER, or the merge field on the page)"}) \
+            from None
+    # The report is filled in once the weights are final (below); raking details are set on the way.
+    result = WeightingResult(rates, cast(WeightsReport, None))
     columns = list(rake_by) + [c for c in (totals or {}) if c not in rake_by]
     if columns:
         keep = responded
@@ -440,13 +719,20 @@ def compute_weights(session: Session, rnd: Round, *, rake_by: tuple[str, ...] = 
             if column not in RAKE_COLUMNS:
                 raise ValidationFailed({"rake": f"{column!r}: {', '.join(RAKE_COLUMNS)}"})
             target: dict[Any, float]
+            expr = {"agency": FrameUnit.agency_id, "field": FrameUnit.field, "level": FrameUnit.level}[column]
+            counts = session.execute(select(expr, func.count()).where(FrameUnit.round_id == rnd.id)
+                                     .group_by(expr)).all()
+            frame_counts = {(codes[cast(int, k)] if column == "agency" else k): float(v) for k, v in counts}
             if totals and column in totals:
                 target = totals[column]
+                below = [f"{c} {t:,.0f} < {frame_counts[c]:,.0f}" for c, t in target.items()
+                         if t < frame_counts.get(c, 0)]
+                if below and not confirm_below_frame:
+                    raise ValidationFailed({"totals": f"{column}: control totals below the number of dossiers on "
+                                                      f"the frame ({'; '.join(below)}); check the file, or confirm"
+                                                      f" that they are right"})
             else:
-                expr = {"agency": FrameUnit.agency_id, "field": FrameUnit.field, "level": FrameUnit.level}[column]
-                counts = session.execute(select(expr, func.count()).where(FrameUnit.round_id == rnd.id)
-                                         .group_by(expr)).all()
-                target = {(codes[cast(int, k)] if column == "agency" else k): float(v) for k, v in counts}
+                target = frame_counts
             cats = np.array([_rake_value(u, column, codes) for u, _ in units], dtype=object)[keep]
             uncovered = sorted({str(c) for c in cats if c not in target})
             if uncovered:
@@ -457,14 +743,29 @@ def compute_weights(session: Session, rnd: Round, *, rake_by: tuple[str, ...] = 
             raked = weighting.rake(adjusted[keep], margins, trim=trim)
         except ValueError as exc:
             raise ValidationFailed({"rake": str(exc)}) from None
+        if not raked.converged and not accept_nonconverged:
+            raise ValidationFailed({"rake": f"raking did not converge in {raked.iterations} iterations (a margin is "
+                                            f"still {100 * raked.max_gap:.2f} % off its total): widen the trim "
+                                            f"bounds or check the totals; the previous weights are kept"})
         adjusted[keep] = raked.weights
-        calibration = {"rake_iterations": raked.iterations, "rake_converged": raked.converged,
-                       "calibrated_to": {c: ("control totals" if totals and c in totals else "frame counts")
-                                         for c in columns}}
+        result.rake_iterations, result.rake_converged = raked.iterations, raked.converged
+        result.rake_gap = raked.max_gap
+        result.calibrated_to = {c: ("control totals" if totals and c in totals else "frame counts") for c in columns}
+    small = int((adjusted[responded] < 1 - 1e-9).sum())
+    if small and not confirm_below_frame:
+        raise ValidationFailed({"weights": f"{small} respondents would get a weight below 1 (standing for less than "
+                                           f"one dossier): check the control totals, or confirm that they are right"})
     for (unit, response), w in zip(units, adjusted):
         if response is not None:
             response.weight = float(w)
     mark_changed(session, rnd.id)  # weights changed: the provisional results are recomputed after the commit
-    result = WeightingResult(rates, weighting.report(adjusted[responded]), **calibration)
+    result.report = weighting.report(adjusted[responded])
+    result.accepted_nonconverged = result.rake_converged is False
+    rnd.design = {**(rnd.design or {}), "weights_report": {
+        "rake": columns, "trim": list(trim) if trim else None, "calibrated_to": result.calibrated_to,
+        "rake_iterations": result.rake_iterations, "rake_converged": result.rake_converged,
+        "rake_max_gap": result.rake_gap, "accepted_nonconverged": result.accepted_nonconverged,
+        "confirmed_below_frame": bool(confirm_below_frame), "merged": merge, "respondents": int(responded.sum()),
+        "sum": float(adjusted[responded].sum())}}
     session.flush()
     return result

@@ -174,7 +174,7 @@ def test_weights_calibrate_to_external_control_totals(demo_app, tmp_path):
 @pytest.mark.parametrize("content, message", [
     ("variable,category,total\nagency,LCU.STP,3600\nagency,LCU.SYT,1500\n", "no control total"),
     ("variable,category,total\nagency,LCU.STP,3600\nagency,LCU.SYT,1500\nagency,LCU.TTPVHCC,6900\n"
-     "field,Tư pháp,1\nfield,Y tế,1\nfield,Đất đai,1\nfield,Hộ tịch,1\n", "disagree on the total"),
+     "field,Tư pháp,2400\nfield,Y tế,1000\nfield,Đất đai,4600\nfield,Hộ tịch,5000\n", "disagree on the total"),
     ("variable,category,total\ncolour,red,3\nagency,LCU.STP,-4\n", "2 problems"),
 ])
 def test_bad_control_totals_change_no_weight(demo_app, tmp_path, content, message):

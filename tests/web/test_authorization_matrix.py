@@ -28,6 +28,7 @@ RULES: dict[str, set[str]] = {
     "admin.apikeys": {"admin"}, "admin.revoke_apikey": {"admin"}, "admin.publish_round": {"admin"},
     "admin.users": {"admin"}, "admin.audit_log": {"admin"}, "admin.new_round": {"admin"},
     "admin.round_status": {"admin"}, "admin.import_agencies_page": {"admin"}, "admin.sample": {"admin", "analyst"},
+    "admin.sample_plan": {"admin", "analyst"},
     "dashboard.round_dashboard": STAFF_VIEW,
     "entry.index": {"admin", "surveyor", "verifier"}, "entry.batch": {"admin", "surveyor", "verifier"},
     "entry.key": {"admin", "surveyor", "verifier"}, "entry.queue": {"admin", "verifier"},

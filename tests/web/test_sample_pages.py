@@ -84,12 +84,6 @@ def test_a_large_dossier_list_loads_in_the_background_with_progress(demo_app):
         # The uploaded file (contact data) is gone once loaded.
         from pathlib import Path
         assert not list((Path(demo_app.config["EXPORT_DIR"]) / "uploads").glob("frame-*"))
-        # The list as XLSX for mail merge.
-        r = client.post("/admin/rounds/LCU-2026/sample", data={"action": "draw", "total": "60", "seed": "8",
-                                                               "format": "xlsx"})
-        assert r.status_code == 200 and r.headers["Content-Disposition"].endswith(".xlsx")
-        rows = list(load_workbook(io.BytesIO(r.data)).active.iter_rows(values_only=True))
-        assert rows[0][:3] == ("serial", "agency_code", "stratum") and len(rows) == 61
         # A bad list in the background: the job page lists the problems by row; nothing changes.
         bad = ["dossier_code,agency_code"] + [f"X{i},NOPE" for i in range(200)]
         r = client.post("/admin/rounds/LCU-2026/sample", data={"action": "frame", "file": (
@@ -98,6 +92,16 @@ def test_a_large_dossier_list_loads_in_the_background_with_progress(demo_app):
         assert _wait_for_job(client, job_url)["status"] == "failed"
         page = client.get(job_url).get_data(as_text=True)
         assert 'id="problems"' in page and "row 2, column agency_code" in page
+        # The list as XLSX for mail merge.
+        r = client.post("/admin/rounds/LCU-2026/sample", data={"action": "draw", "total": "60", "seed": "8",
+                                                               "format": "xlsx"})
+        assert r.status_code == 200 and r.headers["Content-Disposition"].endswith(".xlsx")
+        rows = list(load_workbook(io.BytesIO(r.data)).active.iter_rows(values_only=True))
+        assert rows[0][:3] == ("serial", "agency_code", "stratum") and len(rows) == 61
+        # After the draw the dossier list is locked: a new list is refused at once, before any upload is queued.
+        r = client.post("/admin/rounds/LCU-2026/sample", data={"action": "frame", "file": (
+            io.BytesIO("\n".join(lines).encode()), "again.csv")}, content_type="multipart/form-data")
+        assert r.status_code == 422 and "locked" in r.get_data(as_text=True)
     finally:
         consumer.stop()
 

@@ -42,14 +42,20 @@ def sample(code: str):
                                           .order_by(Round.year.desc(), Round.code)) if mine.may_sample(r)]
     stratified_by = ",".join((rnd.design or {}).get("stratified_by") or ["agency"])
 
+    params = {"e": args.get("e", "").strip(), "deff": args.get("deff", "").strip(),
+              "minimum": args.get("minimum", "").strip()}
+
     def current_plan():
-        return sampling_service.preview(session, rnd, total=total, method=method,
+        return sampling_service.preview(session, rnd, total=total, method=method, e=_number(params, "e", 0.05),
+                                        deff=_number(params, "deff", 1.5),
+                                        minimum=int(_number(params, "minimum", 0, whole=True)),
                                         previous=round_or_404(previous_code) if previous_code else None)
 
     try:
         if request.method == "POST" and form.validate_on_submit():
             action = request.form.get("action")
             if action == "frame":
+                sampling_service.ensure_frame_open(session, rnd)
                 upload = request.files.get("file")
                 suffix = Path(upload.filename or "").suffix.lower() if upload else ""
                 if upload is None or suffix not in (".csv", ".xlsx"):
@@ -77,20 +83,37 @@ def sample(code: str):
             elif action == "stratify":
                 sampling_service.restratify(session, rnd, request.form.get("stratify_by") or "agency")
             elif action == "draw":
-                seed = int(request.form.get("seed", ""))
-                stages = None
-                if request.form.get("two_stage"):
-                    a, b = (int(x) for x in request.form["two_stage"].split(","))
-                    stages = (a, b)
+                raw_seed = request.form.get("seed", "").strip()
+                if not raw_seed.isdigit():
+                    raise ValidationFailed({"seed": f"{raw_seed!r}: a whole number, e.g. 20261121"})
+                seed = int(raw_seed)
+                stages = sampling_service.parse_two_stage(request.form.get("two_stage", ""))
                 fmt = request.form.get("format", "csv")
                 if fmt not in ("csv", "xlsx"):
                     raise SipasError("format: csv or xlsx")
-                drawn = sampling_service.draw(session, rnd, current_plan(), seed=seed, two_stage=stages)
+                drawn = sampling_service.draw(session, rnd, current_plan(), seed=seed, two_stage=stages, parameters={
+                    "total": total, "allocation": method, "e": _number(params, "e", 0.05),
+                    "deff": _number(params, "deff", 1.5), "minimum": int(_number(params, "minimum", 0, whole=True)),
+                    "previous_round": previous_code})
                 rows = sampling_service.invitation_rows(
                     session, drawn, lambda token: url_for("online.invitation", token=token, _external=True))
                 audit.record(session, "sample_drawn", actor=current_user, object_type="round", object_id=rnd.id,
                              ip=request.remote_addr, detail={"seed": seed, "n": len(drawn)})
                 return _invitation_list(rnd, rows, fmt)
+            elif action == "invitations":
+                fmt = request.form.get("format", "csv")
+                if fmt not in ("csv", "xlsx"):
+                    raise SipasError("format: csv or xlsx")
+                drawn = sampling_service.reissue_invitation_list(session, rnd, actor=current_user,
+                                                                 ip=request.remote_addr)
+                rows = sampling_service.invitation_rows(
+                    session, drawn, lambda token: url_for("online.invitation", token=token, _external=True))
+                return _invitation_list(rnd, rows, fmt)
+            elif action == "reset":
+                if not current_user.has_role(Role.ADMIN):
+                    raise SipasError("only an administrator can reset a draw")
+                sampling_service.reset_draw(session, rnd, actor=current_user, reason=request.form.get("reason", ""),
+                                            ip=request.remote_addr)
             elif action == "weights":
                 totals = None
                 upload = request.files.get("totals")
@@ -102,26 +125,58 @@ def sample(code: str):
                         path = Path(folder) / f"totals{suffix}"
                         upload.save(path)
                         totals = sampling_service.read_control_totals(path)
-                trim = None
-                if request.form.get("trim"):
-                    bounds = tuple(float(x) for x in request.form["trim"].split(","))
-                    if len(bounds) != 2:
-                        raise SipasError("trim: two numbers, low,high")
-                    trim = (bounds[0], bounds[1])
+                trim = sampling_service.parse_trim(request.form.get("trim", ""))
+                accept = request.form.get("accept_nonconverged") == "1"
+                confirm = request.form.get("confirm_below_frame") == "1"
                 weights = sampling_service.compute_weights(session, rnd, rake_by=tuple(
-                    c for c in request.form.getlist("rake") if c), trim=trim, totals=totals)
+                    c for c in request.form.getlist("rake") if c), trim=trim, totals=totals,
+                    accept_nonconverged=accept, confirm_below_frame=confirm,
+                    merge=sampling_service.parse_merge(request.form.get("merge", "")))
                 audit.record(session, "weights_computed", actor=current_user, object_type="round",
-                             object_id=rnd.id, ip=request.remote_addr, detail={"totals": sorted(totals or {})})
+                             object_id=rnd.id, ip=request.remote_addr,
+                             detail={"totals": sorted(totals or {}), "trim": request.form.get("trim", ""),
+                                     "accepted_nonconverged": weights.accepted_nonconverged,
+                                     "confirmed_below_frame": confirm})
             stratified_by = ",".join((rnd.design or {}).get("stratified_by") or ["agency"])
         if session.scalar(select(func.count()).select_from(FrameUnit).where(FrameUnit.round_id == rnd.id)):
             plan = current_plan()
     except (SipasError, ValueError) as exc:
         discard_changes()
         problems = (exc.lines() if isinstance(exc, ValidationFailed) else []) or [str(exc)]
+    sampled = sampling_service.sampled_count(session, rnd)
     return render_template("admin/sample.html", round=rnd, form=form, plan=plan, problems=problems, message=message,
-                           weights=weights, total=total, method=method, previous=previous_code, earlier=earlier,
+                           drawn=sampled, design=rnd.design or {},
+                           fieldwork=sampling_service.fieldwork(session, rnd) if sampled else [],
+                           is_admin=current_user.has_role(Role.ADMIN),
+                           weights=weights, total=total, method=method, params=params, previous=previous_code,
+                           earlier=earlier,
                            stratified_by=stratified_by, stratifiers=sampling_service.STRATIFIERS), \
         (422 if problems else 200)
+
+
+@bp.route("/rounds/<code>/sample/plan")
+@roles_required(Role.ADMIN, Role.ANALYST)
+def sample_plan(code: str):
+    """The printable sample plan recorded with the draw: what a Department signs before fieldwork."""
+    rnd = round_or_404(code)
+    plan = (rnd.design or {}).get("plan")
+    if not plan:
+        return render_template("admin/sample_plan.html", round=rnd, plan=None), 404
+    return render_template("admin/sample_plan.html", round=rnd, plan=plan)
+
+
+def _number(params: dict, name: str, default: float, whole: bool = False) -> float:
+    """A design parameter from the form (empty: the default; a decimal comma is accepted)."""
+    raw = params.get(name) or ""
+    if not raw:
+        return default
+    try:
+        value = float(raw.replace(",", "."))
+    except ValueError:
+        raise ValidationFailed({name: f"{raw!r}: {'a whole number' if whole else 'a number'}"}) from None
+    if whole and not value.is_integer():
+        raise ValidationFailed({name: f"{raw!r}: a whole number"})
+    return value
 
 
 def _invitation_list(rnd, rows, fmt: str):
