@@ -44,3 +44,5 @@ class Defaults:
     KIOSK_INACTIVITY_SECONDS = 60
     #: Kiosk: how long the thank-you screen stays.
     KIOSK_THANKS_SECONDS = 5
+    #: Kiosk: whom staff contact when a tablet is not enrolled (shown on that screen); set the real office and phone.
+    KIOSK_SUPPORT_CONTACT = "Văn phòng Sở Nội vụ (quản trị hệ thống SIPAS)"

@@ -25,6 +25,7 @@ RULES: dict[str, set[str]] = {
     "admin.job_status": STAFF_VIEW, "admin.job_download": STAFF_VIEW,
     "admin.paper_forms": {"admin", "surveyor"},
     "admin.kiosks": {"admin", "manager"}, "admin.revoke_kiosk": {"admin", "manager"},
+    "admin.kiosk_code": {"admin", "manager"},
     "admin.apikeys": {"admin"}, "admin.revoke_apikey": {"admin"}, "admin.publish_round": {"admin"},
     "admin.users": {"admin"}, "admin.audit_log": {"admin"}, "admin.new_round": {"admin"},
     "admin.round_status": {"admin"}, "admin.import_agencies_page": {"admin"}, "admin.sample": {"admin", "analyst"},
