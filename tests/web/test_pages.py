@@ -1,6 +1,8 @@
 """Home, login, admin landing page, language switch, CSRF and security headers."""
 from __future__ import annotations
 
+import pytest
+
 from sipas import create_app
 from tests.conftest import login, private_dirs
 
@@ -82,3 +84,13 @@ def test_hsts_over_https_and_secure_cookies_when_configured(demo_template, tmp_p
                     base_url="https://sipas.example")
     cookie = r.headers["Set-Cookie"]
     assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+@pytest.mark.parametrize("username, home", [("surveyor", "/entry/"), ("verifier", "/entry/"), ("admin", "/admin/"),
+                                            ("manager", "/admin/")])
+def test_each_role_lands_on_its_own_work(demo_app, username, home):
+    """Surveyors and verifiers key paper forms: they start there, not on the long admin agency list."""
+    client = demo_app.test_client()
+    response = client.post("/auth/login", data={"username": username, "password": "demo-sipas-2026"})
+    assert response.status_code == 302 and response.headers["Location"].endswith(home)
+    assert client.get("/auth/login").headers["Location"].endswith(home)  # already logged in
