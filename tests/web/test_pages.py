@@ -94,3 +94,27 @@ def test_each_role_lands_on_its_own_work(demo_app, username, home):
     response = client.post("/auth/login", data={"username": username, "password": "demo-sipas-2026"})
     assert response.status_code == 302 and response.headers["Location"].endswith(home)
     assert client.get("/auth/login").headers["Location"].endswith(home)  # already logged in
+
+
+def test_error_pages_are_friendly_localised_and_mobile(demo_app):
+    client = demo_app.test_client()
+    r = client.get("/r/NOPE-2026/LCU.STP")
+    page = r.get_data(as_text=True)
+    assert r.status_code == 404 and 'lang="vi"' in page and 'name="viewport"' in page
+    assert "Không tìm thấy trang" in page and "Not Found" not in page
+    english = client.get("/r/NOPE-2026/LCU.STP?lang=en").get_data(as_text=True)
+    assert "Page not found" in english
+    assert client.get("/api/v1/nope").is_json  # the API keeps answering JSON
+    login(client, "surveyor")
+    r = client.get("/admin/users?lang=vi")  # this browser had switched to English above
+    assert r.status_code == 403 and "Trang này không dành cho" in r.get_data(as_text=True)
+
+
+def test_an_unexpected_error_shows_the_friendly_page(demo_app):
+    def boom():
+        raise RuntimeError("a bug")
+    demo_app.add_url_rule("/boom-for-test", view_func=boom)
+    demo_app.config["PROPAGATE_EXCEPTIONS"] = False  # as in production, not as in TESTING
+    r = demo_app.test_client().get("/boom-for-test")
+    page = r.get_data(as_text=True)
+    assert r.status_code == 500 and "Hệ thống đang gặp sự cố" in page and "RuntimeError" not in page
