@@ -150,3 +150,10 @@ def test_csrf_expiry_keeps_the_answers(demo_template, tmp_path):
     page = app.test_client().post(URL, data={"S1": "5", "csrf_token": "stale"}).get_data(as_text=True)
     assert "Trang đã mở quá lâu" in page and '<input checked id="S1-4" name="S1" type="radio" value="5">' in page
     session_factory(app).kw["bind"].dispose()
+
+
+def test_citizens_see_questions_not_item_codes(demo_app):
+    import re
+    page = demo_app.test_client().get("/r/LCU-2026/LCU.STP").get_data(as_text=True)
+    visible = re.sub(r"<[^>]+>", " ", re.sub(r"<(script|style)[^>]*>.*?</\1>", " ", page, flags=re.S))
+    assert not re.search(r"\b(S[0-9]|E[0-9]+\.[0-9]+|X[0-9]+|R[0-9]+|B[0-9]+)\b", visible)
