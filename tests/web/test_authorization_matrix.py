@@ -33,7 +33,7 @@ RULES: dict[str, set[str]] = {
     "entry.index": {"admin", "surveyor", "verifier"}, "entry.batch": {"admin", "surveyor", "verifier"},
     "entry.key": {"admin", "surveyor", "verifier"}, "entry.queue": {"admin", "verifier"},
     "entry.adjudicate": {"admin", "verifier"},
-    "online.public": PUBLIC, "online.invitation": PUBLIC, "online.thanks": PUBLIC,
+    "online.public": PUBLIC, "online.invitation": PUBLIC, "online.invitation_code": PUBLIC, "online.thanks": PUBLIC,
     "kiosk.enrol": PUBLIC, "kiosk.page": PUBLIC, "kiosk.thanks": PUBLIC, "kiosk.service_worker": PUBLIC,
     "kiosk.status": PUBLIC, "api.submit_response": PUBLIC, "api.openapi": PUBLIC,
 }
