@@ -42,3 +42,7 @@ class Defaults:
     KIOSK_INACTIVITY_SECONDS = 60
     #: Kiosk: how long the thank-you screen stays.
     KIOSK_THANKS_SECONDS = 5
+    #: Online form: answers kept in the tab (never the comment) are forgotten after this many minutes without input.
+    ONLINE_IDLE_MINUTES = 20
+    #: Kiosk: whom staff contact when a tablet is not enrolled (shown on that screen); set the real office and phone.
+    KIOSK_SUPPORT_CONTACT = "Văn phòng Sở Nội vụ (quản trị hệ thống SIPAS)"

@@ -11,6 +11,9 @@ def select_locale() -> str:
     """?lang= wins and is remembered; otherwise the remembered choice; otherwise Vietnamese."""
     languages = current_app.config["LANGUAGES"]
     asked = request.args.get("lang")
+    if request.blueprint == "kiosk":
+        # A kiosk serves one citizen after another: a language choice is never remembered for the next one.
+        return asked if asked is not None and asked in languages else str(current_app.config["BABEL_DEFAULT_LOCALE"])
     if asked is not None and asked in languages:
         session["lang"] = asked
         return asked

@@ -30,3 +30,19 @@ def test_compiled_catalogue_matches_the_po_file():
     with open(CATALOG / "messages.mo", "rb") as f:
         compiled = {m.id: m.string for m in read_mo(f) if m.id}
     assert compiled == {m.id: m.string for m in _po() if m.id and m.string}
+
+
+def test_citizens_are_addressed_as_ong_ba_never_ban():
+    """One form of address throughout: "Ông/Bà", as the questionnaires use."""
+    from pathlib import Path
+    catalogue = (Path(__file__).resolve().parents[1] / "sipas/translations/vi/LC_MESSAGES/messages.po").read_text()
+    strings = [line for line in catalogue.splitlines() if not line.startswith(("#", "msgid"))]
+    assert not [line for line in strings if " bạn" in line.lower() or line.lower().startswith('"bạn')]
+
+
+def test_the_harassment_question_matches_its_answers():
+    import surveys
+    for key in ("SIPAS_2640", "SIPAS_1001"):
+        item = next(i for i in surveys.load(key).items if i.code == "B2")
+        assert item.text.get("vi").startswith("Ông/Bà có gặp") and item.text.get("vi").endswith("?")
+        assert [o.label.get("vi") for o in item.scale.options] == ["Không gặp", "Có gặp, ít", "Có gặp, nhiều"]

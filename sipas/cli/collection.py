@@ -56,16 +56,20 @@ def apikey_create(name: str, agency_code: str | None, channels: str) -> None:
 @click.option("--name", help="A name for the tablet.")
 @click.option("--base-url", default="http://127.0.0.1:5000", show_default=True, help="Public address of the site.")
 def kiosk_add(service_point: str, name: str | None, base_url: str) -> None:
-    """Enrol a tablet: prints its enrolment URL, device token and a QR code of the URL."""
+    """Enrol a tablet: prints the enrolment address (and its QR code) and a one-time code to type there.
+
+    The long-lived device token is never printed: the tablet receives it in a cookie for the code."""
     try:
         with session_scope() as session:
-            device, token = credentials.enrol_kiosk(session, service_point, name)
+            device, _token = credentials.enrol_kiosk(session, service_point, name)
+            code = credentials.issue_enrolment_code(device)
             audit.record(session, "kiosk_enrolled", actor="cli", object_type="kiosk_device", object_id=device.id,
                          detail={"service_point": service_point})
     except SipasError as exc:
         fail(exc)
-    url = f"{base_url.rstrip('/')}/kiosk/enrol?token={token}"
-    click.echo(f"device token (shown once): {token}\nenrolment URL: {url}\n")
+    url = f"{base_url.rstrip('/')}/kiosk/enrol"
+    click.echo(f"enrolment address: {url}\none-time code (valid {credentials.ENROL_CODE_MINUTES} minutes, "
+               f"shown once): {code}\n")
     segno.make(url, error="m").terminal(compact=True)
 
 

@@ -89,6 +89,10 @@ class KioskDevice(Base):
     enrolled_at: Mapped[datetime] = mapped_column(default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column()
     last_seen_at: Mapped[datetime | None] = mapped_column()
+    #: SHA-256 of a short one-time enrolment code (typed on the tablet) and when it stops working; the server
+    #: exchanges it for a new device token kept only in the tablet's cookie.
+    enrol_code_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    enrol_code_expires_at: Mapped[datetime | None] = mapped_column()
 
     service_point: Mapped[ServicePoint] = relationship()
 

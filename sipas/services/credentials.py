@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session, joinedload
@@ -15,6 +15,8 @@ from sipas.errors import NotFound, ValidationFailed
 from sipas.models import Agency, ApiKey, KioskDevice, ServicePoint
 
 KIOSK_PREFIX, API_PREFIX = "kd_", "ak_"
+#: The cookie that holds an enrolled tablet's device token (HttpOnly, SameSite=Strict).
+KIOSK_COOKIE = "sipas_kiosk"
 
 
 def token_hash(token: str) -> str:
@@ -31,6 +33,52 @@ def enrol_kiosk(session: Session, service_point_code: str, name: str | None = No
     device = KioskDevice(name=name or f"Kiosk {point.code}", service_point=point, token_hash=token_hash(token))
     session.add(device)
     session.flush()
+    return device, token
+
+
+#: Enrolment codes are typed by staff on a tablet: no look-alike characters (0/O, 1/I/L), grouped for reading.
+#: 8 characters of 31 give about 40 bits; a code works once and for ENROL_CODE_MINUTES, and the form is rate-limited.
+ENROL_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+ENROL_CODE_LENGTH = 8
+ENROL_CODE_MINUTES = 15
+
+
+def normalise_enrol_code(code: str) -> str:
+    """The code as stored: capitals, without the spaces and dashes people type between groups."""
+    return "".join(ch for ch in (code or "").upper() if ch.isalnum())
+
+
+def issue_enrolment_code(device: KioskDevice, now: datetime | None = None,
+                         minutes: int = ENROL_CODE_MINUTES) -> str:
+    """A new one-time enrolment code for a device (replacing any earlier one), shown once as ``ABCD-EFGH``."""
+    now = now or datetime.now(timezone.utc)
+    raw = "".join(secrets.choice(ENROL_ALPHABET) for _ in range(ENROL_CODE_LENGTH))
+    device.enrol_code_hash = token_hash(raw)
+    device.enrol_code_expires_at = now + timedelta(minutes=minutes)
+    half = ENROL_CODE_LENGTH // 2
+    return f"{raw[:half]}-{raw[half:]}"
+
+
+def redeem_enrolment_code(session: Session, code: str, now: datetime | None = None) -> tuple[KioskDevice, str] | None:
+    """Exchange a valid, unexpired enrolment code for a new device token (the caller puts it in the cookie).
+
+    The code is spent and any earlier token of the device stops working: one tablet per enrolment."""
+    raw = normalise_enrol_code(code)
+    if len(raw) != ENROL_CODE_LENGTH or any(ch not in ENROL_ALPHABET for ch in raw):
+        return None
+    device = session.scalar(select(KioskDevice).where(KioskDevice.enrol_code_hash == token_hash(raw)))
+    if device is None or device.revoked_at is not None or device.enrol_code_expires_at is None:
+        return None
+    now = now or datetime.now(timezone.utc)
+    expires = device.enrol_code_expires_at
+    if expires.tzinfo is None:
+        expires = expires.replace(tzinfo=timezone.utc)  # SQLite hands back naive UTC
+    device.enrol_code_hash = None
+    device.enrol_code_expires_at = None
+    if now >= expires:
+        return None
+    token = KIOSK_PREFIX + secrets.token_urlsafe(32)
+    device.token_hash = token_hash(token)
     return device, token
 
 

@@ -12,6 +12,23 @@ from sipas.errors import SipasError, ValidationFailed
 from sipas.models import Agency, Invitation, Response, Round
 from sipas.services.credentials import token_hash
 
+#: Invitation codes are printed on letters and may be typed by hand: no look-alikes (0/O, 1/I/L), capitals only,
+#: 16 characters (about 79 bits) in four groups of four, e.g. ``K7QM-3XHP-WB9T-C2RD``.
+CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+CODE_LENGTH = 16
+
+
+def new_code() -> str:
+    """A fresh invitation code, grouped for reading."""
+    raw = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+    return "-".join(raw[i:i + 4] for i in range(0, CODE_LENGTH, 4))
+
+
+def normalise_code(code: str) -> str:
+    """The code as stored (hashed): capitals, without the spaces and dashes between groups; O read as 0 never
+    occurs because neither is in the alphabet, so a typed O or 0 simply does not match."""
+    return "".join(ch for ch in code.upper() if ch.isalnum())
+
 
 class InvitationUsed(SipasError):
     """The link already received its response."""
@@ -27,8 +44,8 @@ def create_invitations(session: Session, rnd: Round, agency: Agency, count: int,
     made = []
     start = session.scalar(select(func.count()).select_from(Invitation).where(Invitation.round_id == rnd.id)) or 0
     for n in range(count):
-        token = new_token()
-        invitation = Invitation(round_id=rnd.id, agency_id=agency.id, token_hash=token_hash(token),
+        token = new_code()
+        invitation = Invitation(round_id=rnd.id, agency_id=agency.id, token_hash=token_hash(normalise_code(token)),
                                 serial=f"{rnd.code}-I{start + n + 1:06d}", stratum=stratum, psu=psu, weight=weight)
         session.add(invitation)
         made.append((invitation, token))
@@ -37,8 +54,8 @@ def create_invitations(session: Session, rnd: Round, agency: Agency, count: int,
 
 
 def new_token() -> str:
-    """A fresh one-time link token (only its hash is ever stored)."""
-    return secrets.token_urlsafe(18)
+    """A fresh one-time invitation code (only the hash of its normalised form is ever stored)."""
+    return new_code()
 
 
 def reissue(invitation: Invitation) -> str:
@@ -46,13 +63,18 @@ def reissue(invitation: Invitation) -> str:
     if invitation.used_at is not None:
         raise InvitationUsed("this invitation has already been used")
     token = new_token()
-    invitation.token_hash = token_hash(token)
+    invitation.token_hash = token_hash(normalise_code(token))
     return token
 
 
 def find(session: Session, token: str) -> Invitation | None:
-    """The invitation of a link token."""
-    return session.scalar(select(Invitation).where(Invitation.token_hash == token_hash(token)))
+    """The invitation of a link token or a typed code (any case, with or without the dashes and spaces).
+
+    Links made before codes were grouped (URL-safe random tokens) are matched as they are."""
+    if len(token) > 200:
+        return None
+    hashes = {token_hash(token), token_hash(normalise_code(token))}
+    return session.scalar(select(Invitation).where(Invitation.token_hash.in_(hashes)))
 
 
 def mark_used(session: Session, invitation: Invitation, response) -> None:

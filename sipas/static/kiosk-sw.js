@@ -1,7 +1,7 @@
 /* Kiosk service worker: keeps the kiosk page and its assets so the tablet starts and runs offline.
  * Responses are never sent from here: the page queues them in IndexedDB and sends them itself. */
 "use strict";
-var CACHE = "sipas-kiosk-v1";
+var CACHE = "sipas-kiosk-v2";  // v1 pages carried the device token: dropped on activation
 var ASSETS = ["/kiosk/", "/static/kiosk.css", "/static/kiosk.js"];
 
 self.addEventListener("install", function (event) {
@@ -24,7 +24,9 @@ self.addEventListener("fetch", function (event) {
     event.respondWith(fetch(request).then(function (response) {
       if (response.ok) {
         var copy = response.clone();
-        caches.open(CACHE).then(function (c) { c.put(url.pathname === "/kiosk/" ? "/kiosk/" : request, copy); });
+        // The Vietnamese page is the start page; the English one is kept apart, so an offline restart is Vietnamese.
+        var start = url.pathname === "/kiosk/" && (url.search === "" || url.search === "?lang=vi");
+        caches.open(CACHE).then(function (c) { c.put(start ? "/kiosk/" : request, copy); });
       }
       return response;
     }).catch(function () {

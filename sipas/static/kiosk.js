@@ -18,6 +18,13 @@
   var retryTimer = null;
   var syncing = false;
   var revoked = false;
+  var pending = Promise.resolve();
+  /* Taps within this time after a screen changes are ignored: a quick double tap on one screen must not
+   * answer the next question, which the citizen has not seen yet. */
+  var TAP_GUARD_MS = 500;
+  var tapGuardUntil = 0;
+  var shownCount = 0;
+  var RESUME_KEY = "sipas-kiosk-resume";
 
   /* ---------- IndexedDB: outbox (waiting), rejected (kept for staff), meta (sequence counter) ---------- */
   var dbPromise = new Promise(function (resolve, reject) {
@@ -89,8 +96,9 @@
 
   function sendOne(item) {
     return fetch(cfg.api, {
-      method: "POST", cache: "no-store", credentials: "omit",
-      headers: { "Content-Type": "application/json", "Authorization": "Bearer " + cfg.token },
+      // The device is known by its HttpOnly cookie (SameSite=Strict): the script never sees the token.
+      method: "POST", cache: "no-store", credentials: "same-origin",
+      headers: { "Content-Type": "application/json" },
       body: JSON.stringify(item.body)
     });
   }
@@ -134,16 +142,31 @@
 
   /* ---------- screens ---------- */
   function show(index) {
+    var hadFocus = form.contains(document.activeElement) && document.activeElement !== form;
     current = index;
+    tapGuardUntil = Date.now() + TAP_GUARD_MS;
+    // data-accepting tells staff tools and tests when taps count again on this screen.
+    root.removeAttribute("data-accepting");
+    var shown = ++shownCount;
+    setTimeout(function () { if (shown === shownCount) { root.setAttribute("data-accepting", "1"); } }, TAP_GUARD_MS);
     screens.forEach(function (s, i) { s.hidden = i !== index; });
-    var first = screens[index] && screens[index].querySelector("button");
-    if (first) { first.focus({ preventScroll: true }); }
+    root.setAttribute("data-current", String(index));
+    // No answer is ever focused for the citizen (it would look pre-selected). A keyboard user who was on the
+    // previous screen continues from the new question's heading.
+    var heading = screens[index] && screens[index].querySelector(".k-question");
+    if (hadFocus && heading) { heading.focus({ preventScroll: true }); }
   }
 
+  /* Back to the first screen for the next citizen: nothing kept, and always in Vietnamese. */
   function reset() {
     answers = {};
+    if (cfg.lang !== "vi") {
+      pending.then(function () { window.location.replace(cfg.home); });
+      return;
+    }
     thanks.hidden = true;
     form.hidden = false;
+    if (document.activeElement && document.activeElement.blur) { document.activeElement.blur(); }
     show(0);
   }
 
@@ -163,7 +186,8 @@
     form.hidden = true;
     thanks.hidden = false;
     busyUntil = Date.now() + Number(cfg.thanks) * 1000;
-    enqueue(body).then(function () { return showQueue(); }).then(sync);
+    pending = enqueue(body).then(function () { return showQueue(); });
+    pending.then(sync);
     setTimeout(reset, Number(cfg.thanks) * 1000);
   }
 
@@ -172,16 +196,51 @@
     var button = e.target.closest ? e.target.closest("button[name=answer]") : null;
     if (!button) { return; }
     e.preventDefault();
+    if (Date.now() < tapGuardUntil) { return; }
     var parts = button.value.split(":");
     if (parts[1] !== "") { answers[parts[0]] = parseInt(parts[1], 10); } else { delete answers[parts[0]]; }
     if (current + 1 >= screens.length) { finish(); } else { show(current + 1); }
   });
 
+  form.addEventListener("click", function (e) {
+    var back = e.target.closest ? e.target.closest("button[name=nav]") : null;
+    if (back) {
+      e.preventDefault();
+      if (Date.now() >= tapGuardUntil && current > 0) { show(current - 1); }
+      return;
+    }
+    var restart = e.target.closest ? e.target.closest("a.k-restart") : null;
+    if (restart) { e.preventDefault(); reset(); }
+  });
+
+  /* Switching language reloads the page in the other language and comes back to the same question: the answers
+   * so far wait in sessionStorage (this tab only) for that one page load, and are removed as soon as read. */
+  Array.prototype.forEach.call(root.querySelectorAll("button[name=switch_lang]"), function (button) {
+    button.addEventListener("click", function (e) {
+      e.preventDefault();
+      if (button.value === cfg.lang) { return; }
+      try {
+        sessionStorage.setItem(RESUME_KEY, JSON.stringify({ answers: answers, current: current, at: Date.now() }));
+      } catch (err) { /* storage refused: the new page starts at the first question */ }
+      window.location.assign(button.formAction);
+    });
+  });
+
+  function resume() {
+    var saved = null;
+    try { saved = JSON.parse(sessionStorage.getItem(RESUME_KEY) || "null"); sessionStorage.removeItem(RESUME_KEY); }
+    catch (err) { saved = null; }
+    if (!saved || typeof saved.current !== "number" || Date.now() - saved.at > Number(cfg.timeout) * 1000) { return false; }
+    answers = saved.answers || {};
+    show(Math.max(0, Math.min(saved.current, screens.length - 1)));
+    return true;
+  }
+
   /* Inactivity: back to the first screen, dropping a half-finished response. */
   function touched() {
     if (idleTimer) { clearTimeout(idleTimer); }
     idleTimer = setTimeout(function () {
-      if (Date.now() >= busyUntil && (current > 0 || Object.keys(answers).length)) { reset(); }
+      if (Date.now() >= busyUntil && (current > 0 || Object.keys(answers).length || cfg.lang !== "vi")) { reset(); }
     }, Number(cfg.timeout) * 1000);
   }
   ["pointerdown", "keydown", "touchstart"].forEach(function (ev) { document.addEventListener(ev, touched, true); });
@@ -190,7 +249,7 @@
   setInterval(sync, 15000);
   if (navigator.serviceWorker) { navigator.serviceWorker.register(cfg.sw, { scope: "/kiosk/" }).catch(function () {}); }
   root.setAttribute("data-ready", "1");
-  reset();
+  if (!resume()) { thanks.hidden = true; form.hidden = false; show(0); }
   touched();
   sync();
 })();

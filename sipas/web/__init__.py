@@ -6,7 +6,7 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     """Register the blueprints and the template helpers they share."""
-    from sipas.web import admin, api, auth, boundary, dashboard, entry, kiosk, online, public, unavailable
+    from sipas.web import admin, api, auth, boundary, dashboard, entry, error_pages, kiosk, online, public, unavailable
 
     app.register_blueprint(public.bp)
     app.register_blueprint(online.bp)
@@ -16,6 +16,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(admin.bp)
     app.register_blueprint(entry.bp)
     app.register_blueprint(dashboard.bp)
+    error_pages.init_app(app)
     unavailable.init_app(app)
     boundary.init_app(app)
 

@@ -16,7 +16,7 @@ from sipas.services.responses import Design, Origin, Submission, record_response
 from sipas.services.scope import agency_subtree
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
-csrf.exempt(bp)  # authenticated by bearer token, never by cookie: CSRF does not apply
+csrf.exempt(bp)  # bearer token, or the kiosk's SameSite=Strict cookie on JSON only (see _bearer)
 
 FIELDS = {"id", "round", "agency", "service_point", "channel", "profile", "answers", "comment", "dossier_code",
           "created_at", "device_seq", "invitation"}
@@ -30,8 +30,17 @@ def _error(status: int, message: str, errors: dict | None = None):
 
 
 def _bearer() -> str | None:
+    """The bearer token; else, for a JSON body, an enrolled kiosk's device cookie (kiosk.js never sees the token).
+
+    The cookie is HttpOnly and SameSite=Strict and a cross-site JSON post needs a CORS preflight this API never
+    grants, so accepting it here does not open the API to cross-site requests."""
     header = request.headers.get("Authorization", "")
-    return header[7:].strip() if header.startswith("Bearer ") else None
+    if header.startswith("Bearer "):
+        return header[7:].strip()
+    cookie = request.cookies.get(credentials.KIOSK_COOKIE, "")
+    if request.is_json and cookie.startswith(credentials.KIOSK_PREFIX):
+        return cookie
+    return None
 
 
 @bp.route("/responses", methods=["POST"])

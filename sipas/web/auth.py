@@ -13,6 +13,7 @@ from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
 from sipas.db import get_session
+from sipas.models import Role
 from sipas.security import limiter
 from sipas.services import accounts, audit
 
@@ -26,11 +27,18 @@ class LoginForm(FlaskForm):
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=256)])
 
 
-def _safe_next(target: str | None) -> str:
+def home_for(user) -> str:
+    """Where a user starts: surveyors and verifiers (and nobody else) at paper keying, everyone else at admin."""
+    if user.role_set and user.role_set <= {Role.SURVEYOR, Role.VERIFIER}:
+        return url_for("entry.index")
+    return url_for("admin.index")
+
+
+def _safe_next(target: str | None, user) -> str:
     # Only same-site relative paths: an open redirect would help phishing.
     if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
         return target
-    return url_for("admin.index")
+    return home_for(user)
 
 
 @bp.route("/login", methods=("GET", "POST"))
@@ -38,7 +46,7 @@ def _safe_next(target: str | None) -> str:
 def login():
     """Log in; failures are audited and throttled."""
     if current_user.is_authenticated:
-        return redirect(url_for("admin.index"))
+        return redirect(home_for(current_user))
     form = LoginForm()
     if form.validate_on_submit():
         session = get_session()
@@ -49,12 +57,12 @@ def login():
         elif user.totp_secret:
             # Second factor: remember who passed the password, ask for the code before logging in.
             flask_session["pending_totp"] = user.id
-            flask_session["pending_next"] = _safe_next(request.args.get("next"))
+            flask_session["pending_next"] = _safe_next(request.args.get("next"), user)
             return redirect(url_for(".totp"))
         else:
             audit.record(session, "login", actor=user, ip=request.remote_addr)
             login_user(user)
-            return redirect(_safe_next(request.args.get("next")))
+            return redirect(_safe_next(request.args.get("next"), user))
     return render_template("auth/login.html", form=form)
 
 
@@ -82,7 +90,7 @@ def totp():
             flask_session.pop("pending_totp", None)
             audit.record(session, "login", actor=user, ip=request.remote_addr, detail={"totp": True})
             login_user(user)
-            return redirect(flask_session.pop("pending_next", None) or url_for("admin.index"))
+            return redirect(flask_session.pop("pending_next", None) or home_for(user))
         audit.record(session, "login_failed", actor=user.username if user else "?", ip=request.remote_addr,
                      detail={"totp": True})
         flash(_("Wrong code."), "error")

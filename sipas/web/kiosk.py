@@ -8,6 +8,7 @@ JavaScript the same screens work as plain form posts.
 """
 from __future__ import annotations
 
+import uuid as uuidlib
 from datetime import date
 
 from flask import (
@@ -20,19 +21,20 @@ from flask import (
     send_from_directory,
     url_for,
 )
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 import surveys
 from sipas.db import discard_changes, get_session
 from sipas.errors import DuplicateSubmission, SurveyClosed, ValidationFailed
 from sipas.models import Channel, KioskDevice, Round, RoundStatus, round_agencies
-from sipas.security import csrf
-from sipas.services import credentials
+from sipas.security import csrf, limiter
+from sipas.services import audit, credentials
 from sipas.services.responses import Origin, Submission, record_response
 
 bp = Blueprint("kiosk", __name__, url_prefix="/kiosk")
 csrf.exempt(bp)
-COOKIE = "sipas_kiosk"
+COOKIE = credentials.KIOSK_COOKIE
 COOKIE_AGE = 400 * 24 * 3600  # browsers cap cookie lifetime at 400 days
 
 
@@ -58,12 +60,30 @@ def _no_store(response):
     return response
 
 
-@bp.route("/enrol")
+def _not_enrolled(status: int = 403, error: str | None = None, code: str = ""):
+    """The screen of a tablet without a valid device cookie: a sentence for staff, the contact, the code form."""
+    html = render_template("kiosk/not_enrolled.html", error=error, code=code,
+                           contact=current_app.config.get("KIOSK_SUPPORT_CONTACT"))
+    return _no_store(make_response(html, status))
+
+
+@bp.route("/enrol", methods=["GET", "POST"])
+@limiter.limit("10 per minute", methods=["POST"])
 def enrol():
-    """Keep the device token in a cookie, then drop it from the address bar."""
-    token = request.args.get("token", "")
-    if credentials.authenticate(get_session(), token) is None:
-        return _no_store(make_response(render_template("kiosk/not_enrolled.html"), 403))
+    """Exchange a short-lived one-time enrolment code (typed by staff) for a new device token.
+
+    The long-lived token goes only into the HttpOnly cookie: never into a URL, a page or a log."""
+    if request.method == "GET":
+        return _not_enrolled(200)
+    if current_app.config.get("WTF_CSRF_ENABLED", True):
+        csrf.protect()  # the blueprint is exempt for the long-open kiosk page; this short form is not
+    code = request.form.get("code", "")[:40]
+    redeemed = credentials.redeem_enrolment_code(get_session(), code)
+    if redeemed is None:
+        return _not_enrolled(422, _("This code is wrong, already used or expired. Ask for a new code."), code)
+    device, token = redeemed
+    audit.record(get_session(), "kiosk_code_redeemed", actor="kiosk", object_type="kiosk_device",
+                 object_id=device.id, ip=request.remote_addr)
     response = redirect(url_for(".page"))
     response.set_cookie(COOKIE, token, max_age=COOKIE_AGE, httponly=True, samesite="Strict",
                         secure=request.is_secure, path="/")
@@ -74,12 +94,20 @@ def _screens(profile) -> list:
     return [i for i in profile.items if i.kind in ("overall", "satisfaction")]
 
 
+def _form_id(raw: str | None) -> str:
+    """The one-time id of this citizen's response (no-JavaScript path): a re-posted last step is the same response."""
+    try:
+        return str(uuidlib.UUID(raw or ""))
+    except ValueError:
+        return str(uuidlib.uuid4())
+
+
 @bp.route("/", methods=["GET", "POST"])
 def page():
     """The kiosk: the current screen (no JavaScript) or all screens driven by kiosk.js."""
-    device, token = _device()
+    device, _token = _device()
     if device is None:
-        return _no_store(make_response(render_template("kiosk/not_enrolled.html"), 403))
+        return _not_enrolled()
     rnd = _kiosk_round(device)
     if rnd is None:
         return _no_store(make_response(render_template("kiosk/no_round.html", device=device), 200))
@@ -88,22 +116,32 @@ def page():
     collected: dict[str, int | None] = {}
     step = 0
     error = None
+    form_id = _form_id(request.form.get("form_id"))
+    lang = request.args.get("lang") if request.args.get("lang") in ("vi", "en") else "vi"
     if request.method == "POST":
         for item in screens:
-            raw = request.form.get(f"a_{item.code}")
-            if raw not in (None, ""):
-                collected[item.code] = int(raw) if raw.isdigit() else None
-        step = int(request.form.get("step", 0)) if request.form.get("step", "0").isdigit() else 0
+            raw = request.form.get(f"a_{item.code}", "")
+            if raw in {str(o.value) for o in item.scale.options}:
+                collected[item.code] = int(raw)
+        raw_step = request.form.get("step", "0")
+        step = min(int(raw_step), len(screens) - 1) if raw_step.isdecimal() and len(raw_step) < 4 else 0
         choice = request.form.get("answer", "")
-        if ":" in choice:
+        if request.form.get("nav") == "back":
+            step = max(step - 1, 0)
+        elif request.form.get("switch_lang"):
+            pass  # the language buttons post the answers so far: same question, other language
+        elif ":" in choice:
             code, value = choice.split(":", 1)
-            if profile.has_item(code) and value.isdigit():
+            item = next((i for i in screens if i.code == code), None)
+            if item is not None and value in {str(o.value) for o in item.scale.options}:
                 collected[code] = int(value)
-        step += 1
+            elif item is not None and value == "" and not item.required:
+                collected.pop(code, None)
+            step += 1
         if step >= len(screens):
             session = get_session()
             try:
-                submission = Submission(rnd, device.service_point.agency, collected, Channel.KIOSK,
+                submission = Submission(rnd, device.service_point.agency, collected, Channel.KIOSK, uuid=form_id,
                                         service_point=device.service_point,
                                         comment=request.form.get("comment") or None,
                                         origin=Origin(device_id=device.id))
@@ -111,12 +149,11 @@ def page():
             except (ValidationFailed, SurveyClosed, DuplicateSubmission) as exc:
                 discard_changes()
                 error = getattr(exc, "problems", None) or str(exc)
-                step = 0
+                step, collected, form_id = 0, {}, str(uuidlib.uuid4())
             else:
                 return _no_store(redirect(url_for(".thanks")))
-    lang = request.args.get("lang") or "vi"
     html = render_template("kiosk/page.html", device=device, round=rnd, profile=profile, screens=screens, step=step,
-                           collected=collected, token=token, error=error,
+                           collected=collected, error=error, form_id=form_id,
                            timeout=current_app.config.get("KIOSK_INACTIVITY_SECONDS", 60),
                            thanks_seconds=current_app.config.get("KIOSK_THANKS_SECONDS", 5), lang=lang)
     return _no_store(make_response(html))

@@ -17,6 +17,7 @@ from sipas.models import Agency, Channel, Round, ServicePoint
 from sipas.security import csrf, limiter
 from sipas.services import invitations
 from sipas.services.catalog import find_agency, find_round
+from sipas.services.credentials import token_hash
 from sipas.services.responses import Design, Submission, record_response, takes_part
 from sipas.web.forms import form_class, sections
 
@@ -121,6 +122,23 @@ def public(round_code: str, agency_code: str, point_code: str | None = None):
     if not rnd.accepts(Channel.ONLINE, date.today()):
         return render_template("online/closed.html", round=rnd, agency=agency), 410
     return _questionnaire(rnd, agency, point, channel=Channel.ONLINE)
+
+
+@bp.route("/i/")
+@limiter.limit("60 per hour")
+def invitation_code():
+    """Where a citizen types the code printed on an invitation letter; a known code opens its questionnaire."""
+    code = request.args.get("code", "")[:60]
+    error = None
+    if code:
+        inv = invitations.find(get_session(), code)
+        if inv is not None:
+            typed = invitations.normalise_code(code)
+            token = typed if inv.token_hash == token_hash(typed) else code.strip()  # older links: as they are
+            return redirect(url_for(".invitation", token=token))
+        error = _("We could not find this code. Please check it against your letter: it has 16 letters and digits "
+                  "in groups of four.")
+    return render_template("online/code.html", code=code, error=error), (422 if error else 200)
 
 
 @bp.route("/i/<token>", methods=["GET", "POST"])

@@ -14,13 +14,17 @@ pytestmark = pytest.mark.browser
 
 
 def _enrol(live, page):
+    """Enrol the browser as staff would: a one-time code typed on the enrolment screen."""
     s = live.session()
-    _, token = credentials.enrol_kiosk(s, "LCU.STP.MC")
+    device, token = credentials.enrol_kiosk(s, "LCU.STP.MC")
+    code = credentials.issue_enrolment_code(device)
     s.commit()
     s.close()
-    page.goto(f"{live.url}/kiosk/enrol?token={token}")
+    page.goto(f"{live.url}/kiosk/enrol")
+    page.fill("#k-code", code)
+    page.locator(".k-enrol-form button[type=submit]").click()
     page.wait_for_selector("#kiosk[data-ready='1']")
-    return token
+    return code
 
 
 def _kiosk_responses(live):
@@ -45,11 +49,12 @@ def _wait_for_stored(live, seconds: float = 5.0):
     return []
 
 
-def _answer_all(page, choices):
-    """Tap one face per screen (None = skip), waiting for each screen to show."""
-    for index, value in enumerate(choices):
+def _answer_all(page, choices, start: int = 0):
+    """Tap one face per screen (None = skip), waiting for each screen to show and to accept taps."""
+    for index, value in enumerate(choices, start=start):
         screen = page.locator(f".k-screen[data-index='{index}']")
         screen.wait_for(state="visible")
+        page.locator(f"#kiosk[data-current='{index}'][data-accepting='1']").wait_for(state="attached")
         if value is None:
             screen.locator("button.k-skip").tap()
         else:

@@ -61,7 +61,7 @@ def test_disk_full_gives_503_keeps_answers_and_stores_retries_once(small_disk, t
         form = web.post(f"{server.url}/r/{target.round}/{target.agency}", data=fields, timeout=10,
                         allow_redirects=False)
         assert form.status_code == 503
-        assert "Chưa lưu được câu trả lời của bạn" in form.text  # said in the citizen's language
+        assert "Chưa lưu được câu trả lời của Ông/Bà" in form.text  # said in the citizen's language
         assert f'value="{fields["response_id"]}"' in form.text  # the same id: a later retry counts once
         assert form.text.count('checked') >= 6  # the citizen's answers are still ticked
         ready = requests.get(f"{server.url}/readyz", timeout=10)

@@ -15,9 +15,10 @@ def test_admin_enrols_a_tablet_and_the_enrolment_link_works(demo_app):
     login(client, "admin")
     page = client.post("/admin/kiosks", data={"service_point": "LCU.SYT.MC", "name": "Quầy 1"}).get_data(as_text=True)
     url = re.search(r'class="enrol-url">([^<]+)<', page).group(1)
-    assert "/kiosk/enrol?token=kd_" in url and 'class="segno"' in page
+    code = re.search(r'class="enrol-code">([^<]+)<', page).group(1)
+    assert url.endswith("/kiosk/enrol") and 'class="segno"' in page and "kd_" not in page
     kiosk = demo_app.test_client()
-    assert kiosk.get(url.replace("http://localhost", "")).status_code == 302
+    assert kiosk.post(url.replace("http://localhost", ""), data={"code": code}).status_code == 302
     assert "Sở Y tế" in kiosk.get("/kiosk/").get_data(as_text=True)
     device_id = re.search(r'/admin/kiosks/(\d+)/revoke', client.get("/admin/kiosks").get_data(as_text=True)).group(1)
     assert client.post(f"/admin/kiosks/{device_id}/revoke").status_code == 302

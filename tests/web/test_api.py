@@ -1,6 +1,7 @@
 """The JSON API: idempotency, conflicts, validation, authentication and scope, OpenAPI."""
 from __future__ import annotations
 
+import re
 import uuid
 
 import pytest
@@ -187,7 +188,8 @@ def test_cli_issues_keys_and_enrols_kiosks_and_reports_gaps(kiosk):
     result = runner.invoke(apikey_create, ["--name", "portal", "--agency", "LCU.SYT"])
     assert result.exit_code == 0 and "ak_" in result.output
     result = runner.invoke(kiosk_add, ["--service-point", "LCU.SYT.MC", "--base-url", "https://sipas.example"])
-    assert result.exit_code == 0 and "https://sipas.example/kiosk/enrol?token=kd_" in result.output
+    assert result.exit_code == 0 and "https://sipas.example/kiosk/enrol\n" in result.output
+    assert "kd_" not in result.output and re.search(r"one-time code .*: [2-9A-Z]{4}-[2-9A-Z]{4}", result.output)
     assert runner.invoke(kiosk_add, ["--service-point", "NOPE"]).exit_code == 1
     for seq in (1, 2, 5):
         assert _post(kiosk, _body(device_seq=seq)).status_code == 201

@@ -25,6 +25,7 @@ RULES: dict[str, set[str]] = {
     "admin.job_status": STAFF_VIEW, "admin.job_download": STAFF_VIEW,
     "admin.paper_forms": {"admin", "surveyor"},
     "admin.kiosks": {"admin", "manager"}, "admin.revoke_kiosk": {"admin", "manager"},
+    "admin.kiosk_code": {"admin", "manager"},
     "admin.apikeys": {"admin"}, "admin.revoke_apikey": {"admin"}, "admin.publish_round": {"admin"},
     "admin.users": {"admin"}, "admin.audit_log": {"admin"}, "admin.new_round": {"admin"},
     "admin.round_status": {"admin"}, "admin.import_agencies_page": {"admin"}, "admin.sample": {"admin", "analyst"},
@@ -33,7 +34,7 @@ RULES: dict[str, set[str]] = {
     "entry.index": {"admin", "surveyor", "verifier"}, "entry.batch": {"admin", "surveyor", "verifier"},
     "entry.key": {"admin", "surveyor", "verifier"}, "entry.queue": {"admin", "verifier"},
     "entry.adjudicate": {"admin", "verifier"},
-    "online.public": PUBLIC, "online.invitation": PUBLIC, "online.thanks": PUBLIC,
+    "online.public": PUBLIC, "online.invitation": PUBLIC, "online.invitation_code": PUBLIC, "online.thanks": PUBLIC,
     "kiosk.enrol": PUBLIC, "kiosk.page": PUBLIC, "kiosk.thanks": PUBLIC, "kiosk.service_worker": PUBLIC,
     "api.submit_response": PUBLIC, "api.openapi": PUBLIC,
 }

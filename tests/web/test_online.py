@@ -150,3 +150,32 @@ def test_csrf_expiry_keeps_the_answers(demo_template, tmp_path):
     page = app.test_client().post(URL, data={"S1": "5", "csrf_token": "stale"}).get_data(as_text=True)
     assert "Trang đã mở quá lâu" in page and '<input checked id="S1-4" name="S1" type="radio" value="5">' in page
     session_factory(app).kw["bind"].dispose()
+
+
+def test_citizens_see_questions_not_item_codes(demo_app):
+    import re
+    page = demo_app.test_client().get("/r/LCU-2026/LCU.STP").get_data(as_text=True)
+    visible = re.sub(r"<[^>]+>", " ", re.sub(r"<(script|style)[^>]*>.*?</\1>", " ", page, flags=re.S))
+    assert not re.search(r"\b(S[0-9]|E[0-9]+\.[0-9]+|X[0-9]+|R[0-9]+|B[0-9]+)\b", visible)
+
+
+def test_invitation_codes_read_well_and_can_be_typed_from_the_letter(demo_app):
+    import re
+    s = session_factory(demo_app)()
+    rnd = s.scalar(select(Round).where(Round.code == "LCU-2026"))
+    agency = s.scalar(select(Agency).where(Agency.code == "LCU.STP"))
+    made = invitations.create_invitations(s, rnd, agency, 50)
+    s.commit()
+    s.close()
+    for _, token in made:  # no look-alikes (0/O, 1/I/L), four groups of four
+        assert re.fullmatch(r"[2-9A-HJKMNP-Z]{4}(-[2-9A-HJKMNP-Z]{4}){3}", token), token
+    token = made[0][1]
+    client = demo_app.test_client()
+    assert client.get("/i/").status_code == 200
+    typed = token.lower().replace("-", " ")  # as a person might type it
+    r = client.get("/i/", query_string={"code": typed})
+    assert r.status_code == 302
+    assert client.get(r.headers["Location"]).status_code == 200  # the questionnaire
+    assert client.get(f"/i/{token}").status_code == 200  # the printed link works too
+    wrong = client.get("/i/", query_string={"code": "AAAA-BBBB-CCCC-DDDD"})
+    assert wrong.status_code == 422 and "Không tìm thấy mã này" in wrong.get_data(as_text=True)

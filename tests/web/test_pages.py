@@ -1,6 +1,8 @@
 """Home, login, admin landing page, language switch, CSRF and security headers."""
 from __future__ import annotations
 
+import pytest
+
 from sipas import create_app
 from tests.conftest import login, private_dirs
 
@@ -82,3 +84,37 @@ def test_hsts_over_https_and_secure_cookies_when_configured(demo_template, tmp_p
                     base_url="https://sipas.example")
     cookie = r.headers["Set-Cookie"]
     assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+@pytest.mark.parametrize("username, home", [("surveyor", "/entry/"), ("verifier", "/entry/"), ("admin", "/admin/"),
+                                            ("manager", "/admin/")])
+def test_each_role_lands_on_its_own_work(demo_app, username, home):
+    """Surveyors and verifiers key paper forms: they start there, not on the long admin agency list."""
+    client = demo_app.test_client()
+    response = client.post("/auth/login", data={"username": username, "password": "demo-sipas-2026"})
+    assert response.status_code == 302 and response.headers["Location"].endswith(home)
+    assert client.get("/auth/login").headers["Location"].endswith(home)  # already logged in
+
+
+def test_error_pages_are_friendly_localised_and_mobile(demo_app):
+    client = demo_app.test_client()
+    r = client.get("/r/NOPE-2026/LCU.STP")
+    page = r.get_data(as_text=True)
+    assert r.status_code == 404 and 'lang="vi"' in page and 'name="viewport"' in page
+    assert "Không tìm thấy trang" in page and "Not Found" not in page
+    english = client.get("/r/NOPE-2026/LCU.STP?lang=en").get_data(as_text=True)
+    assert "Page not found" in english
+    assert client.get("/api/v1/nope").is_json  # the API keeps answering JSON
+    login(client, "surveyor")
+    r = client.get("/admin/users?lang=vi")  # this browser had switched to English above
+    assert r.status_code == 403 and "Trang này không dành cho" in r.get_data(as_text=True)
+
+
+def test_an_unexpected_error_shows_the_friendly_page(demo_app):
+    def boom():
+        raise RuntimeError("a bug")
+    demo_app.add_url_rule("/boom-for-test", view_func=boom)
+    demo_app.config["PROPAGATE_EXCEPTIONS"] = False  # as in production, not as in TESTING
+    r = demo_app.test_client().get("/boom-for-test")
+    page = r.get_data(as_text=True)
+    assert r.status_code == 500 and "Hệ thống đang gặp sự cố" in page and "RuntimeError" not in page

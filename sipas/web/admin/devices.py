@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import segno
-from flask import abort, redirect, render_template, request, url_for
+from flask import abort, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import select
@@ -27,17 +27,49 @@ def kiosks():
         point = next((p for p in points if p.code == request.form.get("service_point")), None)
         if point is None:
             abort(403)
-        device, token = credentials.enrol_kiosk(session, point.code, request.form.get("name") or None)
+        # The device token is never shown: the tablet gets it in its cookie in exchange for a one-time code.
+        device, _token = credentials.enrol_kiosk(session, point.code, request.form.get("name") or None)
+        code = credentials.issue_enrolment_code(device)
         audit.record(session, "kiosk_enrolled", actor=current_user, object_type="kiosk_device", object_id=device.id,
                      ip=request.remote_addr, detail={"service_point": point.code})
-        url = url_for("kiosk.enrol", token=token, _external=True)
-        enrolled = {"device": device, "token": token, "url": url,
+        url = url_for("kiosk.enrol", _external=True)
+        enrolled = {"device": device, "code": code, "url": url, "minutes": credentials.ENROL_CODE_MINUTES,
                     "qr": Markup(segno.make(url, error="m").svg_inline(scale=5, border=2))}
     devices = [d for d in session.scalars(select(KioskDevice).order_by(KioskDevice.id.desc()))
                if can_see_agency(d.service_point.agency)]
     gaps = {d.id: credentials.device_gaps(session, d) for d in devices}
-    return render_template("admin/kiosks.html", form=form, points=points, devices=devices, gaps=gaps,
-                           enrolled=enrolled)
+    response = make_response(render_template("admin/kiosks.html", form=form, points=points, devices=devices,
+                                             gaps=gaps, enrolled=enrolled))
+    if enrolled:
+        response.headers["Cache-Control"] = "no-store"  # the one-time code is shown once
+    return response
+
+
+@bp.route("/kiosks/<int:device_id>/code", methods=["POST"])
+@roles_required(Role.ADMIN, Role.AGENCY_MANAGER)
+def kiosk_code(device_id: int):
+    """A new one-time enrolment code for an enrolled tablet (a replaced or reset tablet)."""
+    session = get_session()
+    device = session.get(KioskDevice, device_id)
+    if device is None or device.revoked_at is not None:
+        abort(404)
+    require_agency(device.service_point.agency)
+    if not CsrfOnly().validate_on_submit():
+        abort(400)
+    code = credentials.issue_enrolment_code(device)
+    audit.record(session, "kiosk_code_issued", actor=current_user, object_type="kiosk_device", object_id=device.id,
+                 ip=request.remote_addr)
+    url = url_for("kiosk.enrol", _external=True)
+    enrolled = {"device": device, "code": code, "url": url, "minutes": credentials.ENROL_CODE_MINUTES,
+                "qr": Markup(segno.make(url, error="m").svg_inline(scale=5, border=2))}
+    points = [p for p in session.scalars(select(ServicePoint).order_by(ServicePoint.code)) if can_see_agency(p.agency)]
+    devices = [d for d in session.scalars(select(KioskDevice).order_by(KioskDevice.id.desc()))
+               if can_see_agency(d.service_point.agency)]
+    gaps = {d.id: credentials.device_gaps(session, d) for d in devices}
+    response = make_response(render_template("admin/kiosks.html", form=CsrfOnly(), points=points, devices=devices,
+                                             gaps=gaps, enrolled=enrolled))
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.route("/kiosks/<int:device_id>/revoke", methods=["POST"])
