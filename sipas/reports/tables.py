@@ -222,7 +222,7 @@ def cover(data, t: Labels) -> Sheet:
     if data.data_rows is not None:
         rows.append([t("Số dòng dữ liệu (sheet Dữ liệu)", "Data rows (Data sheet)"), data.data_count])
     return Sheet(t("Bìa", "Cover"), report_title(data, t),
-                 [[(t("Mục", "Item"), 1), (t("Nội dung", "Content"), 1)]], rows, [34, 80], page_label=_page(t))
+                 [[(t("Mục", "Item"), 1), (t("Nội dung", "Content"), 1)]], rows, [48, 60], page_label=_page(t))
 
 
 def _page(t: Labels) -> str:
