@@ -26,6 +26,7 @@ from sqlalchemy import select
 import surveys
 from sipas.db import discard_changes, get_session
 from sipas.errors import DuplicateSubmission, SurveyClosed, ValidationFailed
+from sipas.inputs import whole_number
 from sipas.models import Channel, KioskDevice, Round, RoundStatus, round_agencies
 from sipas.security import csrf
 from sipas.services import credentials
@@ -92,13 +93,13 @@ def page():
         for item in screens:
             raw = request.form.get(f"a_{item.code}")
             if raw not in (None, ""):
-                collected[item.code] = int(raw) if raw.isdigit() else None
-        step = int(request.form.get("step", 0)) if request.form.get("step", "0").isdigit() else 0
+                collected[item.code] = whole_number(raw)
+        step = whole_number(request.form.get("step", "0"), high=len(screens)) or 0
         choice = request.form.get("answer", "")
         if ":" in choice:
             code, value = choice.split(":", 1)
-            if profile.has_item(code) and value.isdigit():
-                collected[code] = int(value)
+            if profile.has_item(code) and whole_number(value) is not None:
+                collected[code] = whole_number(value)
         step += 1
         if step >= len(screens):
             session = get_session()
