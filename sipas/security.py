@@ -109,6 +109,10 @@ def refuse_nul_bytes():
     return f"Dữ liệu không hợp lệ / invalid input ({problem})", 400
 
 
+#: Blueprints whose every response is private to the person who asked (never stored by a cache).
+PRIVATE_BLUEPRINTS = frozenset({"auth", "admin", "entry", "dashboard"})
+
+
 class BoundedInt(IntegerConverter):
     """`<int:...>` in every route: ids beyond a PostgreSQL integer are no match (404), never an overflow."""
 
@@ -120,6 +124,12 @@ class BoundedInt(IntegerConverter):
 def init_app(app: Flask) -> None:
     """Wire CSRF, Flask-Login, Flask-Limiter, the input guard and the response headers."""
     app.url_map.converters["int"] = BoundedInt  # before any blueprint adds its routes
+    hops = int(app.config.get("TRUSTED_PROXY_HOPS") or 0)
+    if hops > 0:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops)
+    from sipas.services import accounts
+    accounts.bound_password_checks(int(app.config.get("PASSWORD_CHECKS_AT_ONCE") or 4))
     csrf.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
@@ -136,6 +146,10 @@ def init_app(app: Flask) -> None:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers.setdefault("X-Frame-Options", "DENY")
+        if request.blueprint in PRIVATE_BLUEPRINTS:
+            # Staff pages show secrets once (API keys, device tokens, TOTP secrets) and unpublished data:
+            # no browser or proxy cache may keep them.
+            response.headers.setdefault("Cache-Control", "no-store")
         if request.is_secure:
             response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
         return response

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hmac
+import threading
 import time
 from datetime import datetime, timezone
 
@@ -15,6 +16,20 @@ from sipas.inputs import too_long
 from sipas.models import Role, User, UserRole
 
 _hasher = PasswordHasher()
+#: argon2 takes about 64 MiB per check: a burst of logins must not multiply the process's memory. The
+#: semaphore queues checks beyond the bound (argon2-cffi has no such limit of its own).
+_checks = threading.BoundedSemaphore(4)
+
+
+def bound_password_checks(at_once: int) -> None:
+    """Set how many password checks may run at once in this process."""
+    global _checks
+    _checks = threading.BoundedSemaphore(max(1, at_once))
+
+
+def _verify(password_hash: str, password: str) -> bool:
+    with _checks:
+        return _hasher.verify(password_hash, password)
 #: The time TOTP codes are checked against (a module attribute, so a test can move it forward).
 clock = time.time
 #: NIST SP 800-63B: a minimum length and a deny-list of common passwords, no composition rules.
@@ -65,7 +80,7 @@ def authenticate(session: Session, username: str, password: str) -> User | None:
         _hasher_dummy_verify()
         return None
     try:
-        _hasher.verify(user.password_hash, password)
+        _verify(user.password_hash, password)
     except (VerificationError, InvalidHashError):
         return None
     if _hasher.check_needs_rehash(user.password_hash):
@@ -81,7 +96,7 @@ _DUMMY_HASH = _hasher.hash("timing-equaliser")
 def _hasher_dummy_verify() -> None:
     # Spend the same time for an unknown user as for a wrong password, so usernames cannot be probed.
     try:
-        _hasher.verify(_DUMMY_HASH, "x")
+        _verify(_DUMMY_HASH, "x")
     except VerificationError:
         pass
 
@@ -98,7 +113,7 @@ def set_roles(session: Session, user: User, roles: list[Role], agency_id: int | 
 def check_password(user: User, password: str) -> bool:
     """True when `password` is the user's password (argon2 verify; the caller bounds concurrency)."""
     try:
-        return _hasher.verify(user.password_hash, password)
+        return _verify(user.password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
 

@@ -217,8 +217,9 @@ def export_rows(session, rnd, profile: Profile, *, batch: int = 5000):
             answers.setdefault(rid, []).append((code, value))
         for r in responses:
             code, level = levels[r.agency_id]
-            row = [r.uuid, code, level, r.channel.value, csv_safe(r.stratum or ""), csv_safe(r.psu or ""),
-                   repr(r.weight)] + [""] * len(items)
+            # Every text column is guarded, not only the free ones: an agency code comes from an import file.
+            row = [csv_safe(text) for text in (r.uuid, code, level, r.channel.value, r.stratum or "", r.psu or "")]
+            row += [repr(r.weight)] + [""] * len(items)
             for item, value in answers.get(r.id, []):
                 if item in position:
                     row[position[item]] = str(value)
