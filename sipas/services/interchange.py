@@ -47,23 +47,66 @@ class ResponseTable:
         return int(self.row_numbers[r]) if self.row_numbers is not None else r + 2
 
 
+#: The most rows any uploaded file may have (header included): a small file must not expand into millions.
+MAX_ROWS = 200_000
+
+
+def _limited(rows, path: Path) -> list:
+    """The rows, read one at a time, refusing the file as soon as it passes MAX_ROWS."""
+    out = []
+    for row in rows:
+        out.append(row)
+        if len(out) > MAX_ROWS:
+            raise ValidationFailed([f"{path.name}: more than {MAX_ROWS:,} rows; split the file"],
+                                   f"{path.name}: too many rows, nothing was read")
+    return out
+
+
 def read_rows(path: Path) -> tuple[list[str], list[list[str]]]:
-    """Header and non-empty rows of a CSV or XLSX file, as strings (shared by every file import)."""
-    if path.suffix.lower() == ".csv":
-        # utf-8-sig: Excel writes a byte-order mark at the start of UTF-8 CSV files.
-        with open(path, newline="", encoding="utf-8-sig") as f:
-            rows = list(csv.reader(f))
-    elif path.suffix.lower() == ".xlsx":
-        import openpyxl
-        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
-        try:
-            sheet = workbook.worksheets[0]
-            rows = [["" if v is None else str(int(v)) if isinstance(v, float) and v.is_integer() else str(v)
-                     for v in row] for row in sheet.iter_rows(values_only=True)]
-        finally:
-            workbook.close()
-    else:
+    """Header and non-empty rows of a CSV or XLSX file, as strings: the one reader of every file import.
+
+    Rows are streamed and counted (MAX_ROWS). A file that is not what its name says (not a zip, no sheet,
+    broken or hostile XML such as undefined entities or entity expansion, a CSV field over the csv module's
+    limit, text that is not UTF-8) is refused with ValidationFailed, never a server error.
+    """
+    import zipfile
+    from xml.etree.ElementTree import ParseError
+    from xml.parsers.expat import ExpatError
+    suffix = path.suffix.lower()
+    if suffix not in (".csv", ".xlsx"):
         raise ValidationFailed([f"{path.name}: only .csv and .xlsx files are read"])
+    try:
+        if suffix == ".csv":
+            # utf-8-sig: Excel writes a byte-order mark at the start of UTF-8 CSV files.
+            with open(path, newline="", encoding="utf-8-sig") as f:
+                rows = _limited(csv.reader(f), path)
+        else:
+            import openpyxl
+            from openpyxl.utils.exceptions import InvalidFileException
+            # Our own file handle, closed whatever happens: openpyxl leaves its own open when a workbook is broken.
+            with open(path, "rb") as handle:
+                try:
+                    workbook = openpyxl.load_workbook(handle, read_only=True, data_only=True)
+                except InvalidFileException as exc:
+                    raise ValueError(str(exc)) from exc
+                try:
+                    if not workbook.worksheets:
+                        raise ValidationFailed([f"{path.name}: the workbook has no sheet"])
+                    sheet = workbook.worksheets[0]
+                    rows = _limited((["" if v is None else str(int(v)) if isinstance(v, float) and v.is_integer()
+                                      else str(v) for v in row] for row in sheet.iter_rows(values_only=True)), path)
+                finally:
+                    workbook.close()
+    except ValidationFailed:
+        raise
+    except UnicodeDecodeError:
+        raise ValidationFailed([f"{path.name}: the text is not UTF-8 (save it as CSV UTF-8)"]) from None
+    except csv.Error as exc:
+        raise ValidationFailed([f"{path.name}: not a readable CSV file ({exc})"]) from None
+    except (zipfile.BadZipFile, KeyError, IndexError, ValueError, TypeError, ParseError, ExpatError,
+            EOFError) as exc:
+        # openpyxl reports a broken workbook through many exception types; none of them is a server fault.
+        raise ValidationFailed([f"{path.name}: not a readable XLSX workbook ({type(exc).__name__})"]) from None
     if not rows:
         raise ValidationFailed([f"{path.name}: the file is empty"])
     nul = [f"row {r}: contains a NUL byte" for r, row in enumerate(rows, start=1) if any("\x00" in c for c in row)]
