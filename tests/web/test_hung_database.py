@@ -50,3 +50,23 @@ def test_a_hung_postgresql_gives_503_with_retry_after(tmp_path):
         listener.close()
         for conn in held:
             conn.close()
+
+
+def test_a_logged_in_staff_page_during_an_outage_is_the_503_page(demo_app, tmp_path):
+    from tests.conftest import login
+    client = demo_app.test_client()
+    login(client, "admin")
+    cookie = client.get_cookie("session").value
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+    listener.close()  # nothing listens there: the database is down
+    down = create_app({"TESTING": False, "DATABASE_URL": f"postgresql+psycopg://sipas@127.0.0.1:{port}/sipas",
+                       "SECRET_KEY": demo_app.config["SECRET_KEY"], "RATELIMIT_ENABLED": False,
+                       "DEMO_ON_FIRST_START": False, **private_dirs(tmp_path)})
+    staff = down.test_client()
+    staff.set_cookie("session", cookie)
+    for path in ("/admin/", "/admin/users", "/dashboard/", "/entry/"):
+        response = staff.get(path)
+        assert response.status_code == 503 and response.headers.get("Retry-After"), path
+        assert "Tạm thời" in response.get_data(as_text=True) or "tạm" in response.get_data(as_text=True).lower()
