@@ -22,6 +22,13 @@ class Defaults:
     SESSION_COOKIE_SAMESITE = "Lax"
     #: Rate-limit storage; "memory://" for one process, "redis://..." for several app servers.
     RATELIMIT_STORAGE_URI = "memory://"
+    #: How many reverse proxies in front of the app set X-Forwarded-For/-Proto/-Host (werkzeug ProxyFix).
+    #: 0 (default): the headers are ignored, so nobody can fake an address. Behind one nginx: 1.
+    TRUSTED_PROXY_HOPS = 0
+    #: PostgreSQL: seconds to wait for a connection (connecting, or from the pool) before answering 503.
+    DB_CONNECT_TIMEOUT = 3
+    #: At most this many argon2 password checks run at once per process (each takes about 64 MiB).
+    PASSWORD_CHECKS_AT_ONCE = 4
     #: Key for the keyed hash of dossier codes (never stored in clear). Derived from SECRET_KEY if unset.
     DOSSIER_HASH_KEY: str | None = None
     MAX_CONTENT_LENGTH = 16 * 1024 * 1024

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 EXTENSION_KEY = "sipas_db"
 
 
-def make_engine(url: str, *, sqlite_synchronous: str = "FULL") -> Engine:
+def make_engine(url: str, *, sqlite_synchronous: str = "FULL", connect_timeout: int = 3) -> Engine:
     """Create an engine with the settings each backend needs.
 
     SQLite gets foreign keys (off by default in SQLite), WAL and a busy timeout so that
@@ -38,7 +38,11 @@ def make_engine(url: str, *, sqlite_synchronous: str = "FULL") -> Engine:
             cursor.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    # A PostgreSQL that accepts connections but never answers must not hold a request (and a worker) for
+    # ever: libpq gives up connecting after connect_timeout seconds, and a request waits at most as long for
+    # a pooled connection; the failure is then answered 503 with Retry-After (sipas/web/unavailable.py).
+    return create_engine(url, pool_pre_ping=True, pool_timeout=connect_timeout,
+                         connect_args={"connect_timeout": connect_timeout})
 
 
 #: How many rows SQLite's ANALYZE samples per index when `optimize` runs (approximate statistics in
@@ -58,7 +62,8 @@ def optimize(session: Session) -> None:
 
 def init_app(app: Flask) -> None:
     """Bind an engine and a session factory to the app, and close the request session at teardown."""
-    engine = make_engine(app.config["DATABASE_URL"], sqlite_synchronous=app.config["SQLITE_SYNCHRONOUS"])
+    engine = make_engine(app.config["DATABASE_URL"], sqlite_synchronous=app.config["SQLITE_SYNCHRONOUS"],
+                         connect_timeout=int(app.config.get("DB_CONNECT_TIMEOUT") or 3))
     app.extensions[EXTENSION_KEY] = sessionmaker(bind=engine, expire_on_commit=False)
     app.teardown_appcontext(_close_session)
 

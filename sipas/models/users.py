@@ -4,7 +4,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, String
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, String, false, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from sipas.models.base import Base, utcnow, value_enum
@@ -37,6 +37,15 @@ class User(Base):
     #: Agency scope for agency managers: they see this agency and those under it.
     agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"))
     totp_secret: Mapped[str | None] = mapped_column(String(64))
+    #: The TOTP time step of the last accepted code: a code is never accepted twice.
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
+    #: A secret being set up (shown once on the setup page, kept here rather than in the readable cookie).
+    totp_pending: Mapped[str | None] = mapped_column(String(64))
+    #: Part of every session's identity: raising it ends all of the user's sessions (logout, password, roles,
+    #: deactivation, TOTP changes).
+    session_generation: Mapped[int] = mapped_column(default=0, server_default=text("0"))
+    #: Set by an admin reset: the user must choose a new password before doing anything else.
+    must_change_password: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column()
 
@@ -63,8 +72,13 @@ class User(Base):
         return self.active
 
     def get_id(self) -> str:
-        """Session identifier for Flask-Login."""
-        return str(self.id)
+        """Session identifier for Flask-Login: the id and the session generation, so a raised generation
+        makes every session issued before it invalid (checked by the user loader on each request)."""
+        return f"{self.id}:{self.session_generation}"
+
+    def end_sessions(self) -> None:
+        """End every session of this user (the current request may log in again with the new generation)."""
+        self.session_generation = (self.session_generation or 0) + 1
 
 
 class UserRole(Base):

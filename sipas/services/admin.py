@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 import surveys
 from sipas.errors import ValidationFailed
+from sipas.inputs import too_long
 from sipas.models import AdminMap, AdminUnit, Agency, AgencyKind, Channel, Level, Round, RoundStatus, ServicePoint
 
 KIND_VI = {"sở": AgencyKind.DEPARTMENT, "ubnd": AgencyKind.PEOPLES_COMMITTEE,
@@ -26,6 +27,7 @@ def create_round(session: Session, *, code: str, name: str, year: int, profile_k
         problems["code"] = "1..40 characters"
     elif session.scalar(select(Round.id).where(Round.code == code)) is not None:
         problems["code"] = f"round {code} already exists"
+    problems.update(too_long(Round, {"name": name.strip()}))
     try:
         profile = surveys.load(profile_key)
     except surveys.ProfileError as exc:

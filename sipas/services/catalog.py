@@ -7,6 +7,7 @@ from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from sipas.errors import NotFound
+from sipas.inputs import whole_number
 from sipas.models import Agency, Response, ResponseStatus, Round, round_agencies
 
 
@@ -36,8 +37,8 @@ def find_agency(session: Session, code: str) -> Agency | None:
 def get_round(session: Session, key: str | int) -> Round:
     """A round by code or numeric id."""
     found = find_round(session, str(key))
-    if found is None and str(key).isdigit():
-        found = session.get(Round, int(key))
+    if found is None and (round_id := whole_number(key)) is not None:
+        found = session.get(Round, round_id)
     if found is None:
         raise NotFound(f"no survey round {key!r}")
     return found

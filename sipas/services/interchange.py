@@ -53,6 +53,19 @@ class ResponseTable:
 
 #: No sampling weight exceeds the population of Vietnam; larger values overflow the sums (1e308 did).
 MAX_WEIGHT = 1e9
+#: The most rows any uploaded file may have (header included): a small file must not expand into millions.
+MAX_ROWS = 200_000
+
+
+def _limited(rows, path: Path) -> list:
+    """The rows, read one at a time, refusing the file as soon as it passes MAX_ROWS."""
+    out = []
+    for row in rows:
+        out.append(row)
+        if len(out) > MAX_ROWS:
+            raise ValidationFailed([f"{path.name}: more than {MAX_ROWS:,} rows; split the file"],
+                                   f"{path.name}: too many rows, nothing was read")
+    return out
 
 
 def read_rows(path: Path) -> tuple[list[str], list[list[str]]]:
@@ -62,32 +75,56 @@ def read_rows(path: Path) -> tuple[list[str], list[list[str]]]:
 
 
 def read_numbered_rows(path: Path) -> tuple[list[str], list[list[str]], list[int]]:
-    """Header, non-empty rows and each row's number in the file (header = 1; blank rows still count)."""
-    if path.suffix.lower() == ".csv":
-        # utf-8-sig: Excel writes a byte-order mark at the start of UTF-8 CSV files.
-        data = path.read_bytes()
-        try:
-            text = data.decode("utf-8-sig")
-        except UnicodeDecodeError as exc:
-            line = data[:exc.start].count(b"\n") + 1
-            raise ValidationFailed([f"row {line}: the file is not UTF-8 (Tệp không ở mã UTF-8): byte {exc.start + 1} "
-                                    "is not UTF-8 text; save it as \"CSV UTF-8\" in Excel, or as XLSX"],
-                                   f"{path.name}: not UTF-8, nothing was read") from None
-        try:
-            rows = list(csv.reader(io.StringIO(text, newline="")))
-        except csv.Error as err:
-            raise ValidationFailed([f"{path.name}: not a readable CSV file ({err})"]) from None
-    elif path.suffix.lower() == ".xlsx":
-        import openpyxl
-        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
-        try:
-            sheet = workbook.worksheets[0]
-            rows = [["" if v is None else str(int(v)) if isinstance(v, float) and v.is_integer() else str(v)
-                     for v in row] for row in sheet.iter_rows(values_only=True)]
-        finally:
-            workbook.close()
-    else:
+    """Header, non-empty rows and each row's number in the file (header = 1; blank rows still count): the one
+    reader of every file import.
+
+    Rows are streamed and counted (MAX_ROWS). A file that is not what its name says (not a zip, no sheet,
+    broken or hostile XML such as undefined entities or entity expansion, a CSV field over the csv module's
+    limit, text that is not UTF-8) is refused with ValidationFailed, never a server error.
+    """
+    import zipfile
+    from xml.etree.ElementTree import ParseError
+    from xml.parsers.expat import ExpatError
+    suffix = path.suffix.lower()
+    if suffix not in (".csv", ".xlsx"):
         raise ValidationFailed([f"{path.name}: only .csv and .xlsx files are read"])
+    try:
+        if suffix == ".csv":
+            data = path.read_bytes()
+            try:
+                # utf-8-sig: Excel writes a byte-order mark at the start of UTF-8 CSV files.
+                text = data.decode("utf-8-sig")
+            except UnicodeDecodeError as exc:
+                line = data[:exc.start].count(b"\n") + 1
+                raise ValidationFailed([f"row {line}: the file is not UTF-8 (Tệp không ở mã UTF-8): byte "
+                                        f"{exc.start + 1} is not UTF-8 text; save it as \"CSV UTF-8\" in Excel, or "
+                                        "as XLSX"], f"{path.name}: not UTF-8, nothing was read") from None
+            rows = _limited(csv.reader(io.StringIO(text, newline="")), path)
+        else:
+            import openpyxl
+            from openpyxl.utils.exceptions import InvalidFileException
+            # Our own file handle, closed whatever happens: openpyxl leaves its own open when a workbook is broken.
+            with open(path, "rb") as handle:
+                try:
+                    workbook = openpyxl.load_workbook(handle, read_only=True, data_only=True)
+                except InvalidFileException as exc:
+                    raise ValueError(str(exc)) from exc
+                try:
+                    if not workbook.worksheets:
+                        raise ValidationFailed([f"{path.name}: the workbook has no sheet"])
+                    sheet = workbook.worksheets[0]
+                    rows = _limited((["" if v is None else str(int(v)) if isinstance(v, float) and v.is_integer()
+                                      else str(v) for v in row] for row in sheet.iter_rows(values_only=True)), path)
+                finally:
+                    workbook.close()
+    except ValidationFailed:
+        raise
+    except csv.Error as exc:
+        raise ValidationFailed([f"{path.name}: not a readable CSV file ({exc})"]) from None
+    except (zipfile.BadZipFile, KeyError, IndexError, ValueError, TypeError, ParseError, ExpatError,
+            EOFError) as exc:
+        # openpyxl reports a broken workbook through many exception types; none of them is a server fault.
+        raise ValidationFailed([f"{path.name}: not a readable XLSX workbook ({type(exc).__name__})"]) from None
     if not rows:
         raise ValidationFailed([f"{path.name}: the file is empty"])
     nul = [f"row {r}: contains a NUL byte" for r, row in enumerate(rows, start=1) if any("\x00" in c for c in row)]
@@ -286,8 +323,9 @@ def export_rows(session, rnd, profile: Profile, *, batch: int = 5000):
             answers.setdefault(rid, []).append((code, value))
         for r in responses:
             code, level = levels[r.agency_id]
-            row = [r.uuid, code, level, r.channel.value, csv_safe(r.stratum or ""), csv_safe(r.psu or ""),
-                   repr(r.weight)] + [""] * len(items)
+            # Every text column is guarded, not only the free ones: an agency code comes from an import file.
+            row = [csv_safe(text) for text in (r.uuid, code, level, r.channel.value, r.stratum or "", r.psu or "")]
+            row += [repr(r.weight)] + [""] * len(items)
             for item, value in answers.get(r.id, []):
                 if item in position:
                     row[position[item]] = str(value)

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 import surveys
 from sipas.errors import ValidationFailed
+from sipas.inputs import too_long, whole_number
 from sipas.models import Agency, Channel, Invitation, PaperBatch, PaperEntry, PaperForm, PaperFormStatus, Round, User
 from sipas.services.responses import Design, Origin, Submission, record_response
 
@@ -33,6 +34,7 @@ def open_batch(session: Session, rnd: Round, agency: Agency, box_number: str, ex
         problems["agency"] = f"{agency.code} does not take part in {rnd.code}"
     if not box_number.strip():
         problems["box_number"] = "Cần số hộp / box number required"
+    problems.update(too_long(PaperBatch, {"box_number": box_number.strip()}))
     if not 1 <= expected_count <= 100_000:
         problems["expected_count"] = "1..100000"
     if channel not in (Channel.PAPER_POST.value, Channel.PAPER_DIRECT.value):
@@ -55,11 +57,11 @@ def parse_entry(profile: surveys.Profile, raw: dict[str, str]) -> tuple[dict, di
         if text == "":
             answers[item.code] = None
             continue
-        if not text.isdigit() or int(text) not in item.scale.values:
+        if whole_number(text) not in item.scale.values:
             allowed = ", ".join(str(v) for v in sorted(item.scale.values))
             problems[item.code] = f"{text!r}: chỉ nhận {allowed} hoặc để trống / only {allowed} or blank"
             continue
-        answers[item.code] = int(text)
+        answers[item.code] = whole_number(text)
     _, block_problems = surveys.check_answers(profile, {k: v for k, v in answers.items() if v is not None})
     problems.update({k: v for k, v in block_problems.items() if k not in problems})
     return answers, problems
@@ -148,8 +150,8 @@ def adjudicate(session: Session, form: PaperForm, decisions: dict[str, str], ver
         item = profile.item(code)
         if value == "":
             final[code] = None
-        elif value.isdigit() and int(value) in item.scale.values:
-            final[code] = int(value)
+        elif whole_number(value) in item.scale.values:
+            final[code] = whole_number(value)
         else:
             problems[code] = f"{value!r} không thuộc thang đo / not on the scale"
     if problems:

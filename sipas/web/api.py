@@ -7,7 +7,8 @@ from flask import Blueprint, current_app, jsonify, request
 from sqlalchemy import select
 
 from sipas.db import get_session
-from sipas.errors import DuplicateSubmission, SurveyClosed, ValidationFailed
+from sipas.errors import DuplicateSubmission, NotFound, SurveyClosed, ValidationFailed
+from sipas.inputs import whole_number
 from sipas.models import PAPER, Channel, KioskDevice, ServicePoint
 from sipas.security import csrf, limiter
 from sipas.services import credentials, invitations
@@ -65,7 +66,7 @@ def submit_response():
         if body.get(name) is not None and not isinstance(body[name], str):
             errors[name] = "must be a string"
     seq = body.get("device_seq")
-    if seq is not None and (isinstance(seq, bool) or not isinstance(seq, int) or seq < 0 or seq > 2 ** 31):
+    if seq is not None and (isinstance(seq, bool) or not isinstance(seq, int) or whole_number(seq) is None):
         errors["device_seq"] = "must be a non-negative integer"
     if errors:
         return _error(422, "invalid response", errors)
@@ -84,7 +85,7 @@ def submit_response():
     else:
         try:
             agency = get_agency(session, body["agency"])
-        except Exception:  # noqa: BLE001 - NotFound: reported as a field error
+        except NotFound:  # a storage failure is never "unknown agency": it propagates and is answered 503
             return _error(422, "invalid response", {"agency": "unknown agency"})
     point = None
     if own_point is not None and body.get("service_point") == own_point.code:

@@ -10,6 +10,7 @@ from sqlalchemy import select
 import surveys
 from sipas.db import discard_changes, get_session
 from sipas.errors import NotFound, ValidationFailed
+from sipas.inputs import whole_number
 from sipas.models import PAPER, PaperBatch, PaperForm, PaperFormStatus, Role, Round, RoundStatus
 from sipas.services import audit, paper
 from sipas.services.catalog import get_agency
@@ -63,7 +64,9 @@ def index():
             agency = get_agency(session, request.form.get("agency", "").strip())
             require_round(rnd)
             require_agency(agency)
-            expected = int(request.form.get("expected_count", "0") or 0)
+            expected = whole_number(request.form.get("expected_count", ""))
+            if expected is None:
+                raise ValidationFailed({"expected_count": _("Enter a number.")})
             batch = paper.open_batch(session, rnd, agency, request.form.get("box_number", ""), expected,
                                      request.form.get("channel", "paper_post"), current_user)
             audit.record(session, "paper_batch_opened", actor=current_user, object_type="paper_batch",

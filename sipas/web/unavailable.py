@@ -60,6 +60,9 @@ def unavailable_response(cause: str):
         response = jsonify({"error": "the server cannot store responses right now; retry later with the same id",
                             "cause": cause})
     else:
+        # Flask-Login's template context loads the user, which needs the database that just failed: the page
+        # is rendered for an anonymous visitor (g._login_user is where Flask-Login keeps the request's user).
+        g._login_user = current_app.login_manager.anonymous_user()  # type: ignore[attr-defined]
         response = current_app.make_response(render_template("unavailable.html", cause=cause))
     response.status_code = 503
     response.headers["Retry-After"] = "30" if cause in ("full", "read_only") else "5"

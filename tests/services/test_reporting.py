@@ -191,6 +191,28 @@ def test_csv_exports_neutralise_formulas(demo_app, tmp_path):
     assert "'=HYPERLINK" in text and "'+cmd" in text and ",=HYPERLINK" not in text
 
 
+@pytest.mark.parametrize("code", ['=HYPERLINK("http://x")', "@SUM(A1)", "-2+3", "+1+2"])
+def test_csv_export_guards_every_text_column_agency_codes_too(demo_app, tmp_path, code):
+    from sipas.models import Agency, ResponseStatus
+    from sipas.models import Response as ResponseModel
+    s = session_factory(demo_app)()
+    rnd = s.scalar(select(Round).where(Round.code == "LCU-2024"))
+    r = s.scalar(select(ResponseModel).where(ResponseModel.round_id == rnd.id,
+                                             ResponseModel.status == ResponseStatus.VALID).limit(1))
+    agency = s.get(Agency, r.agency_id)
+    agency.code = code
+    s.commit()
+    s.close()
+    out = tmp_path / "e.csv"
+    result = demo_app.test_cli_runner().invoke(export_responses, ["--round", "LCU-2024", "--output", str(out)])
+    assert result.exit_code == 0, result.output
+    with open(out, newline="", encoding="utf-8") as f:
+        rows = list(csv.reader(f))
+    cells = [cell for row in rows[1:] for cell in row[:6]]  # the text columns: id, agency, level, channel, ...
+    assert "'" + code in cells and code not in cells
+    assert not any(cell.startswith(("=", "+", "-", "@")) for cell in cells)
+
+
 def test_an_output_in_a_missing_folder_is_refused_before_any_work(demo_app, tmp_path, monkeypatch):
     import sipas.cli.results
     monkeypatch.setattr(sipas.cli.results, "compute_round", lambda *a, **k: pytest.fail("analysed before failing"))

@@ -20,6 +20,7 @@ LOGGED_IN = set(ROLES) - {"anonymous"}
 RULES: dict[str, set[str]] = {
     "static": PUBLIC, "public.home": PUBLIC, "public.healthz": PUBLIC, "public.readyz": PUBLIC, "auth.login": PUBLIC,
     "auth.logout": LOGGED_IN, "admin.index": LOGGED_IN, "auth.totp": PUBLIC, "auth.totp_setup": LOGGED_IN,
+    "auth.password": LOGGED_IN,
     "admin.round_detail": STAFF_VIEW, "admin.poster": STAFF_VIEW, "admin.qr_png": STAFF_VIEW,
     "admin.report_xlsx": STAFF_VIEW, "admin.export_job": STAFF_VIEW, "admin.job_page": STAFF_VIEW,
     "admin.job_status": STAFF_VIEW, "admin.job_download": STAFF_VIEW,

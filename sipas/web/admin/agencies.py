@@ -41,9 +41,6 @@ def import_agencies_page():
                     discard_changes()
                     problems = exc.problems if isinstance(exc.problems, list) else [
                         f"{k}: {v}" for k, v in exc.problems.items()]
-                except Exception:  # noqa: BLE001 - a file the readers cannot parse is the user's problem to fix
-                    discard_changes()
-                    problems = ["the file could not be read as CSV/XLSX"]
     return render_template("admin/import_agencies.html", form=form, problems=problems, report=report), \
         (422 if problems else 200)
 

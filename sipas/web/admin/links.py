@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 import surveys
 from sipas.db import get_session
+from sipas.inputs import whole_number
 from sipas.models import Agency, Invitation, Role, ServicePoint
 from sipas.services.paper import serial_for
 from sipas.web.admin.common import STAFF, bp, round_or_404
@@ -67,10 +68,9 @@ def qr_png(code: str, agency_code: str):
 def paper_forms(code: str):
     """Blank A4 forms to print: each copy has its serial and a QR code of the serial."""
     rnd = round_or_404(code)
-    try:
-        start = max(1, int(request.args.get("start", 1)))
-        copies = min(500, max(1, int(request.args.get("copies", 1))))
-    except ValueError:
+    start = whole_number(request.args.get("start", "1"), low=1)
+    copies = whole_number(request.args.get("copies", "1"), low=1, high=500)
+    if start is None or copies is None:
         abort(400)
     profile = surveys.load(rnd.profile_key)
     if request.args.get("sampled") == "1":

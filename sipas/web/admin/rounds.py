@@ -11,6 +11,7 @@ import surveys
 from sipas import recompute
 from sipas.db import after_commit, discard_changes, get_session
 from sipas.errors import ValidationFailed
+from sipas.inputs import whole_number
 from sipas.models import Channel, Role, RoundStatus
 from sipas.services import admin as admin_service
 from sipas.services import audit, scope
@@ -73,7 +74,7 @@ def new_round():
         try:
             rnd = admin_service.create_round(
                 session, code=request.form.get("code", ""), name=request.form.get("name", ""),
-                year=int(request.form.get("year") or 0), profile_key=request.form.get("profile", ""),
+                year=whole_number(request.form.get("year", "")) or 0, profile_key=request.form.get("profile", ""),
                 admin_map=request.form.get("admin_map", ""), province_code=request.form.get("province") or None,
                 opens_on=day("opens_on"), closes_on=day("closes_on"), channels=request.form.getlist("channels"),
                 agency_codes=[c.strip() for c in request.form.get("agencies", "").replace("\n", ",").split(",")

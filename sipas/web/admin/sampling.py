@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from sipas import jobs
 from sipas.db import after_commit, discard_changes, get_session
 from sipas.errors import SipasError, ValidationFailed
+from sipas.inputs import whole_number
 from sipas.models import FrameUnit, Role, Round
 from sipas.reports.xlsx import XLSX_MIMETYPE
 from sipas.services import audit
@@ -35,7 +36,7 @@ def sample(code: str):
     form = CsrfOnly()
     problems, plan, message, weights = [], None, None, None
     args = request.form if request.method == "POST" else request.args
-    total = int(args["total"]) if args.get("total", "").isdigit() else None
+    total = whole_number(args.get("total", ""))
     method = args.get("allocation", "proportional")
     previous_code = args.get("previous") or None
     earlier = [r for r in session.scalars(select(Round).where(Round.id != rnd.id, Round.year < rnd.year)

@@ -3,11 +3,12 @@ from __future__ import annotations
 
 from flask import abort, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user
+from flask_login import current_user, login_user
 from sqlalchemy import select
 
 from sipas.db import discard_changes, get_session
 from sipas.errors import ValidationFailed
+from sipas.inputs import whole_number
 from sipas.models import AdminMap, AdminUnit, Agency, AuditEvent, Level, Role, User
 from sipas.services import accounts, audit
 from sipas.web.admin.common import CsrfOnly, bp
@@ -56,7 +57,8 @@ def users():
                 audit.record(session, "user_created", actor=current_user, object_type="user", object_id=user.id,
                              ip=request.remote_addr, detail={"roles": [r.value for r in roles]})
             else:
-                user = session.get(User, int(request.form.get("user_id", "0") or 0))
+                user_id = whole_number(request.form.get("user_id", ""))
+                user = session.get(User, user_id) if user_id is not None else None
                 if user is None:
                     abort(404)
                 if not current_scope().sees_user(user):
@@ -64,6 +66,7 @@ def users():
                 if action == "roles":
                     before = sorted(r.value for r in user.role_set)
                     accounts.set_roles(session, user, roles, agency.id if agency else None)
+                    user.end_sessions()  # the user logs in again under the new roles and scope
                     audit.record(session, "roles_changed", actor=current_user, object_type="user", object_id=user.id,
                                  ip=request.remote_addr, detail={"before": before,
                                                                  "after": [r.value for r in roles]})
@@ -71,8 +74,19 @@ def users():
                     if user.id == current_user.id:
                         raise ValidationFailed({"user": "you cannot deactivate yourself"})
                     user.active = action == "activate"
+                    user.end_sessions()  # reactivation never revives a session from before
                     audit.record(session, f"user_{action}d", actor=current_user, object_type="user",
                                  object_id=user.id, ip=request.remote_addr)
+                elif action == "reset_password":
+                    accounts.reset_password(session, user, request.form.get("password", ""))
+                    audit.record(session, "password_reset", actor=current_user, object_type="user",
+                                 object_id=user.id, ip=request.remote_addr)
+                elif action == "reset_totp":
+                    accounts.reset_totp(session, user)
+                    audit.record(session, "totp_reset", actor=current_user, object_type="user",
+                                 object_id=user.id, ip=request.remote_addr)
+            if user.id == current_user.id and action in ("roles", "reset_password", "reset_totp"):
+                login_user(user)  # an admin changing their own account stays logged in here
             return redirect(url_for(".users"))
         except ValidationFailed as exc:
             discard_changes()
