@@ -161,7 +161,7 @@ def round_comments(code: str):
     """Citizens' comments of a round, masked and scoped like the figures; ?agency=, ?q= (search), ?format=xlsx."""
     session = get_session()
     try:
-        rnd = catalog.get_round(session, code)
+        rnd = require_round(catalog.get_round(session, code))
     except NotFound:
         abort(404)
     lang = str(get_locale() or "vi")
