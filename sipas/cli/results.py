@@ -14,16 +14,18 @@ from sipas.cli.setup import rounds_cli
 from sipas.db import session_scope
 from sipas.errors import SipasError
 from sipas.recompute import publish_now, refresh_now
-from sipas.results import to_payload
+from sipas.models import AdminMap
+from sipas.results import UnitLabel, to_payload
 from sipas.services import audit
 from sipas.services.analysis_plan import plan_for
 from sipas.services.catalog import get_agency, get_round
-from sipas.services.interchange import read_table, write_csv
+from sipas.services.interchange import read_table, with_provinces, write_csv
 from sipas.services.results import store as result_store
 from sipas.services.results.compute import compute_round, compute_table
 from sipas.services.results.publish import preview
 from sipas.services.results.snapshot import begin_consistent_read
-from sipas.services.results.tree import GROUPINGS
+from sipas.services.results.tree import DEFAULT_GROUPINGS, GROUPINGS
+from sipas.services.units import map_codes
 from sipas.services.results.view import PROVISIONAL, PUBLISHED
 from sipas.services.workbook import build_workbook, report_data, restrict_to_agency
 from sipas.words import local_time, thousands
@@ -48,13 +50,17 @@ def _dumps(payload: dict) -> str:
 @click.option("--profile", "profile_key", help="Questionnaire profile of INPUT_FILE (e.g. SIPAS_2640).")
 @click.option("--round", "round_key", help="Analyse a stored round instead of a file.")
 @click.option("--output", required=True, type=click.Path(dir_okay=False), help="Where to write the JSON.")
-@click.option("--by", default="all,level,agency", show_default=True, help="Groupings: all, level, agency.")
+@click.option("--by", help="Groupings among all, province, level, agency [default: all,level,agency; a national "
+              "round adds province].")
+@click.option("--map", "admin_map", type=click.Choice([m.value for m in AdminMap]),
+              help="The map of the file's unit_code column [default: new_34].")
+@click.option("--seed", type=int, help="With a file: the seed of the rank sets' draws [default: 0].")
 @click.option("--confidence", default=0.95, show_default=True, type=float)
 @click.option("--store", is_flag=True, help="With --round: also store the results as the round's provisional set.")
 @with_appcontext
-def analyze(input_file, profile_key, round_key, output, by, confidence, store) -> None:
+def analyze(input_file, profile_key, round_key, output, by, admin_map, seed, confidence, store) -> None:
     """Compute SIPAS indices with design-based intervals, from a file (no database) or a stored round."""
-    groupings = tuple(b.strip() for b in by.split(",") if b.strip())
+    groupings = tuple(b.strip() for b in (by or ",".join(DEFAULT_GROUPINGS)).split(",") if b.strip())
     unknown = set(groupings) - set(GROUPINGS)
     if unknown or not groupings:
         fail(SipasError(f"--by takes {', '.join(GROUPINGS)} (got {by!r})"))
@@ -67,12 +73,20 @@ def analyze(input_file, profile_key, round_key, output, by, confidence, store) -
                 fail(SipasError("--profile is required with a file"))
             plan = plan_for(surveys.load(profile_key), confidence_level=confidence)
             table = read_table(input_file, surveys.load(profile_key))
-            results = compute_table(plan, table, groupings, source=os.path.basename(input_file))
+            file_map = admin_map or AdminMap.NEW_34.value
+            labels = {}
+            if "province" in groupings:
+                table = with_provinces(table, file_map)
+                labels = {"province": {c: UnitLabel(n, None) for c, n in map_codes(file_map)[0].items()
+                                       if c in set(table.province)}}
+            results = compute_table(plan, table, groupings, source=os.path.basename(input_file),
+                                    seed=seed or 0, admin_map=file_map if table.province is not None else "",
+                                    labels=labels)
         elif round_key and not input_file:
             with session_scope() as session:
                 begin_consistent_read(session)
                 rnd = get_round(session, round_key)
-                results = compute_round(session, rnd, confidence_level=confidence, by=groupings)
+                results = compute_round(session, rnd, confidence_level=confidence, by=by and groupings, seed=seed)
                 if store:
                     session.rollback()  # the read ends; the set is written in a new transaction
                     result_store.save(session, session.get_one(type(rnd), rnd.id), results)

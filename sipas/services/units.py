@@ -12,6 +12,7 @@ Both are read as data files: the packages' address parsers are not needed.
 """
 from __future__ import annotations
 
+import functools
 import json
 import sqlite3
 import unicodedata
@@ -216,3 +217,37 @@ def successors(session: Session, unit: AdminUnit) -> list[tuple[AdminUnit, float
 def clear_successions(session: Session) -> None:
     """Remove all unit links (used before a re-import from a corrected source)."""
     session.execute(delete(UnitSuccession))
+
+
+@functools.lru_cache(maxsize=2)
+def map_codes(admin_map: str) -> tuple[dict[str, str], dict[str, str]]:
+    """Official codes of one map straight from the source packages (no database): province code -> name,
+    and commune code -> its province code. Used to read `unit_code` in a file analysed without a database."""
+    if admin_map == AdminMap.NEW_34.value:
+        data = _new_map_source()
+        provinces = {f"{p['code']:02d}": p["name"] if _division_type(p["name"]) else f"Tỉnh {p['name']}"
+                     for p in data}
+        communes = {f"{w['code']:05d}": f"{p['code']:02d}" for p in data for w in p["wards"]}
+        return provinces, communes
+    if admin_map == AdminMap.HISTORICAL_63.value:
+        conn, _ = _legacy_source()
+        try:
+            provinces = dict(conn.execute("SELECT DISTINCT provinceCode, province FROM admin_units_legacy"))
+            communes = dict(conn.execute("SELECT wardCode, provinceCode FROM admin_units_legacy "
+                                         "WHERE wardCode IS NOT NULL"))
+        finally:
+            conn.close()
+        return provinces, communes
+    raise ValueError(f"unknown map {admin_map!r} (new_34 or historical_63)")
+
+
+def province_of(session: Session, unit_ids: Iterable[int]) -> dict[int, AdminUnit]:
+    """The province each unit lies in (a province is its own), by unit id, walking up the parents."""
+    out: dict[int, AdminUnit] = {}
+    for uid in set(unit_ids):
+        unit = session.get(AdminUnit, uid)
+        while unit is not None and unit.level is not Level.PROVINCE:
+            unit = unit.parent
+        if unit is not None:
+            out[uid] = unit
+    return out

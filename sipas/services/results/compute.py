@@ -14,12 +14,14 @@ from sqlalchemy.orm import Session
 
 import surveys
 from analysis import Totals, build_totals, certainty_psus
+from sipas.errors import ValidationFailed
 from sipas.models import Round
 from sipas.results import CHANNEL_GROUPS, RoundResults, channel_group
 from sipas.services.analysis_plan import Plan, headline_codes, plan_for, scores
 from sipas.services.results import comparability, facts, store
 from sipas.services.results.totals import round_totals
-from sipas.services.results.tree import GROUPINGS, Unit, channel_group_results, compare_with_previous
+from sipas.services.results.tree import (DEFAULT_GROUPINGS, GROUPINGS, Unit, channel_group_results,
+                                         compare_with_previous)
 
 Progress = Callable[[int, str], None]
 
@@ -29,10 +31,16 @@ def _quiet(_percent: int, _message: str) -> None:
 
 
 def compute_round(session: Session, rnd: Round, *, confidence_level: float = 0.95,
-                  by: Sequence[str] = GROUPINGS, seed: int | None = None, with_previous: bool = True,
+                  by: Sequence[str] | None = None, seed: int | None = None, with_previous: bool = True,
                   progress: Progress = _quiet) -> RoundResults:
-    """The provisional results of a stored round over its current valid responses and weights."""
+    """The provisional results of a stored round over its current valid responses and weights.
+
+    Without `by`, a national round (no jurisdiction) is grouped by every grouping, provinces included; a
+    province's round by the whole, its levels and its agencies.
+    """
     plan = plan_for(surveys.load(rnd.profile_key), confidence_level=confidence_level)
+    if by is None:
+        by = GROUPINGS if rnd.jurisdiction_id is None else DEFAULT_GROUPINGS
     seed = facts.default_seed(rnd) if seed is None else seed
     units = facts.round_units(session, rnd)
     progress(5, "reading the responses")
@@ -70,21 +78,40 @@ def with_changes(session: Session, rnd: Round, results: RoundResults, plan: Plan
 
 
 def table_totals(plan: Plan, table) -> tuple[Totals, dict[str, Unit]]:
-    """Totals by agency from a ResponseTable (a file), and each agency's tier."""
+    """Totals by agency from a ResponseTable (a file), and each agency's tier.
+
+    When the table carries each respondent's province (`province`, from the `unit_code` column), the base
+    groups are the agencies within provinces ("agency|province"), so an agency serving several provinces is
+    still one agency and every province gets its own respondents.
+    """
     n = len(table)
     rows = np.arange(n).astype(str)
     stratum = np.where(table.stratum == "", "_", table.stratum).astype(str)
     psu = np.where(table.psu == "", np.char.add("#", rows), table.psu).astype(str)
     psu = certainty_psus(stratum, psu, rows)
     answered, score = scores(plan, table.items, table.values)
-    totals = build_totals(table.agency_code.astype(str), stratum, psu, table.weight, answered, score,
-                          list(plan.items), pair_items=list(plan.pair_items))
-    return totals, {str(a): Unit(str(lv)) for a, lv in zip(table.agency_code, table.level)}
+    agency = table.agency_code.astype(str)
+    province = getattr(table, "province", None)
+    if province is None:
+        totals = build_totals(agency, stratum, psu, table.weight, answered, score, list(plan.items),
+                              pair_items=list(plan.pair_items))
+        return totals, {str(a): Unit(str(lv)) for a, lv in zip(table.agency_code, table.level)}
+    key = np.char.add(np.char.add(agency, "|"), province.astype(str))
+    totals = build_totals(key, stratum, psu, table.weight, answered, score, list(plan.items),
+                          pair_items=list(plan.pair_items))
+    return totals, {str(k): Unit(str(lv), str(p), str(a))
+                    for k, a, p, lv in zip(key, agency, province, table.level)}
 
 
-def compute_table(plan: Plan, table, by: Sequence[str] = GROUPINGS, *, seed: int = 0,
-                  source: str = "") -> RoundResults:
-    """The results of a file of responses (no database): the same tree as a stored round's."""
+def compute_table(plan: Plan, table, by: Sequence[str] = DEFAULT_GROUPINGS, *, seed: int = 0,
+                  source: str = "", admin_map: str = "", labels: dict | None = None) -> RoundResults:
+    """The results of a file of responses (no database): the same tree as a stored round's.
+
+    Grouping by province needs the table's `province` (see `interchange.with_provinces`).
+    """
+    if "province" in by and getattr(table, "province", None) is None:
+        raise ValidationFailed(["--by province needs the column unit_code (the respondent's province or "
+                                "commune) in the file"])
     groups = []
     channels = np.array([channel_group(c) for c in table.channel.astype(str)])
     counts: dict[str, int] = {}
@@ -96,8 +123,9 @@ def compute_table(plan: Plan, table, by: Sequence[str] = GROUPINGS, *, seed: int
             totals, units = table_totals(plan, _rows(table, mask))
             groups += channel_group_results(plan, totals, units, group, by, seed=seed)
     profile = surveys.load(plan.profile_key)
-    return RoundResults(source, plan.profile_key, profile.method_version, "", plan.settings.confidence_level, seed,
-                        "", datetime.now(timezone.utc), tuple(groups), channel_counts=counts)
+    return RoundResults(source, plan.profile_key, profile.method_version, admin_map, plan.settings.confidence_level,
+                        seed, "", datetime.now(timezone.utc), tuple(groups), channel_counts=counts,
+                        labels=labels or {})
 
 
 def _rows(table, mask: np.ndarray):

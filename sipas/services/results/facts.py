@@ -13,6 +13,7 @@ import surveys
 from sipas.models import SELF_SELECTED, Agency, Answer, Response, ResponseStatus, Round
 from sipas.results import RoundInfo, UnitLabel
 from sipas.services.results.tree import Unit
+from sipas.services.units import province_of
 
 #: Items reported as distributions (counts and weighted shares) rather than indices.
 DISTRIBUTION_KINDS = ("behaviour", "respondent")
@@ -32,13 +33,18 @@ def fingerprint(session: Session, rnd: Round) -> str:
 
 
 def round_units(session: Session, rnd: Round) -> dict[str, Unit]:
-    """The tier (level) of every agency, by code."""
-    return {code: Unit(level.value) for code, level in session.execute(select(Agency.code, Agency.level))}
+    """The tier (level) of every agency and its province (the province of its administrative unit), by code."""
+    rows = session.execute(select(Agency.code, Agency.level, Agency.unit_id)).all()
+    provinces = province_of(session, [unit_id for _, _, unit_id in rows])
+    return {code: Unit(level.value, provinces[unit_id].code if unit_id in provinces else None)
+            for code, level, unit_id in rows}
 
 
 def unit_labels(session: Session, rnd: Round) -> dict[str, dict[str, UnitLabel]]:
-    """Names of the round's agencies, frozen with the results."""
-    return {"agency": {a.code: UnitLabel(a.name, a.name_en) for a in rnd.agencies}}
+    """Names of the round's agencies and provinces, frozen with the results."""
+    provinces = province_of(session, [a.unit_id for a in rnd.agencies])
+    return {"agency": {a.code: UnitLabel(a.name, a.name_en) for a in rnd.agencies},
+            "province": {p.code: UnitLabel(p.name, None) for p in provinces.values()}}
 
 
 def channel_counts(session: Session, rnd: Round) -> dict[str, int]:
