@@ -53,7 +53,8 @@ def _dumps(payload: dict) -> str:
 @click.option("--by", help="Groupings among all, province, level, agency [default: all,level,agency; a national "
               "round adds province].")
 @click.option("--map", "admin_map", type=click.Choice([m.value for m in AdminMap]),
-              help="The map of the file's unit_code column [default: new_34].")
+              help="A file: the map of its unit_code column [default: new_34]. A round: re-estimate it on this "
+              "map (an old-map round on new_34, through the 2025 crosswalk).")
 @click.option("--seed", type=int, help="With a file: the seed of the rank sets' draws [default: 0].")
 @click.option("--confidence", default=0.95, show_default=True, type=float)
 @click.option("--store", is_flag=True, help="With --round: also store the results as the round's provisional set.")
@@ -86,7 +87,12 @@ def analyze(input_file, profile_key, round_key, output, by, admin_map, seed, con
             with session_scope() as session:
                 begin_consistent_read(session)
                 rnd = get_round(session, round_key)
-                results = compute_round(session, rnd, confidence_level=confidence, by=by and groupings, seed=seed)
+                target = AdminMap(admin_map) if admin_map else None
+                if store and target is not None and target != rnd.admin_map:
+                    fail(SipasError("--store keeps a round's own figures: a re-estimate on another map (--map) "
+                                    "is written to --output only"))
+                results = compute_round(session, rnd, confidence_level=confidence, by=by and groupings, seed=seed,
+                                        admin_map=target)
                 if store:
                     session.rollback()  # the read ends; the set is written in a new transaction
                     result_store.save(session, session.get_one(type(rnd), rnd.id), results)

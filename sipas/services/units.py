@@ -251,3 +251,44 @@ def province_of(session: Session, unit_ids: Iterable[int]) -> dict[int, AdminUni
         if unit is not None:
             out[uid] = unit
     return out
+
+
+def successor_on_new_map(session: Session, unit: AdminUnit) -> AdminUnit | None:
+    """The unit of the 2025 map that took `unit` over: for a split commune, the successor the source names as
+    the default one (`is_primary`; then the largest share, then the lowest code). None when there is no link."""
+    row = session.execute(select(AdminUnit).join(UnitSuccession, UnitSuccession.successor_id == AdminUnit.id)
+                          .where(UnitSuccession.predecessor_id == unit.id, AdminUnit.admin_map == AdminMap.NEW_34)
+                          .order_by(UnitSuccession.is_primary.desc(), UnitSuccession.share.desc(), AdminUnit.code)
+                          .limit(1)).scalar_one_or_none()
+    return row
+
+
+def new_map_province_of(session: Session, unit_ids: Iterable[int]) -> dict[int, AdminUnit]:
+    """The 2025-map province of each unit, by unit id, through the crosswalk.
+
+    A unit already on the new map gives its own province. An old commune goes to its (primary) successor
+    commune and that commune's province; an old district or province to the successor of its old province
+    (every old province went whole into one new province, so the province of a response never depends on how
+    a split commune is divided: the successors of a split commune all lie in the same new province).
+    Units without a link are left out.
+    """
+    out: dict[int, AdminUnit] = {}
+    for uid in set(unit_ids):
+        unit = session.get(AdminUnit, uid)
+        if unit is None:
+            continue
+        if unit.admin_map is AdminMap.NEW_34:
+            found = province_of(session, [uid])
+            if uid in found:
+                out[uid] = found[uid]
+            continue
+        if unit.level is Level.COMMUNE:
+            new = successor_on_new_map(session, unit)
+            if new is not None and new.parent is not None:
+                out[uid] = new.parent
+                continue
+        old_province = province_of(session, [uid]).get(uid)
+        new_province = successor_on_new_map(session, old_province) if old_province is not None else None
+        if new_province is not None:
+            out[uid] = new_province
+    return out

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 import surveys
 from analysis import Totals, build_totals, certainty_psus
 from sipas.errors import ValidationFailed
-from sipas.models import Round
+from sipas.models import AdminMap, Round
 from sipas.results import CHANNEL_GROUPS, RoundResults, channel_group
 from sipas.services.analysis_plan import Plan, headline_codes, plan_for, scores
 from sipas.services.results import comparability, facts, store
@@ -32,17 +32,22 @@ def _quiet(_percent: int, _message: str) -> None:
 
 def compute_round(session: Session, rnd: Round, *, confidence_level: float = 0.95,
                   by: Sequence[str] | None = None, seed: int | None = None, with_previous: bool = True,
-                  progress: Progress = _quiet) -> RoundResults:
+                  admin_map: AdminMap | None = None, progress: Progress = _quiet) -> RoundResults:
     """The provisional results of a stored round over its current valid responses and weights.
 
     Without `by`, a national round (no jurisdiction) is grouped by every grouping, provinces included; a
-    province's round by the whole, its levels and its agencies.
+    province's round by the whole, its levels and its agencies. With `admin_map` other than the round's (new_34
+    for a round of the 63-province map), the round is re-estimated on that map: each response goes to the new
+    province of its agency's unit through the crosswalk (`units.new_map_province_of`); the design (strata,
+    PSUs, weights) is the round's own, so a new province is a domain of the old design. Such results are not
+    compared with a previous round.
     """
+    remapped = admin_map is not None and admin_map != rnd.admin_map
     plan = plan_for(surveys.load(rnd.profile_key), confidence_level=confidence_level)
     if by is None:
         by = GROUPINGS if rnd.jurisdiction_id is None else DEFAULT_GROUPINGS
     seed = facts.default_seed(rnd) if seed is None else seed
-    units = facts.round_units(session, rnd)
+    units = facts.round_units(session, rnd, admin_map)
     progress(5, "reading the responses")
     snapshot = facts.fingerprint(session, rnd)
     groups = []
@@ -52,11 +57,12 @@ def compute_round(session: Session, rnd: Round, *, confidence_level: float = 0.9
         if found is not None:
             groups += channel_group_results(plan, found[0], units, group, by, seed=seed)
     progress(80, "counting channels and answers")
-    results = RoundResults(rnd.code, plan.profile_key, rnd.method_version, rnd.admin_map.value, confidence_level,
-                           seed, snapshot, datetime.now(timezone.utc), tuple(groups),
-                           labels=facts.unit_labels(session, rnd), channel_counts=facts.channel_counts(session, rnd),
+    results = RoundResults(rnd.code, plan.profile_key, rnd.method_version, (admin_map or rnd.admin_map).value,
+                           confidence_level, seed, snapshot, datetime.now(timezone.utc), tuple(groups),
+                           labels=facts.unit_labels(session, rnd, admin_map),
+                           channel_counts=facts.channel_counts(session, rnd),
                            info=facts.round_info(rnd), distributions=facts.distributions(session, rnd))
-    if not with_previous:
+    if not with_previous or remapped:
         return results
     progress(90, "comparing with the previous round")
     return with_changes(session, rnd, results, plan)
