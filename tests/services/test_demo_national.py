@@ -1,0 +1,49 @@
+"""The national demo: VN-2024 (63 provinces) and VN-2026 (34 provinces) under SIPAS_1001, analysed by province,
+and the 2024 round re-estimated on the 2025 map (a small --scale keeps it quick)."""
+from __future__ import annotations
+
+import json
+
+from sqlalchemy import func, select
+
+from sipas.models import AdminMap, Response, Round
+
+
+def test_national_demo_gives_every_province_its_indices_and_rank_sets(app, session, tmp_path):
+    runner = app.test_cli_runner()
+    loaded = runner.invoke(args=["demo", "load", "--national", "--scale", "0.04"])
+    assert loaded.exit_code == 0, loaded.output
+    rounds = {r.code: r for r in session.scalars(select(Round))}
+    assert rounds["VN-2024"].admin_map is AdminMap.HISTORICAL_63 and rounds["VN-2026"].admin_map is AdminMap.NEW_34
+    assert all(r.profile_key == "SIPAS_1001" and r.jurisdiction_id is None for r in rounds.values())
+    n = dict(session.execute(select(Response.round_id, func.count()).group_by(Response.round_id)).all())
+    assert n[rounds["VN-2024"].id] == 63 * 23 and n[rounds["VN-2026"].id] == 34 * 43  # 36,500 x 0.04 / provinces
+    # Villages are PSUs within communes, in province strata.
+    psus = session.execute(select(Response.stratum, Response.psu).where(Response.round_id == rounds["VN-2026"].id)
+                           .distinct()).all()
+    assert len({s for s, _ in psus}) == 34 and all(p.split("/")[1] in ("T1", "T2") for _, p in psus)
+
+    out = tmp_path / "x.json"
+    result = runner.invoke(args=["analyze", "--round", "VN-2026", "--by", "all,province", "--output", str(out)])
+    assert result.exit_code == 0, result.output
+    provinces = [g for g in json.loads(out.read_text())["groups"] if g["by"] == "province"]
+    assert len(provinces) == 34
+    for g in provinces:
+        assert len(g["key"]) == 2
+        for code in ("SIPAS", "PART_A", "PART_B"):
+            ix = g["indices"][code]
+            assert ix["ci_low"] <= ix["estimate"] <= ix["ci_high"]
+        rank = g["rank"]
+        assert rank["of"] == 34 and rank["sim_low"] <= rank["rank_low"] <= rank["rank"] <= rank["rank_high"] \
+            <= rank["sim_high"]
+    widths = [g["rank"]["sim_high"] - g["rank"]["sim_low"] for g in provinces]
+    assert min(widths) < 33  # some ranks are narrowed down even at this small scale...
+    assert max(widths) > 5  # ...and many are not
+
+    old = tmp_path / "old.json"
+    result = runner.invoke(args=["analyze", "--round", "VN-2024", "--map", "new_34", "--by", "all,province",
+                                 "--output", str(old)])
+    assert result.exit_code == 0, result.output
+    remapped = [g for g in json.loads(old.read_text())["groups"] if g["by"] == "province"]
+    assert sorted(g["key"] for g in remapped) == sorted(g["key"] for g in provinces)
+    assert sum(g["n"] for g in remapped) == 63 * 23
