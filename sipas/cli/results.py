@@ -16,7 +16,7 @@ from sipas.errors import SipasError
 from sipas.recompute import publish_now, refresh_now
 from sipas.models import AdminMap
 from sipas.results import UnitLabel, to_payload
-from sipas.services import audit
+from sipas.services import audit, national
 from sipas.services.analysis_plan import plan_for
 from sipas.services.catalog import get_agency, get_round
 from sipas.services.interchange import read_table, with_provinces, write_csv
@@ -186,3 +186,28 @@ def rounds_publish(round_key: str, yes: bool, note: str | None) -> None:
     except SipasError as exc:
         fail(exc)
     click.echo(f"round {round_key} published as version {version} ({responses} valid responses)")
+
+
+@click.command("publication")
+@click.option("--round", "round_key", required=True, help="A national round's code or id.")
+@click.option("--output", required=True, type=click.Path(dir_okay=False), help="Where to write the JSON.")
+@click.option("--provisional", is_flag=True, help="The provisional figures, even when a version is published.")
+@with_appcontext
+def publication_command(round_key: str, output: str, provisional: bool) -> None:
+    """The national publication of a round (provinces ranked, range, top/bottom five, changes) as JSON."""
+    _output_folder_exists(output)
+    try:
+        with session_scope() as session:
+            round_id = get_round(session, round_key).id
+        refresh_now(current_app, round_id)  # a command may compute: the provisional set is brought up to date
+        with session_scope() as session:
+            pub = national.for_round(session, get_round(session, round_key),
+                                     prefer=PROVISIONAL if provisional else PUBLISHED)
+            if pub is None or not pub.provinces:
+                fail(SipasError(f"round {round_key} has no province results: a national publication needs a "
+                                "round grouped by province"))
+    except SipasError as exc:
+        fail(exc)
+    with open(output, "w", encoding="utf-8") as f:
+        f.write(_dumps(national.to_dict(pub)))
+    click.echo(f"{len(pub.provinces)} provinces written to {output}")

@@ -47,3 +47,37 @@ def test_national_demo_gives_every_province_its_indices_and_rank_sets(app, sessi
     remapped = [g for g in json.loads(old.read_text())["groups"] if g["by"] == "province"]
     assert sorted(g["key"] for g in remapped) == sorted(g["key"] for g in provinces)
     assert sum(g["n"] for g in remapped) == 63 * 23
+
+    # The national publication: provinces in rank order, changes since 2024 re-estimated on the new map.
+    pub_path = tmp_path / "pub.json"
+    result = runner.invoke(args=["publication", "--round", "VN-2026", "--output", str(pub_path)])
+    assert result.exit_code == 0, result.output
+    pub = json.loads(pub_path.read_text())
+    lines = pub["provinces"]
+    assert len(lines) == 34 and [p["rank"]["rank"] for p in lines] == sorted(p["rank"]["rank"] for p in lines)
+    assert pub["top_five"] == [p["code"] for p in lines[:5]] and pub["bottom_five"] == [p["code"] for p in lines[-5:]]
+    sipas = [p["indices"]["SIPAS"]["estimate"] for p in lines]
+    assert pub["range"] == {"low": min(sipas), "high": max(sipas), "spread": max(sipas) - min(sipas)}
+    first = lines[0]["rank"]
+    expected = f"1/34 ({first['rank_low']}–{first['rank_high']})" if first["rank_high"] > 1 else "1/34"
+    assert lines[0]["rank_text"] == expected
+    for p in lines:  # every province has its 2024 figure, re-estimated on the 2025 map
+        assert p["change"]["basis"] == "re_estimated" and p["change"]["previous_round"] == "VN-2024"
+        assert p["change"]["verdict"] in ("above", "below", "not_different", "undetermined")
+        assert p["change"]["rank_movement"] is not None
+    m = pub["movements"]
+    assert m["up_significant"] + m["up_not_significant"] + m["down_significant"] + m["down_not_significant"] == 34
+    # Both rankings are orderings of the same 34 provinces (no ties), so the moves cancel out.
+    assert len(m["rank_movements"]) == 34 and sum(m["rank_movements"].values()) == 0
+    assert pub["national_change"]["SIPAS"]["basis"] == "re_estimated"
+    assert 0 <= pub["policy_vs_service"]["provinces_policy_below_service"] <= 34
+
+
+def test_trend_classification_rule():
+    from sipas.services.national import (DECREASING, SUSTAINABLE_INCREASE, UNSUSTAINABLE_INCREASE,
+                                         trend_class)
+    assert trend_class([80.0, 82.0, 85.0]) == SUSTAINABLE_INCREASE
+    assert trend_class([80.0, 86.0, 85.0]) == UNSUSTAINABLE_INCREASE  # up overall, down in the last year
+    assert trend_class([80.0, 78.0, 80.0]) == UNSUSTAINABLE_INCREASE  # back to where it started
+    assert trend_class([80.0, 83.0, 79.5]) == DECREASING
+    assert trend_class([80.0, None, 85.0]) is None and trend_class([80.0, 85.0]) is None

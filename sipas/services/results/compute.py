@@ -73,6 +73,13 @@ def with_changes(session: Session, rnd: Round, results: RoundResults, plan: Plan
     latest provisional ones), or the reason there are none."""
     prev, reason = comparability.previous_round(session, rnd)
     codes = headline_codes(plan)
+    if prev is not None and reason == "GEO_BREAK" and rnd.jurisdiction_id is None \
+            and prev.admin_map is AdminMap.HISTORICAL_63 and rnd.admin_map is AdminMap.NEW_34:
+        # A national round across the 2025 merger: the earlier round re-estimated on the new map.
+        earlier = compute_round(session, prev, confidence_level=results.confidence_level, with_previous=False,
+                                by=sorted({g.by for g in results.groups}), admin_map=AdminMap.NEW_34)
+        return compare_with_previous(results, earlier, codes, previous_round=prev.code, previous_year=prev.year,
+                                     basis="re_estimated")
     if prev is None or reason is not None:
         return compare_with_previous(results, None, codes, reason=reason,
                                      previous_round=prev.code if prev else None,

@@ -178,7 +178,7 @@ def channel_group_results(plan: Plan, by_agency: Totals, units: Mapping[str, Uni
 
 def compare_with_previous(current: RoundResults, previous: RoundResults | None, codes: Sequence[str], *,
                           reason: str | None = None, previous_round: str | None = None,
-                          previous_year: int | None = None) -> RoundResults:
+                          previous_year: int | None = None, basis: str = "direct") -> RoundResults:
     """Each group's headline indices against the same group of an earlier comparable round (independent
     samples, Welch-Satterthwaite, floored SEs; Holm across the units of a grouping), or, when there is none,
     why: the reason is given on the whole round."""
@@ -205,9 +205,20 @@ def compare_with_previous(current: RoundResults, previous: RoundResults | None, 
                 changes[gi][code] = Change(previous.round_code, year, None, None, reason="NOT_IN_PREVIOUS")
             else:
                 cst = contrast(diff, next(decided)) if diff is not None else None
-                changes[gi][code] = Change(previous.round_code, year, then.estimate, cst)
+                changes[gi][code] = Change(previous.round_code, year, then.estimate, cst, basis,
+                                           rank_movement=_rank_movement(current.groups[gi], previous, code))
     groups = tuple(dataclasses.replace(g, change=c) for g, c in zip(current.groups, changes))
     return dataclasses.replace(current, groups=groups)
+
+
+def _rank_movement(now: GroupResult, previous: RoundResults, code: str) -> int | None:
+    """Places moved up (positive) or down since the previous round, on the ranked index, among the same tier."""
+    before = previous.group(now.by, now.key, now.channel_group)
+    if code != RANKED_INDEX or before is None or now.rank is None or before.rank is None:
+        return None
+    if now.rank.rank is None or before.rank.rank is None or now.rank.among != before.rank.among:
+        return None
+    return before.rank.rank - now.rank.rank
 
 
 def _yearly_difference(now: IndexResult | None, then: IndexResult | None, level: float) -> Difference | None:
