@@ -81,3 +81,20 @@ def test_trend_classification_rule():
     assert trend_class([80.0, 78.0, 80.0]) == UNSUSTAINABLE_INCREASE  # back to where it started
     assert trend_class([80.0, 83.0, 79.5]) == DECREASING
     assert trend_class([80.0, None, 85.0]) is None and trend_class([80.0, 85.0]) is None
+
+
+def test_national_workbook_has_the_league_table(app, session, tmp_path):
+    import openpyxl
+
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["demo", "load", "--national", "--scale", "0.02"]).exit_code == 0
+    path = tmp_path / "vn.xlsx"
+    result = runner.invoke(args=["report", "--round", "VN-2026", "--provisional", "--output", str(path)])
+    assert result.exit_code == 0, result.output
+    book = openpyxl.load_workbook(path, read_only=True)
+    sheet = book["Theo tỉnh"]
+    rows = [r for r in sheet.iter_rows(values_only=True) if len(r) > 2 and isinstance(r[2], str) and len(r[2]) == 2
+            and r[2].isdigit()]
+    assert len(rows) == 34
+    assert str(rows[0][0]).startswith("1/34")
+    assert all(r[-2] in ("Tăng", "Giảm", "Không thay đổi có ý nghĩa", "Không đủ dữ liệu để kết luận") for r in rows)
