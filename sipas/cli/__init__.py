@@ -16,8 +16,8 @@ def init_app(app: Flask) -> None:
     """Attach the command groups to the app's CLI."""
     for command in (setup.db_cli, setup.units_cli, setup.rounds_cli, setup.agencies_cli, setup.demo_cli,
                     setup.jobs_cli, setup.retention_cli, setup.start, results.export_cli, results.analyze,
-                    results.report, collection.apikey_cli, collection.kiosk_cli, collection.invitations_cli,
-                    collection.import_cli, sample.sample_cli):
+                    results.report, results.publication_command, collection.apikey_cli, collection.kiosk_cli,
+                    collection.invitations_cli, collection.import_cli, sample.sample_cli):
         app.cli.add_command(command)
 
 

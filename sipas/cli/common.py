@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 import sys
+from typing import NoReturn
 
 import click
 
 
-def fail(exc: Exception) -> None:
+def fail(exc: Exception) -> NoReturn:
     """Print the error (and each problem it lists) on stderr and exit with status 1."""
     click.echo(f"error: {exc}", err=True)
     problems = getattr(exc, "problems", None)

@@ -14,18 +14,20 @@ from sipas.cli.common import fail
 from sipas.cli.setup import rounds_cli
 from sipas.db import session_scope
 from sipas.errors import SipasError
+from sipas.models import AdminMap
 from sipas.recompute import publish_now, refresh_now
-from sipas.results import to_payload
-from sipas.services import audit
+from sipas.results import UnitLabel, to_payload
+from sipas.services import audit, national
 from sipas.services.analysis_plan import plan_for
 from sipas.services.catalog import get_agency, get_round
-from sipas.services.interchange import read_table, write_csv
+from sipas.services.interchange import read_table, with_provinces, write_csv
 from sipas.services.results import store as result_store
 from sipas.services.results.compute import compute_round, compute_table
 from sipas.services.results.publish import preview
 from sipas.services.results.snapshot import begin_consistent_read
-from sipas.services.results.tree import GROUPINGS
+from sipas.services.results.tree import DEFAULT_GROUPINGS, GROUPINGS
 from sipas.services.results.view import PROVISIONAL, PUBLISHED
+from sipas.services.units import map_codes
 from sipas.services.workbook import build_workbook, narrative_bytes, report_data, restrict_to_agency, write_narrative
 from sipas.words import local_time, thousands
 
@@ -49,13 +51,18 @@ def _dumps(payload: dict) -> str:
 @click.option("--profile", "profile_key", help="Questionnaire profile of INPUT_FILE (e.g. SIPAS_2640).")
 @click.option("--round", "round_key", help="Analyse a stored round instead of a file.")
 @click.option("--output", required=True, type=click.Path(dir_okay=False), help="Where to write the JSON.")
-@click.option("--by", default="all,level,agency", show_default=True, help="Groupings: all, level, agency.")
+@click.option("--by", help="Groupings among all, province, level, agency [default: all,level,agency; a national "
+              "round adds province].")
+@click.option("--map", "admin_map", type=click.Choice([m.value for m in AdminMap]),
+              help="A file: the map of its unit_code column [default: new_34]. A round: re-estimate it on this "
+              "map (an old-map round on new_34, through the 2025 crosswalk).")
+@click.option("--seed", type=int, help="With a file: the seed of the rank sets' draws [default: 0].")
 @click.option("--confidence", default=0.95, show_default=True, type=float)
 @click.option("--store", is_flag=True, help="With --round: also store the results as the round's provisional set.")
 @with_appcontext
-def analyze(input_file, profile_key, round_key, output, by, confidence, store) -> None:
+def analyze(input_file, profile_key, round_key, output, by, admin_map, seed, confidence, store) -> None:
     """Compute SIPAS indices with design-based intervals, from a file (no database) or a stored round."""
-    groupings = tuple(b.strip() for b in by.split(",") if b.strip())
+    groupings = tuple(b.strip() for b in (by or ",".join(DEFAULT_GROUPINGS)).split(",") if b.strip())
     unknown = set(groupings) - set(GROUPINGS)
     if unknown or not groupings:
         fail(SipasError(f"--by takes {', '.join(GROUPINGS)} (got {by!r})"))
@@ -68,12 +75,25 @@ def analyze(input_file, profile_key, round_key, output, by, confidence, store) -
                 fail(SipasError("--profile is required with a file"))
             plan = plan_for(surveys.load(profile_key), confidence_level=confidence)
             table = read_table(input_file, surveys.load(profile_key))
-            results = compute_table(plan, table, groupings, source=os.path.basename(input_file))
+            file_map = admin_map or AdminMap.NEW_34.value
+            labels = {}
+            if "province" in groupings:
+                table = with_provinces(table, file_map)
+                labels = {"province": {c: UnitLabel(n, None) for c, n in map_codes(file_map)[0].items()
+                                       if c in set(table.province if table.province is not None else ())}}
+            results = compute_table(plan, table, groupings, source=os.path.basename(input_file),
+                                    seed=seed or 0, admin_map=file_map if table.province is not None else "",
+                                    labels=labels)
         elif round_key and not input_file:
             with session_scope() as session:
                 begin_consistent_read(session)
                 rnd = get_round(session, round_key)
-                results = compute_round(session, rnd, confidence_level=confidence, by=groupings)
+                target = AdminMap(admin_map) if admin_map else None
+                if store and target is not None and target != rnd.admin_map:
+                    fail(SipasError("--store keeps a round's own figures: a re-estimate on another map (--map) "
+                                    "is written to --output only"))
+                results = compute_round(session, rnd, confidence_level=confidence, by=by and groupings, seed=seed,
+                                        admin_map=target)
                 if store:
                     session.rollback()  # the read ends; the set is written in a new transaction
                     result_store.save(session, session.get_one(type(rnd), rnd.id), results)
@@ -180,3 +200,28 @@ def rounds_publish(round_key: str, yes: bool, note: str | None) -> None:
     except SipasError as exc:
         fail(exc)
     click.echo(f"round {round_key} published as version {version} ({responses} valid responses)")
+
+
+@click.command("publication")
+@click.option("--round", "round_key", required=True, help="A national round's code or id.")
+@click.option("--output", required=True, type=click.Path(dir_okay=False), help="Where to write the JSON.")
+@click.option("--provisional", is_flag=True, help="The provisional figures, even when a version is published.")
+@with_appcontext
+def publication_command(round_key: str, output: str, provisional: bool) -> None:
+    """The national publication of a round (provinces ranked, range, top/bottom five, changes) as JSON."""
+    _output_folder_exists(output)
+    try:
+        with session_scope() as session:
+            round_id = get_round(session, round_key).id
+        refresh_now(current_app, round_id)  # a command may compute: the provisional set is brought up to date
+        with session_scope() as session:
+            pub = national.for_round(session, get_round(session, round_key),
+                                     prefer=PROVISIONAL if provisional else PUBLISHED)
+            if pub is None or not pub.provinces:
+                fail(SipasError(f"round {round_key} has no province results: a national publication needs a "
+                                "round grouped by province"))
+    except SipasError as exc:
+        fail(exc)
+    with open(output, "w", encoding="utf-8") as f:
+        f.write(_dumps(national.to_dict(pub)))
+    click.echo(f"{len(pub.provinces)} provinces written to {output}")

@@ -12,7 +12,7 @@ from sipas.db import optimize, session_scope
 from sipas.errors import SipasError
 from sipas.jobs import queue, start_consumer
 from sipas.models import RoundStatus
-from sipas.services import admin, audit, demo
+from sipas.services import admin, audit, demo, demo_national
 from sipas.services.admin import import_agencies
 from sipas.services.catalog import get_round, list_agencies, list_rounds
 from sipas.services.retention import delete_old_comments
@@ -96,8 +96,24 @@ def agencies_list(round_key: str | None) -> None:
 @demo_cli.command("load")
 @click.option("--if-empty", is_flag=True, help="Do nothing when the demo is already there.")
 @click.option("--scale", default=1.0, show_default=True, help="Multiply the number of responses.")
-def demo_load(if_empty: bool, scale: float) -> None:
-    """Load the Lai Châu demo (map, agencies, rounds, synthetic responses, demo users)."""
+@click.option("--national", is_flag=True, help="Load the national rounds VN-2024 (63 provinces) and VN-2026 "
+              "(34 provinces) under SIPAS_1001 instead (about 36,500 respondents each at scale 1).")
+def demo_load(if_empty: bool, scale: float, national: bool) -> None:
+    """Load the Lai Châu demo (map, agencies, rounds, synthetic responses, demo users), or the national one."""
+    if not scale > 0:
+        fail(SipasError("--scale must be positive"))
+    if national:
+        with session_scope() as session:
+            if demo_national.national_loaded(session):
+                if if_empty:
+                    click.echo("national demo already loaded")
+                    return
+                fail(SipasError("the national demo is already loaded"))
+            click.echo("loading the national demo (administrative maps, VN-2024, VN-2026)...")
+            counts = demo_national.load_national(session, scale=scale)
+        for code, n in counts.items():
+            click.echo(f"  round {code}: {n} responses")
+        return
     with session_scope() as session:
         if demo.demo_loaded(session):
             if if_empty:

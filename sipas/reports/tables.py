@@ -16,6 +16,11 @@ from sipas.results import SAMPLED, SELF_SELECTED_GROUP, GroupResult, RoundResult
 VERDICT = {"above": ("Cao hơn toàn tỉnh", "Above the province"), "below": ("Thấp hơn toàn tỉnh", "Below the province"),
            "not_different": ("Không khác biệt", "Not different"),
            "undetermined": ("Không đủ dữ liệu để kết luận", "Not enough data to decide")}
+#: A change since the previous round, in words.
+CHANGE_VERDICT = {"above": ("Tăng", "Up"), "below": ("Giảm", "Down"),
+                  "not_different": ("Không thay đổi có ý nghĩa", "No significant change"),
+                  "undetermined": ("Không đủ dữ liệu để kết luận", "Not enough data to decide")}
+
 def r2(value) -> float | None:
     """Half-up rounding to 2 decimals for display; None stays None."""
     if value is None:
@@ -447,6 +452,52 @@ def _criteria_items(profile):
                                                    "policy_satisfaction")]
 
 
+def by_province(data, t: Labels) -> Sheet:
+    """The league table of a national round: provinces in rank order with their rank sets and change."""
+    from sipas.services.national import publication
+
+    pub = publication(data.results)
+    codes: list[str] = [c for c in ("SIPAS", "PART_A", "PART_B") if c in pub.national]
+    rows = []
+    for p in pub.provinces:
+        r = p.rank
+        sim = f"{r.sim_low}–{r.sim_high}" if r is not None and r.sim_low is not None else ""
+        row: list = [p.rank_text or t("không có số liệu", "no data"), sim, p.code, p.name, p.n]
+        for code in codes:
+            ix = p.indices.get(code)
+            row += [r2(ix.estimate if ix else None), r2(_low(ix)), r2(_high(ix))]
+        c = p.change
+        diff = c.contrast if c is not None else None
+        row += [r2(diff.estimate) if diff else None, t.pair(CHANGE_VERDICT[diff.verdict.value]) if diff else "",
+                c.rank_movement if c is not None else None]
+        rows.append(row)
+    top, sub = _index_columns(data, codes, t)
+    header = [[(t("Hạng (tập hạng 95%)", "Rank (95% rank set)"), 1),
+               (t("Tập hạng đồng thời", "Simultaneous set"), 1), (t("Mã", "Code"), 1), (t("Tỉnh", "Province"), 1),
+               ("n", 1)] + top + [(t("Thay đổi so với kỳ trước", "Change since the previous round"), 3)],
+              [("", 1)] * 5 + sub + [(t("Điểm %", "Points"), 1), (t("Kết luận", "Verdict"), 1),
+                                     (t("Tăng/giảm bậc", "Places moved"), 1)]]
+    numbers = set(range(5, 6 + 3 * len(codes)))
+    return Sheet(t("Theo tỉnh", "By province"),
+                 t("Xếp hạng các tỉnh theo SIPAS", "Provinces ranked on SIPAS"), header, rows,
+                 [16, 14, 7, 30, 7] + [9] * (3 * len(codes)) + [9, 22, 10], numbers,
+                 notes=[t("Hạng x/N (a–b): thứ x trong N tỉnh, tập hạng 95% của tỉnh từ a đến b; tập hạng đồng thời "
+                          "phủ hạng thật của mọi tỉnh cùng lúc. Thay đổi: so với kỳ trước (kỳ trước sắp xếp năm 2025 "
+                          "được ước lượng lại theo bản đồ mới); tăng/giảm bậc: số bậc tăng (dương) hoặc giảm (âm).",
+                          "Rank x/N (a–b): x-th of N provinces, the province's 95% rank set from a to b; the "
+                          "simultaneous set covers every province's true rank at once. Change: since the previous "
+                          "round (a round before the 2025 merger is re-estimated on the new map); places moved: up "
+                          "(positive) or down (negative).")])
+
+
+def _col(n: int) -> str:
+    out = ""
+    while n:
+        n, rem = divmod(n - 1, 26)
+        out = chr(65 + rem) + out
+    return out
+
+
 def criteria(data, t: Labels) -> Sheet:
     """One row per criterion, with its wording and factor: the whole round and its levels (or the agency and the
     whole round as a reference)."""
@@ -652,7 +703,9 @@ def workbook_sheets(data, lang: str = "vi") -> list[Sheet]:
         sheets = [cover(data, t), summary(data, t), by_agency(data, t), scorecards(data, t), criteria(data, t),
                   criteria_by_agency(data, t), expectations(data, t), method(data, t)]
     else:
-        sheets = [cover(data, t), summary(data, t), by_level(data, t), by_agency(data, t), scorecards(data, t),
+        provinces = [by_province(data, t)] if _groups(data.results, "province") else []
+        sheets = [cover(data, t), summary(data, t), *provinces, by_level(data, t), by_agency(data, t),
+                  scorecards(data, t),
                   criteria(data, t), criteria_by_agency(data, t), expectations(data, t),
                   _distribution_sheet(data, t, "behaviour", ("Hành vi", "Behaviour"),
                                       ("Trải nghiệm: số lần đi lại, phiền hà, chi phí ngoài quy định, trễ hẹn",

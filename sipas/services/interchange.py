@@ -2,7 +2,8 @@
 
 Used by `sipas analyze FILE` and `sipas import responses FILE`; documented in docs/interchange-format.md.
 Columns: response_id, agency_code, level (province/district/commune or tỉnh/huyện/xã), optional channel,
-stratum, psu, weight, then one column per item code; a blank cell is a missing answer.
+stratum, psu, weight, unit_code (the respondent's province, 2 digits, or commune, 5 digits, on the map the
+analysis names), then one column per item code; a blank cell is a missing answer.
 """
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from sipas.errors import ValidationFailed
 from sipas.models import Channel
 from surveys import Profile
 
-META = ("response_id", "agency_code", "level", "channel", "stratum", "psu", "weight")
+META = ("response_id", "agency_code", "level", "channel", "stratum", "psu", "weight", "unit_code")
 LEVELS = {"province": "province", "district": "district", "commune": "commune",
           "tỉnh": "province", "huyện": "district", "xã": "commune", "tinh": "province", "huyen": "district",
           "xa": "commune"}
@@ -42,6 +43,10 @@ class ResponseTable:
     values: np.ndarray  # float [N, K], NaN = missing
     #: Spreadsheet row number of each row in the file (header = 1), kept when rows are skipped.
     row_numbers: np.ndarray | None = None
+    #: The respondent's official unit code as written in the file ("" where not given), or None without the column.
+    unit_code: np.ndarray | None = None
+    #: The respondent's two-digit province code on the analysis map (set by `with_provinces`).
+    province: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.response_id)
@@ -247,10 +252,11 @@ def read_table(path: Path | str, profile: Profile, *, skip_invalid: bool = False
             for over in np.flatnonzero(chosen > block.max_choices):
                 problems.append(f"row {numbers[over]}, block {block.code}: {int(chosen[over])} options chosen, "
                                 f"at most {block.max_choices}")
+    unit_codes = np.array(column("unit_code"), dtype=object) if "unit_code" in index_of else None
     table_args: tuple[Any, ...] = (np.array(ids, dtype=object), np.array(column("agency_code"), dtype=object),
-                  np.array(levels, dtype=object), np.array(channels, dtype=object),
-                  np.array(column("stratum"), dtype=object), np.array(column("psu"), dtype=object), weights,
-                  items, values, np.array(numbers, dtype=int))
+                                   np.array(levels, dtype=object), np.array(channels, dtype=object),
+                                   np.array(column("stratum"), dtype=object), np.array(column("psu"), dtype=object),
+                                   weights, items, values, np.array(numbers, dtype=int), unit_codes)
     if skip_invalid:
         bad = {int(m.group(1)) for p in problems if (m := re.match(r"row (\d+)", p))}
         keep = np.array([r not in bad for r in numbers], dtype=bool)
@@ -262,10 +268,40 @@ def read_table(path: Path | str, profile: Profile, *, skip_invalid: bool = False
             listed.append(f"... and {len(problems) - len(listed)} more problems")
         noun = "problems" if len(problems) > 1 else "problem"
         raise ValidationFailed(listed, f"{path.name}: {len(problems)} {noun}, nothing was read")
-    return ResponseTable(np.array(ids, dtype=object), np.array(column("agency_code"), dtype=object),
-                         np.array(levels, dtype=object), np.array(channels, dtype=object),
-                         np.array(column("stratum"), dtype=object), np.array(column("psu"), dtype=object), weights,
-                         items, values, np.array(numbers, dtype=int))
+    return ResponseTable(*table_args)
+
+
+def with_provinces(table: ResponseTable, admin_map: str) -> ResponseTable:
+    """The table with each respondent's province, read from its `unit_code` on the named map.
+
+    A 2-digit code must be a province of that map, a 5-digit code a commune of it (its province is taken);
+    every row needs a code. Raises ValidationFailed listing every problem by row, and changes nothing.
+    """
+    from sipas.services.units import map_codes
+
+    if table.unit_code is None:
+        raise ValidationFailed(["column 'unit_code' is missing: grouping by province needs the respondent's "
+                                "province (2 digits) or commune (5 digits)"])
+    provinces, communes = map_codes(admin_map)
+    out, problems = [], []
+    for r, raw in enumerate(table.unit_code):
+        code = str(raw).strip()
+        row = table.row_number(r)
+        if code.isdigit() and len(code) in (1, 2) and code.zfill(2) in provinces:
+            out.append(code.zfill(2))
+        elif code.isdigit() and len(code) in (4, 5) and code.zfill(5) in communes:
+            out.append(communes[code.zfill(5)])
+        else:
+            why = "empty" if not code else f"{code!r} is neither a province (2 digits) nor a commune (5 digits)"
+            problems.append(f"row {row}, column unit_code: {why} of the map {admin_map}")
+            out.append("")
+    if problems:
+        listed = problems[:MAX_PROBLEMS_LISTED]
+        if len(problems) > len(listed):
+            listed.append(f"... and {len(problems) - len(listed)} more problems")
+        raise ValidationFailed(listed, f"{len(problems)} problems with unit_code, nothing was analysed")
+    import dataclasses
+    return dataclasses.replace(table, province=np.array(out, dtype=object))
 
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -307,7 +343,13 @@ def export_rows(session, rnd, profile: Profile, *, batch: int = 5000):
     items = [i.code for i in profile.items]
     yield list(META) + items
     position = {code: len(META) + k for k, code in enumerate(items)}
-    levels = {a.id: (a.code, a.level.value) for a in session.scalars(select(Agency))}
+    from sipas.services.units import province_of
+
+    agencies = list(session.scalars(select(Agency)))
+    provinces = province_of(session, [a.unit_id for a in agencies])
+    # unit_code: the agency's commune, or its province (a district's code is not one the format takes).
+    levels = {a.id: (a.code, a.level.value, a.unit.code if a.unit.level.value == "commune"
+                     else provinces[a.unit_id].code if a.unit_id in provinces else "") for a in agencies}
     last_id = 0
     while True:
         responses = session.execute(
@@ -322,10 +364,10 @@ def export_rows(session, rnd, profile: Profile, *, batch: int = 5000):
                                                 .where(Answer.response_id.in_(ids))):
             answers.setdefault(rid, []).append((code, value))
         for r in responses:
-            code, level = levels[r.agency_id]
+            code, level, unit_code = levels[r.agency_id]
             # Every text column is guarded, not only the free ones: an agency code comes from an import file.
             row = [csv_safe(text) for text in (r.uuid, code, level, r.channel.value, r.stratum or "", r.psu or "")]
-            row += [repr(r.weight)] + [""] * len(items)
+            row += [repr(r.weight), unit_code] + [""] * len(items)
             for item, value in answers.get(r.id, []):
                 if item in position:
                     row[position[item]] = str(value)

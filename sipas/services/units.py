@@ -12,6 +12,7 @@ Both are read as data files: the packages' address parsers are not needed.
 """
 from __future__ import annotations
 
+import functools
 import json
 import sqlite3
 import unicodedata
@@ -212,3 +213,78 @@ def successors(session: Session, unit: AdminUnit) -> list[tuple[AdminUnit, float
                            .where(UnitSuccession.predecessor_id == unit.id).order_by(AdminUnit.code)).all()
     return [(u, s) for u, s in rows]
 
+
+
+@functools.lru_cache(maxsize=2)
+def map_codes(admin_map: str) -> tuple[dict[str, str], dict[str, str]]:
+    """Official codes of one map straight from the source packages (no database): province code -> name,
+    and commune code -> its province code. Used to read `unit_code` in a file analysed without a database."""
+    if admin_map == AdminMap.NEW_34.value:
+        data = _new_map_source()
+        provinces = {f"{p['code']:02d}": p["name"] if _division_type(p["name"]) else f"Tỉnh {p['name']}"
+                     for p in data}
+        communes = {f"{w['code']:05d}": f"{p['code']:02d}" for p in data for w in p["wards"]}
+        return provinces, communes
+    if admin_map == AdminMap.HISTORICAL_63.value:
+        conn, _ = _legacy_source()
+        try:
+            provinces = dict(conn.execute("SELECT DISTINCT provinceCode, province FROM admin_units_legacy"))
+            communes = dict(conn.execute("SELECT wardCode, provinceCode FROM admin_units_legacy "
+                                         "WHERE wardCode IS NOT NULL"))
+        finally:
+            conn.close()
+        return provinces, communes
+    raise ValueError(f"unknown map {admin_map!r} (new_34 or historical_63)")
+
+
+def province_of(session: Session, unit_ids: Iterable[int]) -> dict[int, AdminUnit]:
+    """The province each unit lies in (a province is its own), by unit id, walking up the parents."""
+    out: dict[int, AdminUnit] = {}
+    for uid in set(unit_ids):
+        unit = session.get(AdminUnit, uid)
+        while unit is not None and unit.level is not Level.PROVINCE:
+            unit = unit.parent
+        if unit is not None:
+            out[uid] = unit
+    return out
+
+
+def successor_on_new_map(session: Session, unit: AdminUnit) -> AdminUnit | None:
+    """The unit of the 2025 map that took `unit` over: for a split commune, the successor the source names as
+    the default one (`is_primary`; then the largest share, then the lowest code). None when there is no link."""
+    row = session.execute(select(AdminUnit).join(UnitSuccession, UnitSuccession.successor_id == AdminUnit.id)
+                          .where(UnitSuccession.predecessor_id == unit.id, AdminUnit.admin_map == AdminMap.NEW_34)
+                          .order_by(UnitSuccession.is_primary.desc(), UnitSuccession.share.desc(), AdminUnit.code)
+                          .limit(1)).scalar_one_or_none()
+    return row
+
+
+def new_map_province_of(session: Session, unit_ids: Iterable[int]) -> dict[int, AdminUnit]:
+    """The 2025-map province of each unit, by unit id, through the crosswalk.
+
+    A unit already on the new map gives its own province. An old commune goes to its (primary) successor
+    commune and that commune's province; an old district or province to the successor of its old province
+    (every old province went whole into one new province, so the province of a response never depends on how
+    a split commune is divided: the successors of a split commune all lie in the same new province).
+    Units without a link are left out.
+    """
+    out: dict[int, AdminUnit] = {}
+    for uid in set(unit_ids):
+        unit = session.get(AdminUnit, uid)
+        if unit is None:
+            continue
+        if unit.admin_map is AdminMap.NEW_34:
+            found = province_of(session, [uid])
+            if uid in found:
+                out[uid] = found[uid]
+            continue
+        if unit.level is Level.COMMUNE:
+            new = successor_on_new_map(session, unit)
+            if new is not None and new.parent is not None:
+                out[uid] = new.parent
+                continue
+        old_province = province_of(session, [uid]).get(uid)
+        new_province = successor_on_new_map(session, old_province) if old_province is not None else None
+        if new_province is not None:
+            out[uid] = new_province
+    return out

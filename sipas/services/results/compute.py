@@ -14,13 +14,13 @@ from sqlalchemy.orm import Session
 
 import surveys
 from analysis import Totals, build_totals, certainty_psus
-from sipas.errors import ProfileInUse
-from sipas.models import Round
+from sipas.errors import ProfileInUse, ValidationFailed
+from sipas.models import AdminMap, Round
 from sipas.results import CHANNEL_GROUPS, RoundResults, channel_group
 from sipas.services.analysis_plan import Plan, headline_codes, plan_for, scores
 from sipas.services.results import comparability, facts, store
 from sipas.services.results.totals import round_totals
-from sipas.services.results.tree import GROUPINGS, Unit, channel_group_results, compare_with_previous
+from sipas.services.results.tree import DEFAULT_GROUPINGS, GROUPINGS, Unit, channel_group_results, compare_with_previous
 
 Progress = Callable[[int, str], None]
 
@@ -38,16 +38,25 @@ def check_profile_unchanged(rnd: Round) -> None:
 
 
 def compute_round(session: Session, rnd: Round, *, confidence_level: float = 0.95,
-                  by: Sequence[str] = GROUPINGS, seed: int | None = None, with_previous: bool = True,
-                  progress: Progress = _quiet) -> RoundResults:
+                  by: Sequence[str] | None = None, seed: int | None = None, with_previous: bool = True,
+                  admin_map: AdminMap | None = None, progress: Progress = _quiet) -> RoundResults:
     """The provisional results of a stored round over its current valid responses and weights.
 
-    Refused (ProfileInUse) when the round's profile file is not the one the round was created with.
+    Without `by`, a national round (no jurisdiction) is grouped by every grouping, provinces included; a
+    province's round by the whole, its levels and its agencies. With `admin_map` other than the round's (new_34
+    for a round of the 63-province map), the round is re-estimated on that map: each response goes to the new
+    province of its agency's unit through the crosswalk (`units.new_map_province_of`); the design (strata,
+    PSUs, weights) is the round's own, so a new province is a domain of the old design. Such results are not
+    compared with a previous round. Refused (ProfileInUse) when the round's profile file is not the one the
+    round was created with.
     """
     check_profile_unchanged(rnd)
+    remapped = admin_map is not None and admin_map != rnd.admin_map
     plan = plan_for(surveys.load(rnd.profile_key), confidence_level=confidence_level)
+    if by is None:
+        by = GROUPINGS if rnd.jurisdiction_id is None else DEFAULT_GROUPINGS
     seed = facts.default_seed(rnd) if seed is None else seed
-    units = facts.round_units(session, rnd)
+    units = facts.round_units(session, rnd, admin_map)
     progress(5, "reading the responses")
     snapshot = facts.fingerprint(session, rnd)
     groups = []
@@ -57,11 +66,12 @@ def compute_round(session: Session, rnd: Round, *, confidence_level: float = 0.9
         if found is not None:
             groups += channel_group_results(plan, found[0], units, group, by, seed=seed)
     progress(80, "counting channels and answers")
-    results = RoundResults(rnd.code, plan.profile_key, rnd.method_version, rnd.admin_map.value, confidence_level,
-                           seed, snapshot, datetime.now(timezone.utc), tuple(groups),
-                           labels=facts.unit_labels(session, rnd), channel_counts=facts.channel_counts(session, rnd),
+    results = RoundResults(rnd.code, plan.profile_key, rnd.method_version, (admin_map or rnd.admin_map).value,
+                           confidence_level, seed, snapshot, datetime.now(timezone.utc), tuple(groups),
+                           labels=facts.unit_labels(session, rnd, admin_map),
+                           channel_counts=facts.channel_counts(session, rnd),
                            info=facts.round_info(rnd), distributions=facts.distributions(session, rnd))
-    if not with_previous:
+    if not with_previous or remapped:
         return results
     progress(90, "comparing with the previous round")
     return with_changes(session, rnd, results, plan)
@@ -72,6 +82,13 @@ def with_changes(session: Session, rnd: Round, results: RoundResults, plan: Plan
     latest provisional ones), or the reason there are none."""
     prev, reason = comparability.previous_round(session, rnd)
     codes = headline_codes(plan)
+    if prev is not None and reason == "GEO_BREAK" and rnd.jurisdiction_id is None \
+            and prev.admin_map is AdminMap.HISTORICAL_63 and rnd.admin_map is AdminMap.NEW_34:
+        # A national round across the 2025 merger: the earlier round re-estimated on the new map.
+        earlier = compute_round(session, prev, confidence_level=results.confidence_level, with_previous=False,
+                                by=sorted({g.by for g in results.groups}), admin_map=AdminMap.NEW_34)
+        return compare_with_previous(results, earlier, codes, previous_round=prev.code, previous_year=prev.year,
+                                     basis="re_estimated")
     if prev is None or reason is not None:
         return compare_with_previous(results, None, codes, reason=reason,
                                      previous_round=prev.code if prev else None,
@@ -83,21 +100,40 @@ def with_changes(session: Session, rnd: Round, results: RoundResults, plan: Plan
 
 
 def table_totals(plan: Plan, table) -> tuple[Totals, dict[str, Unit]]:
-    """Totals by agency from a ResponseTable (a file), and each agency's tier."""
+    """Totals by agency from a ResponseTable (a file), and each agency's tier.
+
+    When the table carries each respondent's province (`province`, from the `unit_code` column), the base
+    groups are the agencies within provinces ("agency|province"), so an agency serving several provinces is
+    still one agency and every province gets its own respondents.
+    """
     n = len(table)
     rows = np.arange(n).astype(str)
     stratum = np.where(table.stratum == "", "_", table.stratum).astype(str)
     psu = np.where(table.psu == "", np.char.add("#", rows), table.psu).astype(str)
     psu = certainty_psus(stratum, psu, rows)
     answered, score = scores(plan, table.items, table.values)
-    totals = build_totals(table.agency_code.astype(str), stratum, psu, table.weight, answered, score,
-                          list(plan.items), pair_items=list(plan.pair_items))
-    return totals, {str(a): Unit(str(lv)) for a, lv in zip(table.agency_code, table.level)}
+    agency = table.agency_code.astype(str)
+    province = getattr(table, "province", None)
+    if province is None:
+        totals = build_totals(agency, stratum, psu, table.weight, answered, score, list(plan.items),
+                              pair_items=list(plan.pair_items))
+        return totals, {str(a): Unit(str(lv)) for a, lv in zip(table.agency_code, table.level)}
+    key = np.char.add(np.char.add(agency, "|"), province.astype(str))
+    totals = build_totals(key, stratum, psu, table.weight, answered, score, list(plan.items),
+                          pair_items=list(plan.pair_items))
+    return totals, {str(k): Unit(str(lv), str(p), str(a))
+                    for k, a, p, lv in zip(key, agency, province, table.level)}
 
 
-def compute_table(plan: Plan, table, by: Sequence[str] = GROUPINGS, *, seed: int = 0,
-                  source: str = "") -> RoundResults:
-    """The results of a file of responses (no database): the same tree as a stored round's."""
+def compute_table(plan: Plan, table, by: Sequence[str] = DEFAULT_GROUPINGS, *, seed: int = 0,
+                  source: str = "", admin_map: str = "", labels: dict | None = None) -> RoundResults:
+    """The results of a file of responses (no database): the same tree as a stored round's.
+
+    Grouping by province needs the table's `province` (see `interchange.with_provinces`).
+    """
+    if "province" in by and getattr(table, "province", None) is None:
+        raise ValidationFailed(["--by province needs the column unit_code (the respondent's province or "
+                                "commune) in the file"])
     groups = []
     channels = np.array([channel_group(c) for c in table.channel.astype(str)])
     counts: dict[str, int] = {}
@@ -109,8 +145,9 @@ def compute_table(plan: Plan, table, by: Sequence[str] = GROUPINGS, *, seed: int
             totals, units = table_totals(plan, _rows(table, mask))
             groups += channel_group_results(plan, totals, units, group, by, seed=seed)
     profile = surveys.load(plan.profile_key)
-    return RoundResults(source, plan.profile_key, profile.method_version, "", plan.settings.confidence_level, seed,
-                        "", datetime.now(timezone.utc), tuple(groups), channel_counts=counts)
+    return RoundResults(source, plan.profile_key, profile.method_version, admin_map, plan.settings.confidence_level,
+                        seed, "", datetime.now(timezone.utc), tuple(groups), channel_counts=counts,
+                        labels=labels or {})
 
 
 def _rows(table, mask: np.ndarray):

@@ -10,9 +10,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 import surveys
-from sipas.models import SELF_SELECTED, Agency, Answer, Response, ResponseStatus, Round
+from sipas.errors import SipasError
+from sipas.models import SELF_SELECTED, AdminMap, Agency, Answer, Response, ResponseStatus, Round
 from sipas.results import RoundInfo, UnitLabel
 from sipas.services.results.tree import Unit
+from sipas.services.units import new_map_province_of, province_of
 
 #: Items reported as distributions (counts and weighted shares) rather than indices.
 DISTRIBUTION_KINDS = ("behaviour", "respondent")
@@ -31,14 +33,29 @@ def fingerprint(session: Session, rnd: Round) -> str:
     return f"n{n}-{hashlib.sha256(text.encode()).hexdigest()[:16]}"
 
 
-def round_units(session: Session, rnd: Round) -> dict[str, Unit]:
-    """The tier (level) of every agency, by code."""
-    return {code: Unit(level.value) for code, level in session.execute(select(Agency.code, Agency.level))}
+def _provinces(session: Session, rnd: Round, unit_ids, admin_map: AdminMap | None) -> dict:
+    if admin_map is None or admin_map == rnd.admin_map:
+        return province_of(session, unit_ids)
+    if admin_map is AdminMap.NEW_34:
+        return new_map_province_of(session, unit_ids)
+    raise SipasError(f"round {rnd.code} is on the map {rnd.admin_map.value}: it can be re-estimated on new_34 "
+                     "only (the 2025 crosswalk goes from the old map to the new one)")
 
 
-def unit_labels(session: Session, rnd: Round) -> dict[str, dict[str, UnitLabel]]:
-    """Names of the round's agencies, frozen with the results."""
-    return {"agency": {a.code: UnitLabel(a.name, a.name_en) for a in rnd.agencies}}
+def round_units(session: Session, rnd: Round, admin_map: AdminMap | None = None) -> dict[str, Unit]:
+    """The tier (level) of every agency and its province (the province of its administrative unit), by code;
+    with `admin_map` (new_34 for an old-map round), the province on that map through the crosswalk."""
+    rows = session.execute(select(Agency.code, Agency.level, Agency.unit_id)).all()
+    provinces = _provinces(session, rnd, [unit_id for _, _, unit_id in rows], admin_map)
+    return {code: Unit(level.value, provinces[unit_id].code if unit_id in provinces else None)
+            for code, level, unit_id in rows}
+
+
+def unit_labels(session: Session, rnd: Round, admin_map: AdminMap | None = None) -> dict[str, dict[str, UnitLabel]]:
+    """Names of the round's agencies and provinces (on `admin_map` when given), frozen with the results."""
+    provinces = _provinces(session, rnd, [a.unit_id for a in rnd.agencies], admin_map)
+    return {"agency": {a.code: UnitLabel(a.name, a.name_en) for a in rnd.agencies},
+            "province": {p.code: UnitLabel(p.name, None) for p in provinces.values()}}
 
 
 def channel_counts(session: Session, rnd: Round) -> dict[str, int]:

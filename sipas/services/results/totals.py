@@ -135,6 +135,10 @@ def round_totals(session: Session, rnd: Round, plan: Plan, channel_group: str = 
     return totals, {code: levels[code] for code in totals.groups}
 
 
+#: Response ids per read of the composite items' answers (about 14 answers each: ~1.4 million rows at most).
+_PAIR_CHUNK = 100_000
+
+
 def _certain_patterns(session: Session, where, certain, plan: Plan) -> list[tuple]:
     """(agency id, stratum, weight, count, ((item, value), ...)) per distinct answer pattern of the
     respondents who are their own PSU: one column per item pivoted per response, then counted per pattern."""
@@ -157,38 +161,46 @@ def _certain_patterns(session: Session, where, certain, plan: Plan) -> list[tupl
 def _pair_moments(session: Session, where, plan: Plan, totals: Totals, g_index: dict, score_of: dict) -> None:
     """Unweighted cross-moments of the composite items per agency (the SIPAS variance floor).
 
-    The moments are symmetric but for pair_d (the sum of item i's score over respondents answering both): the
-    self-join reads each unordered pair once (item i <= item j), and both orders are filled from it.
+    The answers to the composite items are read once (one row per answer) and the moments are matrix products
+    per agency: sum a_k a_l = AᵀA, sum a_k a_l s_k = SᵀA, sum a_k a_l s_k s_l = SᵀS, with A the answered
+    indicators and S the scores (0 where not answered). A self-join of the answers in SQL gives the same sums
+    but makes items² rows per response (7 million for a national round), which dominated the analysis. The
+    answers are read in ranges of response ids, so memory stays bounded however large the round.
     """
     pair_codes = [plan.items[k] for k in plan.pair_items]
     pos = {code: i for i, code in enumerate(pair_codes)}
-    other = aliased(Answer)
-    rows = session.connection().execute(
-        select(Response.agency_id, Answer.item_code, Answer.value, other.item_code, other.value, func.count())
-        .select_from(Answer).join(other, and_(other.response_id == Answer.response_id,
-                                              other.item_code >= Answer.item_code))
-        .join(Response, Response.id == Answer.response_id)
-        .where(where, Answer.item_code.in_(pair_codes), other.item_code.in_(pair_codes))
-        .group_by(Response.agency_id, Answer.item_code, Answer.value, other.item_code, other.value)).all()
     kc = len(pair_codes)
     shape = (len(g_index), kc, kc)
     pn: np.ndarray = np.zeros(shape)
     pd: np.ndarray = np.zeros(shape)
     pc: np.ndarray = np.zeros(shape)
-    if rows:
-        a_col, i_col, vi_col, j_col, vj_col, n_col = zip(*rows)
-        g = np.fromiter((g_index[a] for a in a_col), int, len(rows))
-        i = np.fromiter((pos[x] for x in i_col), int, len(rows))
-        j = np.fromiter((pos[x] for x in j_col), int, len(rows))
-        si = np.fromiter((score_of[c][v] for c, v in zip(i_col, vi_col)), float, len(rows))
-        sj = np.fromiter((score_of[c][v] for c, v in zip(j_col, vj_col)), float, len(rows))
-        n = np.asarray(n_col, float)
-        size = len(g_index) * kc * kc
-        upper = (g * kc + i) * kc + j
-        off = i != j  # the mirrored order (j, i) of the off-diagonal pairs
-        flat = np.concatenate([upper, ((g * kc + j) * kc + i)[off]])
-        both_n = np.concatenate([n, n[off]])
-        pn = np.bincount(flat, both_n, minlength=size).reshape(shape)
-        pd = np.bincount(flat, np.concatenate([n * si, (n * sj)[off]]), minlength=size).reshape(shape)
-        pc = np.bincount(flat, np.concatenate([n * si * sj, (n * si * sj)[off]]), minlength=size).reshape(shape)
+    conn = session.connection()
+    low, high = conn.execute(select(func.min(Response.id), func.max(Response.id)).where(where)).one()
+    for start in range(low or 0, (high or -1) + 1, _PAIR_CHUNK):
+        rows = conn.execute(
+            select(Response.id, Response.agency_id, Answer.item_code, Answer.value)
+            .join(Response, Response.id == Answer.response_id)
+            .where(where, Response.id >= start, Response.id < start + _PAIR_CHUNK,
+                   Answer.item_code.in_(pair_codes))).all()
+        if not rows:
+            continue
+        rid_col, a_col, i_col, v_col = zip(*rows)
+        _, r_idx = np.unique(np.asarray(rid_col), return_inverse=True)
+        n_resp = int(r_idx.max()) + 1
+        agency = np.zeros(n_resp, dtype=np.int64)
+        agency[r_idx] = np.fromiter((g_index[a] for a in a_col), np.int64, len(rows))
+        i = np.fromiter((pos[x] for x in i_col), np.int64, len(rows))
+        answered = np.zeros((n_resp, kc))
+        score = np.zeros((n_resp, kc))
+        answered[r_idx, i] = 1.0
+        score[r_idx, i] = np.fromiter((score_of[c][v] for c, v in zip(i_col, v_col)), float, len(rows))
+        order = np.argsort(agency, kind="stable")
+        bounds = np.searchsorted(agency[order], np.arange(len(g_index) + 1))
+        for g in range(len(g_index)):
+            sel = order[bounds[g]:bounds[g + 1]]
+            if sel.size:
+                a, sc = answered[sel], score[sel]
+                pn[g] += a.T @ a
+                pd[g] += sc.T @ a
+                pc[g] += sc.T @ sc
     totals.pair_items, totals.pair_n, totals.pair_d, totals.pair_c = list(plan.pair_items), pn, pd, pc

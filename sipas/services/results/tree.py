@@ -19,8 +19,10 @@ from analysis.ranks import rank_sets, ranking_se
 from sipas.results import Change, Contrast, GroupResult, RankResult, RoundResults, Verdict
 from sipas.services.analysis_plan import Plan, coefficients, headline_codes
 
-#: Groupings, in the order they are listed: the whole round, its levels, its agencies.
-GROUPINGS = ("all", "level", "agency")
+#: Groupings, in the order they are listed: the whole round, its provinces, its levels, its agencies.
+GROUPINGS = ("all", "province", "level", "agency")
+#: What a round is grouped by when nobody says: provinces only when a round covers several.
+DEFAULT_GROUPINGS = ("all", "level", "agency")
 LEVEL_ORDER = ("province", "district", "commune")
 #: The index agencies are ranked on, and how rank sets are made (stored with each rank).
 RANKED_INDEX = "SIPAS"
@@ -29,10 +31,16 @@ RANK_METHOD = "mrsw_confidence_sets"
 
 @dataclass(frozen=True)
 class Unit:
-    """An agency as the groupings need it: its tier (level) and the unit above it (a province code, or None)."""
+    """A base group as the groupings need it: its tier (level) and the province it lies in (the official
+    two-digit code on the round's map, or None when not known).
+
+    A base group is an agency; in a file whose respondents carry their own province (`unit_code`), it is an
+    agency within one province, and `agency` names the agency it belongs to.
+    """
 
     tier: str
     parent: str | None = None
+    agency: str | None = None
 
 
 def contrast(d: Difference, verdict: str) -> Contrast:
@@ -43,7 +51,13 @@ def contrast(d: Difference, verdict: str) -> Contrast:
 def group_totals(by_agency: Totals, units: Mapping[str, Unit], grouping: str) -> Totals:
     """The totals of one grouping, merged from the totals by agency."""
     if grouping == "agency":
-        return by_agency
+        agency_of = [units[g].agency or g for g in by_agency.groups]
+        return by_agency if agency_of == list(by_agency.groups) else regroup(by_agency, agency_of)
+    if grouping == "province":
+        missing = sorted({g for g in by_agency.groups if not units[g].parent})
+        if missing:
+            raise ValueError(f"no province known for {', '.join(missing[:5])}")
+        return regroup(by_agency, [units[g].parent or "" for g in by_agency.groups])
     if grouping == "level":
         return regroup(by_agency, [units[g].tier for g in by_agency.groups])
     if grouping == "all":
@@ -116,6 +130,17 @@ def rank_tiers(results: Mapping[str, Mapping[str, IndexResult]], tier_of: Mappin
     return out
 
 
+def agency_units(units: Mapping[str, Unit]) -> dict[str, Unit]:
+    """The units by agency code: an agency whose respondents lie in several provinces has no single province."""
+    out: dict[str, Unit] = {}
+    for key, unit in units.items():
+        code = unit.agency or key
+        seen = out.get(code)
+        parent = unit.parent if seen is None or seen.parent == unit.parent else None
+        out[code] = Unit(unit.tier, parent)
+    return out
+
+
 def _ordered(grouping: str, keys: Sequence[str]) -> list[str]:
     if grouping == "level":
         return sorted(keys, key=lambda k: LEVEL_ORDER.index(k) if k in LEVEL_ORDER else len(LEVEL_ORDER))
@@ -126,6 +151,7 @@ def channel_group_results(plan: Plan, by_agency: Totals, units: Mapping[str, Uni
                           by: Sequence[str] = GROUPINGS, *, seed: int) -> list[GroupResult]:
     """The groups of one channel group, in the order all, levels, agencies."""
     out: list[GroupResult] = []
+    agencies = agency_units(units)
     whole = group_totals(by_agency, units, "all")
     level = plan.settings.confidence_level
     for grouping in GROUPINGS:
@@ -134,12 +160,17 @@ def channel_group_results(plan: Plan, by_agency: Totals, units: Mapping[str, Uni
         totals = whole if grouping == "all" else group_totals(by_agency, units, grouping)
         results = group_indices(plan, totals)
         vs_all = compare_with_whole(plan, totals, whole) if grouping != "all" else {}
-        ranks = rank_tiers(results, {g: units[g].tier for g in results}, seed=seed, level=level) \
-            if grouping == "agency" else {}
+        if grouping == "agency":
+            ranks = rank_tiers(results, {g: agencies[g].tier for g in results}, seed=seed, level=level)
+        elif grouping == "province":
+            # Provinces are ranked among provinces (the national league table).
+            ranks = rank_tiers(results, {g: "province" for g in results}, seed=seed, level=level)
+        else:
+            ranks = {}
         for key in _ordered(grouping, list(results)):
             indices = results[key]
             n_rows = next(iter(indices.values())).n_rows if indices else 0
-            unit = units.get(key) if grouping == "agency" else None
+            unit = agencies.get(key) if grouping == "agency" else None
             out.append(GroupResult(grouping, key, channel_group, n_rows, indices, vs_all.get(key, {}),
                                    ranks.get(key), {}, unit.tier if unit else None, unit.parent if unit else None))
     return out
@@ -147,7 +178,7 @@ def channel_group_results(plan: Plan, by_agency: Totals, units: Mapping[str, Uni
 
 def compare_with_previous(current: RoundResults, previous: RoundResults | None, codes: Sequence[str], *,
                           reason: str | None = None, previous_round: str | None = None,
-                          previous_year: int | None = None) -> RoundResults:
+                          previous_year: int | None = None, basis: str = "direct") -> RoundResults:
     """Each group's headline indices against the same group of an earlier comparable round (independent
     samples, Welch-Satterthwaite, floored SEs; Holm across the units of a grouping), or, when there is none,
     why: the reason is given on the whole round."""
@@ -174,9 +205,20 @@ def compare_with_previous(current: RoundResults, previous: RoundResults | None, 
                 changes[gi][code] = Change(previous.round_code, year, None, None, reason="NOT_IN_PREVIOUS")
             else:
                 cst = contrast(diff, next(decided)) if diff is not None else None
-                changes[gi][code] = Change(previous.round_code, year, then.estimate, cst)
+                changes[gi][code] = Change(previous.round_code, year, then.estimate, cst, basis,
+                                           rank_movement=_rank_movement(current.groups[gi], previous, code))
     groups = tuple(dataclasses.replace(g, change=c) for g, c in zip(current.groups, changes))
     return dataclasses.replace(current, groups=groups)
+
+
+def _rank_movement(now: GroupResult, previous: RoundResults, code: str) -> int | None:
+    """Places moved up (positive) or down since the previous round, on the ranked index, among the same tier."""
+    before = previous.group(now.by, now.key, now.channel_group)
+    if code != RANKED_INDEX or before is None or now.rank is None or before.rank is None:
+        return None
+    if now.rank.rank is None or before.rank.rank is None or now.rank.among != before.rank.among:
+        return None
+    return before.rank.rank - now.rank.rank
 
 
 def _yearly_difference(now: IndexResult | None, then: IndexResult | None, level: float) -> Difference | None:

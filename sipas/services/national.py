@@ -1,0 +1,208 @@
+"""The national publication of a round: what the Ministry publishes about the provinces, from one place.
+
+It reads a round's stored results through the results service (`results.view`) and the typed tree
+(`sipas.results.model`); it never runs the analysis. Content: the national SIPAS, its parts and factors with
+their intervals and change; the provinces in rank order with their rank sets ("7/34 (5–10)"); the range across
+provinces; the top and bottom five; how many provinces went up or down (significantly or not) and their rank
+movements; the policy part against the service part; and the three-year trend classification (`trend_class`).
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from sqlalchemy.orm import Session
+
+from analysis import IndexResult
+from sipas.models import Round
+from sipas.results import Change, RankResult, RoundResults, Verdict
+from sipas.services.results import view
+
+HEADLINE = ("SIPAS", "PART_A", "PART_B")
+FACTORS = ("F1", "F2", "F3", "F4", "F5")
+#: Trend classes over three yearly values (the Ministry's 2017-2019 wording).
+SUSTAINABLE_INCREASE = "sustainable_increase"
+UNSUSTAINABLE_INCREASE = "unsustainable_increase"
+DECREASING = "decreasing"
+#: The rule of `trend_class`, as published with the classification.
+TREND_RULE = ("over three consecutive comparable measurements: sustainable increase when the SIPAS rose at each "
+              "step; decreasing when the last is below the first; otherwise unsustainable increase")
+
+
+def rank_text(rank: RankResult | None) -> str:
+    """A rank as published with its marginal set: "7/34 (5–10)"; the set alone when it is one rank: "1/34"."""
+    if rank is None or rank.rank is None:
+        return ""
+    if rank.rank_low == rank.rank_high:
+        return f"{rank.rank}/{rank.of}"
+    return f"{rank.rank}/{rank.of} ({rank.rank_low}–{rank.rank_high})"
+
+
+def trend_class(values: Sequence[float | None]) -> str | None:
+    """The trend of one unit over three consecutive comparable measurements (oldest first).
+
+    The rule: a *sustainable increase* when the value rose at each step (v1 < v2 < v3); *decreasing* when the
+    last is below the first (v3 < v1); otherwise an *unsustainable increase* (no lower than at the start, but
+    not rising at each step). None without three values. Point estimates are compared, as the Ministry's
+    published classification does; the intervals of each change are published beside it.
+    """
+    if len(values) != 3:
+        return None
+    v1, v2, v3 = values
+    if v1 is None or v2 is None or v3 is None:
+        return None
+    if v1 < v2 < v3:
+        return SUSTAINABLE_INCREASE
+    if v3 < v1:
+        return DECREASING
+    return UNSUSTAINABLE_INCREASE
+
+
+@dataclass(frozen=True)
+class ProvinceLine:
+    """One province in the league table."""
+
+    code: str
+    name: str
+    n: int
+    indices: dict[str, IndexResult]
+    rank: RankResult | None
+    change: Change | None
+
+    @property
+    def sipas(self) -> float | None:
+        """The province's SIPAS."""
+        ix = self.indices.get("SIPAS")
+        return ix.estimate if ix is not None else None
+
+    @property
+    def rank_text(self) -> str:
+        """"7/34 (5–10)"."""
+        return rank_text(self.rank)
+
+
+@dataclass(frozen=True)
+class Movements:
+    """How many provinces went up or down since the previous round, and how far in rank."""
+
+    up_significant: int = 0
+    up_not_significant: int = 0
+    down_significant: int = 0
+    down_not_significant: int = 0
+    not_compared: int = 0
+    rank_movements: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class NationalPublication:
+    """What is published about a national round."""
+
+    round_code: str
+    admin_map: str
+    national: dict[str, IndexResult]
+    national_change: dict[str, Change]
+    factors: dict[str, IndexResult]
+    provinces: list[ProvinceLine]
+    movements: Movements
+    #: Provinces whose policy part (PART_A) is below their service part (PART_B).
+    policy_below_service: int
+
+    @property
+    def top_five(self) -> list[ProvinceLine]:
+        """The five best provinces by SIPAS."""
+        return self.provinces[:5]
+
+    @property
+    def bottom_five(self) -> list[ProvinceLine]:
+        """The five lowest provinces by SIPAS, lowest last."""
+        return self.provinces[-5:]
+
+    @property
+    def range(self) -> tuple[float, float] | None:
+        """Lowest and highest province SIPAS."""
+        values = [p.sipas for p in self.provinces if p.sipas is not None]
+        return (min(values), max(values)) if values else None
+
+
+def publication(results: RoundResults) -> NationalPublication:
+    """The national publication from a round's results tree (sampled responses only)."""
+    whole = results.group("all", "all")
+    if whole is None:
+        raise ValueError(f"round {results.round_code} has no results for the whole round")
+    lines = []
+    for g in results.groups_by("province"):
+        label = results.label("province", g.key)
+        lines.append(ProvinceLine(g.key, label.name if label else g.key, g.n, dict(g.indices), g.rank,
+                                  g.change.get("SIPAS")))
+    lines.sort(key=lambda p: (p.rank.rank if p.rank and p.rank.rank is not None else 10 ** 6, p.code))
+    counts = {"up_significant": 0, "up_not_significant": 0, "down_significant": 0, "down_not_significant": 0,
+              "not_compared": 0}
+    moves = {}
+    for p in lines:
+        c = p.change
+        if c is None or c.contrast is None:
+            counts["not_compared"] += 1
+            continue
+        direction = "up" if (c.contrast.estimate or 0.0) > 0 else "down"
+        significant = c.contrast.verdict in (Verdict.ABOVE, Verdict.BELOW)
+        counts[f"{direction}_{'significant' if significant else 'not_significant'}"] += 1
+        if c.rank_movement is not None:
+            moves[p.code] = c.rank_movement
+    below = sum(1 for p in lines if p.indices.get("PART_A") and p.indices.get("PART_B")
+                and p.indices["PART_A"].estimate is not None and p.indices["PART_B"].estimate is not None
+                and p.indices["PART_A"].estimate < p.indices["PART_B"].estimate)
+    return NationalPublication(results.round_code, results.admin_map,
+                               {c: whole.indices[c] for c in HEADLINE if c in whole.indices},
+                               {c: whole.change[c] for c in HEADLINE if c in whole.change},
+                               {c: whole.indices[c] for c in FACTORS if c in whole.indices}, lines,
+                               Movements(**counts, rank_movements=moves), below)
+
+
+def for_round(session: Session, rnd: Round, *, prefer: str = view.PUBLISHED) -> NationalPublication | None:
+    """The publication of a round from its stored results (published first), or None when not computed yet."""
+    shown = view.shown(session, rnd, prefer=prefer)
+    return publication(shown.results) if shown.results is not None else None
+
+
+def to_dict(pub: NationalPublication) -> dict:
+    """The publication as JSON (estimates on the 0-100 scale at full precision)."""
+    def index(ix: IndexResult) -> dict:
+        return {"estimate": ix.estimate, "ci_low": ix.ci.low if ix.ci else None,
+                "ci_high": ix.ci.high if ix.ci else None}
+
+    def change(c: Change | None) -> dict | None:
+        if c is None:
+            return None
+        return {"previous_round": c.previous_round, "previous_estimate": c.previous_estimate, "basis": c.basis,
+                "reason": c.reason, "rank_movement": c.rank_movement,
+                **({"difference": c.contrast.estimate, "ci_low": c.contrast.ci.low if c.contrast.ci else None,
+                    "ci_high": c.contrast.ci.high if c.contrast.ci else None,
+                    "verdict": c.contrast.verdict.value} if c.contrast else {})}
+
+    def line(p: ProvinceLine) -> dict:
+        r = p.rank
+        return {"code": p.code, "name": p.name, "n": p.n, "rank_text": p.rank_text,
+                "rank": {"rank": r.rank, "of": r.of, "rank_low": r.rank_low, "rank_high": r.rank_high,
+                         "sim_low": r.sim_low, "sim_high": r.sim_high} if r else None,
+                "indices": {c: index(p.indices[c]) for c in HEADLINE + FACTORS if c in p.indices},
+                "change": change(p.change)}
+
+    low_high = pub.range
+    m = pub.movements
+    return {"round": pub.round_code, "admin_map": pub.admin_map,
+            "national": {c: index(ix) for c, ix in pub.national.items()},
+            "national_change": {c: change(ch) for c, ch in pub.national_change.items()},
+            "factors": {c: index(ix) for c, ix in pub.factors.items()},
+            "range": {"low": low_high[0], "high": low_high[1], "spread": low_high[1] - low_high[0]}
+            if low_high else None,
+            "top_five": [p.code for p in pub.top_five], "bottom_five": [p.code for p in pub.bottom_five],
+            "movements": {"up_significant": m.up_significant, "up_not_significant": m.up_not_significant,
+                          "down_significant": m.down_significant, "down_not_significant": m.down_not_significant,
+                          "not_compared": m.not_compared, "rank_movements": m.rank_movements},
+            "policy_vs_service": {"national_part_a": pub.national["PART_A"].estimate if "PART_A" in pub.national
+                                  else None,
+                                  "national_part_b": pub.national["PART_B"].estimate if "PART_B" in pub.national
+                                  else None,
+                                  "provinces_policy_below_service": pub.policy_below_service},
+            "trend_rule": TREND_RULE,
+            "provinces": [line(p) for p in pub.provinces]}
