@@ -43,8 +43,9 @@ def _data_codes(content: bytes) -> list[str]:
     wb = load_workbook(BytesIO(content), read_only=True)
     rows = list(wb["Dữ liệu"].iter_rows(values_only=True))
     wb.close()
-    start = next(i for i, row in enumerate(rows) if row and "agency_code" in row)
-    column = rows[start].index("agency_code")
+    # The data sheet names its columns in words (the agency code column is "Mã cơ quan").
+    start = next(i for i, row in enumerate(rows) if row and "Mã cơ quan" in row)
+    column = rows[start].index("Mã cơ quan")
     return [row[column] for row in rows[start + 1:] if row and row[column]]
 
 
