@@ -1,8 +1,12 @@
 """Languages: Vietnamese by default, English on request (?lang=en, remembered in the session)."""
 from __future__ import annotations
 
+from datetime import date, datetime
+
 from flask import Flask, current_app, request, session
-from flask_babel import Babel
+from flask_babel import Babel, get_locale
+
+from sipas import words
 
 babel = Babel()
 
@@ -21,6 +25,22 @@ def select_locale() -> str:
     return str(remembered) if remembered in languages else current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
+def _words_for_templates() -> dict:
+    """What a page shows a person is words, in the page's language: `word(kind, code)` for levels, maps,
+    methods, statuses, channels and roles (sipas/words.py), `vn_date` for dates as dd/mm/yyyy and `thousands`
+    for counts with the language's separator."""
+    lang = "en" if str(get_locale() or "vi") == "en" else "vi"
+
+    def vn_date(day: date | datetime | None) -> str:
+        if day is None:
+            return ""
+        return words.local_time(day, with_time=False) if isinstance(day, datetime) else day.strftime("%d/%m/%Y")
+
+    return {"word": lambda kind, code: words.word(kind, code, lang), "vn_date": vn_date,
+            "thousands": lambda n: words.thousands(int(n), lang)}
+
+
 def init_app(app: Flask) -> None:
-    """Attach Flask-Babel with the locale selector."""
+    """Attach Flask-Babel with the locale selector, and the words helpers every template can use."""
     babel.init_app(app, locale_selector=select_locale)
+    app.context_processor(_words_for_templates)

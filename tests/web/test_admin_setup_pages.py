@@ -19,7 +19,7 @@ def test_admin_creates_opens_and_closes_a_round(demo_app):
                                                "closes_on": "2027-12-31", "channels": ["online", "invitation"],
                                                "agencies": "LCU.STP\nLCU.SYT"})
     assert r.status_code == 302
-    assert "draft" in client.get("/admin/rounds/LCU-2027").get_data(as_text=True)
+    assert "Đang chuẩn bị" in client.get("/admin/rounds/LCU-2027").get_data(as_text=True)
     assert demo_app.test_client().get("/r/LCU-2027/LCU.STP").status_code == 410  # not open yet
     client.post("/admin/rounds/LCU-2027/status", data={"status": "open"})
     page = demo_app.test_client().get("/r/LCU-2027/LCU.STP").get_data(as_text=True)
