@@ -261,13 +261,19 @@ def _generate(session: Session, rng: np.random.Generator, rnd: Round, offices, c
                                                                                Channel.PAPER_DIRECT) else None,
                 "content_hash": content_hash({"round": rnd.code, "agency": agency.code, "answers": answers})})
             answer_rows.append(answers)
+    return insert_responses(session, rnd, response_rows, answer_rows)
+
+
+def insert_responses(session: Session, rnd: Round, response_rows: list[dict], answer_rows: list[dict]) -> int:
+    """Bulk-insert synthetic responses and their answers (answer_rows[i] belongs to response_rows[i]);
+    returns how many. The results are computed by the job runner after the commit, never by a page."""
     session.execute(insert(Response), response_rows)
     ids = dict(session.execute(select(Response.uuid, Response.id).where(Response.round_id == rnd.id)).all())
     rows = [{"response_id": ids[r["uuid"]], "item_code": c, "value": v}
             for r, answers in zip(response_rows, answer_rows) for c, v in answers.items()]
     for i in range(0, len(rows), 20000):
         session.execute(insert(Answer), rows[i:i + 20000])
-    mark_changed(session, rnd.id)  # computed by the job runner after the commit, never by a page
+    mark_changed(session, rnd.id)
     return len(response_rows)
 
 

@@ -16,7 +16,7 @@ import uuid
 from datetime import date, datetime, time, timedelta, timezone
 
 import numpy as np
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 import surveys
@@ -25,16 +25,14 @@ from sipas.models import (
     AdminUnit,
     Agency,
     AgencyKind,
-    Answer,
     Channel,
     Level,
-    Response,
     Round,
     RoundStatus,
     UnitSuccession,
 )
+from sipas.services.demo import insert_responses
 from sipas.services.responses import content_hash
-from sipas.services.results.freshness import mark_changed
 from sipas.services.units import import_admin_maps
 
 ROUNDS = (("VN-2024", 2024, AdminMap.HISTORICAL_63, 36_500), ("VN-2026", 2026, AdminMap.NEW_34, 36_500))
@@ -155,11 +153,4 @@ def _generate(session: Session, rng: np.random.Generator, rnd: Round, provinces,
                 "stratum": p.code, "psu": villages[v], "weight": weight,
                 "content_hash": content_hash({"round": rnd.code, "agency": agency.code, "answers": answers})})
             answer_rows.append(answers)
-    session.execute(insert(Response), response_rows)
-    ids = dict(session.execute(select(Response.uuid, Response.id).where(Response.round_id == rnd.id)).all())
-    rows = [{"response_id": ids[r["uuid"]], "item_code": c, "value": v}
-            for r, answers in zip(response_rows, answer_rows) for c, v in answers.items()]
-    for i in range(0, len(rows), 20000):
-        session.execute(insert(Answer), rows[i:i + 20000])
-    mark_changed(session, rnd.id)
-    return len(response_rows)
+    return insert_responses(session, rnd, response_rows, answer_rows)

@@ -53,16 +53,11 @@ def create_invitations(session: Session, rnd: Round, agency: Agency, count: int,
     return made
 
 
-def new_token() -> str:
-    """A fresh one-time invitation code (only the hash of its normalised form is ever stored)."""
-    return new_code()
-
-
 def reissue(invitation: Invitation) -> str:
     """A new token for an unused invitation: the old link stops working (a one-time secret stays one-time)."""
     if invitation.used_at is not None:
         raise InvitationUsed("this invitation has already been used")
-    token = new_token()
+    token = new_code()
     invitation.token_hash = token_hash(normalise_code(token))
     return token
 

@@ -32,9 +32,19 @@ def kiosks():
         code = credentials.issue_enrolment_code(device)
         audit.record(session, "kiosk_enrolled", actor=current_user, object_type="kiosk_device", object_id=device.id,
                      ip=request.remote_addr, detail={"service_point": point.code})
-        url = url_for("kiosk.enrol", _external=True)
-        enrolled = {"device": device, "code": code, "url": url, "minutes": credentials.ENROL_CODE_MINUTES,
-                    "qr": Markup(segno.make(url, error="m").svg_inline(scale=5, border=2))}
+        enrolled = _enrolment(device, code)
+    return _kiosks_page(session, form, points, enrolled)
+
+
+def _enrolment(device: KioskDevice, code: str) -> dict:
+    """What the page shows once after issuing an enrolment code: the code, the address to type it at, a QR."""
+    url = url_for("kiosk.enrol", _external=True)
+    return {"device": device, "code": code, "url": url, "minutes": credentials.ENROL_CODE_MINUTES,
+            "qr": Markup(segno.make(url, error="m").svg_inline(scale=5, border=2))}
+
+
+def _kiosks_page(session, form: CsrfOnly, points: list[ServicePoint], enrolled: dict | None):
+    """The tablets page: service points and enrolled tablets the user may see, with their sequence gaps."""
     devices = [d for d in session.scalars(select(KioskDevice).order_by(KioskDevice.id.desc()))
                if can_see_agency(d.service_point.agency)]
     gaps = {d.id: credentials.device_gaps(session, d) for d in devices}
@@ -59,17 +69,8 @@ def kiosk_code(device_id: int):
     code = credentials.issue_enrolment_code(device)
     audit.record(session, "kiosk_code_issued", actor=current_user, object_type="kiosk_device", object_id=device.id,
                  ip=request.remote_addr)
-    url = url_for("kiosk.enrol", _external=True)
-    enrolled = {"device": device, "code": code, "url": url, "minutes": credentials.ENROL_CODE_MINUTES,
-                "qr": Markup(segno.make(url, error="m").svg_inline(scale=5, border=2))}
     points = [p for p in session.scalars(select(ServicePoint).order_by(ServicePoint.code)) if can_see_agency(p.agency)]
-    devices = [d for d in session.scalars(select(KioskDevice).order_by(KioskDevice.id.desc()))
-               if can_see_agency(d.service_point.agency)]
-    gaps = {d.id: credentials.device_gaps(session, d) for d in devices}
-    response = make_response(render_template("admin/kiosks.html", form=CsrfOnly(), points=points, devices=devices,
-                                             gaps=gaps, enrolled=enrolled))
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return _kiosks_page(session, CsrfOnly(), points, _enrolment(device, code))
 
 
 @bp.route("/kiosks/<int:device_id>/revoke", methods=["POST"])

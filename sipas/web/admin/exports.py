@@ -12,12 +12,32 @@ from sipas.db import after_commit, get_session
 from sipas.errors import NotFound
 from sipas.jobs import live_progress
 from sipas.models import Job, Role
+from sipas.reports.narrative import DOCX_MIMETYPE
 from sipas.reports.xlsx import XLSX_MIMETYPE
 from sipas.services import audit
 from sipas.services.results.view import PROVISIONAL, PUBLISHED, shown
-from sipas.services.workbook import NotComputed, build_workbook, report_data, restrict_to_agency
+from sipas.services.workbook import NotComputed, build_workbook, narrative_bytes, report_data, restrict_to_agency
 from sipas.web.admin.common import CsrfOnly, bp, own_agency_or_none, round_or_404
 from sipas.web.authz import current_scope, roles_required
+
+
+def _scoped_report_data(session, rnd, *, with_data: bool):
+    """The report data a download is built from, as the request asks (?version=N, ?view=provisional) and
+    narrowed to the user's agency: (data, own agency or None); data is None while nothing is stored yet (the
+    results are then asked for in the background). 404 for a version that does not exist."""
+    try:
+        data = report_data(session, rnd, version=request.args.get("version", type=int),
+                           prefer=PROVISIONAL if request.args.get("view") == PROVISIONAL else PUBLISHED,
+                           with_data=with_data)
+    except NotComputed:
+        recompute.request_recompute(rnd.id)
+        return None, None
+    except NotFound:
+        abort(404)
+    own = own_agency_or_none(session)
+    if own is not None:
+        data = restrict_to_agency(data, session, own)  # figures and data rows alike
+    return data, own
 
 
 @bp.route("/rounds/<code>/report.xlsx")
@@ -28,19 +48,10 @@ def report_xlsx(code: str):
     Nothing stored yet: the results are computed in the background and this page says so."""
     rnd = round_or_404(code)
     session = get_session()
-    try:
-        data = report_data(session, rnd, version=request.args.get("version", type=int),
-                           prefer=PROVISIONAL if request.args.get("view") == PROVISIONAL else PUBLISHED,
-                           with_data=request.args.get("data") == "1" and current_user.has_role(Role.ADMIN,
-                                                                                             Role.ANALYST))
-    except NotComputed:
-        recompute.request_recompute(rnd.id)
+    data, own = _scoped_report_data(session, rnd, with_data=request.args.get("data") == "1"
+                                    and current_user.has_role(Role.ADMIN, Role.ANALYST))
+    if data is None:
         return render_template("dashboard/computing.html", round=rnd, seen=shown(session, rnd)), 202
-    except NotFound:
-        abort(404)
-    own = own_agency_or_none(session)
-    if own is not None:
-        data = restrict_to_agency(data, session, own)  # figures and data rows alike
     content = build_workbook(data, "en" if request.args.get("lang") == "en" else "vi") or b""
     audit.record(session, "report_exported", actor=current_user, object_type="round", object_id=rnd.id,
                  ip=request.remote_addr, detail={"with_data": data.data_rows is not None, "version": data.version})
@@ -52,22 +63,11 @@ def report_xlsx(code: str):
 @roles_required(Role.ADMIN, Role.ANALYST, Role.AGENCY_MANAGER)
 def report_docx(code: str):
     """The narrative report (Word) from the stored results, scoped like the workbook."""
-    from sipas.reports.narrative import DOCX_MIMETYPE
-    from sipas.services.workbook import narrative_bytes
-
     rnd = round_or_404(code)
     session = get_session()
-    try:
-        data = report_data(session, rnd, version=request.args.get("version", type=int),
-                           prefer=PROVISIONAL if request.args.get("view") == PROVISIONAL else PUBLISHED)
-    except NotComputed:
-        recompute.request_recompute(rnd.id)
+    data, own = _scoped_report_data(session, rnd, with_data=False)
+    if data is None:
         return render_template("dashboard/computing.html", round=rnd, seen=shown(session, rnd)), 202
-    except NotFound:
-        abort(404)
-    own = own_agency_or_none(session)
-    if own is not None:
-        data = restrict_to_agency(data, session, own)
     content = narrative_bytes(session, rnd, data, "en" if request.args.get("lang") == "en" else "vi", own)
     audit.record(session, "report_exported", actor=current_user, object_type="round", object_id=rnd.id,
                  ip=request.remote_addr, detail={"format": "docx", "version": data.version})
