@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
 from io import BytesIO
 from pathlib import Path
 
@@ -22,137 +24,178 @@ from sipas.web.admin.common import CsrfOnly, bp, round_or_404
 from sipas.web.authz import current_scope, roles_required
 
 
+@dataclass
+class _Design:
+    """The design parameters as the preview form (GET) or a draw (POST) gives them."""
+
+    total: int | None
+    method: str
+    previous: str | None
+    params: dict[str, str]
+
+    @classmethod
+    def read(cls, args) -> _Design:
+        return cls(whole_number(args.get("total", "")), args.get("allocation", "proportional"),
+                   args.get("previous") or None,
+                   {name: args.get(name, "").strip() for name in ("e", "deff", "minimum")})
+
+    def parameters(self) -> dict:
+        """What the draw records in the sample plan."""
+        return {"total": self.total, "allocation": self.method, "e": _number(self.params, "e", 0.05),
+                "deff": _number(self.params, "deff", 1.5),
+                "minimum": int(_number(self.params, "minimum", 0, whole=True)), "previous_round": self.previous}
+
+    def plan(self, session, rnd: Round) -> list:
+        p = self.parameters()
+        return sampling_service.preview(session, rnd, total=self.total, method=self.method, e=p["e"],
+                                        deff=p["deff"], minimum=p["minimum"],
+                                        previous=round_or_404(self.previous) if self.previous else None)
+
+
 @bp.route("/rounds/<code>/sample", methods=["GET", "POST"])
 @roles_required(Role.ADMIN, Role.ANALYST)
 def sample(code: str):
     """The sample design of a round: load the dossier list, preview, draw, weights (same steps as the CLI)."""
-
-
     rnd = round_or_404(code)
-    mine = current_scope()
-    if not mine.may_sample(rnd):
+    if not current_scope().may_sample(rnd):
         abort(403)  # an agency scope never reaches a round's frame and contacts, whatever the roles
     session = get_session()
     form = CsrfOnly()
-    problems, plan, message, weights = [], None, None, None
-    args = request.form if request.method == "POST" else request.args
-    total = whole_number(args.get("total", ""))
-    method = args.get("allocation", "proportional")
-    previous_code = args.get("previous") or None
-    earlier = [r for r in session.scalars(select(Round).where(Round.id != rnd.id, Round.year < rnd.year)
-                                          .order_by(Round.year.desc(), Round.code)) if mine.may_sample(r)]
-    stratified_by = ",".join((rnd.design or {}).get("stratified_by") or ["agency"])
-
-    params = {"e": args.get("e", "").strip(), "deff": args.get("deff", "").strip(),
-              "minimum": args.get("minimum", "").strip()}
-
-    def current_plan():
-        return sampling_service.preview(session, rnd, total=total, method=method, e=_number(params, "e", 0.05),
-                                        deff=_number(params, "deff", 1.5),
-                                        minimum=int(_number(params, "minimum", 0, whole=True)),
-                                        previous=round_or_404(previous_code) if previous_code else None)
-
+    design = _Design.read(request.form if request.method == "POST" else request.args)
+    problems: list[str] = []
+    outcome: dict = {}
+    plan = None
     try:
         if request.method == "POST" and form.validate_on_submit():
-            action = request.form.get("action")
-            if action == "frame":
-                sampling_service.ensure_frame_open(session, rnd)
-                upload = request.files.get("file")
-                suffix = Path(upload.filename or "").suffix.lower() if upload else ""
-                if upload is None or suffix not in (".csv", ".xlsx"):
-                    raise SipasError("only .csv and .xlsx files are accepted")
-                by = ",".join(sampling_service.parse_stratifiers(request.form.get("stratify_by") or "agency"))
-                upload.stream.seek(0, 2)
-                size = upload.stream.tell()
-                upload.stream.seek(0)
-                if size > current_app.config["SAMPLE_INLINE_MAX_BYTES"]:
-                    # A province's year of dossiers: read it in the background, the page shows progress.
-                    job, start = jobs.enqueue_frame_import(session, round_code=rnd.code, upload=upload, suffix=suffix,
-                                                           stratify_by=by, user_id=current_user.id)
-                    audit.record(session, "frame_import_started", actor=current_user, object_type="job",
-                                 object_id=job.id, ip=request.remote_addr, detail={"round": rnd.code, "bytes": size})
-                    after_commit(start)
-                    return redirect(url_for(".job_page", job_id=job.id))
-                with tempfile.TemporaryDirectory() as folder:
-                    path = Path(folder) / f"frame{suffix}"
-                    upload.save(path)
-                    n = sampling_service.import_frame(session, rnd, path, stratify_by=by,
-                                                      dossier_key=current_app.config["DOSSIER_HASH_KEY"])
-                audit.record(session, "frame_imported", actor=current_user, object_type="round", object_id=rnd.id,
-                             ip=request.remote_addr, detail={"rows": n})
-                message = f"{n:,}"
-            elif action == "stratify":
-                sampling_service.restratify(session, rnd, request.form.get("stratify_by") or "agency")
-            elif action == "draw":
-                raw_seed = request.form.get("seed", "").strip()
-                if not raw_seed.isdigit():
-                    raise ValidationFailed({"seed": f"{raw_seed!r}: a whole number, e.g. 20261121"})
-                seed = int(raw_seed)
-                stages = sampling_service.parse_two_stage(request.form.get("two_stage", ""))
-                fmt = request.form.get("format", "csv")
-                if fmt not in ("csv", "xlsx"):
-                    raise SipasError("format: csv or xlsx")
-                drawn = sampling_service.draw(session, rnd, current_plan(), seed=seed, two_stage=stages, parameters={
-                    "total": total, "allocation": method, "e": _number(params, "e", 0.05),
-                    "deff": _number(params, "deff", 1.5), "minimum": int(_number(params, "minimum", 0, whole=True)),
-                    "previous_round": previous_code})
-                rows = sampling_service.invitation_rows(
-                    session, drawn, lambda token: url_for("online.invitation", token=token, _external=True))
-                audit.record(session, "sample_drawn", actor=current_user, object_type="round", object_id=rnd.id,
-                             ip=request.remote_addr, detail={"seed": seed, "n": len(drawn)})
-                return _invitation_list(rnd, rows, fmt)
-            elif action == "invitations":
-                fmt = request.form.get("format", "csv")
-                if fmt not in ("csv", "xlsx"):
-                    raise SipasError("format: csv or xlsx")
-                drawn = sampling_service.reissue_invitation_list(session, rnd, actor=current_user,
-                                                                 ip=request.remote_addr)
-                rows = sampling_service.invitation_rows(
-                    session, drawn, lambda token: url_for("online.invitation", token=token, _external=True))
-                return _invitation_list(rnd, rows, fmt)
-            elif action == "reset":
-                if not current_user.has_role(Role.ADMIN):
-                    raise SipasError("only an administrator can reset a draw")
-                sampling_service.reset_draw(session, rnd, actor=current_user, reason=request.form.get("reason", ""),
-                                            ip=request.remote_addr)
-            elif action == "weights":
-                totals = None
-                upload = request.files.get("totals")
-                if upload and upload.filename:
-                    suffix = Path(upload.filename).suffix.lower()
-                    if suffix not in (".csv", ".xlsx"):
-                        raise SipasError("control totals: only .csv and .xlsx files are accepted")
-                    with tempfile.TemporaryDirectory() as folder:
-                        path = Path(folder) / f"totals{suffix}"
-                        upload.save(path)
-                        totals = sampling_service.read_control_totals(path)
-                trim = sampling_service.parse_trim(request.form.get("trim", ""))
-                accept = request.form.get("accept_nonconverged") == "1"
-                confirm = request.form.get("confirm_below_frame") == "1"
-                weights = sampling_service.compute_weights(session, rnd, rake_by=tuple(
-                    c for c in request.form.getlist("rake") if c), trim=trim, totals=totals,
-                    accept_nonconverged=accept, confirm_below_frame=confirm,
-                    merge=sampling_service.parse_merge(request.form.get("merge", "")))
-                audit.record(session, "weights_computed", actor=current_user, object_type="round",
-                             object_id=rnd.id, ip=request.remote_addr,
-                             detail={"totals": sorted(totals or {}), "trim": request.form.get("trim", ""),
-                                     "accepted_nonconverged": weights.accepted_nonconverged,
-                                     "confirmed_below_frame": confirm})
-            stratified_by = ",".join((rnd.design or {}).get("stratified_by") or ["agency"])
+            action = _ACTIONS.get(request.form.get("action", ""))
+            done = action(session, rnd, design) if action else {}
+            if not isinstance(done, dict):
+                return done  # a download or a redirect to the background job
+            outcome = done
         if session.scalar(select(func.count()).select_from(FrameUnit).where(FrameUnit.round_id == rnd.id)):
-            plan = current_plan()
+            plan = design.plan(session, rnd)
     except (SipasError, ValueError) as exc:
         discard_changes()
         problems = (exc.lines() if isinstance(exc, ValidationFailed) else []) or [str(exc)]
+    return _render(session, rnd, form, design, plan, problems, outcome), (422 if problems else 200)
+
+
+def _render(session, rnd: Round, form, design: _Design, plan, problems: list[str], outcome: dict) -> str:
+    mine = current_scope()
+    earlier = [r for r in session.scalars(select(Round).where(Round.id != rnd.id, Round.year < rnd.year)
+                                          .order_by(Round.year.desc(), Round.code)) if mine.may_sample(r)]
     sampled = sampling_service.sampled_count(session, rnd)
-    return render_template("admin/sample.html", round=rnd, form=form, plan=plan, problems=problems, message=message,
-                           drawn=sampled, design=rnd.design or {},
+    return render_template("admin/sample.html", round=rnd, form=form, plan=plan, problems=problems,
+                           message=outcome.get("message"), drawn=sampled, design=rnd.design or {},
                            fieldwork=sampling_service.fieldwork(session, rnd) if sampled else [],
-                           is_admin=current_user.has_role(Role.ADMIN),
-                           weights=weights, total=total, method=method, params=params, previous=previous_code,
+                           is_admin=current_user.has_role(Role.ADMIN), weights=outcome.get("weights"),
+                           total=design.total, method=design.method, params=design.params, previous=design.previous,
                            earlier=earlier,
-                           stratified_by=stratified_by, stratifiers=sampling_service.STRATIFIERS), \
-        (422 if problems else 200)
+                           stratified_by=",".join((rnd.design or {}).get("stratified_by") or ["agency"]),
+                           stratifiers=sampling_service.STRATIFIERS)
+
+
+def _load_frame(session, rnd: Round, design: _Design):
+    """A dossier list: read now, or (a province's year of dossiers) in the background with a progress page."""
+    sampling_service.ensure_frame_open(session, rnd)
+    upload = request.files.get("file")
+    suffix = Path(upload.filename or "").suffix.lower() if upload else ""
+    if upload is None or suffix not in (".csv", ".xlsx"):
+        raise SipasError("only .csv and .xlsx files are accepted")
+    by = ",".join(sampling_service.parse_stratifiers(request.form.get("stratify_by") or "agency"))
+    upload.stream.seek(0, 2)
+    size = upload.stream.tell()
+    upload.stream.seek(0)
+    if size > current_app.config["SAMPLE_INLINE_MAX_BYTES"]:
+        job, start = jobs.enqueue_frame_import(session, round_code=rnd.code, upload=upload, suffix=suffix,
+                                               stratify_by=by, user_id=current_user.id)
+        audit.record(session, "frame_import_started", actor=current_user, object_type="job",
+                     object_id=job.id, ip=request.remote_addr, detail={"round": rnd.code, "bytes": size})
+        after_commit(start)
+        return redirect(url_for(".job_page", job_id=job.id))
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / f"frame{suffix}"
+        upload.save(path)
+        n = sampling_service.import_frame(session, rnd, path, stratify_by=by,
+                                          dossier_key=current_app.config["DOSSIER_HASH_KEY"])
+    audit.record(session, "frame_imported", actor=current_user, object_type="round", object_id=rnd.id,
+                 ip=request.remote_addr, detail={"rows": n})
+    return {"message": f"{n:,}"}
+
+
+def _stratify(session, rnd: Round, design: _Design) -> dict:
+    sampling_service.restratify(session, rnd, request.form.get("stratify_by") or "agency")
+    return {}
+
+
+def _draw(session, rnd: Round, design: _Design):
+    raw_seed = request.form.get("seed", "").strip()
+    if not raw_seed.isdigit():
+        raise ValidationFailed({"seed": f"{raw_seed!r}: a whole number, e.g. 20261121"})
+    seed = int(raw_seed)
+    stages = sampling_service.parse_two_stage(request.form.get("two_stage", ""))
+    fmt = _list_format()
+    drawn = sampling_service.draw(session, rnd, design.plan(session, rnd), seed=seed, two_stage=stages,
+                                  parameters=design.parameters())
+    rows = sampling_service.invitation_rows(session, drawn, _link)
+    audit.record(session, "sample_drawn", actor=current_user, object_type="round", object_id=rnd.id,
+                 ip=request.remote_addr, detail={"seed": seed, "n": len(drawn)})
+    return _invitation_list(rnd, rows, fmt)
+
+
+def _invitations(session, rnd: Round, design: _Design):
+    fmt = _list_format()
+    drawn = sampling_service.reissue_invitation_list(session, rnd, actor=current_user, ip=request.remote_addr)
+    return _invitation_list(rnd, sampling_service.invitation_rows(session, drawn, _link), fmt)
+
+
+def _reset(session, rnd: Round, design: _Design) -> dict:
+    if not current_user.has_role(Role.ADMIN):
+        raise SipasError("only an administrator can reset a draw")
+    sampling_service.reset_draw(session, rnd, actor=current_user, reason=request.form.get("reason", ""),
+                                ip=request.remote_addr)
+    return {}
+
+
+def _weights(session, rnd: Round, design: _Design) -> dict:
+    totals = None
+    upload = request.files.get("totals")
+    if upload and upload.filename:
+        suffix = Path(upload.filename).suffix.lower()
+        if suffix not in (".csv", ".xlsx"):
+            raise SipasError("control totals: only .csv and .xlsx files are accepted")
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / f"totals{suffix}"
+            upload.save(path)
+            totals = sampling_service.read_control_totals(path)
+    trim = sampling_service.parse_trim(request.form.get("trim", ""))
+    accept = request.form.get("accept_nonconverged") == "1"
+    confirm = request.form.get("confirm_below_frame") == "1"
+    weights = sampling_service.compute_weights(
+        session, rnd, rake_by=tuple(c for c in request.form.getlist("rake") if c), trim=trim, totals=totals,
+        accept_nonconverged=accept, confirm_below_frame=confirm,
+        merge=sampling_service.parse_merge(request.form.get("merge", "")))
+    audit.record(session, "weights_computed", actor=current_user, object_type="round", object_id=rnd.id,
+                 ip=request.remote_addr, detail={"totals": sorted(totals or {}), "trim": request.form.get("trim", ""),
+                                                 "accepted_nonconverged": weights.accepted_nonconverged,
+                                                 "confirmed_below_frame": confirm})
+    return {"weights": weights}
+
+
+#: The page's forms, by their hidden "action" field: each returns what the page shows, or a response.
+_ACTIONS: dict[str, Callable] = {"frame": _load_frame, "stratify": _stratify, "draw": _draw,
+                                 "invitations": _invitations, "reset": _reset, "weights": _weights}
+
+
+def _list_format() -> str:
+    fmt = request.form.get("format", "csv")
+    if fmt not in ("csv", "xlsx"):
+        raise SipasError("format: csv or xlsx")
+    return fmt
+
+
+def _link(token: str) -> str:
+    return url_for("online.invitation", token=token, _external=True)
 
 
 @bp.route("/rounds/<code>/sample/plan")
