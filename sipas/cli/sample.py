@@ -19,6 +19,7 @@ from sipas.services.sampling import (
     import_frame,
     invitation_list_bytes,
     invitation_rows,
+    parse_level_totals,
     parse_merge,
     parse_trim,
     parse_two_stage,
@@ -85,6 +86,9 @@ def _plan_options(f):
                    click.option("--e", "margin", type=float, default=0.05, show_default=True),
                    click.option("--deff", type=float, default=1.5, show_default=True),
                    click.option("--minimum", type=int, default=0, show_default=True),
+                   click.option("--level-totals", "level_totals",
+                                help="Fixed interviews per level, then allocation within each: "
+                                     "e.g. province=400,commune=600 (instead of --total)."),
                    click.option("--previous-round", "previous",
                                 help="Neyman: the round whose satisfaction shares give S_h (default: the latest "
                                      "earlier round of the same jurisdiction with responses).")):
@@ -95,20 +99,24 @@ def _plan_options(f):
 @sample_cli.command("preview")
 @click.option("--round", "round_key", required=True)
 @_plan_options
-def sample_preview(round_key, total, allocation, margin, deff, minimum, previous) -> None:
+def sample_preview(round_key, total, allocation, margin, deff, minimum, level_totals, previous) -> None:
     """Strata, frame sizes, sample sizes and the expected margin of error at p = 0.8."""
     try:
         with session_scope() as session:
             plan = preview(session, get_round(session, round_key), total=total, method=allocation, e=margin,
-                           deff=deff, minimum=minimum, previous=get_round(session, previous) if previous else None)
+                           deff=deff, minimum=minimum, previous=get_round(session, previous) if previous else None,
+                           level_totals=parse_level_totals(level_totals))
     except (SipasError, ValueError) as exc:
         fail(exc)
     neyman = any(s.p is not None for s in plan)
-    click.echo("stratum\tN\tn\tmargin_of_error_points" + ("\tlast_p\tp_from" if neyman else ""))
-    for s in plan:
-        click.echo(f"{s.stratum}\t{s.N}\t{s.n}\t{'' if s.margin is None else f'{s.margin:.1f}'}"
+    by_level = any(s.level is not None for s in plan)
+    click.echo(("level\t" if by_level else "") + "stratum\tN\tn\tmargin_of_error_points"
+               + ("\tlast_p\tp_from" if neyman else ""))
+    for s in sorted(plan, key=lambda s: (s.level or "", s.stratum)) if by_level else plan:
+        click.echo((f"{s.level}\t" if by_level else "")
+                   + f"{s.stratum}\t{s.N}\t{s.n}\t{'' if s.margin is None else f'{s.margin:.1f}'}"
                    + (f"\t{s.p:.3f}\t{s.p_source}" if neyman else ""))
-    click.echo(f"total\t{sum(s.N for s in plan)}\t{sum(s.n for s in plan)}\t")
+    click.echo(("\t" if by_level else "") + f"total\t{sum(s.N for s in plan)}\t{sum(s.n for s in plan)}\t")
 
 
 @sample_cli.command("draw")
@@ -119,7 +127,7 @@ def sample_preview(round_key, total, allocation, margin, deff, minimum, previous
               help="Invitation list: .csv or .xlsx (by the file's extension).")
 @click.option("--base-url", default="http://127.0.0.1:5000", show_default=True)
 @click.option("--two-stage", "two_stage", help="OFFICES,PER_OFFICE: offices by PPS in each stratum, then dossiers.")
-def sample_draw(round_key, total, allocation, margin, deff, minimum, previous, seed, output, base_url,
+def sample_draw(round_key, total, allocation, margin, deff, minimum, level_totals, previous, seed, output, base_url,
                 two_stage) -> None:
     """Draw the sample and write the invitation list (serial, agency, stratum, PSU, contact, one-time link,
     weight)."""
@@ -129,12 +137,13 @@ def sample_draw(round_key, total, allocation, margin, deff, minimum, previous, s
     try:
         with session_scope() as session:
             rnd = get_round(session, round_key)
+            by_level = parse_level_totals(level_totals)
             plan = preview(session, rnd, total=total, method=allocation, e=margin, deff=deff, minimum=minimum,
-                           previous=get_round(session, previous) if previous else None)
+                           previous=get_round(session, previous) if previous else None, level_totals=by_level)
             stages = parse_two_stage(two_stage or "")
             drawn = draw(session, rnd, plan, seed=seed, two_stage=stages, parameters={
                 "total": total, "allocation": allocation, "e": margin, "deff": deff, "minimum": minimum,
-                "previous_round": previous})
+                "previous_round": previous, "level_totals": by_level})
             rows = invitation_rows(session, drawn, lambda token: f"{base_url.rstrip('/')}/i/{token}")
             audit.record(session, "sample_drawn", actor="cli", object_type="round", object_id=rnd.id,
                          detail={"seed": seed, "n": len(drawn)})

@@ -19,8 +19,10 @@ from sipas.services.sampling.allocation import (
     Proportions,
     StratumPlan,
     check_plan_parameters,
+    parse_level_totals,
     preview,
     previous_proportions,
+    stratum_levels,
 )
 from sipas.services.sampling.draw import DRAW_KEYS, draw, frame_fingerprint, parse_two_stage, reset_draw
 from sipas.services.sampling.fieldwork import FieldworkRow, fieldwork
@@ -51,8 +53,9 @@ __all__ = [
     "ALLOCATIONS", "DRAW_KEYS", "FRAME_COLUMNS", "FRAME_LOCKED", "INVITATION_COLUMNS", "ON_TIME_WORDS",
     "RAKE_COLUMNS", "STRATIFIERS", "FieldworkRow", "Proportions", "StratumPlan", "WeightingResult", "agency_codes",
     "check_plan_parameters", "compute_weights", "draw", "ensure_frame_open", "fieldwork", "forget_contacts",
-    "frame_fingerprint", "import_frame", "invitation_list_bytes", "invitation_rows", "parse_merge",
+    "frame_fingerprint", "import_frame", "invitation_list_bytes", "invitation_rows", "parse_level_totals",
+    "parse_merge",
     "parse_stratifiers", "parse_total", "parse_trim", "parse_two_stage", "preview", "previous_proportions",
     "read_control_totals", "reissue_invitation_list", "reset_draw", "restratify", "sampled_count",
-    "stratum_label",
+    "stratum_label", "stratum_levels",
 ]

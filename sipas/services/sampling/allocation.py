@@ -12,7 +12,9 @@ import surveys
 from analysis import sampling
 from sipas.errors import ValidationFailed
 from sipas.models import AdminUnit, Agency, AgencySuccession, Answer, FrameUnit, Response, ResponseStatus, Round
+from sipas.services.interchange import LEVELS
 from sipas.services.sampling.frame import agency_codes
+from sipas.words import word
 
 
 @dataclass(frozen=True)
@@ -113,6 +115,8 @@ class StratumPlan:
     #: Neyman allocation: last round's share satisfied used for this stratum, and its source.
     p: float | None = None
     p_source: str | None = None
+    #: With fixed totals per level: the administrative level of the stratum.
+    level: str | None = None
 
 
 ALLOCATIONS = ("proportional", "equal", "neyman")
@@ -135,14 +139,33 @@ def check_plan_parameters(*, total: int | None, method: str, e: float, deff: flo
         raise ValidationFailed(problems)
 
 
+def parse_level_totals(text: str | None) -> dict[str, int] | None:
+    """'province=400,commune=600' (or tỉnh=400,xã=600) -> {'province': 400, 'commune': 600}; empty -> None."""
+    if not (text or "").strip():
+        return None
+    out: dict[str, int] = {}
+    for part in (p.strip() for p in str(text).split(",") if p.strip()):
+        name, sep, raw = (x.strip() for x in part.partition("="))
+        level = LEVELS.get(name.lower())
+        if not sep or level is None or not raw.isdigit() or int(raw) < 1 or level in out:
+            raise ValidationFailed({"level_totals": f"{part!r}: LEVEL=INTERVIEWS for each level once, separated by "
+                                                    f"commas, e.g. province=400,commune=600 (levels: province, "
+                                                    f"district, commune)"})
+        out[level] = int(raw)
+    return out
+
+
 def preview(session: Session, rnd: Round, *, total: int | None = None, method: str = "proportional",
             e: float = 0.05, deff: float = 1.5, p: float = 0.8, minimum: int = 0,
-            previous: Round | None = None) -> list[StratumPlan]:
-    """Sizes per stratum: the 2013 formula per stratum when no total is given, else the allocated total.
+            previous: Round | None = None, level_totals: dict[str, int] | None = None) -> list[StratumPlan]:
+    """Sizes per stratum: the 2013 formula per stratum when no total is given, else the allocated total; or,
+    with level_totals, a fixed number of interviews per administrative level allocated within each level.
 
     Neyman allocation takes S_h = sqrt(p_h (1 - p_h)) from the previous round's share of satisfied answers
     (its agency's, else its level's, else pooled; see previous_proportions)."""
     check_plan_parameters(total=total, method=method, e=e, deff=deff, minimum=minimum)
+    if level_totals and total is not None:
+        raise ValidationFailed({"level_totals": "give either a total or totals per level, not both"})
     counts = session.execute(select(FrameUnit.stratum, func.count()).where(FrameUnit.round_id == rnd.id)
                              .group_by(FrameUnit.stratum).order_by(FrameUnit.stratum)).all()
     if not counts:
@@ -151,17 +174,69 @@ def preview(session: Session, rnd: Round, *, total: int | None = None, method: s
     N = np.array([c[1] for c in counts])
     ps: list[float | None] = [None] * len(names)
     sources: list[str | None] = [None] * len(names)
-    if total is None:
+    if method == "neyman" and (total is not None or level_totals):
+        ps, sources = _neyman_p(session, rnd, names, previous)
+    levels: dict[str, str] = {}
+    if level_totals:
+        levels = stratum_levels(session, rnd)
+        n = _allocate_by_level(names, N, levels, level_totals, method=method, ps=ps, minimum=minimum)
+    elif total is None:
         n = sampling.size_2013(N, e)
-    elif method == "neyman":
-        props = previous_proportions(session, rnd, previous)
-        by = list((rnd.design or {}).get("stratified_by") or ["agency"])
-        found = [_stratum_p(h, by, props) for h in names]
-        ps = [f[0] for f in found]
-        sources = [f"{props.round_code}: {f[1]}" for f in found]
-        n = sampling.allocate(total, N, method="neyman", p=ps, minimum=minimum)
     else:
-        n = sampling.allocate(total, N, method=method, minimum=minimum)
+        n = sampling.allocate(total, N, method=method, p=ps if method == "neyman" else None, minimum=minimum)
     margins = sampling.margin_of_error(n, N, p=p, deff=deff)
-    return [StratumPlan(h, int(Nh), int(nh), None if not np.isfinite(m) else float(m), ph, src)
+    return [StratumPlan(h, int(Nh), int(nh), None if not np.isfinite(m) else float(m), ph, src, levels.get(h))
             for h, Nh, nh, m, ph, src in zip(names, N, n, margins, ps, sources)]
+
+
+def _neyman_p(session: Session, rnd: Round, names: list[str], previous: Round | None
+              ) -> tuple[list[float | None], list[str | None]]:
+    props = previous_proportions(session, rnd, previous)
+    by = list((rnd.design or {}).get("stratified_by") or ["agency"])
+    found = [_stratum_p(h, by, props) for h in names]
+    return [f[0] for f in found], [f"{props.round_code}: {f[1]}" for f in found]
+
+
+def stratum_levels(session: Session, rnd: Round) -> dict[str, str]:
+    """The administrative level of every stratum; refused when a stratum holds dossiers of several levels
+    (totals per level need strata that lie within one level: stratify by level, or by agency)."""
+    levels: dict[str, set[str]] = {}
+    for stratum, level in session.execute(select(FrameUnit.stratum, FrameUnit.level).distinct()
+                                          .where(FrameUnit.round_id == rnd.id)):
+        levels.setdefault(stratum, set()).add(level)
+    mixed = sorted(h for h, found in levels.items() if len(found) > 1)
+    if mixed:
+        raise ValidationFailed({"level_totals": f"the stratum {mixed[0]!r} holds dossiers of several levels "
+                                                f"({', '.join(sorted(levels[mixed[0]]))}): stratify by level "
+                                                f"first (e.g. level,agency) to fix totals per level"})
+    return {h: next(iter(found)) for h, found in levels.items()}
+
+
+def _allocate_by_level(names: list[str], N: np.ndarray, levels: dict[str, str], totals: dict[str, int], *,
+                       method: str, ps: list[float | None], minimum: int) -> np.ndarray:
+    """Each level's fixed total allocated over its strata by the chosen method; every level of the frame needs
+    a total, and no total may name a level without dossiers or exceed the level's dossiers."""
+    on_frame: dict[str, int] = {}
+    for h, Nh in zip(names, N.tolist()):
+        on_frame[levels[h]] = on_frame.get(levels[h], 0) + int(Nh)
+    problems = {}
+    for level, wanted in totals.items():
+        name = word("level", level, "en")
+        if level not in on_frame:
+            problems[name] = f"{wanted} interviews, but the list has no dossier of this level"
+        elif wanted > on_frame[level]:
+            problems[name] = f"{wanted} interviews, but the list has only {on_frame[level]} dossiers of this level"
+    for level, count in on_frame.items():
+        if level not in totals:
+            problems[word("level", level, "en")] = f"{count} dossiers on the list, but no total for this level"
+    if problems:
+        raise ValidationFailed(problems, "totals per level do not fit the list")
+    n = np.zeros(len(names), dtype=int)
+    for level, wanted in totals.items():
+        idx = np.array([i for i, h in enumerate(names) if levels[h] == level])
+        try:
+            n[idx] = sampling.allocate(wanted, N[idx], method=method, minimum=minimum,
+                                       p=[ps[i] for i in idx] if method == "neyman" else None)
+        except ValueError as exc:
+            raise ValidationFailed({word("level", level, "en"): str(exc)}) from None
+    return n

@@ -78,7 +78,8 @@ def draw(session: Session, rnd: Round, plan: list[StratumPlan], *, seed: int,
         "frame_fingerprint": frame_fingerprint(session, rnd), "frame_size": sum(p.N for p in plan),
         "stratified_by": design.get("stratified_by") or ["agency"], "parameters": dict(parameters or {}),
         "seed": seed, "two_stage": list(two_stage) if two_stage else None, "drawn": len(out),
-        "strata": [{"stratum": p.stratum, "N": p.N, "n": p.n, "margin": p.margin, "p": p.p, "p_from": p.p_source}
+        "strata": [{"stratum": p.stratum, "N": p.N, "n": p.n, "margin": p.margin, "p": p.p, "p_from": p.p_source,
+                    "level": p.level}
                    for p in plan]}
     rnd.design = design
     session.flush()

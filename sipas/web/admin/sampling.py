@@ -37,18 +37,19 @@ class _Design:
     def read(cls, args) -> _Design:
         return cls(whole_number(args.get("total", "")), args.get("allocation", "proportional"),
                    args.get("previous") or None,
-                   {name: args.get(name, "").strip() for name in ("e", "deff", "minimum")})
+                   {name: args.get(name, "").strip() for name in ("e", "deff", "minimum", "level_totals")})
 
     def parameters(self) -> dict:
         """What the draw records in the sample plan."""
         return {"total": self.total, "allocation": self.method, "e": _number(self.params, "e", 0.05),
                 "deff": _number(self.params, "deff", 1.5),
-                "minimum": int(_number(self.params, "minimum", 0, whole=True)), "previous_round": self.previous}
+                "minimum": int(_number(self.params, "minimum", 0, whole=True)), "previous_round": self.previous,
+                "level_totals": sampling_service.parse_level_totals(self.params["level_totals"])}
 
     def plan(self, session, rnd: Round) -> list:
         p = self.parameters()
         return sampling_service.preview(session, rnd, total=self.total, method=self.method, e=p["e"],
-                                        deff=p["deff"], minimum=p["minimum"],
+                                        deff=p["deff"], minimum=p["minimum"], level_totals=p["level_totals"],
                                         previous=round_or_404(self.previous) if self.previous else None)
 
 
