@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from sipas.db import optimize, session_factory, session_scope
 from sipas.models import Job, JobStatus, ResultSet, Round, RoundStatus, User
 from sipas.services.results import freshness, publish, store
-from sipas.services.results.compute import compute_round
+from sipas.services.results.compute import comparison_base, compute_round, remap_due
 from sipas.services.results.snapshot import begin_consistent_read
 
 EXTENSION_KEY = "sipas_recompute"
@@ -132,6 +132,7 @@ def refresh_now(app: Flask, round_id: int, *, progress: Callable[[int, str], Non
         rnd = read.get(Round, round_id)
         if rnd is None or rnd.status is RoundStatus.DRAFT or not (force or freshness.is_stale(read, rnd)):
             read.rollback()
+            _refresh_remapped(app, round_id)
             _done(app, round_id, "up to date")
             return False
         started = time.monotonic()
@@ -140,9 +141,27 @@ def refresh_now(app: Flask, round_id: int, *, progress: Callable[[int, str], Non
         read.rollback()
     with session_scope(app) as write:
         store.save(write, write.get_one(Round, round_id), results, duration=duration)
+    _refresh_remapped(app, round_id)
     with session_scope(app) as session:
         optimize(session)  # the round grew: keep SQLite's planner statistics current (cheap, off the request path)
     _done(app, round_id, "done")
+    return True
+
+
+def _refresh_remapped(app: Flask, round_id: int) -> bool:
+    """Store the round re-estimated on the 2025 map when its next measurement lies across the merger and the
+    stored re-estimate is missing or stale (computed once here, not by every computation of the later round)."""
+    with session_factory(app)() as read:
+        begin_consistent_read(read)
+        rnd = read.get(Round, round_id)
+        later = remap_due(read, rnd) if rnd is not None and rnd.status is not RoundStatus.DRAFT else None
+        if later is None:
+            read.rollback()
+            return False
+        results = comparison_base(read, rnd, later)
+        read.rollback()
+    with session_scope(app) as write:
+        store.save(write, write.get_one(Round, round_id), results)
     return True
 
 

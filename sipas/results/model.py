@@ -82,7 +82,8 @@ class Change:
     #: How the earlier figure was obtained: "direct", "predecessors_pooled" (merged agencies/provinces) or
     #: "re_estimated" (an old-map round re-estimated on the new map).
     basis: str = "direct"
-    #: Why there is no contrast: "METHOD_BREAK", "GEO_BREAK", "NO_PREVIOUS", "NOT_IN_PREVIOUS"; None when there is.
+    #: Why there is no contrast: "METHOD_BREAK", "GEO_BREAK", "NO_PREVIOUS", "NOT_IN_PREVIOUS",
+    #: "SPLIT_PREDECESSOR" (an agency fed by part of a split one); None when there is.
     reason: str | None = None
     #: Rank movement (positive = moved up), when both ranks exist on the same tier.
     rank_movement: int | None = None

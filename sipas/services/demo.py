@@ -1,4 +1,8 @@
-"""Demo data: Lai Châu (unchanged by the 2025 merger, so it shows both maps) with two SIPAS rounds.
+"""Demo data: Lai Châu (unchanged by the 2025 merger, so it shows both maps) with three SIPAS rounds.
+
+LCU-2021 uses the old five-factor method (SIPAS_2640); LCU-2024 and LCU-2026 use the method in force since the
+2022 measurement (SIPAS_1001: a policy part A and a service part B), so the demo shows the method break between
+2021 and 2024 as well as the map change between 2024 and 2026.
 
 The responses are synthetic but drawn from a realistic design: strata = administrative level,
 PSU = an interviewing day at an office (site x day clusters, as docs/statistics.md §12 recommends; 10 days
@@ -68,6 +72,10 @@ NEW_DEPARTMENTS_2025 = [
 ]
 #: Logit of the share satisfied per factor (about 87, 84, 88, 90, 79 %), before office effects.
 FACTOR_BASE = {"F1": 1.9, "F2": 1.65, "F3": 2.0, "F4": 2.2, "F5": 1.35}
+#: Logit of the share satisfied with a public policy (part A of SIPAS_1001): policy is usually rated below services.
+POLICY_BASE = 1.25
+#: Shift (logit) of a round's satisfaction: services improve slowly over the years.
+YEAR_SHIFT = {2021: -0.1, 2024: 0.0, 2026: 0.15}
 
 
 @dataclass
@@ -154,16 +162,21 @@ def load_demo(session: Session, *, scale: float = 1.0, seed: int = 20261121) -> 
     design = {"stratum": "level", "psu": "service point x interviewing day",
               "weights": "dossiers handled at the office / forms collected there"}
     continuing = [agencies[c] for c, *_ in DEPARTMENTS_2024]
-    round_2024 = Round(code="LCU-2024", name="SIPAS 2024 tỉnh Lai Châu", year=2024, method_version="SIPAS_2640",
+    old_map_agencies = [centre, *continuing, *district_agencies, *old_commune_agencies]
+    round_2021 = Round(code="LCU-2021", name="SIPAS 2021 tỉnh Lai Châu", year=2021, method_version="SIPAS_2640",
                        profile_key="SIPAS_2640", admin_map=AdminMap.HISTORICAL_63, jurisdiction=old_prov,
+                       opens_on=date(2021, 9, 1), closes_on=date(2021, 11, 30), status=RoundStatus.CLOSED,
+                       channels=[Channel.PAPER_POST.value, Channel.PAPER_DIRECT.value, Channel.INTERVIEW.value],
+                       design=design, agencies=old_map_agencies)
+    round_2024 = Round(code="LCU-2024", name="SIPAS 2024 tỉnh Lai Châu", year=2024, method_version="SIPAS_1001",
+                       profile_key="SIPAS_1001", admin_map=AdminMap.HISTORICAL_63, jurisdiction=old_prov,
                        opens_on=date(2024, 9, 1), closes_on=date(2024, 11, 30), status=RoundStatus.CLOSED,
                        channels=[Channel.PAPER_POST.value, Channel.PAPER_DIRECT.value, Channel.INTERVIEW.value],
-                       design=design,
-                       agencies=[centre, *continuing, *district_agencies, *old_commune_agencies])
+                       design=design, agencies=old_map_agencies)
     depts_2026 = [a for c, a in agencies.items() if c in {d[0] for d in DEPARTMENTS_2024 if d[3] is None}
                   or c in {d[0] for d in NEW_DEPARTMENTS_2025}]
-    round_2026 = Round(code="LCU-2026", name="SIPAS 2026 tỉnh Lai Châu", year=2026, method_version="SIPAS_2640",
-                       profile_key="SIPAS_2640", admin_map=AdminMap.NEW_34, jurisdiction=new_prov,
+    round_2026 = Round(code="LCU-2026", name="SIPAS 2026 tỉnh Lai Châu", year=2026, method_version="SIPAS_1001",
+                       profile_key="SIPAS_1001", admin_map=AdminMap.NEW_34, jurisdiction=new_prov,
                        opens_on=date(2026, 9, 1), closes_on=date(2026, 12, 31), status=RoundStatus.OPEN,
                        channels=[Channel.PAPER_POST.value, Channel.PAPER_DIRECT.value, Channel.INVITATION.value,
                                  Channel.ONLINE.value],
@@ -174,16 +187,16 @@ def load_demo(session: Session, *, scale: float = 1.0, seed: int = 20261121) -> 
                        status=RoundStatus.OPEN, channels=[Channel.KIOSK.value, Channel.ONLINE.value],
                        design={"stratum": None, "psu": None, "weights": "none (self-selected ratings)"},
                        agencies=[centre, *depts_2026, *new_commune_agencies])
-    session.add_all([round_2024, round_2026, kiosk_2026])
+    session.add_all([round_2021, round_2024, round_2026, kiosk_2026])
     session.flush()
 
     counts = {}
     per_office = {Level.PROVINCE: 60, Level.DISTRICT: 120, Level.COMMUNE: 50}
-    for rnd, year in ((round_2024, 2024), (round_2026, 2026)):
+    for rnd in (round_2021, round_2024, round_2026):
         offices = [(a, a.service_points[0], max(8, int(per_office[a.level] * scale))) for a in rnd.agencies]
-        channels = ([Channel.PAPER_POST, Channel.PAPER_DIRECT, Channel.INTERVIEW] if year == 2024
+        channels = ([Channel.PAPER_POST, Channel.PAPER_DIRECT, Channel.INTERVIEW] if rnd.year < 2026
                     else [Channel.PAPER_POST, Channel.PAPER_DIRECT, Channel.INVITATION])
-        counts[rnd.code] = _generate(session, rng, rnd, offices, channels, year, surveyor.id, sampled=True)
+        counts[rnd.code] = _generate(session, rng, rnd, offices, channels, rnd.year, surveyor.id, sampled=True)
     kiosk_offices = [(a, a.service_points[0], max(3, int(12 * scale))) for a in kiosk_2026.agencies]
     counts[kiosk_2026.code] = _generate(session, rng, kiosk_2026, kiosk_offices, [Channel.KIOSK], 2026, None,
                                         sampled=False)
@@ -206,7 +219,9 @@ def _generate(session: Session, rng: np.random.Generator, rnd: Round, offices, c
     profile = surveys.load(rnd.profile_key)
     codes = {i.code for i in profile.items}
     level_shift = {Level.PROVINCE: 0.0, Level.DISTRICT: -0.1, Level.COMMUNE: 0.15}
-    year_shift = 0.15 if year >= 2026 else 0.0
+    year_shift = YEAR_SHIFT.get(year, 0.0)
+    policy = [i.code for i in profile.items if i.kind == "policy_satisfaction"]
+    policy_assessment = [i.code for i in profile.items if i.kind == "policy_assessment"]
     start = datetime.combine(rnd.opens_on or date(year, 1, 1), time(8), tzinfo=timezone.utc)
     response_rows, answer_rows = [], []
     for agency, point, n in offices:
@@ -217,7 +232,7 @@ def _generate(session: Session, rng: np.random.Generator, rnd: Round, offices, c
         for _ in range(n):
             day = int(rng.integers(n_days))
             person = rng.normal(0, 0.9) + day_effects[day]
-            answers: dict[str, int] = {}
+            answers = _policy_answers(rng, policy, policy_assessment, office_effect + person)
             for f, base in FACTOR_BASE.items():
                 sat_code = f"S{f[1]}"
                 p_sat = _expit(base + office_effect + person)
@@ -275,6 +290,24 @@ def insert_responses(session: Session, rnd: Round, response_rows: list[dict], an
         session.execute(insert(Answer), rows[i:i + 20000])
     mark_changed(session, rnd.id)
     return len(response_rows)
+
+
+def _policy_answers(rng: np.random.Generator, policy: list[str], assessment: list[str],
+                    effect: float) -> dict[str, int]:
+    """Part A of SIPAS_1001 (none for the older profiles): satisfaction with each policy group (1-5, a few
+    left unanswered) and the yes/no assessments behind it."""
+    answers: dict[str, int] = {}
+    for code in policy:
+        if rng.random() < 0.06:
+            continue
+        if rng.random() < _expit(POLICY_BASE + effect):
+            answers[code] = 5 if rng.random() < 0.3 else 4
+        else:
+            answers[code] = int(rng.choice([3, 2, 1], p=[0.7, 0.22, 0.08]))
+    for code in assessment:
+        if rng.random() > 0.05:
+            answers[code] = int(rng.random() < _expit(1.0 + 0.8 * effect))
+    return answers
 
 
 def _expectation_p(n: int) -> np.ndarray:

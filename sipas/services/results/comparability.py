@@ -4,7 +4,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from sipas.models import Round
+from sipas.models import AdminMap, AdminUnit, Level, Round, UnitSuccession
 
 #: Rounds of ratings at the desk are not a measurement of the SIPAS: they never serve as a previous round.
 _SELF_SELECTED_PROFILES = "KIOSK%"
@@ -45,3 +45,37 @@ def previous_round(session: Session, rnd: Round) -> tuple[Round | None, str | No
         return None, "NO_PREVIOUS"
     prev = earlier[-1]
     return prev, break_between(prev, rnd)
+
+
+def unchanged_by_merger(session: Session, province: AdminUnit) -> bool:
+    """True when a province of the 2025 map is one old province under the same code (Lai Châu, Hà Nội...)."""
+    before = session.scalars(select(AdminUnit.code)
+                             .join(UnitSuccession, UnitSuccession.predecessor_id == AdminUnit.id)
+                             .where(UnitSuccession.successor_id == province.id, AdminUnit.level == Level.PROVINCE))
+    return list(before) == [province.code]
+
+
+def across_merger(session: Session, earlier: Round, later: Round) -> bool:
+    """True when `earlier` (63-province map) compares with `later` (2025 map) once re-estimated on the new map:
+    the same method, and the whole country, or a province the merger left as it was."""
+    if earlier.method_version != later.method_version or earlier.admin_map is not AdminMap.HISTORICAL_63 \
+            or later.admin_map is not AdminMap.NEW_34:
+        return False
+    if later.jurisdiction is None:
+        return earlier.jurisdiction_id is None
+    return unchanged_by_merger(session, later.jurisdiction)
+
+
+def next_across_merger(session: Session, rnd: Round) -> Round | None:
+    """The next measurement of the same place when it is on the 2025 map and compares with `rnd` only once `rnd`
+    is re-estimated on that map (what the job stores beside `rnd`'s own results), else None."""
+    if rnd.admin_map is not AdminMap.HISTORICAL_63:
+        return None
+    later = session.scalars(select(Round).where(Round.year > rnd.year, Round.admin_map == AdminMap.NEW_34,
+                                                Round.profile_key.not_like(_SELF_SELECTED_PROFILES))
+                            .order_by(Round.year, Round.id)).all()
+    for candidate in same_place(list(later), rnd):
+        prev, _ = previous_round(session, candidate)
+        return candidate if prev is not None and prev.id == rnd.id and across_merger(session, rnd, candidate) \
+            else None
+    return None

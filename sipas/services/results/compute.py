@@ -16,9 +16,10 @@ import surveys
 from analysis import Totals, build_totals, certainty_psus
 from sipas.errors import ProfileInUse, ValidationFailed
 from sipas.models import AdminMap, Round
-from sipas.results import CHANNEL_GROUPS, RoundResults, channel_group
+from sipas.results import CHANNEL_GROUPS, RoundResults, UnitLabel, channel_group
 from sipas.services.analysis_plan import Plan, headline_codes, plan_for, scores
-from sipas.services.results import comparability, facts, store
+from sipas.services.results import comparability, facts, store, succession
+from sipas.services.results.succession import Lineage
 from sipas.services.results.totals import round_totals
 from sipas.services.results.tree import DEFAULT_GROUPINGS, GROUPINGS, Unit, channel_group_results, compare_with_previous
 
@@ -39,7 +40,8 @@ def check_profile_unchanged(rnd: Round) -> None:
 
 def compute_round(session: Session, rnd: Round, *, confidence_level: float = 0.95,
                   by: Sequence[str] | None = None, seed: int | None = None, with_previous: bool = True,
-                  admin_map: AdminMap | None = None, progress: Progress = _quiet) -> RoundResults:
+                  admin_map: AdminMap | None = None, lineage: Lineage | None = None,
+                  progress: Progress = _quiet) -> RoundResults:
     """The provisional results of a stored round over its current valid responses and weights.
 
     Without `by`, a national round (no jurisdiction) is grouped by every grouping, provinces included; a
@@ -47,8 +49,9 @@ def compute_round(session: Session, rnd: Round, *, confidence_level: float = 0.9
     for a round of the 63-province map), the round is re-estimated on that map: each response goes to the new
     province of its agency's unit through the crosswalk (`units.new_map_province_of`); the design (strata,
     PSUs, weights) is the round's own, so a new province is a domain of the old design. Such results are not
-    compared with a previous round. Refused (ProfileInUse) when the round's profile file is not the one the
-    round was created with.
+    compared with a previous round. With `lineage` (the round as a later round sees its agencies,
+    `succession.agency_lineage`), the predecessors of a merged agency are one domain under its code. Refused
+    (ProfileInUse) when the round's profile file is not the one the round was created with.
     """
     check_profile_unchanged(rnd)
     remapped = admin_map is not None and admin_map != rnd.admin_map
@@ -56,7 +59,7 @@ def compute_round(session: Session, rnd: Round, *, confidence_level: float = 0.9
     if by is None:
         by = GROUPINGS if rnd.jurisdiction_id is None else DEFAULT_GROUPINGS
     seed = facts.default_seed(rnd) if seed is None else seed
-    units = facts.round_units(session, rnd, admin_map)
+    units = _pooled(facts.round_units(session, rnd, admin_map), lineage)
     progress(5, "reading the responses")
     snapshot = facts.fingerprint(session, rnd)
     groups = []
@@ -68,7 +71,7 @@ def compute_round(session: Session, rnd: Round, *, confidence_level: float = 0.9
     progress(80, "counting channels and answers")
     results = RoundResults(rnd.code, plan.profile_key, rnd.method_version, (admin_map or rnd.admin_map).value,
                            confidence_level, seed, snapshot, datetime.now(timezone.utc), tuple(groups),
-                           labels=facts.unit_labels(session, rnd, admin_map),
+                           labels=_labels(session, rnd, admin_map, lineage),
                            channel_counts=facts.channel_counts(session, rnd),
                            info=facts.round_info(rnd), distributions=facts.distributions(session, rnd))
     if not with_previous or remapped:
@@ -77,26 +80,74 @@ def compute_round(session: Session, rnd: Round, *, confidence_level: float = 0.9
     return with_changes(session, rnd, results, plan)
 
 
+def _pooled(units: dict[str, Unit], lineage: Lineage | None) -> dict[str, Unit]:
+    """Each agency of the round under the later agency its figure is pooled into (itself when it continues)."""
+    if not lineage:
+        return units
+    return {code: dataclasses.replace(u, agency=lineage.base[code]) if code in lineage.base else u
+            for code, u in units.items()}
+
+
+def _labels(session: Session, rnd: Round, admin_map: AdminMap | None, lineage: Lineage | None) -> dict:
+    labels = facts.unit_labels(session, rnd, admin_map)
+    if lineage:
+        labels["agency"].update({code: UnitLabel(*names)
+                                 for code, names in succession.successor_labels(session, lineage).items()})
+    return labels
+
+
+def comparison_base(session: Session, earlier: Round, later: Round, *, confidence_level: float = 0.95
+                    ) -> RoundResults:
+    """`earlier` as `later` compares with it: on `later`'s map (re-estimated through the crosswalk when that
+    differs), merged agencies' predecessors pooled. The job stores it when the maps differ (`remap_due`)."""
+    target = later.admin_map if later.admin_map != earlier.admin_map else None
+    return compute_round(session, earlier, confidence_level=confidence_level, with_previous=False, admin_map=target,
+                         lineage=succession.agency_lineage(session, earlier, later))
+
+
+def _stored_base(session: Session, earlier: Round, later: Round, confidence_level: float) -> RoundResults:
+    """The stored re-estimate of `earlier` on `later`'s map when it is of the current responses, else computed."""
+    info = store.remapped_info(session, earlier, later.admin_map)
+    if info is not None and info.snapshot == facts.fingerprint(session, earlier):
+        return store.load(session, info.id)
+    return comparison_base(session, earlier, later, confidence_level=confidence_level)
+
+
 def with_changes(session: Session, rnd: Round, results: RoundResults, plan: Plan) -> RoundResults:
     """The results with their changes since the previous comparable round (its published figures, or its
-    latest provisional ones), or the reason there are none."""
+    latest provisional ones; re-estimated on the new map across the 2025 merger; merged agencies against their
+    predecessors pooled), or the reason there are none."""
     prev, reason = comparability.previous_round(session, rnd)
     codes = headline_codes(plan)
-    if prev is not None and reason == "GEO_BREAK" and rnd.jurisdiction_id is None \
-            and prev.admin_map is AdminMap.HISTORICAL_63 and rnd.admin_map is AdminMap.NEW_34:
-        # A national round across the 2025 merger: the earlier round re-estimated on the new map.
-        earlier = compute_round(session, prev, confidence_level=results.confidence_level, with_previous=False,
-                                by=sorted({g.by for g in results.groups}), admin_map=AdminMap.NEW_34)
+    if prev is not None and reason == "GEO_BREAK" and comparability.across_merger(session, prev, rnd):
+        lineage = succession.agency_lineage(session, prev, rnd)
+        earlier = _stored_base(session, prev, rnd, results.confidence_level)
         return compare_with_previous(results, earlier, codes, previous_round=prev.code, previous_year=prev.year,
-                                     basis="re_estimated")
+                                     basis="re_estimated", pooled=lineage.pooled, split=lineage.split)
     if prev is None or reason is not None:
         return compare_with_previous(results, None, codes, reason=reason,
                                      previous_round=prev.code if prev else None,
                                      previous_year=prev.year if prev else None)
+    lineage = succession.agency_lineage(session, prev, rnd)
     info = store.published_info(session, prev) or store.provisional_info(session, prev)
-    earlier = store.load(session, info.id) if info is not None else \
-        compute_round(session, prev, confidence_level=results.confidence_level, with_previous=False)
-    return compare_with_previous(results, earlier, codes, previous_round=prev.code, previous_year=prev.year)
+    if lineage:
+        earlier = comparison_base(session, prev, rnd, confidence_level=results.confidence_level)
+    elif info is not None:
+        earlier = store.load(session, info.id)
+    else:
+        earlier = compute_round(session, prev, confidence_level=results.confidence_level, with_previous=False)
+    return compare_with_previous(results, earlier, codes, previous_round=prev.code, previous_year=prev.year,
+                                 pooled=lineage.pooled, split=lineage.split)
+
+
+def remap_due(session: Session, rnd: Round) -> Round | None:
+    """The next measurement of `rnd`'s place when it lies across the 2025 merger and `rnd`'s stored re-estimate on
+    its map is missing or of other responses (the job then stores `comparison_base(rnd, it)`), else None."""
+    later = comparability.next_across_merger(session, rnd)
+    if later is None:
+        return None
+    info = store.remapped_info(session, rnd, later.admin_map)
+    return None if info is not None and info.snapshot == facts.fingerprint(session, rnd) else later
 
 
 def table_totals(plan: Plan, table) -> tuple[Totals, dict[str, Unit]]:

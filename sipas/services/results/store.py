@@ -1,7 +1,10 @@
 """Stored result sets: save a computation, and read back what pages and reports show.
 
 A round has at most one provisional set (the latest computation; a newer one replaces it) and any number of
-published versions, each frozen. Reading never computes: a round without a stored set has no results yet.
+published versions, each frozen. A round of the 63-province map whose next measurement is on the 2025 map also
+keeps one re-estimate on that map (never published: the base of the next round's changes, `remapped_info`);
+every other reader sees only the sets on the round's own map. Reading never computes: a round without a stored
+set has no results yet.
 Parsed trees are kept in a small in-process cache keyed by the set's identity, which never changes (a set is
 written once and never edited).
 """
@@ -15,7 +18,7 @@ from datetime import datetime, timezone
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from sipas.models import ResultSet, Round
+from sipas.models import AdminMap, ResultSet, Round
 from sipas.results import RoundResults, from_payload, to_payload
 
 _CACHE_SIZE = 32
@@ -44,13 +47,15 @@ def save(session: Session, rnd: Round, results: RoundResults, *, duration: float
     """Store a computation. A provisional one (no version) replaces the round's earlier provisional sets (one
     computed later by a concurrent run is kept: readers take the latest); a published one is added as its
     version. Flushes."""
+    admin_map = AdminMap(results.admin_map) if results.admin_map else rnd.admin_map
     if results.version is None:
         session.execute(delete(ResultSet).where(ResultSet.round_id == rnd.id, ResultSet.version.is_(None),
+                                                ResultSet.admin_map == admin_map,
                                                 ResultSet.computed_at <= results.computed_at))
     settings = {"confidence_level": results.confidence_level, "profile": results.profile,
                 "duration_seconds": round(duration, 3) if duration is not None else None}
     rs = ResultSet(round_id=rnd.id, version=results.version, method_version=results.method_version,
-                   admin_map=rnd.admin_map, settings=settings, snapshot_id=results.snapshot,
+                   admin_map=admin_map, settings=settings, snapshot_id=results.snapshot,
                    responses=results.responses, seed=results.seed, computed_at=results.computed_at,
                    published_at=results.published_at, payload=to_payload(results), published_by_id=published_by_id)
     session.add(rs)
@@ -95,16 +100,30 @@ def load(session: Session, result_set_id: int) -> RoundResults:
     return tree
 
 
+def _own(rnd: Round):
+    """The round's sets on its own map (not its re-estimate on another)."""
+    return (ResultSet.round_id == rnd.id) & (ResultSet.admin_map == rnd.admin_map)
+
+
 def provisional_info(session: Session, rnd: Round) -> SetInfo | None:
     """The round's provisional set (time, responses), or None."""
-    row = session.execute(select(*_INFO_COLUMNS).where(ResultSet.round_id == rnd.id, ResultSet.version.is_(None))
+    row = session.execute(select(*_INFO_COLUMNS).where(_own(rnd), ResultSet.version.is_(None))
+                          .order_by(ResultSet.computed_at.desc()).limit(1)).first()
+    return SetInfo(*row) if row else None
+
+
+def remapped_info(session: Session, rnd: Round, admin_map: AdminMap) -> SetInfo | None:
+    """The round's stored re-estimate on another map (new_34 for a national round of the old map), or None."""
+    row = session.execute(select(*_INFO_COLUMNS).where(ResultSet.round_id == rnd.id,
+                                                       ResultSet.admin_map == admin_map,
+                                                       ResultSet.admin_map != rnd.admin_map)
                           .order_by(ResultSet.computed_at.desc()).limit(1)).first()
     return SetInfo(*row) if row else None
 
 
 def published_info(session: Session, rnd: Round, version: int | None = None) -> SetInfo | None:
     """A published version (the latest by default), or None."""
-    q = select(*_INFO_COLUMNS).where(ResultSet.round_id == rnd.id, ResultSet.published_at.is_not(None))
+    q = select(*_INFO_COLUMNS).where(_own(rnd), ResultSet.published_at.is_not(None))
     q = q.where(ResultSet.version == version) if version is not None else q.order_by(ResultSet.version.desc())
     row = session.execute(q.limit(1)).first()
     return SetInfo(*row) if row else None
@@ -113,13 +132,13 @@ def published_info(session: Session, rnd: Round, version: int | None = None) -> 
 def versions(session: Session, rnd: Round) -> list[SetInfo]:
     """Every published version of a round, the latest first."""
     return [SetInfo(*row) for row in session.execute(
-        select(*_INFO_COLUMNS).where(ResultSet.round_id == rnd.id, ResultSet.published_at.is_not(None))
+        select(*_INFO_COLUMNS).where(_own(rnd), ResultSet.published_at.is_not(None))
         .order_by(ResultSet.version.desc()))]
 
 
 def latest(session: Session, rnd: Round) -> SetInfo | None:
     """The most recent computation of a round, published or provisional (what freshness is judged against)."""
-    row = session.execute(select(*_INFO_COLUMNS).where(ResultSet.round_id == rnd.id)
+    row = session.execute(select(*_INFO_COLUMNS).where(_own(rnd))
                           .order_by(ResultSet.computed_at.desc(), ResultSet.id.desc()).limit(1)).first()
     return SetInfo(*row) if row else None
 

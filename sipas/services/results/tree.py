@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import zlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -178,10 +178,15 @@ def channel_group_results(plan: Plan, by_agency: Totals, units: Mapping[str, Uni
 
 def compare_with_previous(current: RoundResults, previous: RoundResults | None, codes: Sequence[str], *,
                           reason: str | None = None, previous_round: str | None = None,
-                          previous_year: int | None = None, basis: str = "direct") -> RoundResults:
+                          previous_year: int | None = None, basis: str = "direct",
+                          pooled: Collection[str] = (), split: Collection[str] = ()) -> RoundResults:
     """Each group's headline indices against the same group of an earlier comparable round (independent
     samples, Welch-Satterthwaite, floored SEs; Holm across the units of a grouping), or, when there is none,
-    why: the reason is given on the whole round."""
+    why: the reason is given on the whole round.
+
+    `pooled` names the agencies whose earlier figure pools their predecessors (the earlier round was computed
+    with them as one domain, `succession.lineage`): their basis says so. `split` names agencies fed by part of
+    a split predecessor: they are not compared (SPLIT_PREDECESSOR)."""
     if previous is None or reason is not None:
         why = reason or "NO_PREVIOUS"
         change = {code: Change(previous_round or "", previous_year, None, None, reason=why) for code in codes}
@@ -192,20 +197,25 @@ def compare_with_previous(current: RoundResults, previous: RoundResults | None, 
     pending: dict[tuple[str, str, str], list[tuple[int, Difference | None, IndexResult | None]]] = {}
     for gi, g in enumerate(current.groups):
         before = previous.group(g.by, g.key, g.channel_group)
+        if g.by == "agency" and g.key in split:
+            before = None
         for code in codes:
             now, then = g.indices.get(code), before.indices.get(code) if before else None
             diff = _yearly_difference(now, then, level)
             pending.setdefault((g.by, g.channel_group, code), []).append((gi, diff, then))
     changes: list[dict[str, Change]] = [{} for _ in current.groups]
-    for (_, _, code), entries in pending.items():
+    for (by, _, code), entries in pending.items():
         tested = [d for _, d, _ in entries if d is not None]
         decided = iter(verdicts(tested, level))
         for gi, diff, then in entries:
+            key = current.groups[gi].key
             if then is None:
-                changes[gi][code] = Change(previous.round_code, year, None, None, reason="NOT_IN_PREVIOUS")
+                why = "SPLIT_PREDECESSOR" if by == "agency" and key in split else "NOT_IN_PREVIOUS"
+                changes[gi][code] = Change(previous.round_code, year, None, None, reason=why)
             else:
                 cst = contrast(diff, next(decided)) if diff is not None else None
-                changes[gi][code] = Change(previous.round_code, year, then.estimate, cst, basis,
+                how = "predecessors_pooled" if by == "agency" and key in pooled else basis
+                changes[gi][code] = Change(previous.round_code, year, then.estimate, cst, how,
                                            rank_movement=_rank_movement(current.groups[gi], previous, code))
     groups = tuple(dataclasses.replace(g, change=c) for g, c in zip(current.groups, changes))
     return dataclasses.replace(current, groups=groups)
