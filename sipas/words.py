@@ -63,6 +63,20 @@ CHANGE_REASONS: Mapping[str, Pair] = {
     "NO_PREVIOUS": ("Chưa có kỳ trước", "No earlier round"),
     "NOT_IN_PREVIOUS": ("Không có trong kỳ trước", "Not in the earlier round"),
 }
+#: A change since the previous round, by its verdict.
+CHANGE_VERDICTS: Mapping[str, Pair] = {
+    "above": ("Tăng", "Up"),
+    "below": ("Giảm", "Down"),
+    "not_different": ("Không thay đổi có ý nghĩa", "No significant change"),
+    "undetermined": ("Không đủ dữ liệu để kết luận", "Not enough data to decide"),
+}
+#: The three-year trend classes of the national publication.
+TREND_CLASSES: Mapping[str, Pair] = {
+    "sustainable_increase": ("Tăng bền vững", "Sustainable increase"),
+    "unsustainable_increase": ("Tăng không bền vững", "Unsustainable increase"),
+    "decreasing": ("Giảm", "Decreasing"),
+    "not_classified": ("Chưa đủ ba kỳ so sánh được", "Fewer than three comparable rounds"),
+}
 ROLES: Mapping[str, Pair] = {
     "admin": ("Quản trị", "Administrator"),
     "analyst": ("Phân tích", "Analyst"),
@@ -80,6 +94,7 @@ KINDS: Mapping[str, Mapping[str, Pair]] = {
     "level": LEVELS, "admin_map": ADMIN_MAPS, "method": METHODS, "channel": CHANNELS,
     "round_status": ROUND_STATUSES, "response_status": RESPONSE_STATUSES, "verdict": VERDICTS,
     "change_reason": CHANGE_REASONS, "role": ROLES, "channel_group": CHANNEL_GROUPS,
+    "change_verdict": CHANGE_VERDICTS, "trend_class": TREND_CLASSES,
 }
 
 

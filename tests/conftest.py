@@ -118,3 +118,39 @@ def private_dirs(folder) -> dict:
 def login(client, username: str, password: str = "demo-sipas-2026"):
     """Log a demo user in through the real login form."""
     return client.post("/auth/login", data={"username": username, "password": password}, follow_redirects=True)
+
+
+@pytest.fixture(scope="session")
+def national_template(demo_template, tmp_path_factory):
+    """The small demo plus the national demo (VN-2024, VN-2026 at a small scale) with stored results, once."""
+    import shutil
+
+    from sqlalchemy import select
+
+    from sipas.db import session_scope
+    from sipas.models import Round
+    from sipas.recompute import refresh_now
+    from sipas.services.demo_national import load_national
+    path = tmp_path_factory.mktemp("national") / "national.sqlite"
+    shutil.copy(demo_template, path)
+    app = create_app({"TESTING": True, "DATABASE_URL": f"sqlite:///{path}", "SECRET_KEY": "t",
+                      **private_dirs(path.parent)})
+    with session_scope(app) as s:
+        load_national(s, scale=0.03)
+        round_ids = list(s.scalars(select(Round.id).where(Round.code.like("VN-%")).order_by(Round.year)))
+    for round_id in round_ids:
+        refresh_now(app, round_id)
+    session_factory(app).kw["bind"].dispose()
+    return path
+
+
+@pytest.fixture
+def national_app(national_template, tmp_path):
+    """An app on a private copy of the demo with the national rounds (SQLite)."""
+    import shutil
+    path = tmp_path / "national.sqlite"
+    shutil.copy(national_template, path)
+    app = create_app({"TESTING": True, "WTF_CSRF_ENABLED": False, "DATABASE_URL": f"sqlite:///{path}",
+                      "SECRET_KEY": "test-secret", "RATELIMIT_ENABLED": False, **private_dirs(tmp_path)})
+    yield app
+    session_factory(app).kw["bind"].dispose()

@@ -8,6 +8,7 @@ movements; the policy part against the service part; and the three-year trend cl
 """
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -16,7 +17,7 @@ from sqlalchemy.orm import Session
 from analysis import IndexResult
 from sipas.models import Round
 from sipas.results import Change, RankResult, RoundResults, Verdict
-from sipas.services.results import view
+from sipas.services.results import comparability, store, view
 
 HEADLINE = ("SIPAS", "PART_A", "PART_B")
 FACTORS = ("F1", "F2", "F3", "F4", "F5")
@@ -106,6 +107,8 @@ class NationalPublication:
     movements: Movements
     #: Provinces whose policy part (PART_A) is below their service part (PART_B).
     policy_below_service: int
+    #: The three-year trend classification (needs the stored earlier rounds: set by `for_round`).
+    trends: Trends | None = None
 
     @property
     def top_five(self) -> list[ProvinceLine]:
@@ -161,7 +164,9 @@ def publication(results: RoundResults) -> NationalPublication:
 def for_round(session: Session, rnd: Round, *, prefer: str = view.PUBLISHED) -> NationalPublication | None:
     """The publication of a round from its stored results (published first), or None when not computed yet."""
     shown = view.shown(session, rnd, prefer=prefer)
-    return publication(shown.results) if shown.results is not None else None
+    if shown.results is None:
+        return None
+    return of_results(session, rnd, shown.results)
 
 
 def to_dict(pub: NationalPublication) -> dict:
@@ -185,7 +190,8 @@ def to_dict(pub: NationalPublication) -> dict:
                 "rank": {"rank": r.rank, "of": r.of, "rank_low": r.rank_low, "rank_high": r.rank_high,
                          "sim_low": r.sim_low, "sim_high": r.sim_high} if r else None,
                 "indices": {c: index(p.indices[c]) for c in HEADLINE + FACTORS if c in p.indices},
-                "change": change(p.change)}
+                "change": change(p.change),
+                "trend_class": pub.trends.classes.get(p.code) if pub.trends is not None else None}
 
     low_high = pub.range
     m = pub.movements
@@ -204,5 +210,97 @@ def to_dict(pub: NationalPublication) -> dict:
                                   "national_part_b": pub.national["PART_B"].estimate if "PART_B" in pub.national
                                   else None,
                                   "provinces_policy_below_service": pub.policy_below_service},
-            "trend_rule": TREND_RULE,
+            "trend_rule": TREND_RULE, "trend": trends_dict(pub.trends),
             "provinces": [line(p) for p in pub.provinces]}
+
+
+# --- The three-year trend over stored rounds ------------------------------------------------------------------
+# Which rounds count: the rounds of the same place (the whole country) and the same method as the round, up to
+# it, after the last method change; the last three of them. A province's value in a round on the round's map is
+# its stored estimate by code; in a round on the old map (before the 2025 merger) it is that round re-estimated
+# on the new map, as stored with the following round's change (`basis` "re_estimated"). A province with fewer
+# than three values is not classified.
+
+TREND_CLASSES = (SUSTAINABLE_INCREASE, UNSUSTAINABLE_INCREASE, DECREASING)
+NOT_CLASSIFIED = "not_classified"
+TREND_ROUNDS = 3
+
+
+@dataclass(frozen=True)
+class Trends:
+    """The trend class of each province over the last three comparable rounds."""
+
+    #: The comparable rounds used, oldest first (fewer than three: nothing is classified).
+    rounds: tuple[str, ...]
+    #: Province code -> its SIPAS in each of `rounds` (None where not known).
+    values: dict[str, tuple[float | None, ...]]
+    #: Province code -> trend class, or None when it has fewer than three values.
+    classes: dict[str, str | None]
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """Provinces per class, and those not classified."""
+        out = {c: 0 for c in (*TREND_CLASSES, NOT_CLASSIFIED)}
+        for c in self.classes.values():
+            out[c or NOT_CLASSIFIED] += 1
+        return out
+
+
+def comparable_rounds(session: Session, rnd: Round) -> list[Round]:
+    """The last three rounds of the same place and method as `rnd`, up to it, with no method change between."""
+    chain: list[Round] = []
+    for r in comparability.measurements(session, rnd):
+        chain = chain + [r] if r.method_version == rnd.method_version else []
+        if r.id == rnd.id:
+            break
+    return chain[-TREND_ROUNDS:]
+
+
+def _stored(session: Session, rnd: Round) -> RoundResults | None:
+    # The same choice as the change since a previous round: its published figures, else its provisional ones.
+    info = store.published_info(session, rnd) or store.provisional_info(session, rnd)
+    return store.load(session, info.id) if info is not None else None
+
+
+def _province_values(tree: RoundResults) -> dict[str, float | None]:
+    return {g.key: g.estimate("SIPAS") for g in tree.groups_by("province")}
+
+
+def _re_estimated(trees: Sequence[RoundResults | None], of_round: str, admin_map: str) -> dict[str, float | None]:
+    """An old-map round's province values on the new map: the previous estimates a later new-map round stored."""
+    for tree in trees:
+        if tree is None or tree.admin_map != admin_map:
+            continue
+        found = {g.key: c.previous_estimate for g in tree.groups_by("province")
+                 if (c := g.change.get("SIPAS")) is not None and c.previous_round == of_round}
+        if found:
+            return found
+    return {}
+
+
+def trends(session: Session, rnd: Round, results: RoundResults) -> Trends:
+    """Each province of `results` (the round's shown set) classified over its last three comparable rounds."""
+    chain = comparable_rounds(session, rnd)
+    trees = [_stored(session, r) if r.id != rnd.id else results for r in chain]
+    per_round = []
+    for i, tree in enumerate(trees):
+        on_map = tree is not None and tree.admin_map == results.admin_map
+        per_round.append(_province_values(tree) if on_map and tree is not None
+                         else _re_estimated(trees[i + 1:], chain[i].code, results.admin_map))
+    codes = [g.key for g in results.groups_by("province")]
+    values = {code: tuple(v.get(code) for v in per_round) for code in codes}
+    classes = {code: trend_class(vs) if len(vs) == TREND_ROUNDS else None for code, vs in values.items()}
+    return Trends(tuple(r.code for r in chain), values, classes)
+
+
+def of_results(session: Session, rnd: Round, results: RoundResults) -> NationalPublication:
+    """The publication of a round's shown results, with its three-year trend classification."""
+    return dataclasses.replace(publication(results), trends=trends(session, rnd, results))
+
+
+def trends_dict(t: Trends | None) -> dict | None:
+    """The classification as JSON: the rule, the rounds, counts per class and each province's class."""
+    if t is None:
+        return None
+    return {"rule": TREND_RULE, "rounds": list(t.rounds), "counts": t.counts,
+            "provinces": {code: {"class": c, "values": list(t.values[code])} for code, c in t.classes.items()}}

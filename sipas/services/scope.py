@@ -158,3 +158,13 @@ def filter_rows(rows: Iterator[list], codes: set[str]) -> Iterator[list]:
     for row in rows:
         if row[column] in codes:
             yield row
+
+
+def sees_province_page(scope: Scope, rnd: Round, province_id: int) -> bool:
+    """A province's page of a national round: national users see every one; a province's staff (not tied to an
+    agency) see their own province's, on either map, though the national round itself is not theirs."""
+    if rnd.jurisdiction_id is not None:
+        return scope.sees_round(rnd)
+    if scope.national:
+        return True
+    return not scope.agency_bound and province_id in (scope.provinces or frozenset())

@@ -24,6 +24,7 @@ from sipas.models import Agency, Response, ResponseStatus, Round
 from sipas.reports.tables import Labels, footer, workbook_sheets
 from sipas.reports.xlsx import workbook_bytes, write_workbook
 from sipas.results import RoundResults, to_payload
+from sipas.services import national
 from sipas.services.interchange import export_rows
 from sipas.services.results import store, view
 from sipas.services.results.snapshot import frozen_rows
@@ -52,6 +53,8 @@ class ReportData:
     data_count: int = 0
     #: An agency workbook: the agency's code (its figures, the whole round only as a reference); None: the round.
     scope: str | None = None
+    #: A national round's three-year trend class of each province (from the stored earlier rounds).
+    trends: national.Trends | None = None
 
     @property
     def provisional(self) -> bool:
@@ -152,7 +155,8 @@ def report_data(session: Session, rnd: Round, *, version: int | None = None, pre
     results = shown.results
     published = results.published_at is not None
     data = ReportData(results, surveys.load(results.profile), results.published_at or datetime.now(timezone.utc),
-                      results_checksum(results))
+                      results_checksum(results),
+                      trends=national.trends(session, rnd, results) if results.groups_by("province") else None)
     if not with_data:
         return data
     if published:

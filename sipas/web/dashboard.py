@@ -23,6 +23,7 @@ from sipas.services import catalog, comments
 from sipas.services.results import comparability, store
 from sipas.services.results.view import PROVISIONAL, PUBLISHED, Shown, shown
 from sipas.services.scope import codes_of
+from sipas.web import national_view
 from sipas.web.authz import current_scope, require_round, roles_required
 from sipas.web.charts import Point, interval_chart, trend_chart
 from sipas.words import LEVELS as LEVEL_NAMES
@@ -120,6 +121,8 @@ def round_dashboard(code: str):
         return _not_computed(rnd, seen)
     results = seen.results
     lang = str(get_locale() or "vi")
+    if national_view.is_national(rnd, seen):
+        return national_view.league_page(session, rnd, seen, _trend(session, rnd), lang)
     allowed = _allowed_codes(session)
     group = request.args.get("channel", SAMPLED)
     group = group if group in (SAMPLED, SELF_SELECTED_GROUP) else SAMPLED
@@ -153,6 +156,24 @@ def round_dashboard(code: str):
                                                if allowed is None or c in allowed),
                            restricted=allowed is not None, can_export=True, lang=lang, level_names=LEVEL_NAMES,
                            view=request.args.get("view", PUBLISHED))
+
+
+@bp.route("/<code>/province/<province_code>")
+@roles_required(*VIEWERS)
+def province_page(code: str, province_code: str):
+    """A province of a national round: national users open every one, a province's staff only their own."""
+    session = get_session()
+    try:
+        rnd = catalog.get_round(session, code)
+    except NotFound:
+        abort(404)
+    national_view.province_unit(session, rnd, province_code)
+    seen = shown(session, rnd, prefer=PROVISIONAL if request.args.get("view") == PROVISIONAL else PUBLISHED)
+    if seen.results is None:
+        return _not_computed(rnd, seen)
+    if not national_view.is_national(rnd, seen):
+        abort(404)
+    return national_view.province_page(session, rnd, seen, province_code, str(get_locale() or "vi"))
 
 
 @bp.route("/<code>/comments")
