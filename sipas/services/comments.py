@@ -77,7 +77,36 @@ def themes_of(text: str) -> list[tuple[str, str]]:
 def theme_counts(texts) -> list[tuple[tuple[str, str], int]]:
     """Themes by the number of comments touching them, most frequent first (ties by name)."""
     counts = Counter(theme for text in texts for theme in themes_of(text))
+    return _ranked(counts)
+
+
+def _ranked(counts: Counter) -> list[tuple[tuple[str, str], int]]:
     return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0][0]))
+
+
+#: What themes_by_agency returns: agency code ("" for all the agencies together) -> themes, most frequent first.
+ThemeCounts = dict[str, list[tuple[tuple[str, str], int]]]
+
+
+def themes_by_agency(session: Session, rnd: Round, *, agency_ids: set[int] | None = None,
+                     as_at: datetime | None = None) -> ThemeCounts:
+    """Theme counts of a round's comments (valid responses) per agency and for all of them ("" key): what the
+    workbook, the scorecards and the narrative report show. `agency_ids` limits them to some agencies; `as_at`
+    counts only the comments received by then (a published version keeps its counts)."""
+    query = (select(Agency.code, Comment.text).join(Response, Response.id == Comment.response_id)
+             .join(Agency, Agency.id == Response.agency_id)
+             .where(Response.round_id == rnd.id, Response.status == ResponseStatus.VALID))
+    if agency_ids is not None:
+        query = query.where(Agency.id.in_(agency_ids or {-1}))
+    if as_at is not None:
+        query = query.where(Comment.created_at <= as_at)
+    per_agency: dict[str, Counter] = {}
+    overall: Counter = Counter()
+    for code, text in session.execute(query):
+        found = themes_of(text)
+        per_agency.setdefault(code, Counter()).update(found)
+        overall.update(found)
+    return {"": _ranked(overall), **{code: _ranked(c) for code, c in per_agency.items()}}
 
 
 @dataclass(frozen=True)

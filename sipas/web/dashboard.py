@@ -6,6 +6,7 @@ computes: a round with nothing stored yet says so and asks the job runner to com
 from __future__ import annotations
 
 from io import BytesIO
+from urllib.parse import urlencode
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import get_locale
@@ -225,5 +226,5 @@ def comment_handled(code: str, comment_id: int):
             flash(_("The comment is marked as handled."), "info")
     except NotFound:
         abort(404)
-    back = {k: request.form.get(k, "") for k in ("agency", "q", "handled") if request.form.get(k)}
-    return redirect(url_for(".round_comments", code=rnd.code, **back))
+    back = {k: request.form[k] for k in ("agency", "q", "handled") if request.form.get(k)}
+    return redirect(url_for(".round_comments", code=rnd.code) + (f"?{urlencode(back)}" if back else ""))
