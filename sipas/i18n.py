@@ -27,8 +27,8 @@ def select_locale() -> str:
 
 def _words_for_templates() -> dict:
     """What a page shows a person is words, in the page's language: `word(kind, code)` for levels, maps,
-    methods, statuses, channels and roles (sipas/words.py), `vn_date` for dates as dd/mm/yyyy and `thousands`
-    for counts with the language's separator."""
+    methods, statuses, channels and roles (sipas/words.py), `vn_date` for dates as dd/mm/yyyy, `local_time` for
+    moments as dd/mm/yyyy HH:MM in Vietnam time and `thousands` for counts with the language's separator."""
     lang = "en" if str(get_locale() or "vi") == "en" else "vi"
 
     def vn_date(day: date | datetime | None) -> str:
@@ -37,6 +37,7 @@ def _words_for_templates() -> dict:
         return words.local_time(day, with_time=False) if isinstance(day, datetime) else day.strftime("%d/%m/%Y")
 
     return {"word": lambda kind, code: words.word(kind, code, lang), "vn_date": vn_date,
+            "local_time": words.local_time,
             "thousands": lambda n: words.thousands(int(n), lang)}
 
 

@@ -89,12 +89,38 @@ CHANNEL_GROUPS: Mapping[str, Pair] = {
     "self_selected": ("Đánh giá tự nguyện – không phải Chỉ số SIPAS chính thức",
                       "Self-selected ratings – not the official SIPAS index"),
 }
+JOB_STATUSES: Mapping[str, Pair] = {
+    "queued": ("Đang chờ", "Waiting"),
+    "running": ("Đang chạy", "Running"),
+    "done": ("Đã xong", "Done"),
+    "failed": ("Không thành công", "Failed"),
+}
+PAPER_FORM_STATUSES: Mapping[str, Pair] = {
+    "first_keyed": ("Đã nhập lần 1", "Keyed once"),
+    "mismatch": ("Hai lần nhập khác nhau, chờ đối chiếu", "Passes differ, awaiting adjudication"),
+    "verified": ("Đã xác nhận", "Verified"),
+}
+BATCH_STATUSES: Mapping[str, Pair] = {
+    "open": ("Đang nhập", "Being keyed"),
+    "first_done": ("Xong lần nhập 1", "First pass done"),
+    "second_done": ("Xong lần nhập 2", "Second pass done"),
+    "verified": ("Đã xác nhận", "Verified"),
+}
+AGENCY_KINDS: Mapping[str, Pair] = {
+    "department": ("Sở, ban, ngành", "Department"),
+    "peoples_committee": ("Ủy ban nhân dân", "People's Committee"),
+    "service_centre": ("Trung tâm Phục vụ hành chính công", "Public administrative service centre"),
+    "one_stop_desk": ("Bộ phận một cửa", "One-stop desk"),
+    "other": ("Khác", "Other"),
+}
 
 KINDS: Mapping[str, Mapping[str, Pair]] = {
     "level": LEVELS, "admin_map": ADMIN_MAPS, "method": METHODS, "channel": CHANNELS,
     "round_status": ROUND_STATUSES, "response_status": RESPONSE_STATUSES, "verdict": VERDICTS,
-    "change_reason": CHANGE_REASONS, "role": ROLES, "channel_group": CHANNEL_GROUPS,
+    "change_reason": CHANGE_REASONS, "role": ROLES, "channel_group": CHANNEL_GROUPS, "job_status": JOB_STATUSES,
     "change_verdict": CHANGE_VERDICTS, "trend_class": TREND_CLASSES,
+    "paper_form_status": PAPER_FORM_STATUSES, "agency_kind": AGENCY_KINDS,
+    "batch_status": BATCH_STATUSES,
 }
 
 

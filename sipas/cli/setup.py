@@ -6,7 +6,7 @@ from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 from werkzeug.serving import run_simple
 
-from sipas import migrate
+from sipas import migrate, words
 from sipas.cli.common import fail
 from sipas.db import optimize, session_scope
 from sipas.errors import SipasError
@@ -57,6 +57,10 @@ def db_downgrade(revision: str) -> None:
     click.echo(f"database at {revision}")
 
 
+def _day(day) -> str:
+    return day.strftime("%d/%m/%Y") if day else ""
+
+
 @units_cli.command("import")
 def units_import() -> None:
     """Load the 2025 map (34 provinces, 3,321 communes), the pre-2025 map (63 provinces) and the crosswalk."""
@@ -66,29 +70,47 @@ def units_import() -> None:
         click.echo(line)
 
 
+LANG_OPTION = click.option("--lang", type=click.Choice(["vi", "en"]), default="vi", show_default=True,
+                           help="Language of the words in the table (levels, maps, methods, statuses).")
+
+
+def _table_row(*cells: object) -> str:
+    """A tab-separated line (a table a person reads, and that pastes into a spreadsheet)."""
+    return "\t".join("" if c is None else str(c) for c in cells)
+
+
 @rounds_cli.command("list")
-def rounds_list() -> None:
-    """List rounds: id, code, name, year, profile, map, valid responses."""
+@LANG_OPTION
+def rounds_list(lang: str) -> None:
+    """List rounds: id, code, name, year, method (its decision), map, status, valid responses, in words."""
+    en = lang == "en"
     with session_scope() as session:
         rows = list_rounds(session)
-        click.echo("id\tcode\tname\tyear\tprofile\tmap\tstatus\tresponses")
+        click.echo(_table_row(*(("id", "code", "name", "year", "method", "map", "status", "valid responses") if en
+                                else ("id", "mã", "tên", "năm", "phương pháp", "bản đồ", "trạng thái",
+                                      "phiếu hợp lệ"))))
         for s in rows:
             r = s.round
-            click.echo(f"{r.id}\t{r.code}\t{r.name}\t{r.year}\t{r.profile_key}\t{r.admin_map.value}\t"
-                       f"{r.status.value}\t{s.responses}")
+            click.echo(_table_row(r.id, r.code, r.name, r.year, words.word("method", r.profile_key, lang),
+                                  words.word("admin_map", r.admin_map, lang),
+                                  words.word("round_status", r.status, lang), words.thousands(s.responses, lang)))
 
 
 @agencies_cli.command("list")
 @click.option("--round", "round_key", help="Only agencies taking part in this round (code or id).")
-def agencies_list(round_key: str | None) -> None:
-    """List agencies: code, level, kind, name, validity."""
+@LANG_OPTION
+def agencies_list(round_key: str | None, lang: str) -> None:
+    """List agencies: code, level, kind, name, validity (dd/mm/yyyy), in words."""
+    en = lang == "en"
     try:
         with session_scope() as session:
             agencies = list_agencies(session, round_key)
-            click.echo("code\tlevel\tkind\tname\tvalid_from\tvalid_to")
+            click.echo(_table_row(*(("code", "level", "kind", "name", "valid from", "valid to") if en
+                                    else ("mã", "cấp", "loại", "tên", "hiệu lực từ", "hiệu lực đến"))))
             for a in agencies:
-                click.echo(f"{a.code}\t{a.level.value}\t{a.kind.value}\t{a.name}\t{a.valid_from or ''}\t"
-                           f"{a.valid_to or ''}")
+                click.echo(_table_row(a.code, words.word("level", a.level, lang),
+                                      words.word("agency_kind", a.kind, lang), a.name, _day(a.valid_from),
+                                      _day(a.valid_to)))
     except SipasError as exc:
         fail(exc)
 

@@ -93,3 +93,7 @@ class Comment(Base):
     response_id: Mapped[int] = mapped_column(ForeignKey("responses.id", ondelete="CASCADE"), primary_key=True)
     text: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: Marked as handled by an official (who, when, an optional note); all None while not handled.
+    handled_at: Mapped[datetime | None] = mapped_column()
+    handled_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    handled_note: Mapped[str | None] = mapped_column(String(300))

@@ -16,6 +16,8 @@ from docx.oxml.ns import qn
 from docx.shared import Cm, Pt
 
 from sipas import words
+from sipas.reports.accounts import accounting_header, accounting_rows
+from sipas.reports.docx_charts import interval_chart
 from sipas.reports.tables import (
     Labels,
     _criteria_items,
@@ -29,6 +31,7 @@ from sipas.reports.tables import (
     report_title,
     scorecards,
     summary,
+    top_themes,
 )
 
 FONT = "Times New Roman"
@@ -90,8 +93,24 @@ def _heading(doc, text: str) -> None:
 
 def narrative_docx(data, lang: str = "vi", accounting=None, as_at=None) -> bytes:
     """The narrative report as .docx bytes; `accounting`: the sample accounting per stratum
-    (sipas/services/accounting.py) as at `as_at`, shown in section II."""
+    (sipas/services/accounting.py) as at `as_at`, shown in section II (the report data's own when not given)."""
     t = Labels(lang)
+    doc = _document(data, t)
+    _heading_block(doc, data, t)
+    _purpose(doc, data, t)
+    _method(doc, data, t, data.accounting if accounting is None else accounting,
+            data.generated_at if as_at is None else as_at)
+    whole = _results(doc, data, t)
+    _changes_and_proposals(doc, data, t, whole)
+    _signature(doc, t)
+    _appendix(doc, data, t)
+    out = BytesIO()
+    doc.save(out)
+    return out.getvalue()
+
+
+def _document(data, t: Labels):
+    """An A4 document, Times New Roman 13, the report and the round in the footer."""
     doc = Document()
     section = doc.sections[0]
     section.orientation = WD_ORIENT.PORTRAIT
@@ -104,8 +123,11 @@ def narrative_docx(data, lang: str = "vi", accounting=None, as_at=None) -> bytes
     footer = section.footer.paragraphs[0]
     footer.alignment = WD_ALIGN_PARAGRAPH.CENTER
     _font(footer.add_run(report_title(data, t).capitalize() + " – " + data.round_name), 10)
+    return doc
 
-    # Heading block: issuing body and number on the left, national motto and place/date on the right.
+
+def _heading_block(doc, data, t: Labels) -> None:
+    """Issuing body and number on the left, national motto and place/date on the right; the title."""
     head = doc.add_table(rows=1, cols=2)
     left, right = head.rows[0].cells
     left.width, right.width = Cm(6.5), Cm(9.5)
@@ -129,6 +151,8 @@ def narrative_docx(data, lang: str = "vi", accounting=None, as_at=None) -> bytes
         _para(doc, t("(Số liệu tạm tính, chưa công bố)", "(Provisional figures, not published)"), 13, italic=True,
               align=WD_ALIGN_PARAGRAPH.CENTER)
 
+
+def _purpose(doc, data, t: Labels) -> None:
     _heading(doc, t("I. MỤC ĐÍCH, CĂN CỨ", "I. PURPOSE AND BASIS"))
     _para(doc, t(f"Báo cáo kết quả đo lường sự hài lòng của người dân, tổ chức đối với sự phục vụ của cơ quan hành "
                  f"chính nhà nước năm {data.year}, làm cơ sở để các cơ quan, đơn vị cải thiện chất lượng phục vụ.",
@@ -137,6 +161,9 @@ def narrative_docx(data, lang: str = "vi", accounting=None, as_at=None) -> bytes
     _para(doc, t(f"Căn cứ {words.word('method', data.method_version, 'vi')}.",
                  f"Basis: {words.word('method', data.method_version, 'en')}."), indent=True)
 
+
+def _method(doc, data, t: Labels, accounting, as_at) -> None:
+    """Section II: the round, the channels, and the sample accounting (the same rows as the workbook's sheet)."""
     _heading(doc, t("II. PHƯƠNG PHÁP VÀ MẪU KHẢO SÁT", "II. METHOD AND SAMPLE"))
     _para(doc, t(f"Đợt khảo sát: {data.round_name}; thời gian: {t.date(data.period[0])} – {t.date(data.period[1])}; "
                  f"bản đồ hành chính: {t.word('admin_map', data.admin_map)}.",
@@ -153,20 +180,20 @@ def narrative_docx(data, lang: str = "vi", accounting=None, as_at=None) -> bytes
     if accounting:
         _para(doc, t(f"Kết quả phát, thu phiếu của mẫu điều tra (đến {words.local_time(as_at)}):",
                      f"Forms of the sample survey (as at {words.local_time(as_at)}):"), indent=True)
-        total = [sum(getattr(c, f) for c in accounting) for f in ("planned", "issued", "returned", "valid", "flagged")]
-        rate = lambda valid, issued: f"{t.dec(100 * valid / issued)}%" if issued else "–"  # noqa: E731
-        _table(doc, [t("Tầng", "Stratum"), t("Kế hoạch", "Planned"), t("Đã phát", "Issued"),
-                     t("Thu về", "Returned"), t("Hợp lệ", "Valid"), t("Cần xem xét", "Flagged"),
-                     t("Tỷ lệ phản hồi", "Response rate")],
-               [[t.word("level", c.stratum) if c.stratum else t("(không ghi)", "(none)"), c.planned, c.issued,
-                 c.returned, c.valid, c.flagged, rate(c.valid, c.issued)] for c in accounting]
-               + [[t("Tổng cộng", "Total"), *total, rate(total[3], total[1])]], t, [4, 2, 2, 2, 2, 2, 2.2])
+        _table(doc, accounting_header(t), accounting_rows(accounting, t), t, [4, 2, 2, 2, 2, 2, 2.2])
 
+
+def _results(doc, data, t: Labels):
+    """Section III: overall, levels, agencies ranked, lowest criteria, comment themes; returns the summary sheet
+    (section IV reads its changes)."""
     _heading(doc, t("III. KẾT QUẢ", "III. RESULTS"))
     _para(doc, t("1. Kết quả chung", "1. Overall"), bold=True)
     whole = summary(data, t)
     _table(doc, [t("Chỉ số", "Index"), t("Giá trị (%)", "Value (%)"), t("Cận dưới", "Lower"), t("Cận trên", "Upper"),
                  "n"], [r[:5] for r in whole.rows], t, [7.5, 2.3, 2.3, 2.3, 1.6])
+    interval_chart(doc, [(r[0], r[1], r[2], r[3]) for r in whole.rows],
+                   t("Hình 1. Chỉ số và khoảng tin cậy 95% (%)", "Figure 1. Indices with 95% intervals (%)"), t)
+    scope = _scope_group(data)
     levels = _groups(data.results, "level") if scope is None else []
     if levels:
         _para(doc, t("2. Theo cấp hành chính", "2. By level"), bold=True)
@@ -180,19 +207,35 @@ def narrative_docx(data, lang: str = "vi", accounting=None, as_at=None) -> bytes
                  t("Khoảng tin cậy 95%", "95% interval")],
            [[r[0], r[2], r[4], r[5], f"{_fmt(r[6], t)} – {_fmt(r[7], t)}"] for r in ranked.rows], t,
            [3.2, 6.6, 1.4, 1.8, 3.0])
+    interval_chart(doc, [(r[2], r[5], r[6], r[7]) for r in ranked.rows],
+                   t("Hình 2. SIPAS từng cơ quan và khoảng tin cậy 95% (%)",
+                     "Figure 2. SIPAS per agency with 95% intervals (%)"), t)
     _para(doc, t("4. Các tiêu chí thấp nhất", "4. Lowest criteria"), bold=True)
     all_group = scope if scope is not None else _groups(data.results, "all")[0]
     lowest = sorted((i for i in _criteria_items(data.profile) if all_group.estimate(i.code) is not None),
                     key=lambda i: all_group.estimate(i.code) or 0.0)[:5]
     _table(doc, [t("Tiêu chí", "Criterion"), t("Giá trị (%)", "Value (%)")],
            [[_index_name(data, i.code, t), r2(all_group.estimate(i.code))] for i in lowest], t, [13, 3])
+    _themes(doc, data, t)
+    return whole
 
+
+def _themes(doc, data, t: Labels) -> None:
+    _para(doc, t("5. Ý kiến của người dân: chủ đề thường gặp", "5. Citizens' comments: recurring themes"), bold=True)
+    themes = top_themes(data, "", n=99)
+    if not themes:
+        _para(doc, t("Chưa có ý kiến nào thuộc các chủ đề.", "No comment touches a theme yet."), indent=True)
+        return
+    _table(doc, [t("Chủ đề", "Theme"), t("Số ý kiến", "Comments")], [[t.pair(k), n] for k, n in themes], t,
+           [12, 4])
+
+
+def _changes_and_proposals(doc, data, t: Labels, whole) -> None:
     _heading(doc, t("IV. THAY ĐỔI SO VỚI KỲ TRƯỚC", "IV. CHANGES SINCE THE LAST ROUND"))
     for row in whole.rows:
         if row[7]:
             _para(doc, f"{row[0]}: " + (f"{t.dec(row[6])} " + t("điểm %", "points") + f" ({row[7]})"
                                         if row[6] is not None else row[7]), indent=True)
-
     _heading(doc, t("V. ĐỀ XUẤT", "V. PROPOSALS"))
     _para(doc, t("Đề nghị các cơ quan, đơn vị tập trung cải thiện các tiêu chí có kết quả thấp nhất sau đây:",
                  "Each agency is asked to improve its lowest criteria:"), indent=True)
@@ -204,7 +247,8 @@ def narrative_docx(data, lang: str = "vi", accounting=None, as_at=None) -> bytes
             _para(doc, f"- {_unit_name(data, g, t)}: " + "; ".join(
                 f"{_index_name(data, i.code, t)} ({t.dec(g.estimate(i.code))}%)" for i in weakest) + ".")
 
-    # Signature block.
+
+def _signature(doc, t: Labels) -> None:
     sign = doc.add_table(rows=1, cols=2)
     left, right = sign.rows[0].cells
     left.paragraphs[0].text = ""
@@ -219,7 +263,9 @@ def narrative_docx(data, lang: str = "vi", accounting=None, as_at=None) -> bytes
     _para(right, t("(Ký, ghi rõ họ tên, đóng dấu)", "(Signature, name, seal)"), 13, italic=True,
           align=WD_ALIGN_PARAGRAPH.CENTER)
 
-    # Appendix: the scorecards, one page each.
+
+def _appendix(doc, data, t: Labels) -> None:
+    """The scorecards, one page each (the workbook's scorecard rows)."""
     cards = scorecards(data, t)
     breaks = set(cards.page_breaks)
     body: list[list] = []
@@ -239,7 +285,3 @@ def narrative_docx(data, lang: str = "vi", accounting=None, as_at=None) -> bytes
             _para(doc, str(card_row[4]), 13, italic=True)
             continue
         body.append(list(card_row))
-    out = BytesIO()
-    doc.save(out)
-    return out.getvalue()
-

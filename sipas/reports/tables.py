@@ -441,11 +441,30 @@ def scorecards(data, t: Labels) -> Sheet:
                 ix = g.indices[item.code]
                 rows.append([f"  {item.text.en if t.en else item.text.vi}", r2(ix.estimate), r2(_low(ix)),
                              r2(_high(ix)), ""])
+        rows += _scorecard_themes(data, g, t)
     header = [[(t("Nội dung", "Item"), 1), (t("Giá trị (%)", "Value (%)"), 1), (t("Cận dưới", "Lower"), 1),
                (t("Cận trên", "Upper"), 1), (t("Ghi chú", "Note"), 1)]]
     return Sheet(t("Thẻ điểm", "Scorecards"), t("Thẻ điểm từng cơ quan (mỗi cơ quan một trang)",
                                                  "One scorecard per agency (one page each)"),
                  header, rows, [54, 9, 9, 9, 20], {1, 2, 3}, page_label=_page(t), page_breaks=breaks)
+
+
+#: Themes shown per agency (scorecards, the themes sheet, the narrative report).
+TOP_THEMES = 3
+
+
+def top_themes(data, key: str, n: int = TOP_THEMES) -> list[tuple[tuple[str, str], int]]:
+    """The most frequent comment themes of an agency (its code) or of the whole report (""), from the report
+    data (sipas/services/comments.py counts them)."""
+    return list(getattr(data, "themes", {}).get(key, []))[:n]
+
+
+def _scorecard_themes(data, g: GroupResult, t: Labels) -> list[list]:
+    themes = top_themes(data, g.key)
+    if not themes:
+        return []
+    return [[t("Chủ đề ý kiến thường gặp", "Recurring comment themes"), None, None, None, ""],
+            *[[f"  {t.pair(theme)}", None, None, None, t(f"{n} ý kiến", f"{n} comments")] for theme, n in themes]]
 
 
 def _criteria_items(profile):
@@ -718,14 +737,18 @@ def workbook_sheets(data, lang: str = "vi") -> list[Sheet]:
     """All sheets of the SIPAS workbook, in order. An agency workbook has only what is about that agency (the
     whole round only as labelled reference figures): no level, channel, behaviour or respondent sheets, whose
     figures are the whole round's."""
+    # accounts builds on this module's sheets and helpers: imported here, where both are loaded (a cycle).
+    from sipas.reports.accounts import accounting_sheet, themes_sheet
+
     t = Labels(lang)
     if _scope(data):
-        sheets = [cover(data, t), summary(data, t), by_agency(data, t), scorecards(data, t), criteria(data, t),
-                  criteria_by_agency(data, t), expectations(data, t), method(data, t)]
+        sheets = [cover(data, t), accounting_sheet(data, t), summary(data, t), by_agency(data, t),
+                  scorecards(data, t), themes_sheet(data, t), criteria(data, t), criteria_by_agency(data, t),
+                  expectations(data, t), method(data, t)]
     else:
         provinces = [by_province(data, t)] if _groups(data.results, "province") else []
-        sheets = [cover(data, t), summary(data, t), *provinces, by_level(data, t), by_agency(data, t),
-                  scorecards(data, t),
+        sheets = [cover(data, t), accounting_sheet(data, t), summary(data, t), *provinces, by_level(data, t),
+                  by_agency(data, t), scorecards(data, t), themes_sheet(data, t),
                   criteria(data, t), criteria_by_agency(data, t), expectations(data, t),
                   _distribution_sheet(data, t, "behaviour", ("Hành vi", "Behaviour"),
                                       ("Trải nghiệm: số lần đi lại, phiền hà, chi phí ngoài quy định, trễ hẹn",

@@ -2,12 +2,14 @@
 serials), returned (sampled responses of any status), valid, flagged for review, and the response rate
 (valid / issued). Self-selected channels (kiosk, open link, API) are no sample and are left out.
 
-Read at the moment it is asked for (what a report says "as at" its date); the published figures themselves
-come from the results service.
+Read as at a moment (what a report says "as at" its date: a published version's workbook counts what had
+arrived by its publication, so the same version keeps the same figures); the published figures themselves come
+from the results service.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -33,9 +35,13 @@ class StratumCount:
         return 100 * self.valid / self.issued if self.issued else None
 
 
-def sample_accounting(session: Session, rnd: Round, agency_ids: set[int] | None = None) -> list[StratumCount]:
-    """Per stratum, in stratum order; `agency_ids` limits it to some agencies (an agency's report)."""
-    def scoped(query, column):
+def sample_accounting(session: Session, rnd: Round, agency_ids: set[int] | None = None,
+                      as_at: datetime | None = None) -> list[StratumCount]:
+    """Per stratum, in stratum order; `agency_ids` limits it to some agencies (an agency's report); `as_at`
+    counts only the invitations issued and the forms received by then (None: everything so far)."""
+    def scoped(query, column, moment=None):
+        if as_at is not None and moment is not None:
+            query = query.where(moment <= as_at)
         return query.where(column.in_(agency_ids)) if agency_ids is not None else query
 
     planned = dict(session.execute(scoped(
@@ -43,11 +49,11 @@ def sample_accounting(session: Session, rnd: Round, agency_ids: set[int] | None 
         FrameUnit.agency_id).group_by(FrameUnit.stratum)).all())
     issued = dict(session.execute(scoped(
         select(func.coalesce(Invitation.stratum, ""), func.count()).where(Invitation.round_id == rnd.id),
-        Invitation.agency_id).group_by(func.coalesce(Invitation.stratum, ""))).all())
+        Invitation.agency_id, Invitation.created_at).group_by(func.coalesce(Invitation.stratum, ""))).all())
     returned: dict[str, dict[str, int]] = {}
     rows = session.execute(scoped(
         select(func.coalesce(Response.stratum, ""), Response.channel, Response.status, func.count())
-        .where(Response.round_id == rnd.id), Response.agency_id)
+        .where(Response.round_id == rnd.id), Response.agency_id, Response.received_at)
         .group_by(func.coalesce(Response.stratum, ""), Response.channel, Response.status)).all()
     for stratum, channel, status, n in rows:
         if channel_group(channel) != SAMPLED:

@@ -8,6 +8,9 @@ deletes it after its months; sipas/services/retention.py), so what no longer exi
 Themes follow a stated keyword rule (a comment counts for a theme when it contains one of the theme's words,
 accents and case ignored), not a word segmenter: the themes are few and fixed, and the rule can be read and checked
 by the people who use the counts.
+
+An official marks a comment as handled (who, when, an optional note) and may undo it; both are audited. The
+caller (the request boundary) commits.
 """
 from __future__ import annotations
 
@@ -20,7 +23,10 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from sipas.models import Agency, Comment, Response, ResponseStatus, Round
+from sipas.errors import NotFound
+from sipas.models import Agency, Comment, Response, ResponseStatus, Round, User
+from sipas.models.base import utcnow
+from sipas.services import audit
 
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 # Citizen ID: 9 (CMND) or 12 (CCCD) digits; phone: 10-11 digits, +84 or 0 first, spaces/dots/dashes allowed.
@@ -71,7 +77,36 @@ def themes_of(text: str) -> list[tuple[str, str]]:
 def theme_counts(texts) -> list[tuple[tuple[str, str], int]]:
     """Themes by the number of comments touching them, most frequent first (ties by name)."""
     counts = Counter(theme for text in texts for theme in themes_of(text))
+    return _ranked(counts)
+
+
+def _ranked(counts: Counter) -> list[tuple[tuple[str, str], int]]:
     return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0][0]))
+
+
+#: What themes_by_agency returns: agency code ("" for all the agencies together) -> themes, most frequent first.
+ThemeCounts = dict[str, list[tuple[tuple[str, str], int]]]
+
+
+def themes_by_agency(session: Session, rnd: Round, *, agency_ids: set[int] | None = None,
+                     as_at: datetime | None = None) -> ThemeCounts:
+    """Theme counts of a round's comments (valid responses) per agency and for all of them ("" key): what the
+    workbook, the scorecards and the narrative report show. `agency_ids` limits them to some agencies; `as_at`
+    counts only the comments received by then (a published version keeps its counts)."""
+    query = (select(Agency.code, Comment.text).join(Response, Response.id == Comment.response_id)
+             .join(Agency, Agency.id == Response.agency_id)
+             .where(Response.round_id == rnd.id, Response.status == ResponseStatus.VALID))
+    if agency_ids is not None:
+        query = query.where(Agency.id.in_(agency_ids or {-1}))
+    if as_at is not None:
+        query = query.where(Comment.created_at <= as_at)
+    per_agency: dict[str, Counter] = {}
+    overall: Counter = Counter()
+    for code, text in session.execute(query):
+        found = themes_of(text)
+        per_agency.setdefault(code, Counter()).update(found)
+        overall.update(found)
+    return {"": _ranked(overall), **{code: _ranked(c) for code, c in per_agency.items()}}
 
 
 @dataclass(frozen=True)
@@ -83,27 +118,84 @@ class CommentRow:
     agency_name: str
     channel: str
     text: str
+    response_id: int = 0
+    handled_at: datetime | None = None
+    handled_by: str = ""
+    handled_note: str = ""
 
 
-def round_comments(session: Session, rnd: Round, *, allowed: set[str] | None = None, agency: str = "",
-                   search: str = "", limit: int | None = None) -> list[CommentRow]:
-    """The comments of a round's valid responses, newest first, masked. `allowed`: the agency codes the reader
-    may see (None: all); `agency`: one agency; `search`: words the masked text contains (accents ignored)."""
-    query = (select(Comment.text, Comment.created_at, Agency.code, Agency.name, Response.channel)
+#: The handled filter of the comments page: any, handled only, not handled only.
+HANDLED, NOT_HANDLED = "yes", "no"
+
+
+def _comments_query(rnd: Round, allowed: set[str] | None, agency: str, handled: str):
+    query = (select(Comment, Agency.code, Agency.name, Response.channel, User.username)
              .join(Response, Response.id == Comment.response_id).join(Agency, Agency.id == Response.agency_id)
+             .outerjoin(User, User.id == Comment.handled_by_id)
              .where(Response.round_id == rnd.id, Response.status == ResponseStatus.VALID)
              .order_by(Comment.created_at.desc(), Comment.response_id.desc()))
     if allowed is not None:
         query = query.where(Agency.code.in_(allowed or {""}))
     if agency:
         query = query.where(Agency.code == agency)
+    if handled == HANDLED:
+        query = query.where(Comment.handled_at.is_not(None))
+    elif handled == NOT_HANDLED:
+        query = query.where(Comment.handled_at.is_(None))
+    return query
+
+
+def round_comments(session: Session, rnd: Round, *, allowed: set[str] | None = None, agency: str = "",
+                   search: str = "", limit: int | None = None, handled: str = "") -> list[CommentRow]:
+    """The comments of a round's valid responses, newest first, masked. `allowed`: the agency codes the reader
+    may see (None: all); `agency`: one agency; `search`: words the masked text contains (accents ignored);
+    `handled`: HANDLED or NOT_HANDLED to keep only those ("" : all)."""
     needle = _plain(search.strip()) if search else ""
     rows = []
-    for text, created, code, name, channel in session.execute(query):
-        shown = mask(text)
+    for comment, code, name, channel, handler in session.execute(_comments_query(rnd, allowed, agency, handled)):
+        shown = mask(comment.text)
         if needle and needle not in _plain(shown):
             continue
-        rows.append(CommentRow(created, code, name, channel.value, shown))
+        rows.append(CommentRow(comment.created_at, code, name, channel.value, shown, comment.response_id,
+                               comment.handled_at, handler or "", mask(comment.handled_note or "")))
         if limit is not None and len(rows) >= limit:
             break
     return rows
+
+
+def _visible_comment(session: Session, rnd: Round, response_id: int, allowed: set[str] | None) -> Comment:
+    """The comment of a round's valid response within the reader's agencies (NotFound otherwise: another
+    agency's comment is answered as an unknown one)."""
+    query = (select(Comment).join(Response, Response.id == Comment.response_id)
+             .join(Agency, Agency.id == Response.agency_id)
+             .where(Comment.response_id == response_id, Response.round_id == rnd.id,
+                    Response.status == ResponseStatus.VALID))
+    if allowed is not None:
+        query = query.where(Agency.code.in_(allowed or {""}))
+    comment = session.scalar(query)
+    if comment is None:
+        raise NotFound("comment")
+    return comment
+
+
+def mark_handled(session: Session, rnd: Round, response_id: int, user: User, *, note: str = "",
+                 allowed: set[str] | None = None, ip: str | None = None) -> Comment:
+    """Mark a comment as handled by `user` now, with an optional note (300 characters at most); audited."""
+    comment = _visible_comment(session, rnd, response_id, allowed)
+    comment.handled_at, comment.handled_by_id = utcnow(), user.id
+    comment.handled_note = note.strip()[:300] or None
+    audit.record(session, "comment_handled", actor=user, object_type="comment", object_id=response_id, ip=ip,
+                 detail={"round": rnd.code, "note": bool(comment.handled_note)})
+    return comment
+
+
+def undo_handled(session: Session, rnd: Round, response_id: int, user: User, *, allowed: set[str] | None = None,
+                 ip: str | None = None) -> Comment:
+    """Take back a comment's handled mark (it shows as not handled again); audited with who had marked it."""
+    comment = _visible_comment(session, rnd, response_id, allowed)
+    before = {"handled_by": comment.handled_by_id,
+              "handled_at": comment.handled_at.isoformat() if comment.handled_at else None}
+    comment.handled_at = comment.handled_by_id = comment.handled_note = None
+    audit.record(session, "comment_handled_undone", actor=user, object_type="comment", object_id=response_id,
+                 ip=ip, detail={"round": rnd.code, **before})
+    return comment

@@ -10,8 +10,11 @@ import dataclasses
 import hashlib
 import json
 import os
+import shutil
+import subprocess
+import tempfile
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -21,10 +24,13 @@ from sqlalchemy.orm import Session
 import surveys
 from sipas.errors import SipasError
 from sipas.models import Agency, Response, ResponseStatus, Round
+from sipas.reports.narrative import narrative_docx
 from sipas.reports.tables import Labels, footer, workbook_sheets
 from sipas.reports.xlsx import workbook_bytes, write_workbook
 from sipas.results import RoundResults, to_payload
 from sipas.services import national
+from sipas.services.accounting import StratumCount, sample_accounting
+from sipas.services.comments import ThemeCounts, themes_by_agency
 from sipas.services.interchange import export_rows
 from sipas.services.results import store, view
 from sipas.services.results.snapshot import frozen_rows
@@ -55,6 +61,10 @@ class ReportData:
     scope: str | None = None
     #: A national round's three-year trend class of each province (from the stored earlier rounds).
     trends: national.Trends | None = None
+    #: Sample accounting per stratum and comment themes per agency, as at `generated_at` (a published version:
+    #: what had arrived by its publication, so its workbook keeps the same figures).
+    accounting: tuple[StratumCount, ...] = ()
+    themes: ThemeCounts = field(default_factory=dict)
 
     @property
     def provisional(self) -> bool:
@@ -146,6 +156,14 @@ def _valid_count(session: Session, rnd: Round) -> int:
         Response.round_id == rnd.id, Response.status == ResponseStatus.VALID)) or 0
 
 
+def _with_counts(data: ReportData, session: Session, rnd: Round, agency_ids: set[int] | None = None
+                 ) -> ReportData:
+    """The data with its sample accounting and comment themes (of some agencies only, for an agency's report)."""
+    return dataclasses.replace(
+        data, accounting=tuple(sample_accounting(session, rnd, agency_ids, as_at=data.generated_at)),
+        themes=themes_by_agency(session, rnd, agency_ids=agency_ids, as_at=data.generated_at))
+
+
 def report_data(session: Session, rnd: Round, *, version: int | None = None, prefer: str = view.PUBLISHED,
                 with_data: bool = False) -> ReportData:
     """The report data of a round from its stored results (NotComputed when there are none yet)."""
@@ -154,9 +172,11 @@ def report_data(session: Session, rnd: Round, *, version: int | None = None, pre
         raise NotComputed(f"the results of round {rnd.code} are not computed yet: they are being computed")
     results = shown.results
     published = results.published_at is not None
-    data = ReportData(results, surveys.load(results.profile), results.published_at or datetime.now(timezone.utc),
-                      results_checksum(results),
-                      trends=national.trends(session, rnd, results) if results.groups_by("province") else None)
+    data = _with_counts(ReportData(results, surveys.load(results.profile),
+                                   results.published_at or datetime.now(timezone.utc), results_checksum(results),
+                                   trends=national.trends(session, rnd, results)
+                                   if results.groups_by("province") else None),
+                        session, rnd)
     if not with_data:
         return data
     if published:
@@ -174,7 +194,11 @@ def restrict_to_agency(data: ReportData, session: Session, agency: Agency) -> Re
     """An agency's workbook: of the agencies only this one and those under it, its figures on every sheet (the
     whole round's only as labelled reference figures), and in the data sheet only their responses (an agency
     scope limits the data sheet too, whatever roles the user holds)."""
-    allowed = codes_of(session, agency_subtree(session, agency.id))
+    subtree = agency_subtree(session, agency.id)
+    allowed = codes_of(session, subtree)
+    rnd = session.scalar(select(Round).where(Round.code == data.round_code))
+    if rnd is not None:
+        data = _with_counts(data, session, rnd, set(subtree))
     results = data.results
     groups = tuple(g for g in results.groups if g.by != "agency" or g.key in allowed)
     labels = {**results.labels, "agency": {k: v for k, v in results.labels.get("agency", {}).items() if k in allowed}}
@@ -213,14 +237,11 @@ def build_workbook(data: ReportData, lang: str = "vi", progress=None, *, path: s
 
 def narrative_bytes(session: Session, rnd: Round, data: ReportData, lang: str,
                     agency: Agency | None = None) -> bytes:
-    """The narrative report (.docx bytes), with the round's sample accounting as at now (the agency's alone for
-    an agency's report)."""
-    from sipas.reports.narrative import narrative_docx
-    from sipas.services.accounting import sample_accounting
-
-    ids = agency_subtree(session, agency.id) if agency is not None else None
-    accounting = sample_accounting(session, rnd, set(ids) if ids is not None else None)
-    return narrative_docx(data, lang, accounting, datetime.now(timezone.utc))
+    """The narrative report (.docx bytes), with the sample accounting and comment themes the workbook shows (the
+    agency's alone for an agency's report: `data` restricted to it)."""
+    if agency is not None and data.scope != agency.code:
+        data = restrict_to_agency(data, session, agency)
+    return narrative_docx(data, lang, data.accounting, data.generated_at)
 
 
 def write_narrative(content: bytes, path: str | Path, *, pdf: bool = False) -> None:
@@ -228,10 +249,6 @@ def write_narrative(content: bytes, path: str | Path, *, pdf: bool = False) -> N
     if not pdf:
         Path(path).write_bytes(content)
         return
-    import shutil
-    import subprocess
-    import tempfile
-
     soffice = shutil.which("soffice")
     if soffice is None:
         raise SipasError("a PDF needs LibreOffice (soffice), which is not installed here")

@@ -6,10 +6,12 @@ computes: a round with nothing stored yet says so and asks the job runner to com
 from __future__ import annotations
 
 from io import BytesIO
+from urllib.parse import urlencode
 
-from flask import Blueprint, abort, render_template, request, send_file
+from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_login import current_user
 
 import surveys
 from analysis import IndexResult
@@ -24,6 +26,7 @@ from sipas.services.results import comparability, store
 from sipas.services.results.view import PROVISIONAL, PUBLISHED, Shown, shown
 from sipas.services.scope import codes_of
 from sipas.web import national_view
+from sipas.web.admin.common import CsrfOnly
 from sipas.web.authz import current_scope, require_round, roles_required
 from sipas.web.charts import Point, interval_chart, trend_chart
 from sipas.words import LEVELS as LEVEL_NAMES
@@ -176,10 +179,32 @@ def province_page(code: str, province_code: str):
     return national_view.province_page(session, rnd, seen, province_code, str(get_locale() or "vi"))
 
 
+def _comments_filters(allowed: set[str] | None) -> tuple[str, str, str]:
+    """(agency, search, handled) from the query string; another agency's code for an agency scope selects
+    nothing, as for an unknown agency."""
+    agency_filter, search = request.args.get("agency", ""), request.args.get("q", "")[:200]
+    handled = request.args.get("handled", "")
+    if allowed is not None and agency_filter and agency_filter not in allowed:
+        agency_filter = "__none__"
+    return agency_filter, search, handled if handled in (comments.HANDLED, comments.NOT_HANDLED) else ""
+
+
+def _comments_xlsx(rnd: Round, rows: list[comments.CommentRow], lang: str):
+    header = [_("Date"), _("Agency"), _("Channel"), _("Comment"), _("Themes"), _("Handled")]
+    table = [[words.local_time(r.submitted_at), r.agency_name, words.word("channel", r.channel, lang), r.text,
+              "; ".join(t[1] if lang == "en" else t[0] for t in comments.themes_of(r.text)),
+              f"{words.local_time(r.handled_at)} {r.handled_by} {r.handled_note}".strip() if r.handled_at else ""]
+             for r in rows]
+    content = table_bytes(header, table, sheet_name=_("Comments"), widths=[17, 30, 22, 90, 40, 40])
+    return send_file(BytesIO(content), mimetype=XLSX_MIMETYPE, as_attachment=True,
+                     download_name=f"{rnd.code}-comments.xlsx")
+
+
 @bp.route("/<code>/comments")
 @roles_required(*VIEWERS)
 def round_comments(code: str):
-    """Citizens' comments of a round, masked and scoped like the figures; ?agency=, ?q= (search), ?format=xlsx."""
+    """Citizens' comments of a round, masked and scoped like the figures; ?agency=, ?q= (search),
+    ?handled=yes|no, ?format=xlsx."""
     session = get_session()
     try:
         rnd = require_round(catalog.get_round(session, code))
@@ -187,18 +212,40 @@ def round_comments(code: str):
         abort(404)
     lang = str(get_locale() or "vi")
     allowed = _allowed_codes(session)
-    agency_filter, search = request.args.get("agency", ""), request.args.get("q", "")[:200]
-    if allowed is not None and agency_filter and agency_filter not in allowed:
-        agency_filter = "__none__"  # another agency's comments: nothing, as for an unknown agency
-    rows = comments.round_comments(session, rnd, allowed=allowed, agency=agency_filter, search=search)
+    agency_filter, search, handled = _comments_filters(allowed)
+    rows = comments.round_comments(session, rnd, allowed=allowed, agency=agency_filter, search=search,
+                                   handled=handled)
     themes = comments.theme_counts(r.text for r in rows)
     if request.args.get("format") == "xlsx":
-        header = [_("Date"), _("Agency"), _("Channel"), _("Comment"), _("Themes")]
-        table = [[words.local_time(r.submitted_at), r.agency_name, words.word("channel", r.channel, lang), r.text,
-                  "; ".join(t[1] if lang == "en" else t[0] for t in comments.themes_of(r.text))] for r in rows]
-        content = table_bytes(header, table, sheet_name=_("Comments"), widths=[17, 30, 22, 90, 40])
-        return send_file(BytesIO(content), mimetype=XLSX_MIMETYPE, as_attachment=True,
-                         download_name=f"{rnd.code}-comments.xlsx")
+        return _comments_xlsx(rnd, rows, lang)
     agencies = sorted((a.code, a.name) for a in rnd.agencies if allowed is None or a.code in allowed)
     return render_template("dashboard/comments.html", round=rnd, rows=rows, themes=themes, lang=lang,
-                           agencies=agencies, agency_filter=agency_filter, search=search, words=words)
+                           agencies=agencies, agency_filter=agency_filter, search=search, handled=handled,
+                           words=words, form=CsrfOnly())
+
+
+@bp.route("/<code>/comments/<int:comment_id>/handled", methods=["POST"])
+@roles_required(*VIEWERS)
+def comment_handled(code: str, comment_id: int):
+    """Mark a comment as handled (with an optional note), or undo the mark (action=undo); back to the page
+    with its filters. Another agency's comment is answered as an unknown one (404)."""
+    session = get_session()
+    try:
+        rnd = require_round(catalog.get_round(session, code))
+    except NotFound:
+        abort(404)
+    if not CsrfOnly().validate_on_submit():
+        abort(400)
+    allowed = _allowed_codes(session)
+    try:
+        if request.form.get("action") == "undo":
+            comments.undo_handled(session, rnd, comment_id, current_user, allowed=allowed, ip=request.remote_addr)
+            flash(_("The comment is marked as not handled again."), "info")
+        else:
+            comments.mark_handled(session, rnd, comment_id, current_user, note=request.form.get("note", ""),
+                                  allowed=allowed, ip=request.remote_addr)
+            flash(_("The comment is marked as handled."), "info")
+    except NotFound:
+        abort(404)
+    back = {k: request.form[k] for k in ("agency", "q", "handled") if request.form.get(k)}
+    return redirect(url_for(".round_comments", code=rnd.code) + (f"?{urlencode(back)}" if back else ""))

@@ -11,7 +11,7 @@ import surveys
 from sipas.db import discard_changes, get_session
 from sipas.errors import NotFound, ValidationFailed
 from sipas.inputs import whole_number
-from sipas.models import PAPER, PaperBatch, PaperForm, PaperFormStatus, Role, Round, RoundStatus
+from sipas.models import PAPER, Agency, PaperBatch, PaperForm, PaperFormStatus, Role, Round, RoundStatus
 from sipas.services import audit, paper
 from sipas.services.catalog import get_agency
 from sipas.web.authz import current_scope, require_agency, require_round, roles_required
@@ -80,7 +80,15 @@ def index():
     batches = [b for b in session.scalars(select(PaperBatch).order_by(PaperBatch.id.desc()).limit(200))
                if _in_scope(b)]
     return render_template("entry/index.html", form=form, rounds=_paper_rounds(), batches=batches,
-                           problems=problems, progress=lambda b: paper.progress(session, b)), (422 if problems else 200)
+                           problems=problems, progress=lambda b: paper.progress(session, b),
+                           names=_names(session, batches)), (422 if problems else 200)
+
+
+def _names(session, batches) -> dict:
+    """The names of the batches' rounds and agencies ("round"/"agency", id): a person reads names, not ids."""
+    agencies = session.execute(select(Agency.id, Agency.name).where(Agency.id.in_({b.agency_id for b in batches})))
+    rounds = session.execute(select(Round.id, Round.name).where(Round.id.in_({b.round_id for b in batches})))
+    return {**{("agency", i): n for i, n in agencies}, **{("round", i): n for i, n in rounds}}
 
 
 @bp.route("/batches/<int:batch_id>")
@@ -91,7 +99,7 @@ def batch(batch_id: int):
     session = get_session()
     forms = session.scalars(select(PaperForm).where(PaperForm.batch_id == b.id).order_by(PaperForm.serial)).all()
     return render_template("entry/batch.html", batch=b, round=session.get(Round, b.round_id),
-                           progress=paper.progress(session, b), forms=forms)
+                           agency=session.get(Agency, b.agency_id), progress=paper.progress(session, b), forms=forms)
 
 
 @bp.route("/batches/<int:batch_id>/key/<int:pass_no>", methods=["GET", "POST"])

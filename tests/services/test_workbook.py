@@ -61,8 +61,9 @@ def test_half_up_rounding_for_display():
 def test_workbook_sheets_and_summary_match_the_analysis(session):
     rnd = _round(session, "LCU-2024")
     wb = load_workbook(BytesIO(build_workbook(gather(session, rnd))))
-    assert wb.sheetnames == ["Bìa", "Tổng hợp", "Theo cấp", "Theo cơ quan", "Thẻ điểm", "Tiêu chí", "Tiêu chí theo cơ quan",
-                             "Mong đợi", "Hành vi", "Kênh", "Người trả lời", "Phương pháp"]
+    assert wb.sheetnames == ["Bìa", "Mẫu khảo sát", "Tổng hợp", "Theo cấp", "Theo cơ quan", "Thẻ điểm",
+                             "Chủ đề ý kiến", "Tiêu chí", "Tiêu chí theo cơ quan", "Mong đợi", "Hành vi", "Kênh",
+                             "Người trả lời", "Phương pháp"]
     independent = compute_round(session, rnd).group("all", "all").indices
     summary = {row[0]: row for row in _body(wb["Tổng hợp"])}
     sipas = summary["Chỉ số SIPAS"]
@@ -142,7 +143,7 @@ def test_data_sheet_has_every_valid_response_and_the_cover_says_so(session):
 
 def test_english_workbook_on_request(session):
     wb = load_workbook(BytesIO(build_workbook(gather(session, _round(session, "LCU-2024")), "en")))
-    assert wb.sheetnames[:4] == ["Cover", "Summary", "By level", "By agency"]
+    assert wb.sheetnames[:5] == ["Cover", "Sample accounting", "Summary", "By level", "By agency"]
 
 
 def test_a_kiosk_round_reports_its_self_selected_figures_labelled_as_such(session):

@@ -33,6 +33,7 @@ RULES: dict[str, set[str]] = {
     "admin.sample_plan": {"admin", "analyst"},
     "dashboard.round_dashboard": STAFF_VIEW, "dashboard.round_comments": STAFF_VIEW,
     "dashboard.province_page": STAFF_VIEW,
+    "dashboard.comment_handled": STAFF_VIEW,
     "admin.report_docx": STAFF_VIEW,
     "entry.index": {"admin", "surveyor", "verifier"}, "entry.batch": {"admin", "surveyor", "verifier"},
     "entry.key": {"admin", "surveyor", "verifier"}, "entry.queue": {"admin", "verifier"},
@@ -47,7 +48,7 @@ TOKEN_AUTH = {"kiosk.enrol", "kiosk.page", "api.submit_response",
               "auth.totp"}  # the second login step: without a pending login it returns to the login page
 SAMPLE_ARGS = {"code": "LCU-2026", "agency_code": "LCU.STP", "round_code": "LCU-2026", "point_code": "LCU.STP.MC",
                "token": "not-a-token", "batch_id": 1, "pass_no": 1, "form_id": 1, "device_id": 1, "key_id": 1,
-               "job_id": "00000000-0000-0000-0000-000000000000", "filename": "app.css",
+               "comment_id": 1, "job_id": "00000000-0000-0000-0000-000000000000", "filename": "app.css",
                "province_code": "12"}
 
 

@@ -2,14 +2,16 @@
 counted by theme."""
 from __future__ import annotations
 
+import re
 from io import BytesIO
 
 import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
+from sipas import words
 from sipas.db import session_factory
-from sipas.models import Agency, Channel, Round
+from sipas.models import Agency, AuditEvent, Channel, Comment, Round
 from sipas.services.comments import mask, theme_counts, themes_of
 from sipas.services.responses import Design, Submission, record_response
 from tests.conftest import login
@@ -71,3 +73,66 @@ def test_the_comments_page_masks_scopes_filters_and_exports(demo_app):
     cells = [c for row in wb.active.iter_rows(min_row=2, values_only=True) for c in row if c]
     assert any("Tôi là ***" in str(c) for c in cells)
     assert not any("0912" in str(c) or "hách dịch" in str(c) for c in cells)
+
+
+def _comment_id(app, text_part: str) -> int:
+    s = session_factory(app)()
+    found = s.scalar(select(Comment.response_id).where(Comment.text.contains(text_part)))
+    s.close()
+    assert found is not None
+    return found
+
+
+def test_a_comment_is_marked_handled_with_who_when_and_a_note_then_undone(demo_app):
+    _comment(demo_app, "LCU.STP", "Phải đi lại nhiều lần mới xong hồ sơ")
+    _comment(demo_app, "LCU.SYT", "Cán bộ Sở Y tế thái độ hách dịch")
+    stp, syt = _comment_id(demo_app, "đi lại nhiều lần"), _comment_id(demo_app, "hách dịch")
+    manager = demo_app.test_client()
+    login(manager, "manager")  # Sở Tư pháp's manager
+    # Another agency's comment is answered as unknown and stays as it was.
+    assert manager.post(f"/dashboard/LCU-2026/comments/{syt}/handled", data={"note": "x"}).status_code == 404
+    response = manager.post(f"/dashboard/LCU-2026/comments/{stp}/handled",
+                            data={"note": "Đã liên hệ, gọi 0912 345 678", "handled": "no"})
+    assert response.status_code == 302 and "handled=no" in response.headers["Location"]
+    s = session_factory(demo_app)()
+    marked = s.get(Comment, stp)
+    assert marked.handled_by_id is not None and marked.handled_at is not None
+    assert s.get(Comment, syt).handled_at is None
+    events = s.scalars(select(AuditEvent).where(AuditEvent.action.like("comment_handled%"))).all()
+    assert [(e.action, e.object_id, e.actor) for e in events] == [("comment_handled", str(stp), "manager")]
+    s.close()
+    page = manager.get("/dashboard/LCU-2026/comments").get_data(as_text=True)
+    row = page[page.index(f'/comments/{stp}/handled') - 400:page.index(f'/comments/{stp}/handled') + 900]
+    assert 'data-handled="yes"' in row and "manager" in row and "Đã liên hệ" in row
+    assert "0912" not in page  # the note is masked like the comment
+    when = words.local_time(marked.handled_at)
+    assert re.search(r"\d\d/\d\d/\d{4} \d\d:\d\d", when) and when in row  # Vietnam time, dd/mm/yyyy
+    analyst = demo_app.test_client()
+    login(analyst, "analyst")
+    handled = analyst.get("/dashboard/LCU-2026/comments?handled=yes").get_data(as_text=True)
+    waiting = analyst.get("/dashboard/LCU-2026/comments?handled=no").get_data(as_text=True)
+    assert 'data-agency="LCU.STP"' in handled and 'data-agency="LCU.SYT"' not in handled
+    assert 'data-agency="LCU.SYT"' in waiting and "đi lại nhiều lần" not in waiting
+    # Undo: not handled again, and audited with who had marked it.
+    assert manager.post(f"/dashboard/LCU-2026/comments/{stp}/handled", data={"action": "undo"}).status_code == 302
+    s = session_factory(demo_app)()
+    assert s.get(Comment, stp).handled_at is None and s.get(Comment, stp).handled_note is None
+    undone = s.scalar(select(AuditEvent).where(AuditEvent.action == "comment_handled_undone"))
+    assert undone is not None and undone.detail["handled_by"] == marked.handled_by_id
+    s.close()
+
+
+def test_marking_a_comment_needs_the_csrf_token(demo_app):
+    _comment(demo_app, "LCU.STP", "Phải chờ lâu quá")
+    stp = _comment_id(demo_app, "chờ lâu quá")
+    analyst = demo_app.test_client()
+    login(analyst, "analyst")
+    demo_app.config["WTF_CSRF_ENABLED"] = True
+    assert analyst.post(f"/dashboard/LCU-2026/comments/{stp}/handled", data={}).status_code == 400
+    page = analyst.get("/dashboard/LCU-2026/comments").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    assert analyst.post(f"/dashboard/LCU-2026/comments/{stp}/handled",
+                        data={"csrf_token": token}).status_code == 302
+    s = session_factory(demo_app)()
+    assert s.get(Comment, stp).handled_at is not None
+    s.close()
