@@ -33,7 +33,7 @@ def serial_for(rnd: Round, number: int) -> str:
 def open_batch(session: Session, rnd: Round, agency: Agency, box_number: str, expected_count: int, channel: str,
                user: User) -> PaperBatch:
     """Open a batch (a box of returned forms) for keying."""
-    problems = {}
+    problems: dict[str, str] = {}
     if agency not in rnd.agencies:
         problems["agency"] = N_("%(agency)s does not take part in this round.", agency=agency.name)
     if not box_number.strip():
@@ -50,6 +50,33 @@ def open_batch(session: Session, rnd: Round, agency: Agency, box_number: str, ex
     session.add(batch)
     session.flush()
     return batch
+
+
+def agency_named(rnd: Round, typed: str) -> Agency:
+    """The round's agency a keyer chose by its name (the list offers names; the code is what is stored).
+
+    A name shared by agencies of several places is chosen with its place (agency_choices); a code is accepted
+    too (whoever has it on the box label). Case and spacing do not matter.
+    """
+    def plain(text: str) -> str:
+        return " ".join(text.split()).casefold()
+
+    wanted = plain(typed or "")
+    found = [a for a in rnd.agencies if wanted in (plain(a.name), plain(agency_label(a)), a.code.casefold())]
+    if not wanted or len(found) != 1:
+        raise ValidationFailed({"agency": N_("Choose the agency from the list (type part of its name).")})
+    return found[0]
+
+
+def agency_label(agency: Agency) -> str:
+    """An agency's name with its place, for lists where one name is used in several provinces (Sở Tư pháp)."""
+    return f"{agency.name} ({agency.unit.name})"
+
+
+def agency_choices(agencies: list[Agency]) -> list[str]:
+    """What the agency list offers: each name, with its place only where two agencies share the name."""
+    names = [a.name for a in agencies]
+    return sorted(a.name if names.count(a.name) == 1 else agency_label(a) for a in agencies)
 
 
 def parse_entry(profile: surveys.Profile, raw: dict[str, str]) -> tuple[dict, dict[str, str]]:
@@ -70,7 +97,7 @@ def parse_entry(profile: surveys.Profile, raw: dict[str, str]) -> tuple[dict, di
 
 def too_many_ticked(profile: surveys.Profile, answers: dict) -> dict[str, str]:
     """Multiple-choice questions with more options ticked (keyed 1) than the question allows."""
-    problems = {}
+    problems: dict[str, str] = {}
     for block in profile.blocks:
         ticked = sum(1 for i in profile.block_items(block.code) if answers.get(i.code) == 1)
         if ticked > block.max_choices:
@@ -213,7 +240,7 @@ def adjudicate(session: Session, form: PaperForm, decisions: dict[str, str], ver
     batch = session.get_one(PaperBatch, form.batch_id)
     profile = surveys.load(session.get_one(Round, batch.round_id).profile_key)
     final = dict(sorted(form.entries, key=lambda e: e.pass_no)[0].answers)
-    problems = {}
+    problems: dict[str, str] = {}
     for code, _, _ in differences(form):
         if code not in decisions:
             problems[code] = N_("Choose a value.")
