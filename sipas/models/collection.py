@@ -4,7 +4,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from sipas.models.base import Base, utcnow, value_enum
@@ -49,7 +49,9 @@ class PaperForm(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     batch_id: Mapped[int] = mapped_column(ForeignKey("paper_batches.id", ondelete="CASCADE"), index=True)
-    serial: Mapped[str] = mapped_column(String(40))
+    #: Unique across all rounds (the round's code is the serial's prefix): one form is keyed in one batch only,
+    #: even when two keyers type it at the same moment.
+    serial: Mapped[str] = mapped_column(String(40), unique=True, index=True)
     status: Mapped[PaperFormStatus] = mapped_column(value_enum(PaperFormStatus, 16))
     response_id: Mapped[int | None] = mapped_column(ForeignKey("responses.id"), unique=True)
     verified_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
@@ -62,7 +64,9 @@ class PaperEntry(Base):
     """What one operator keyed for one form: pass 1 and pass 2 are keyed blind, by different people."""
 
     __tablename__ = "paper_entries"
-    __table_args__ = (UniqueConstraint("form_id", "pass_no"), CheckConstraint("pass_no IN (1, 2)", "pass_no"))
+    # (form, keyer) unique: the two passes of a form are keyed by two people, even when keyed at the same moment.
+    __table_args__ = (UniqueConstraint("form_id", "pass_no"), CheckConstraint("pass_no IN (1, 2)", "pass_no"),
+                      Index("ix_paper_entries_form_keyer", "form_id", "user_id", unique=True))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     form_id: Mapped[int] = mapped_column(ForeignKey("paper_forms.id", ondelete="CASCADE"))

@@ -1,7 +1,7 @@
 """Paper forms: surveyors open batches and key forms twice (blind); verifiers settle the differences."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -9,11 +9,11 @@ from sqlalchemy import select
 
 import surveys
 from sipas.db import discard_changes, get_session
-from sipas.errors import NotFound, ValidationFailed
+from sipas.errors import ValidationFailed
 from sipas.inputs import whole_number
+from sipas.messages import Message
 from sipas.models import PAPER, Agency, PaperBatch, PaperForm, PaperFormStatus, Role, Round, RoundStatus
 from sipas.services import audit, paper
-from sipas.services.catalog import get_agency
 from sipas.web.authz import current_scope, require_agency, require_round, roles_required
 from sipas.web.forms import sections
 
@@ -49,38 +49,55 @@ def _batch(batch_id: int) -> PaperBatch:
     return batch
 
 
+def localized(problems: dict[str, str] | list[str]) -> dict[str, str]:
+    """Problems in the reader's language: a service's Message is looked up in the catalogue by its template."""
+    items = problems.items() if isinstance(problems, dict) else enumerate(problems)
+    return {str(k): _(m.template, **m.values) if isinstance(m, Message) else m for k, m in items}
+
+
+def _open_batch(session) -> PaperBatch:
+    """Open the batch the form describes; the agency is chosen by its name within the chosen round."""
+    rnd = session.scalar(select(Round).where(Round.code == request.form.get("round", "")))
+    if rnd is None:
+        raise ValidationFailed({"round": _("Choose a round from the list.")})
+    require_round(rnd)
+    agency = require_agency(paper.agency_named(rnd, request.form.get("agency", "")))
+    expected = whole_number(request.form.get("expected_count", ""))
+    if expected is None:
+        raise ValidationFailed({"expected_count": _("Enter a number.")})
+    batch = paper.open_batch(session, rnd, agency, request.form.get("box_number", ""), expected,
+                             request.form.get("channel", "paper_post"), current_user)
+    audit.record(session, "paper_batch_opened", actor=current_user, object_type="paper_batch",
+                 object_id=batch.id, ip=request.remote_addr)
+    return batch
+
+
+def _agencies_to_choose(rounds: list[Round]) -> list[str]:
+    """The names of the agencies of the paper rounds the user sees (the list under the agency box)."""
+    mine = current_scope()
+    seen = {a.id: a for r in rounds for a in r.agencies if mine.sees_agency(a.id)}
+    return paper.agency_choices(list(seen.values()))
+
+
 @bp.route("/", methods=["GET", "POST"])
 @roles_required(*KEYERS)
 def index():
     """Open batches and the form to open a new one."""
     session = get_session()
     form = CsrfOnly()
-    problems: dict[str, str] | list[str] = {}
+    problems: dict[str, str] = {}
     if request.method == "POST" and form.validate_on_submit():
         try:
-            rnd = session.scalar(select(Round).where(Round.code == request.form.get("round", "")))
-            if rnd is None:
-                raise ValidationFailed({"round": "unknown round"})
-            agency = get_agency(session, request.form.get("agency", "").strip())
-            require_round(rnd)
-            require_agency(agency)
-            expected = whole_number(request.form.get("expected_count", ""))
-            if expected is None:
-                raise ValidationFailed({"expected_count": _("Enter a number.")})
-            batch = paper.open_batch(session, rnd, agency, request.form.get("box_number", ""), expected,
-                                     request.form.get("channel", "paper_post"), current_user)
-            audit.record(session, "paper_batch_opened", actor=current_user, object_type="paper_batch",
-                         object_id=batch.id, ip=request.remote_addr)
-            return redirect(url_for(".batch", batch_id=batch.id))
-        except NotFound:
-            problems = {"agency": _("Unknown agency code.")}
-        except (ValidationFailed, ValueError) as exc:
+            return redirect(url_for(".batch", batch_id=_open_batch(session).id))
+        except ValidationFailed as exc:
             discard_changes()
-            problems = getattr(exc, "problems", {"expected_count": _("Enter a number.")})
+            problems = localized(exc.problems)
     batches = [b for b in session.scalars(select(PaperBatch).order_by(PaperBatch.id.desc()).limit(200))
                if _in_scope(b)]
-    return render_template("entry/index.html", form=form, rounds=_paper_rounds(), batches=batches,
-                           problems=problems, progress=lambda b: paper.progress(session, b),
+    rounds = _paper_rounds()
+    return render_template("entry/index.html", form=form, rounds=rounds, batches=batches,
+                           agencies=_agencies_to_choose(rounds), problems=problems,
+                           progress=lambda b: paper.progress(session, b),
                            names=_names(session, batches)), (422 if problems else 200)
 
 
@@ -105,7 +122,7 @@ def batch(batch_id: int):
 @bp.route("/batches/<int:batch_id>/key/<int:pass_no>", methods=["GET", "POST"])
 @roles_required(*KEYERS)
 def key(batch_id: int, pass_no: int):
-    """Key one form: serial first, then one box per item; digits and Enter only."""
+    """Key one form: the number of its serial, then one box per item; digits and Enter only."""
     if pass_no not in (1, 2):
         abort(404)
     b = _batch(batch_id)
@@ -113,7 +130,7 @@ def key(batch_id: int, pass_no: int):
     rnd = session.get_one(Round, b.round_id)
     profile = surveys.load(rnd.profile_key)
     form = CsrfOnly()
-    problems: dict[str, str] | list[str] = {}
+    problems: dict[str, str] = {}
     values = {}
     if request.method == "POST":
         values = {k: v for k, v in request.form.items() if k != "csrf_token"}
@@ -122,15 +139,33 @@ def key(batch_id: int, pass_no: int):
         else:
             try:
                 done = paper.key_form(session, b, values.get("serial", ""), values, pass_no, current_user,
-                                      comment=values.get("comment", ""))
+                                      comment=values.get("comment", ""),
+                                      blank_confirmed=values.get("confirm_blank") == "1")
                 flash(_("Form %(serial)s saved (pass %(n)s).", serial=done.serial, n=pass_no), "ok")
                 return redirect(url_for(".key", batch_id=b.id, pass_no=pass_no))
             except ValidationFailed as exc:
                 discard_changes()
-                problems = exc.problems
+                problems = localized(exc.problems)
     return render_template("entry/key.html", batch=b, round=rnd, profile=profile, sections=sections(profile),
                            pass_no=pass_no, form=form, problems=problems, values=values,
                            progress=paper.progress(session, b)), (422 if problems else 200)
+
+
+@bp.route("/batches/<int:batch_id>/key/<int:pass_no>/serial")
+@roles_required(*KEYERS)
+def check_serial(batch_id: int, pass_no: int):
+    """The serial check the keying page asks as soon as the serial is typed (GET: it changes nothing).
+
+    The same rule as Save (paper.serial_problems); answers {"serial": the whole serial, "ok", "message"}.
+    """
+    if pass_no not in (1, 2):
+        abort(404)
+    b = _batch(batch_id)
+    session = get_session()
+    rnd = session.get_one(Round, b.round_id)
+    serial = paper.full_serial(rnd, request.args.get("serial", "")[:80])
+    problems = localized(paper.serial_problems(session, rnd, b, serial, pass_no, current_user))
+    return jsonify(serial=serial[:80], ok=not problems, message=problems.get("serial", ""))
 
 
 @bp.route("/adjudicate")
@@ -161,9 +196,9 @@ def adjudicate(form_id: int):
     b = _batch(pf.batch_id)
     profile = surveys.load(session.get_one(Round, b.round_id).profile_key)
     form = CsrfOnly()
-    problems: dict[str, str] | list[str] = {}
+    problems: dict[str, str] = {}
     if not paper.may_adjudicate(pf, current_user):
-        problems = {"form": paper.KEYED_IT_YOURSELF}  # said at once; the service refuses the decision too
+        problems = localized({"form": paper.KEYED_IT_YOURSELF})  # said at once; the service refuses it too
     if request.method == "POST" and form.validate_on_submit():
         decisions = {k[2:]: v for k, v in request.form.items() if k.startswith("d_")}
         for k, v in request.form.items():
@@ -177,7 +212,7 @@ def adjudicate(form_id: int):
             return redirect(url_for(".queue"))
         except ValidationFailed as exc:
             discard_changes()
-            problems = exc.problems
+            problems = localized(exc.problems)
     diffs = paper.differences(pf) if pf.status is PaperFormStatus.MISMATCH else []
     labels = {i.code: i.text for i in profile.items}
     return render_template("entry/adjudicate.html", paper_form=pf, batch=b, diffs=diffs, labels=labels, form=form,

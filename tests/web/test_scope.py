@@ -96,7 +96,7 @@ def test_whoever_keyed_a_pass_may_not_adjudicate_the_form(demo_app):
     s.close()
     assert f'/entry/forms/{form_id}"' not in verifier.get("/entry/adjudicate").get_data(as_text=True)
     r = verifier.post(f"/entry/forms/{form_id}", data={"d_S1": "5"})
-    assert r.status_code == 422 and "someone else" in r.get_data(as_text=True)
+    assert r.status_code == 422 and "người khác phải phân xử phiếu" in r.get_data(as_text=True)
     s = session_factory(demo_app)()
     still = s.get(PaperForm, form_id)
     assert still.status is PaperFormStatus.MISMATCH and still.response_id is None
