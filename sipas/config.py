@@ -22,6 +22,10 @@ class Defaults:
     SESSION_COOKIE_SAMESITE = "Lax"
     #: Rate-limit storage; "memory://" for one process, "redis://..." for several app servers.
     RATELIMIT_STORAGE_URI = "memory://"
+    #: Public-form posts that store a response, per link: per browser (its own token and address), and per
+    #: address (a wide ceiling: citizens behind one proxy share it). No limit closes a link for everyone.
+    PUBLIC_POSTS_PER_CLIENT = "20 per hour"
+    PUBLIC_POSTS_PER_ADDRESS = "300 per hour"
     #: How many reverse proxies in front of the app set X-Forwarded-For/-Proto/-Host (werkzeug ProxyFix).
     #: 0 (default): the headers are ignored, so nobody can fake an address. Behind one nginx: 1.
     TRUSTED_PROXY_HOPS = 0
