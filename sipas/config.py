@@ -31,6 +31,9 @@ class Defaults:
     TRUSTED_PROXY_HOPS = 0
     #: PostgreSQL: seconds to wait for a connection (connecting, or from the pool) before answering 503.
     DB_CONNECT_TIMEOUT = 3
+    #: PostgreSQL: seconds a statement of a web request may run (or wait for a lock) before it is cancelled
+    #: and the request answered 503 with Retry-After. Background jobs and CLI commands are not limited. 0: off.
+    DB_STATEMENT_TIMEOUT = 4
     #: At most this many argon2 password checks run at once per process (each takes about 64 MiB).
     PASSWORD_CHECKS_AT_ONCE = 4
     #: Key for the keyed hash of dossier codes (never stored in clear). Derived from SECRET_KEY if unset.
