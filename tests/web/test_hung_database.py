@@ -127,3 +127,36 @@ def test_a_statement_stuck_behind_a_lock_is_cancelled_and_answered_503(request, 
         holder.rollback()
         holder.close()
         engine.dispose()
+
+
+@pytest.mark.postgres
+def test_a_failed_agency_lookup_is_503_never_unknown_agency(request, tmp_path):
+    """The API's agency lookup stuck behind a lock: 503 (the kiosk retries), never 422 "unknown agency" (which a
+    kiosk files as rejected and never sends again)."""
+    from sipas.services import credentials
+    from tests.factories import make_round
+    app = create_app({"TESTING": False, "DATABASE_URL": _pg_database(request), "SECRET_KEY": "t",
+                      "RATELIMIT_ENABLED": False, "DEMO_ON_FIRST_START": False, "DB_STATEMENT_TIMEOUT": 1,
+                      **private_dirs(tmp_path)})
+    engine = session_factory(app).kw["bind"]
+    Base.metadata.create_all(engine)
+    with session_scope(app) as s:
+        make_round(s, channels=("online", "api"))
+        _key, token = credentials.create_api_key(s, "partner")
+    body = {"id": "6f1c2b1e-1c1a-4b8e-9a55-0d2f3c4b5a61", "round": "T-2026", "agency": "T.A0", "channel": "api",
+            "profile": "SIPAS_2640", "answers": {"S1": 4}}
+    holder = engine.connect()
+    holder.execute(text("LOCK TABLE agencies IN ACCESS EXCLUSIVE MODE"))
+    try:
+        worker, answers = _ask_in_background(app, "post", "/api/v1/responses", json=body,
+                                             headers={"Authorization": f"Bearer {token}"})
+        worker.join(timeout=15)
+        assert not worker.is_alive(), "the request hung behind the lock"
+        assert answers[0].status_code == 503, answers[0].get_json()
+        assert answers[0].get_json()["cause"] == "unavailable" and answers[0].headers["Retry-After"] == "5"
+    finally:
+        holder.rollback()
+        holder.close()
+    again = app.test_client().post("/api/v1/responses", json=body, headers={"Authorization": f"Bearer {token}"})
+    assert again.status_code == 201, again.get_json()  # the same request, once the lock is gone
+    engine.dispose()
