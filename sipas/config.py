@@ -22,11 +22,18 @@ class Defaults:
     SESSION_COOKIE_SAMESITE = "Lax"
     #: Rate-limit storage; "memory://" for one process, "redis://..." for several app servers.
     RATELIMIT_STORAGE_URI = "memory://"
+    #: Public-form posts that store a response, per link: per browser (its own token and address), and per
+    #: address (a wide ceiling: citizens behind one proxy share it). No limit closes a link for everyone.
+    PUBLIC_POSTS_PER_CLIENT = "20 per hour"
+    PUBLIC_POSTS_PER_ADDRESS = "300 per hour"
     #: How many reverse proxies in front of the app set X-Forwarded-For/-Proto/-Host (werkzeug ProxyFix).
     #: 0 (default): the headers are ignored, so nobody can fake an address. Behind one nginx: 1.
     TRUSTED_PROXY_HOPS = 0
     #: PostgreSQL: seconds to wait for a connection (connecting, or from the pool) before answering 503.
     DB_CONNECT_TIMEOUT = 3
+    #: PostgreSQL: seconds a statement of a web request may run (or wait for a lock) before it is cancelled
+    #: and the request answered 503 with Retry-After. Background jobs and CLI commands are not limited. 0: off.
+    DB_STATEMENT_TIMEOUT = 4
     #: At most this many argon2 password checks run at once per process (each takes about 64 MiB).
     PASSWORD_CHECKS_AT_ONCE = 4
     #: Key for the keyed hash of dossier codes (never stored in clear). Derived from SECRET_KEY if unset.

@@ -8,7 +8,7 @@ from __future__ import annotations
 from contextlib import contextmanager
 from typing import Callable, Iterator
 
-from flask import Flask, current_app, g
+from flask import Flask, current_app, g, has_request_context
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -64,8 +64,25 @@ def init_app(app: Flask) -> None:
     """Bind an engine and a session factory to the app, and close the request session at teardown."""
     engine = make_engine(app.config["DATABASE_URL"], sqlite_synchronous=app.config["SQLITE_SYNCHRONOUS"],
                          connect_timeout=int(app.config.get("DB_CONNECT_TIMEOUT") or 3))
-    app.extensions[EXTENSION_KEY] = sessionmaker(bind=engine, expire_on_commit=False)
+    factory = sessionmaker(bind=engine, expire_on_commit=False)
+    limit_request_statements(factory, float(app.config.get("DB_STATEMENT_TIMEOUT") or 0))
+    app.extensions[EXTENSION_KEY] = factory
     app.teardown_appcontext(_close_session)
+
+
+def limit_request_statements(factory: sessionmaker, seconds: float) -> None:
+    """PostgreSQL: a statement of a web request that runs (or waits for a lock) longer than `seconds` is
+    cancelled by the server, and the request is answered 503 with Retry-After (sipas/web/unavailable.py),
+    instead of holding a worker while the database is stuck. Set per transaction (SET LOCAL, so a pooled
+    connection carries nothing over), and only inside a request: background jobs and CLI commands may run long."""
+    if seconds <= 0 or factory.kw["bind"].dialect.name != "postgresql":
+        return
+    milliseconds = int(seconds * 1000)
+
+    @event.listens_for(factory, "after_begin")
+    def _statement_timeout(_session, _transaction, connection):
+        if has_request_context():
+            connection.exec_driver_sql(f"SET LOCAL statement_timeout = {milliseconds}")
 
 
 def session_factory(app: Flask | None = None) -> sessionmaker:

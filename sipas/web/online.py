@@ -3,14 +3,16 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime, timedelta, timezone
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import surveys
+from sipas import words
 from sipas.db import get_session, on_storage_failure
 from sipas.errors import DuplicateSubmission, SurveyClosed, ValidationFailed
 from sipas.models import Agency, Channel, Round, ServicePoint
@@ -19,6 +21,7 @@ from sipas.services import invitations
 from sipas.services.catalog import find_agency, find_round
 from sipas.services.credentials import token_hash
 from sipas.services.responses import Design, Submission, record_response, takes_part
+from sipas.web import public_limits
 from sipas.web.forms import form_class, sections
 
 bp = Blueprint("online", __name__)
@@ -28,12 +31,15 @@ csrf.exempt(bp)
 
 
 def _lang() -> str:
-    from flask_babel import get_locale
     return str(get_locale() or "vi")
 
 
-def _per_link() -> str:
-    return request.path
+def _wait_message(seconds: int) -> str:
+    """When a refused sender may try again, as a citizen reads it (Vietnam time, whole minutes)."""
+    at = datetime.now(timezone.utc) + timedelta(seconds=seconds)
+    return _("Many forms have been sent from this device in a short time. Your answers are still here: please "
+             "press Send again after %(time)s (in about %(minutes)s minutes).",
+             time=words.local_time(at)[-5:], minutes=max(1, -(-seconds // 60)))
 
 
 def _questionnaire(rnd: Round, agency: Agency, point: ServicePoint | None, *, channel: Channel, invitation=None):
@@ -43,30 +49,37 @@ def _questionnaire(rnd: Round, agency: Agency, point: ServicePoint | None, *, ch
     if request.method == "GET" or not form.response_id.data:
         form.response_id.data = str(uuid.uuid4())
 
-    def page(problems: dict[str, str], summary=(), expired: bool = False, status: int = 200):
+    def page(problems: dict[str, str], summary=(), expired: bool = False, status: int = 200, wait: int = 0):
         html = render_template("online/form.html", form=form, round=rnd, agency=agency, point=point,
                                profile=profile, sections=sections(profile), lang=lang, problems=problems,
-                               summary=list(summary), expired=expired, invitation=invitation)
-        return html, (status if status != 200 else 422 if problems else 200)
+                               summary=list(summary), expired=expired, invitation=invitation,
+                               wait=_wait_message(wait) if wait else "")
+        headers = {"Retry-After": str(wait)} if wait else {}
+        return html, (status if status != 200 else 422 if problems else 200), headers
 
     if request.method != "POST":
+        public_limits.remember_client()
         return page({})
     # If storage refuses the response, the citizen gets the form back with every answer still ticked; the
     # same response id makes a later retry count once.
     on_storage_failure(lambda _cause: page({"form": _(
         "Your answers could not be saved just now: the system is busy or under maintenance. "
         "They are still here; please press Send again in a few minutes.")}, status=503))
-    if form.website.data:  # honeypot filled in: a robot. Kept, flagged, never counted.
-        return _store(rnd, agency, point, form, channel, invitation, honeypot=True)
-    valid = form.validate()
-    if not valid and set(form.errors) == {"csrf_token"}:
-        return page({}, expired=True)  # the page stayed open too long: keep the answers, give a fresh token
-    if not valid:
-        return page({k: "; ".join(v) for k, v in form.errors.items()})
-    summary = form.unanswered()
-    if summary and form.confirm_incomplete.data != "1":
-        return page({}, summary)
-    result = _store(rnd, agency, point, form, channel, invitation)
+    robot = bool(form.website.data)  # honeypot filled in: a robot. Kept, flagged, never counted.
+    if not robot:
+        valid = form.validate()
+        if not valid and set(form.errors) == {"csrf_token"}:
+            return page({}, expired=True)  # the page stayed open too long: keep the answers, give a fresh token
+        if not valid:
+            return page({k: "; ".join(v) for k, v in form.errors.items()})
+        summary = form.unanswered()
+        if summary and form.confirm_incomplete.data != "1":
+            return page({}, summary)
+    # Only a post that would store a response counts against the limits; a refused one keeps the answers.
+    wait = public_limits.wait_before_post()
+    if wait is not None:
+        return page({}, status=429, wait=wait)
+    result = _store(rnd, agency, point, form, channel, invitation, honeypot=robot)
     if not isinstance(result, tuple):
         return result
     problems, status = result
@@ -104,8 +117,6 @@ def _store(rnd, agency, point, form, channel, invitation, honeypot: bool = False
 
 @bp.route("/r/<round_code>/<agency_code>", methods=["GET", "POST"])
 @bp.route("/r/<round_code>/<agency_code>/<point_code>", methods=["GET", "POST"])
-@limiter.limit("20 per hour", methods=["POST"])
-@limiter.limit("600 per hour", methods=["POST"], key_func=_per_link)
 def public(round_code: str, agency_code: str, point_code: str | None = None):
     """The public questionnaire of a round for one agency (and service point)."""
     session = get_session()
@@ -142,7 +153,6 @@ def invitation_code():
 
 
 @bp.route("/i/<token>", methods=["GET", "POST"])
-@limiter.limit("30 per hour", methods=["POST"])
 def invitation(token: str):
     """A one-time link: the questionnaire until it has been answered, then a polite note."""
     session = get_session()
