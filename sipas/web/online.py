@@ -1,14 +1,18 @@
 """Online questionnaires reached by a public link or QR code, and one-time invitation links."""
 from __future__ import annotations
 
+import math
+import time
 import uuid
 from collections.abc import Callable
 from datetime import date
 
-from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, g, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from werkzeug.exceptions import HTTPException
 
 import surveys
 from sipas.db import get_session, on_storage_failure
@@ -20,6 +24,7 @@ from sipas.services.catalog import find_agency, find_round
 from sipas.services.credentials import token_hash
 from sipas.services.responses import Design, Submission, record_response, takes_part
 from sipas.web.forms import form_class, sections
+from sipas.web.problems import localise_all
 
 bp = Blueprint("online", __name__)
 # The questionnaire form validates its own CSRF token (FlaskForm); exempting the blueprint from the global
@@ -27,28 +32,50 @@ bp = Blueprint("online", __name__)
 csrf.exempt(bp)
 
 
+#: Questions the citizen is expected to answer (the others are optional): flagged on a screen left with gaps.
+EXPECTED_KINDS = ("assessment", "satisfaction", "overall")
+#: Seconds a citizen takes per question, reading and tapping on a phone (docs/collection.md has the measure).
+SECONDS_PER_QUESTION = 8
+
+
 def _lang() -> str:
-    from flask_babel import get_locale
     return str(get_locale() or "vi")
+
+
+def _asker(rnd: Round) -> str:
+    """Who asks: the province's Department of Home Affairs, or the Ministry for a national round."""
+    if rnd.jurisdiction is None:
+        return _("the Ministry of Home Affairs")
+    name = rnd.jurisdiction.name
+    return _("the Department of Home Affairs of %(province)s", province=name[:1].lower() + name[1:])
+
+
+def _minutes(profile: surveys.Profile) -> int:
+    asked = sum(1 for i in profile.items if i.kind != "expectation") + len(profile.blocks)
+    return max(1, math.ceil(asked * SECONDS_PER_QUESTION / 60))
 
 
 def _per_link() -> str:
     return request.path
 
 
-def _questionnaire(rnd: Round, agency: Agency, point: ServicePoint | None, *, channel: Channel, invitation=None):
+def _questionnaire(rnd: Round, agency: Agency, point: ServicePoint | None, *, channel: Channel, invitation=None,
+                   refused_for: str | None = None):
     profile = surveys.load(rnd.profile_key)
     lang = _lang()
-    form = form_class(profile.key, lang)()
+    form = form_class(profile.key, lang, rnd.admin_map.value)()
     if request.method == "GET" or not form.response_id.data:
         form.response_id.data = str(uuid.uuid4())
 
-    def page(problems: dict[str, str], summary=(), expired: bool = False, status: int = 200):
+    def page(problems: dict[str, str], summary=(), expired: bool = False, status: int = 200, refused: str = ""):
         html = render_template("online/form.html", form=form, round=rnd, agency=agency, point=point,
                                profile=profile, sections=sections(profile), lang=lang, problems=problems,
-                               summary=list(summary), expired=expired, invitation=invitation)
+                               summary=list(summary), expired=expired, invitation=invitation, refused=refused,
+                               asker=_asker(rnd), minutes=_minutes(profile), expected_kinds=EXPECTED_KINDS)
         return html, (status if status != 200 else 422 if problems else 200)
 
+    if refused_for is not None:
+        return page({}, status=429, refused=refused_for)
     if request.method != "POST":
         return page({})
     # If storage refuses the response, the citizen gets the form back with every answer still ticked; the
@@ -65,6 +92,7 @@ def _questionnaire(rnd: Round, agency: Agency, point: ServicePoint | None, *, ch
         return page({k: "; ".join(v) for k, v in form.errors.items()})
     summary = form.unanswered()
     if summary and form.confirm_incomplete.data != "1":
+        g.online_not_sent = True  # only the summary: nothing was sent, so the rate limit does not count it
         return page({}, summary)
     result = _store(rnd, agency, point, form, channel, invitation)
     if not isinstance(result, tuple):
@@ -96,18 +124,32 @@ def _store(rnd, agency, point, form, channel, invitation, honeypot: bool = False
         if invitation is not None and result.created:
             invitations.mark_used(session, invitation, result)
     except ValidationFailed as exc:
-        return (exc.problems if isinstance(exc.problems, dict) else {"form": "; ".join(exc.problems)}), 422
-    except (SurveyClosed, DuplicateSubmission, invitations.InvitationUsed) as exc:
-        return {"form": str(exc)}, 422
+        return localise_all(exc.problems), 422
+    except SurveyClosed:
+        return {"form": _("This survey does not accept answers at the moment.")}, 422
+    except DuplicateSubmission:
+        return {"form": _("This form was already sent with other answers. Please open the link again to fill in "
+                          "a new form.")}, 422
+    except invitations.InvitationUsed:
+        return {"form": _("This invitation has already been used to answer.")}, 422
     return redirect(url_for("online.thanks", round_code=rnd.code))
+
+
+def _counts_as_post(_response) -> bool:
+    """Sending with unanswered questions only shows the summary: it is not a post the limit counts."""
+    return not g.get("online_not_sent", False)
 
 
 @bp.route("/r/<round_code>/<agency_code>", methods=["GET", "POST"])
 @bp.route("/r/<round_code>/<agency_code>/<point_code>", methods=["GET", "POST"])
-@limiter.limit("20 per hour", methods=["POST"])
-@limiter.limit("600 per hour", methods=["POST"], key_func=_per_link)
+@limiter.limit("20 per hour", methods=["POST"], deduct_when=_counts_as_post)
+@limiter.limit("600 per hour", methods=["POST"], key_func=_per_link, deduct_when=_counts_as_post)
 def public(round_code: str, agency_code: str, point_code: str | None = None):
     """The public questionnaire of a round for one agency (and service point)."""
+    return _public_page(round_code, agency_code, point_code)
+
+
+def _public_page(round_code: str, agency_code: str, point_code: str | None = None, refused_for: str | None = None):
     session = get_session()
     rnd = find_round(session, round_code)
     agency = find_agency(session, agency_code)
@@ -121,7 +163,7 @@ def public(round_code: str, agency_code: str, point_code: str | None = None):
             abort(404)
     if not rnd.accepts(Channel.ONLINE, date.today()):
         return render_template("online/closed.html", round=rnd, agency=agency), 410
-    return _questionnaire(rnd, agency, point, channel=Channel.ONLINE)
+    return _questionnaire(rnd, agency, point, channel=Channel.ONLINE, refused_for=refused_for)
 
 
 @bp.route("/i/")
@@ -142,9 +184,13 @@ def invitation_code():
 
 
 @bp.route("/i/<token>", methods=["GET", "POST"])
-@limiter.limit("30 per hour", methods=["POST"])
+@limiter.limit("30 per hour", methods=["POST"], deduct_when=_counts_as_post)
 def invitation(token: str):
     """A one-time link: the questionnaire until it has been answered, then a polite note."""
+    return _invitation_page(token)
+
+
+def _invitation_page(token: str, refused_for: str | None = None):
     session = get_session()
     inv = invitations.find(session, token)
     if inv is None:
@@ -154,7 +200,7 @@ def invitation(token: str):
         return render_template("online/used.html", round=rnd), 200
     if not rnd.accepts(Channel.INVITATION, date.today()):
         return render_template("online/closed.html", round=rnd, agency=inv.agency), 410
-    return _questionnaire(rnd, inv.agency, None, channel=Channel.INVITATION, invitation=inv)
+    return _questionnaire(rnd, inv.agency, None, channel=Channel.INVITATION, invitation=inv, refused_for=refused_for)
 
 
 @bp.route("/r/<round_code>/thanks")
@@ -163,8 +209,38 @@ def thanks(round_code: str):
     return render_template("online/thanks.html")
 
 
+def _seconds_to_wait() -> int:
+    """Seconds until the limit that refused this request lets posts through again (at least 1)."""
+    limit = limiter.current_limit
+    return max(1, math.ceil(limit.reset_at - time.time())) if limit is not None else 60
+
+
+#: Pages that re-show the refused questionnaire with every answer still ticked.
+_FORM_AGAIN = {"online.public": _public_page, "online.invitation": _invitation_page}
+
+
+def _form_again(message: str):
+    """The refused questionnaire with the posted answers, or None when the link names no questionnaire."""
+    try:
+        return current_app.make_response(_FORM_AGAIN[request.endpoint](**(request.view_args or {}),
+                                                                       refused_for=message))
+    except HTTPException:
+        return None
+
+
 @bp.app_errorhandler(429)
 def _too_many(exc):
+    """Too many posts: the API gets JSON; a questionnaire comes back with the answers and when to try again."""
+    seconds = _seconds_to_wait()
+    wait = math.ceil(seconds / 60)
+    response = None
     if request.path.startswith("/api/"):
-        return {"error": "too many requests, retry later"}, 429
-    return render_template("online/too_many.html"), 429
+        response = current_app.make_response(({"error": "too many requests, retry later"}, 429))
+    elif request.method == "POST" and request.endpoint in _FORM_AGAIN:
+        response = _form_again(_("Too many forms were sent from this network just now. Your answers are kept "
+                                 "here: please press Send again in about %(n)s minutes.", n=wait))
+    if response is None:
+        response = current_app.make_response(render_template("online/too_many.html", minutes=wait))
+    response.status_code = 429
+    response.headers["Retry-After"] = str(seconds)
+    return response

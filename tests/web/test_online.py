@@ -39,7 +39,10 @@ def test_public_link_shows_the_questionnaire_in_sections(demo_app):
     page = demo_app.test_client().get(URL).get_data(as_text=True)
     assert "Sở Tư pháp" in page and "Tiếp cận dịch vụ hành chính công" in page
     assert "Phần 1/" in page and 'name="E1.1"' in page and "Không biết / không trả lời" in page
-    assert 'name="X1"' in page and "Chọn tối đa 3" in page
+    # "(chọn tối đa 3)" is said once, by the question itself (the live note beside the boxes stays hidden).
+    assert 'name="X1"' in page and page.count("chọn tối đa 3") == 1 and "Chọn tối đa 3" not in page
+    # Who asks and for how long, at the top.
+    assert "Sở Nội vụ tỉnh Lai Châu" in page and "Khoảng " in page and " phút" in page
 
 
 def test_a_complete_form_is_stored_once_even_if_sent_twice(demo_app):
@@ -131,13 +134,25 @@ def test_public_posts_are_rate_limited_per_address(demo_template, tmp_path):
     app = create_app({**private_dirs(tmp_path), "TESTING": True, "WTF_CSRF_ENABLED": False, "DATABASE_URL": f"sqlite:///{path}",
                       "SECRET_KEY": "s"})
     client = app.test_client()
+    # Sending with unanswered questions only shows the summary: not a post, so it does not use up the limit.
+    summaries = [client.post(URL, data={"S1": "5", "response_id": str(uuid.uuid4())}).status_code for _ in range(5)]
+    assert summaries == [200] * 5
     codes = [client.post(URL, data={"S1": "5", "confirm_incomplete": "1", "response_id": str(uuid.uuid4())}).status_code
              for _ in range(22)]
     assert codes[:20] == [302] * 20 and codes[20:] == [429, 429]
-    assert "Gửi quá nhiều lần" in client.post(URL, data={}).get_data(as_text=True)
+    # A refused post comes back with the citizen's answers still ticked, in Vietnamese, saying when to retry.
+    refused = client.post(URL, data={"S1": "4", "S2": "2", "confirm_incomplete": "1", "response_id": str(uuid.uuid4())})
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 429 and 1 <= int(refused.headers["Retry-After"]) <= 3600
+    assert "Vừa có quá nhiều phiếu được gửi từ mạng này" in page and "sau khoảng" in page
+    assert '<input checked id="S1-3" name="S1" type="radio" value="4">' in page
+    assert '<input checked id="S2-1" name="S2" type="radio" value="2">' in page
     s = session_factory(app)()
     assert s.scalar(select(func.count()).select_from(Response).where(Response.channel == Channel.ONLINE)) == 20
     s.close()
+    # Any other page refused for the same reason says it in words, with the wait.
+    other = client.post("/r/LCU-2026/NO-SUCH", data={})
+    assert other.status_code == 429 and "Xin vui lòng thử lại sau khoảng" in other.get_data(as_text=True)
     session_factory(app).kw["bind"].dispose()
 
 
