@@ -6,42 +6,61 @@ from typing import Mapping
 from surveys.schema import Profile
 
 
+def N_(message: str) -> str:
+    """Marks a message for the translation catalogue (pybabel's default keyword) without translating it here."""
+    return message
+
+
+class Problem(str):
+    """A problem in English (what logs and the API show) that keeps its catalogue message and values, so that
+    the web pages can show it in the reader's language only (sipas/web/problems.py)."""
+
+    msgid: str
+    params: dict[str, object]
+
+    def __new__(cls, msgid: str, **params: object) -> Problem:
+        obj = super().__new__(cls, msgid % params if params else msgid)
+        obj.msgid = msgid
+        obj.params = params
+        return obj
+
+
 def check_answers(profile: Profile, answers: Mapping[str, object]) -> tuple[dict[str, int], dict[str, str]]:
     """Return (clean answers, problems). Missing answers are None or absent; problems are keyed by item code.
 
-    Messages are in Vietnamese with the English after a slash: citizens see them on the forms.
+    Messages are `Problem`s: English here, in the reader's language on the web pages (through the catalogue).
     """
     clean: dict[str, int] = {}
     problems: dict[str, str] = {}
     for code, raw in answers.items():
         if not profile.has_item(str(code)):
-            problems[str(code)] = "Câu hỏi không có trong phiếu / unknown item code"
+            problems[str(code)] = Problem(N_("This question is not in the questionnaire."))
             continue
         if raw is None or raw == "":
             continue
         if isinstance(raw, bool) or not isinstance(raw, (int, str)):
-            problems[code] = "Giá trị không hợp lệ / value must be an integer"
+            problems[code] = Problem(N_("This answer is not valid."))
             continue
         try:
             value = int(raw)
         except ValueError:
-            problems[code] = "Giá trị không hợp lệ / value must be an integer"
+            problems[code] = Problem(N_("This answer is not valid."))
             continue
         item = profile.item(code)
         if value not in item.scale.values:
             allowed = ", ".join(str(v) for v in sorted(item.scale.values))
-            problems[code] = f"Giá trị {value} không thuộc thang đo ({allowed}) / value not on the scale"
+            problems[code] = Problem(N_("The answer %(value)s is not one of this question's options (%(allowed)s)."),
+                                     value=value, allowed=allowed)
             continue
         clean[code] = value
     for item in profile.items:
         if item.required and item.code not in clean and item.code not in problems:
-            problems[item.code] = "Câu hỏi bắt buộc chưa trả lời / required item is missing"
+            problems[item.code] = Problem(N_("This question must be answered."))
     for block in profile.blocks:
         codes = [i.code for i in profile.block_items(block.code)]
         chosen = sum(1 for c in codes if clean.get(c) == 1)
         if chosen > block.max_choices:
-            problems[block.code] = (f"Chỉ được chọn tối đa {block.max_choices} phương án / "
-                                    f"choose at most {block.max_choices}")
+            problems[block.code] = Problem(N_("Choose at most %(n)s options."), n=block.max_choices)
     return clean, problems
 
 

@@ -28,6 +28,8 @@ from sipas.models import (
     round_agencies,
 )
 from sipas.services.results.freshness import mark_changed
+from sipas.services.units import offered_on_map
+from surveys import N_, Problem
 
 MAX_COMMENT_LENGTH = 2000
 
@@ -144,6 +146,13 @@ def record_response(session: Session, submission: Submission, *, dossier_key: st
     return Recorded(new_id, response_uuid, True, session, rnd.id, digest)
 
 
+def _off_map(profile: surveys.Profile, rnd: Round, clean: Mapping[str, int]) -> dict[str, str]:
+    """Answers naming a level the round's map does not have (a district on a new_34 round)."""
+    return {code: Problem(N_("This option is not offered in this survey."))
+            for code, value in clean.items()
+            if not offered_on_map(profile.item(code).scale.key, value, rnd.admin_map)}
+
+
 def _checked(session: Session, submission: Submission) -> tuple[str, dict[str, int], str | None]:
     """(response UUID, clean answers, comment) of a valid submission; ValidationFailed naming every problem."""
     rnd, agency, point = submission.round, submission.agency, submission.service_point
@@ -156,19 +165,22 @@ def _checked(session: Session, submission: Submission) -> tuple[str, dict[str, i
     profile = surveys.load(rnd.profile_key)
     clean, answer_problems = surveys.check_answers(profile, submission.answers)
     problems.update(answer_problems)
+    problems.update(_off_map(profile, rnd, clean))
     if not clean and "id" not in problems and not answer_problems:
-        problems["answers"] = "Phiếu chưa có câu trả lời nào / no answers given"
+        problems["answers"] = Problem(N_("The form has no answers yet."))
     comment = submission.comment.strip() or None if submission.comment is not None else None
     if comment and not profile.allows_comment:
         problems["comment"] = "this questionnaire takes no comment"
     elif comment and len(comment) > MAX_COMMENT_LENGTH:
-        problems["comment"] = f"Ý kiến quá dài (tối đa {MAX_COMMENT_LENGTH} ký tự) / comment too long"
+        problems["comment"] = Problem(N_("The comment is too long (at most %(n)s characters)."), n=MAX_COMMENT_LENGTH)
     if submission.dossier_code and not profile.allows_dossier_code:
         problems["dossier_code"] = "this questionnaire takes no dossier code"
     if not takes_part(session, rnd, agency):
-        problems["agency"] = f"agency {agency.code} does not take part in round {rnd.code}"
+        problems["agency"] = Problem(N_("%(agency)s does not take part in %(round)s."), agency=agency.name,
+                                     round=rnd.name)
     if point is not None and point.agency_id != agency.id:
-        problems["service_point"] = f"service point {point.code} does not belong to agency {agency.code}"
+        problems["service_point"] = Problem(N_("%(point)s does not belong to %(agency)s."), point=point.name,
+                                            agency=agency.name)
     if not (submission.design.weight > 0):
         problems["weight"] = "weight must be positive"
     if submission.channel in PAPER and submission.origin.entered_by_id is None:

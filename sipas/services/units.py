@@ -288,3 +288,17 @@ def new_map_province_of(session: Session, unit_ids: Iterable[int]) -> dict[int, 
         if new_province is not None:
             out[uid] = new_province
     return out
+
+
+#: The levels of administration each map has: districts ended with the 2025 reorganisation.
+MAP_LEVELS = {AdminMap.HISTORICAL_63: frozenset(Level), AdminMap.NEW_34: frozenset({Level.PROVINCE, Level.COMMUNE})}
+
+#: Answer options that name a level of administration, as (scale key, value): a questionnaire offers one only
+#: on a round whose map has that level (no "Cấp huyện" on a new_34 round).
+LEVEL_OPTIONS = {("agency_level", 2): Level.DISTRICT}
+
+
+def offered_on_map(scale_key: str, value: int, admin_map: AdminMap) -> bool:
+    """Whether an option of a scale exists on a round's map (options naming no level always do)."""
+    level = LEVEL_OPTIONS.get((scale_key, value))
+    return level is None or level in MAP_LEVELS[AdminMap(admin_map)]

@@ -54,14 +54,96 @@
   }
 
   function progress() {
-    var groups = form.querySelectorAll(".o-question");
-    var done = 0;
-    Array.prototype.forEach.call(groups, function (g) { if (g.querySelector("input:checked")) { done += 1; } });
     var bar = document.getElementById("o-progress-bar");
     var text = document.getElementById("o-progress-text");
+    var total = steps.length || 1;
     bar.hidden = false;
-    bar.value = groups.length ? Math.round(100 * done / groups.length) : 0;
-    text.textContent = done + " / " + groups.length;
+    bar.value = Math.round(100 * (current + 1) / total);
+    text.textContent = (form.getAttribute("data-step-text") || "{n}/{total}")
+      .replace("{n}", String(current + 1)).replace("{total}", String(total));
+  }
+
+  /* One section per screen (the whole form stays one page without this script): Back and Continue move
+   * between sections; questions left blank are marked once, and a second Continue goes on (every question
+   * may be left blank; the server's summary stays the authority). */
+  var steps = Array.prototype.slice.call(form.querySelectorAll("fieldset.o-section"));
+  var comment = document.getElementById("s-comment");
+  var nav = form.querySelector(".o-nav");
+  var back = form.querySelector(".o-back");
+  var next = form.querySelector(".o-next");
+  var send = form.querySelector(".o-send");
+  var missingNote = form.querySelector(".o-step-missing");
+  var current = 0;
+  var warned = -1;
+
+  function stepOf(el) {
+    for (var i = 0; i < steps.length; i += 1) { if (steps[i].contains(el)) { return i; } }
+    return -1;
+  }
+
+  function show(i, target) {
+    current = Math.max(0, Math.min(i, steps.length - 1));
+    var last = current === steps.length - 1;
+    steps.forEach(function (s, k) { s.hidden = k !== current; });
+    if (comment) { comment.hidden = !last; }
+    back.hidden = current === 0;
+    next.hidden = last;
+    send.hidden = !last;
+    missingNote.hidden = true;
+    warned = -1;
+    progress();
+    var where = target || steps[current].querySelector("legend");
+    if (where) { where.scrollIntoView({ block: "start" }); }
+  }
+
+  function unanswered(step) {
+    return Array.prototype.filter.call(step.querySelectorAll(".o-question[data-expected]"), function (q) {
+      return !q.querySelector("input:checked");
+    });
+  }
+
+  function flag(questions) {
+    Array.prototype.forEach.call(form.querySelectorAll(".o-question"), function (q) {
+      var marked = questions.indexOf(q) >= 0;
+      q.classList.toggle("o-unanswered", marked);
+      q.querySelector(".o-flag").hidden = !marked;
+    });
+  }
+
+  function paginate() {
+    if (!steps.length || !nav) { return; }
+    form.classList.add("o-paged");
+    nav.hidden = false;
+    back.addEventListener("click", function () { flag([]); show(current - 1); });
+    next.addEventListener("click", function () {
+      var missing = unanswered(steps[current]);
+      if (missing.length && warned !== current) {
+        flag(missing);
+        missingNote.hidden = false;
+        warned = current;
+        missing[0].scrollIntoView({ block: "start" });
+        return;
+      }
+      flag([]);
+      show(current + 1);
+    });
+    // Links of the server's summary and problems open the section of the question they name.
+    document.addEventListener("click", function (e) {
+      var link = e.target.closest ? e.target.closest("a[href^='#q-']") : null;
+      var el = link && document.getElementById(decodeURIComponent(link.getAttribute("href").slice(1)));
+      if (!el || stepOf(el) < 0) { return; }
+      e.preventDefault();
+      show(stepOf(el), el);
+    });
+    form.addEventListener("change", function (e) {
+      var q = e.target.closest(".o-question");
+      if (q) { q.classList.remove("o-unanswered"); q.querySelector(".o-flag").hidden = true; }
+    });
+    var invalid = form.querySelector(".o-invalid");
+    // After a refused send: the question to correct, or the last section with the Send button.
+    if (invalid) { show(stepOf(invalid), invalid); }
+    else if (document.getElementById("missing") || document.getElementById("refused")) { show(steps.length - 1); }
+    else { show(0); window.scrollTo(0, 0); }
   }
 
   /* "Choose at most N": a tick beyond the limit is undone at once, with the reason shown beside it. */
@@ -82,6 +164,7 @@
   }, true);
 
   restore();
+  paginate();
   form.addEventListener("change", save);
   form.addEventListener("input", save);
   save();

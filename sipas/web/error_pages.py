@@ -21,6 +21,9 @@ PAGES = {
           _l("The survey or invitation behind this link has ended. Thank you for your interest.")),
     500: (_l("Something went wrong on our side"),
           _l("This is not your fault. Please try again in a few minutes.")),
+    503: (_l("Temporarily unavailable"),
+          _l("The service is under maintenance or very busy. Nothing you sent was lost; please try again in a few "
+             "minutes.")),
 }
 
 

@@ -13,6 +13,8 @@ from wtforms.fields import SelectChoice
 from wtforms.validators import Length, Optional
 
 import surveys
+from sipas.models import AdminMap
+from sipas.services.units import offered_on_map
 from surveys import Profile
 
 ASKED_KINDS = ("assessment", "satisfaction", "overall", "behaviour", "respondent", "policy_assessment",
@@ -51,13 +53,16 @@ class QuestionnaireForm(FlaskForm):
 
 
 @lru_cache(maxsize=None)
-def form_class(profile_key: str, lang: str) -> type[QuestionnaireForm]:
-    """The form class of a profile (built once per profile version and language, not per request)."""
+def form_class(profile_key: str, lang: str, admin_map: str = AdminMap.HISTORICAL_63.value) -> type[QuestionnaireForm]:
+    """The form class of a profile (built once per profile version, language and map, not per request).
+
+    Options naming a level the round's map does not have are left out (no "Cấp huyện" on a new_34 round)."""
     profile = surveys.load(profile_key)
     fields = {}
     for item in profile.items:
         if item.kind in ASKED_KINDS:
-            choices = [SelectChoice(str(o.value), o.label.get(lang)) for o in item.scale.options]
+            choices = [SelectChoice(str(o.value), o.label.get(lang)) for o in item.scale.options
+                       if offered_on_map(item.scale.key, o.value, AdminMap(admin_map))]
             if item.kind in ("assessment", "policy_assessment"):
                 choices.append(SelectChoice(DONT_KNOW, "Không biết / không trả lời" if lang != "en"
                                             else "Don't know / no answer"))
@@ -65,7 +70,7 @@ def form_class(profile_key: str, lang: str) -> type[QuestionnaireForm]:
                                            validate_choice=True)
         elif item.kind == "expectation":
             fields[item.code] = BooleanField(item.text.get(lang))
-    return type(f"{profile_key}_{lang}_form", (QuestionnaireForm,), {"profile": profile, **fields})
+    return type(f"{profile_key}_{lang}_{admin_map}_form", (QuestionnaireForm,), {"profile": profile, **fields})
 
 
 def sections(profile: Profile) -> list[dict]:

@@ -1,6 +1,8 @@
 """Online questionnaires reached by a public link or QR code, and one-time invitation links."""
 from __future__ import annotations
 
+import math
+import time
 import uuid
 from collections.abc import Callable
 from datetime import date, datetime, timedelta, timezone
@@ -23,11 +25,18 @@ from sipas.services.credentials import token_hash
 from sipas.services.responses import Design, Submission, record_response, takes_part
 from sipas.web import public_limits
 from sipas.web.forms import form_class, sections
+from sipas.web.problems import localise_all
 
 bp = Blueprint("online", __name__)
 # The questionnaire form validates its own CSRF token (FlaskForm); exempting the blueprint from the global
 # check lets an expired token re-render the form with the citizen's answers instead of a bare 400 page.
 csrf.exempt(bp)
+
+
+#: Questions the citizen is expected to answer (the others are optional): flagged on a screen left with gaps.
+EXPECTED_KINDS = ("assessment", "satisfaction", "overall")
+#: Seconds a citizen takes per question, reading and tapping on a phone (docs/collection.md has the measure).
+SECONDS_PER_QUESTION = 8
 
 
 def _lang() -> str:
@@ -42,10 +51,23 @@ def _wait_message(seconds: int) -> str:
              time=words.local_time(at)[-5:], minutes=max(1, -(-seconds // 60)))
 
 
+def _asker(rnd: Round) -> str:
+    """Who asks: the province's Department of Home Affairs, or the Ministry for a national round."""
+    if rnd.jurisdiction is None:
+        return _("the Ministry of Home Affairs")
+    name = rnd.jurisdiction.name
+    return _("the Department of Home Affairs of %(province)s", province=name[:1].lower() + name[1:])
+
+
+def _minutes(profile: surveys.Profile) -> int:
+    asked = sum(1 for i in profile.items if i.kind != "expectation") + len(profile.blocks)
+    return max(1, math.ceil(asked * SECONDS_PER_QUESTION / 60))
+
+
 def _questionnaire(rnd: Round, agency: Agency, point: ServicePoint | None, *, channel: Channel, invitation=None):
     profile = surveys.load(rnd.profile_key)
     lang = _lang()
-    form = form_class(profile.key, lang)()
+    form = form_class(profile.key, lang, rnd.admin_map.value)()
     if request.method == "GET" or not form.response_id.data:
         form.response_id.data = str(uuid.uuid4())
 
@@ -53,7 +75,8 @@ def _questionnaire(rnd: Round, agency: Agency, point: ServicePoint | None, *, ch
         html = render_template("online/form.html", form=form, round=rnd, agency=agency, point=point,
                                profile=profile, sections=sections(profile), lang=lang, problems=problems,
                                summary=list(summary), expired=expired, invitation=invitation,
-                               wait=_wait_message(wait) if wait else "")
+                               wait=_wait_message(wait) if wait else "",
+                               asker=_asker(rnd), minutes=_minutes(profile), expected_kinds=EXPECTED_KINDS)
         headers = {"Retry-After": str(wait)} if wait else {}
         return html, (status if status != 200 else 422 if problems else 200), headers
 
@@ -109,9 +132,14 @@ def _store(rnd, agency, point, form, channel, invitation, honeypot: bool = False
         if invitation is not None and result.created:
             invitations.mark_used(session, invitation, result)
     except ValidationFailed as exc:
-        return (exc.problems if isinstance(exc.problems, dict) else {"form": "; ".join(exc.problems)}), 422
-    except (SurveyClosed, DuplicateSubmission, invitations.InvitationUsed) as exc:
-        return {"form": str(exc)}, 422
+        return localise_all(exc.problems), 422
+    except SurveyClosed:
+        return {"form": _("This survey does not accept answers at the moment.")}, 422
+    except DuplicateSubmission:
+        return {"form": _("This form was already sent with other answers. Please open the link again to fill in "
+                          "a new form.")}, 422
+    except invitations.InvitationUsed:
+        return {"form": _("This invitation has already been used to answer.")}, 422
     return redirect(url_for("online.thanks", round_code=rnd.code))
 
 
@@ -119,6 +147,10 @@ def _store(rnd, agency, point, form, channel, invitation, honeypot: bool = False
 @bp.route("/r/<round_code>/<agency_code>/<point_code>", methods=["GET", "POST"])
 def public(round_code: str, agency_code: str, point_code: str | None = None):
     """The public questionnaire of a round for one agency (and service point)."""
+    return _public_page(round_code, agency_code, point_code)
+
+
+def _public_page(round_code: str, agency_code: str, point_code: str | None = None):
     session = get_session()
     rnd = find_round(session, round_code)
     agency = find_agency(session, agency_code)
@@ -155,6 +187,10 @@ def invitation_code():
 @bp.route("/i/<token>", methods=["GET", "POST"])
 def invitation(token: str):
     """A one-time link: the questionnaire until it has been answered, then a polite note."""
+    return _invitation_page(token)
+
+
+def _invitation_page(token: str):
     session = get_session()
     inv = invitations.find(session, token)
     if inv is None:
@@ -173,8 +209,23 @@ def thanks(round_code: str):
     return render_template("online/thanks.html")
 
 
+def _seconds_to_wait() -> int:
+    """Seconds until the limit that refused this request lets posts through again (at least 1)."""
+    limit = limiter.current_limit
+    return max(1, math.ceil(limit.reset_at - time.time())) if limit is not None else 60
+
+
 @bp.app_errorhandler(429)
 def _too_many(exc):
+    """Too many requests: the API gets JSON, a person a page saying when to try again (public-form posts are
+    limited in `public_limits`, which re-shows the questionnaire with its answers instead)."""
+    seconds = _seconds_to_wait()
+    wait = math.ceil(seconds / 60)
+    response = None
     if request.path.startswith("/api/"):
-        return {"error": "too many requests, retry later"}, 429
-    return render_template("online/too_many.html"), 429
+        response = current_app.make_response(({"error": "too many requests, retry later"}, 429))
+    if response is None:
+        response = current_app.make_response(render_template("online/too_many.html", minutes=wait))
+    response.status_code = 429
+    response.headers["Retry-After"] = str(seconds)
+    return response

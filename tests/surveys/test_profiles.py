@@ -138,12 +138,14 @@ def test_check_answers_accepts_valid_and_reports_each_problem():
     assert clean == {"S1": 4, "E1.1": 1} and problems == {}
     _, problems = check_answers(p, {"S1": 6, "E1.1": 2, "Z9": 1, "S2": "abc", "S3": True})
     assert set(problems) == {"S1", "E1.1", "Z9", "S2", "S3"}
-    assert "thang đo" in problems["S1"]
+    # One language per message: the English source text with its values; pages translate it (catalogue).
+    assert problems["S1"] == "The answer 6 is not one of this question's options (1, 2, 3, 4, 5)."
+    assert problems["S1"].params == {"value": 6, "allowed": "1, 2, 3, 4, 5"} and "/" not in problems["S1"]
 
 
 def test_check_answers_enforces_block_limit_and_required_items():
     p = surveys.load("SIPAS_2640")
     _, problems = check_answers(p, {"X1": 1, "X2": 1, "X3": 1, "X4": 1, "X5": 0, "X6": 0})
-    assert "X" in problems and "tối đa 3" in problems["X"]
+    assert "X" in problems and problems["X"] == "Choose at most 3 options." and problems["X"].params == {"n": 3}
     _, problems = check_answers(surveys.load("KIOSK_RT"), {"S1": 5})
     assert "S0" in problems

@@ -39,7 +39,10 @@ def test_public_link_shows_the_questionnaire_in_sections(demo_app):
     page = demo_app.test_client().get(URL).get_data(as_text=True)
     assert "Sở Tư pháp" in page and "Tiếp cận dịch vụ hành chính công" in page
     assert "Phần 1/" in page and 'name="E1.1"' in page and "Không biết / không trả lời" in page
-    assert 'name="X1"' in page and "Chọn tối đa 3" in page
+    # "(chọn tối đa 3)" is said once, by the question itself (the live note beside the boxes stays hidden).
+    assert 'name="X1"' in page and page.count("chọn tối đa 3") == 1 and "Chọn tối đa 3" not in page
+    # Who asks and for how long, at the top.
+    assert "Sở Nội vụ tỉnh Lai Châu" in page and "Khoảng " in page and " phút" in page
 
 
 def test_a_complete_form_is_stored_once_even_if_sent_twice(demo_app):

@@ -13,6 +13,7 @@ from sipas.db import get_session
 from sipas.inputs import whole_number
 from sipas.models import Agency, Invitation, Role, ServicePoint
 from sipas.services.paper import serial_for
+from sipas.services.units import offered_on_map
 from sipas.web.admin.common import STAFF, bp, round_or_404
 from sipas.web.authz import require_agency, roles_required
 from sipas.web.forms import sections
@@ -83,5 +84,6 @@ def paper_forms(code: str):
         abort(404)
     codes = {s: Markup(segno.make(s, error="m").svg_inline(scale=3, border=1)) for s in serials if s is not None}
     return render_template("admin/paper_forms.html", round=rnd, profile=profile, sections=sections(profile),
-                           serials=serials, codes=codes)
+                           serials=serials, codes=codes,
+                           offered=lambda scale, value: offered_on_map(scale, value, rnd.admin_map))
 
