@@ -23,7 +23,7 @@ import numpy as np
 import surveys
 from analysis.design import build_totals
 from sipas.services.analysis_plan import plan_for, scores
-from sipas.services.results.tree import Unit, channel_group_results
+from sipas.services.results.tree import DEFAULT_GROUPINGS, Unit, channel_group_results
 
 
 def synthetic(n: int, agencies: int, rng: np.random.Generator):
@@ -91,7 +91,8 @@ def run(n: int, agencies: int, seed: int) -> dict:
         totals = build_totals(agency, level, psu, weight, answered, score, list(plan.items),
                               pair_items=list(plan.pair_items))
         units = {g: Unit(("province", "district", "commune")[int(g) % 3]) for g in totals.groups}
-        return totals, channel_group_results(plan, totals, units, "sampled", seed=1)
+        # The whole round, its levels and its agencies (synthetic agencies have no province).
+        return totals, channel_group_results(plan, totals, units, "sampled", DEFAULT_GROUPINGS, seed=1)
 
     gc.collect()
     t0 = time.perf_counter()

@@ -119,3 +119,24 @@ def test_ranking_se_floors_the_design_effect_and_falls_back_to_the_interval():
     se = ranking_se([2.0, 2.0, 0.0, np.nan], [0.5, 2.0, 0.0, np.nan], [70, 70, 90.0, np.nan], [80, 80, 100.0, np.nan])
     assert se[0] == pytest.approx(2 * SQRT2) and se[1] == pytest.approx(2.0)
     assert se[2] == pytest.approx(5 / 1.959964, rel=1e-6) and np.isnan(se[3])
+
+
+@pytest.mark.parametrize("spread", [0.1, 0.8])
+def test_large_tiers_skip_comparisons_without_changing_a_set(monkeypatch, spread):
+    # A tier of 300 units is above the size where each draw's maximum is found from its most extreme units plus
+    # the rows a Cauchy-Schwarz bound cannot rule out. The reference is the full pass over every pair (the path
+    # small tiers take, forced here by making every unit a candidate): every set must be the same, unit by unit,
+    # with nearly equal and with very unequal standard errors (more rows fall back to the full pass), units
+    # without a standard error, ties, and enough separation that the step-down decides pairs in several steps.
+    from analysis import ranks
+    rng = np.random.default_rng(17)
+    x = np.round(rng.normal(80, 5, 300), 1)
+    s = np.exp(rng.normal(0, spread, 300))
+    s[::41] = np.nan
+    assert 300 > 2 * ranks._CANDIDATES
+    pruned = rank_sets(x, s, seed=2026, draws=400)
+    monkeypatch.setattr(ranks, "_CANDIDATES", 1000)
+    full = rank_sets(x, s, seed=2026, draws=400)
+    for name in ("rank", "low", "high", "sim_low", "sim_high"):
+        assert getattr(pruned, name).tolist() == getattr(full, name).tolist(), name
+    assert (full.high - full.low < 299).any() and (full.sim_high - full.sim_low < 299).any()
