@@ -2,7 +2,7 @@
 keyed at the same moment (unique indexes instead of checks that two requests can both pass)
 
 Revision ID: 0012
-Revises: 0009
+Revises: 0010
 Create Date: 2026-12-03 08:45:00
 """
 from __future__ import annotations
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0012'
-down_revision = '0009'
+down_revision = '0010'
 branch_labels = None
 depends_on = None
 
