@@ -154,3 +154,35 @@ def test_mistakes_are_caught_while_keying_in_vietnamese(browser, live):
     s = live.session()
     assert {f.serial for f in s.scalars(select(PaperForm))} == {"LCU-2026-000043", "LCU-2026-000045"}
     s.close()
+
+
+def test_the_keying_pages_have_no_axe_violations(browser, live):
+    """axe-core on the paper pages a surveyor uses, including a serial warning shown under its box. axe is
+    injected with eval: this context bypasses the CSP for the check only (as tests/browser/test_axe_browser.py)."""
+    from axe_playwright_python.sync_playwright import Axe
+    axe = Axe()
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="vi-VN", bypass_csp=True)
+    page = context.new_page()
+    page.goto(f"{live.url}/auth/login")
+    page.fill("#username", "surveyor")
+    page.fill("#password", "demo-sipas-2026")
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r".*/entry/$"))
+
+    def violations() -> list[str]:
+        found = axe.run(page).response["violations"]
+        return [f"{v['id']}: {[n['target'] for n in v['nodes']]}" for v in found]
+
+    assert violations() == []
+    page.select_option("select[name=round]", "LCU-2026")
+    page.fill("input[name=agency]", "Sở Tư pháp")
+    page.fill("input[name=box_number]", "HOP-09")
+    page.fill("input[name=expected_count]", "1")
+    page.locator("form.grid button").click()
+    assert violations() == []  # the batch page
+    page.goto(f"{page.url}/key/1")
+    page.locator("#f-serial").fill("HNI-2026-000001")
+    page.locator("#f-serial").press("Enter")
+    page.locator("#e-serial", has_text="không thuộc đợt khảo sát này").wait_for()
+    assert violations() == []
+    context.close()
