@@ -14,7 +14,7 @@ from sqlalchemy import event, func, select
 
 from sipas.db import session_factory
 from sipas.errors import ValidationFailed
-from sipas.models import PaperEntry, PaperForm, PaperFormStatus, Role
+from sipas.models import PaperBatch, PaperEntry, PaperForm, PaperFormStatus, Role, User
 from sipas.services import accounts, paper
 from tests.factories import make_round
 
@@ -38,7 +38,6 @@ def _at_once(factory, jobs):
     outcomes: list[object] = [None] * len(jobs)
 
     def run(n, batch_id, pass_no, user_id):
-        from sipas.models import PaperBatch, User
         s = factory()
 
         @event.listens_for(s, "before_flush")

@@ -50,6 +50,7 @@ def _count(app, model):
 
 
 @pytest.mark.parametrize("path", [f"/entry/batches/{ID25}", f"/entry/forms/{ID25}", f"/entry/batches/{ID25}/key/1",
+                                  f"/entry/batches/{ID25}/key/1/serial",
                                   f"/admin/kiosks/{ID25}/revoke", f"/admin/apikeys/{ID25}/revoke"])
 def test_25_digit_ids_in_paths_are_404(demo_app, path):
     client = demo_app.test_client()
