@@ -36,9 +36,10 @@ class StratumCount:
 
 
 def sample_accounting(session: Session, rnd: Round, agency_ids: set[int] | None = None,
-                      as_at: datetime | None = None) -> list[StratumCount]:
+                      as_at: datetime | None = None, valid: dict[str, int] | None = None) -> list[StratumCount]:
     """Per stratum, in stratum order; `agency_ids` limits it to some agencies (an agency's report); `as_at`
-    counts only the invitations issued and the forms received by then (None: everything so far)."""
+    counts only the invitations issued and the forms received by then (None: everything so far); `valid`: the
+    valid sampled responses per stratum as a published version froze them (None: as the statuses are now)."""
     def scoped(query, column, moment=None):
         if as_at is not None and moment is not None:
             query = query.where(moment <= as_at)
@@ -64,6 +65,11 @@ def sample_accounting(session: Session, rnd: Round, agency_ids: set[int] | None 
             counts["valid"] += n
         elif status == ResponseStatus.FLAGGED:
             counts["flagged"] += n
+    if valid is not None:
+        for stratum, n in valid.items():
+            returned.setdefault(stratum, {"returned": 0, "valid": 0, "flagged": 0})["valid"] = n
+        for stratum, counts in returned.items():
+            counts["valid"] = valid.get(stratum, 0)
     strata = sorted(set(planned) | set(issued) | set(returned))
     return [StratumCount(s, planned.get(s, 0), issued.get(s, 0), returned.get(s, {}).get("returned", 0),
                          returned.get(s, {}).get("valid", 0), returned.get(s, {}).get("flagged", 0)) for s in strata]

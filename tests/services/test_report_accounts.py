@@ -14,6 +14,7 @@ from sipas.db import session_factory
 from sipas.models import Agency, Channel, Invitation, Response, ResponseStatus, Round
 from sipas.reports.docx_charts import BAR, INTERVAL_HIGH, INTERVAL_LOW, cell_colours
 from sipas.reports.tables import r2
+from sipas.reports.xlsx import wrapped_lines
 from sipas.results import SAMPLED, channel_group
 from sipas.services.accounting import sample_accounting
 from sipas.services.responses import Design, Submission, record_response
@@ -128,3 +129,25 @@ def test_the_word_report_draws_its_charts_from_its_tables(session):
     assert [f[0] if f else None for f in fills] == expected
     axis = [c.text for c in charts[0].rows[-1].cells]
     assert "|0" in axis and "|80" in axis  # the axis starts at 0
+
+
+def test_wrapped_header_rows_are_as_tall_as_their_lines(session):
+    wb = load_workbook(BytesIO(build_workbook(report_data(session, _round(session)))))
+    ws = wb["Tổng hợp"]
+    header = next(row[0].row for row in ws.iter_rows() if row[0].value == "Chỉ số")
+    # Rendered with LibreOffice (docs/reports.md), "Khoảng tin cậy 95%" over its two columns and "Cận dưới" in
+    # its column each take two lines: both header rows must hold two lines of 11 pt (15 pt each).
+    assert ws.row_dimensions[header].height >= 30 and ws.row_dimensions[header + 1].height >= 30
+    # A note wider than the table wraps too: its row grows with it.
+    notes = wb["Mẫu khảo sát"]
+    assert notes.row_dimensions[2].height >= 45  # three lines at the sheet's width
+    assert all(ws.row_dimensions[r].height is None for r in range(header + 2, header + 6))  # body rows untouched
+
+
+@pytest.mark.parametrize("text, width, bold, lines", [
+    # By the stated rule: a bold heading in a column 10 wide gets int(10 / 1.3) - 1 = 6 characters a line.
+    ("Giá trị (%)", 10, True, 3), ("n", 7, True, 1), ("Ghi chú", 34, True, 1),
+    ("một hai ba bốn năm sáu bảy tám chín mười", 12, False, 4),
+])
+def test_wrapped_lines_follow_word_boundaries(text, width, bold, lines):
+    assert wrapped_lines(text, width, bold) == lines
