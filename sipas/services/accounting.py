@@ -11,11 +11,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, literal_column, select
 from sqlalchemy.orm import Session
 
 from sipas.models import FrameUnit, Invitation, Response, ResponseStatus, Round
 from sipas.results import SAMPLED, channel_group
+
+
+#: '' as SQL text, not a bound parameter: PostgreSQL sees the same expression in SELECT and GROUP BY only when
+#: the literal is the same text (two parameters $1 and $3 are two expressions to it).
+_EMPTY = literal_column("''")
 
 
 @dataclass(frozen=True)
@@ -49,13 +54,13 @@ def sample_accounting(session: Session, rnd: Round, agency_ids: set[int] | None 
         select(FrameUnit.stratum, func.count()).where(FrameUnit.round_id == rnd.id, FrameUnit.sampled.is_(True)),
         FrameUnit.agency_id).group_by(FrameUnit.stratum)).all())
     issued = dict(session.execute(scoped(
-        select(func.coalesce(Invitation.stratum, ""), func.count()).where(Invitation.round_id == rnd.id),
-        Invitation.agency_id, Invitation.created_at).group_by(func.coalesce(Invitation.stratum, ""))).all())
+        select(func.coalesce(Invitation.stratum, _EMPTY), func.count()).where(Invitation.round_id == rnd.id),
+        Invitation.agency_id, Invitation.created_at).group_by(func.coalesce(Invitation.stratum, _EMPTY))).all())
     returned: dict[str, dict[str, int]] = {}
     rows = session.execute(scoped(
-        select(func.coalesce(Response.stratum, ""), Response.channel, Response.status, func.count())
+        select(func.coalesce(Response.stratum, _EMPTY), Response.channel, Response.status, func.count())
         .where(Response.round_id == rnd.id), Response.agency_id, Response.received_at)
-        .group_by(func.coalesce(Response.stratum, ""), Response.channel, Response.status)).all()
+        .group_by(func.coalesce(Response.stratum, _EMPTY), Response.channel, Response.status)).all()
     for stratum, channel, status, n in rows:
         if channel_group(channel) != SAMPLED:
             continue

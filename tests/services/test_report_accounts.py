@@ -17,8 +17,10 @@ from sipas.reports.tables import r2
 from sipas.reports.xlsx import wrapped_lines
 from sipas.results import SAMPLED, channel_group
 from sipas.services.accounting import sample_accounting
+from sipas.services.comments import themes_by_agency
 from sipas.services.responses import Design, Submission, record_response
 from sipas.services.workbook import build_workbook, narrative_bytes, report_data, restrict_to_agency
+from tests.factories import make_round
 
 
 @pytest.fixture
@@ -151,3 +153,32 @@ def test_wrapped_header_rows_are_as_tall_as_their_lines(session):
 ])
 def test_wrapped_lines_follow_word_boundaries(text, width, bold, lines):
     assert wrapped_lines(text, width, bold) == lines
+
+
+@pytest.fixture
+def plain_session(app):
+    s = session_factory(app)()
+    yield s
+    s.close()
+
+
+def test_accounting_and_themes_as_at_a_moment_on_sqlite_and_postgresql(plain_session):
+    s = plain_session
+    rnd = make_round(s, profile="SIPAS_2640")
+    agency = rnd.agencies[0]
+
+    def respond(text):
+        record_response(s, Submission(rnd, agency, {"S1": 4}, Channel.INVITATION, comment=text,
+                                      design=Design("province", "P1", 1.0)), check_open=False)
+        s.commit()
+
+    respond("Chờ lâu quá")
+    moment = datetime.now(timezone.utc)
+    respond("Thủ tục phức tạp")
+    then = sample_accounting(s, rnd, as_at=moment)
+    assert [(c.stratum, c.returned, c.valid) for c in then] == [("province", 1, 1)]
+    assert [(c.stratum, c.returned, c.valid) for c in sample_accounting(s, rnd)] == [("province", 2, 2)]
+    themes = themes_by_agency(s, rnd, as_at=moment)
+    assert themes == {"": [(("Thời gian chờ, trễ hẹn", "Waiting, late results"), 1)],
+                      agency.code: [(("Thời gian chờ, trễ hẹn", "Waiting, late results"), 1)]}
+    assert len(themes_by_agency(s, rnd)[""]) == 2
