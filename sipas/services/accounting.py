@@ -11,16 +11,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, literal_column, select
+from sqlalchemy import ColumnClause, func, literal_column, select
 from sqlalchemy.orm import Session
 
 from sipas.models import FrameUnit, Invitation, Response, ResponseStatus, Round
 from sipas.results import SAMPLED, channel_group
 
-
 #: '' as SQL text, not a bound parameter: PostgreSQL sees the same expression in SELECT and GROUP BY only when
 #: the literal is the same text (two parameters $1 and $3 are two expressions to it).
-_EMPTY = literal_column("''")
+_EMPTY: ColumnClause[str] = literal_column("''")
 
 
 @dataclass(frozen=True)
