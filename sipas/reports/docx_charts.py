@@ -68,10 +68,17 @@ def _write(cell, text: str, size: float = 10, bold: bool = False, align=None) ->
         paragraph.alignment = align
 
 
-def _widths(table) -> None:
+def set_column_widths(table, widths_cm: list[float]) -> None:
+    """Fixed column widths, in the table grid as well as in every cell: LibreOffice lays a table out from its
+    grid (python-docx writes equal grid columns), Word from the cells."""
+    layout = OxmlElement("w:tblLayout")
+    layout.set(qn("w:type"), "fixed")
+    table._tbl.tblPr.append(layout)
+    for grid_col, width in zip(table._tbl.tblGrid.findall(qn("w:gridCol")), widths_cm):
+        grid_col.set(qn("w:w"), str(int(Cm(width).twips)))
     for row in table.rows:
-        for i, cell in enumerate(row.cells):
-            cell.width = Cm(_LABEL_CM if i == 0 else _VALUE_CM if i == 1 else _CELL_CM)
+        for cell, width in zip(row.cells, widths_cm):
+            cell.width = Cm(width)
 
 
 def _axis(table) -> None:
@@ -103,15 +110,15 @@ def interval_chart(doc, points: list[tuple[str, float | None, float | None, floa
         for cell, colour in zip(cells[2:], cell_colours(estimate, low, high)):
             if colour is not None:
                 _shade(cell, colour)
+    set_column_widths(table, [_LABEL_CM, _VALUE_CM] + [_CELL_CM] * CELLS)
     _axis(table)
-    _widths(table)
     caption_paragraph = doc.add_paragraph()
-    _write_paragraph(caption_paragraph, caption, 12, bold=True)
+    _write_paragraph(caption_paragraph, caption, 13, bold=True)
     _write_paragraph(doc.add_paragraph(), t(
         f"Thanh: giá trị, trục từ 0 đến 100 (mỗi ô {SCALE_STEP} điểm %); phần đậm và phần nhạt quanh đầu thanh: "
         "khoảng tin cậy 95%.",
         f"Bar: the value, on an axis from 0 to 100 ({SCALE_STEP} points per cell); the dark and light parts around "
-        "the end of the bar: the 95% interval."), 11, italic=True)
+        "the end of the bar: the 95% interval."), 13, italic=True)
 
 
 def _write_paragraph(paragraph, text: str, size: float, bold: bool = False, italic: bool = False) -> None:

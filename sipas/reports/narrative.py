@@ -17,7 +17,7 @@ from docx.shared import Cm, Pt
 
 from sipas import words
 from sipas.reports.accounts import accounting_header, accounting_rows
-from sipas.reports.docx_charts import interval_chart
+from sipas.reports.docx_charts import interval_chart, set_column_widths
 from sipas.reports.tables import (
     Labels,
     _criteria_items,
@@ -80,9 +80,7 @@ def _table(doc, header: list[str], rows: list[list], t: Labels, widths: list[flo
         for cell, value in zip(cells, row):
             _font(cell.paragraphs[0].add_run(_fmt(value, t)), 12)
     if widths:
-        for row in table.rows:
-            for cell, w in zip(row.cells, widths):
-                cell.width = Cm(w)
+        set_column_widths(table, widths)
     doc.add_paragraph()
     return table
 

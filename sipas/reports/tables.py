@@ -446,7 +446,7 @@ def scorecards(data, t: Labels) -> Sheet:
                (t("Cận trên", "Upper"), 1), (t("Ghi chú", "Note"), 1)]]
     return Sheet(t("Thẻ điểm", "Scorecards"), t("Thẻ điểm từng cơ quan (mỗi cơ quan một trang)",
                                                  "One scorecard per agency (one page each)"),
-                 header, rows, [54, 9, 9, 9, 20], {1, 2, 3}, page_label=_page(t), page_breaks=breaks)
+                 header, rows, [60, 8, 8, 8, 42], {1, 2, 3}, page_label=_page(t), page_breaks=breaks)
 
 
 #: Themes shown per agency (scorecards, the themes sheet, the narrative report).

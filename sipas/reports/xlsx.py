@@ -5,6 +5,7 @@ Every string is written as a text cell: openpyxl would turn a citizen's "=HYPERL
 from __future__ import annotations
 
 import shutil
+import textwrap
 from datetime import datetime, timezone
 from io import BytesIO
 from typing import Iterable
@@ -77,20 +78,9 @@ def print_layout(widths: list[int]) -> tuple[str, int]:
     return "landscape", MIN_SCALE
 
 
-def write_sheet(wb: Workbook, sheet: Sheet, progress=None, footer: str = "") -> int:
-    """Append one sheet; returns the number of body rows written. progress(rows) is called every 10,000 rows."""
-    ws = wb.create_sheet(sheet.name[:31])
-    n_cols = len(sheet.widths)
-    for i, width in enumerate(sheet.widths, start=1):
-        ws.column_dimensions[get_column_letter(i)].width = width
-    # Charts need the interval as distances from the value: helper columns after the table, hidden.
-    helpers = [spec for spec in sheet.charts if spec.low_col is not None]
-    for k in range(2 * len(helpers)):
-        ws.column_dimensions[get_column_letter(n_cols + 1 + k)].hidden = True
-    first_header = 1 + len(sheet.notes) + 2
-    depth = len(sheet.header)
-    body_start = first_header + depth
-    # Write-only sheets write their settings with the first row: set views and printing before appending.
+def _page_setup(ws, sheet: Sheet, footer: str, first_header: int, body_start: int) -> tuple[str, int]:
+    """Frozen header, A4 at a readable scale, header rows (and first columns when wide) repeated on every page,
+    the footer with the report and the page number; returns (orientation, scale)."""
     ws.freeze_panes = f"A{body_start}"
     ws.print_title_rows = f"{first_header}:{body_start - 1}"
     orientation, scale = print_layout(sheet.widths)
@@ -107,29 +97,25 @@ def write_sheet(wb: Workbook, sheet: Sheet, progress=None, footer: str = "") -> 
     ws.oddFooter.right.text = sheet.page_label
     ws.oddFooter.right.size = 9
     ws.print_options.horizontalCentered = False
-    ws.append([_text_cell(ws, sheet.title, font=Font(bold=True, size=14))])
-    wide = max(1, n_cols)
-    for k, note in enumerate(sheet.notes):
-        ws.append([_text_cell(ws, note, font=Font(italic=True, color="555555"),
-                              alignment=Alignment(wrap_text=True, vertical="top"))])
-        if wide > 1:
-            ws.merged_cells.add(CellRange(min_col=1, min_row=2 + k, max_col=wide, max_row=2 + k))
-    ws.append([])
-    for level, header_row in enumerate(sheet.header):
-        cells, col = [], 1
-        for text, span in header_row:
-            cell = _text_cell(ws, text, font=_HEADER_FONT, fill=_HEADER_FILL, alignment=_HEADER_ALIGN, border=_BORDER)
-            cells.append(cell)
-            for _ in range(span - 1):
-                cells.append(_text_cell(ws, "", fill=_HEADER_FILL, border=_BORDER))
-            row = first_header + level
-            if span > 1:
-                ws.merged_cells.add(CellRange(min_col=col, min_row=row, max_col=col + span - 1, max_row=row))
-            elif level == 0 and depth > 1 and sheet.header[1][_position(sheet.header[1], col)][0] == "":
-                # A one-column heading with nothing under it spans the header's rows.
-                ws.merged_cells.add(CellRange(min_col=col, min_row=row, max_col=col, max_row=row + depth - 1))
-            col += span
-        ws.append(cells)
+    return orientation, scale
+
+
+def write_sheet(wb: Workbook, sheet: Sheet, progress=None, footer: str = "") -> int:
+    """Append one sheet; returns the number of body rows written. progress(rows) is called every 10,000 rows."""
+    ws = wb.create_sheet(sheet.name[:31])
+    n_cols = len(sheet.widths)
+    for i, width in enumerate(sheet.widths, start=1):
+        ws.column_dimensions[get_column_letter(i)].width = width
+    # Charts need the interval as distances from the value: helper columns after the table, hidden.
+    helpers = [spec for spec in sheet.charts if spec.low_col is not None]
+    for k in range(2 * len(helpers)):
+        ws.column_dimensions[get_column_letter(n_cols + 1 + k)].hidden = True
+    first_header = 1 + len(sheet.notes) + 2
+    depth = len(sheet.header)
+    body_start = first_header + depth
+    # Write-only sheets write their settings with the first row: set views and printing before appending.
+    orientation, scale = _page_setup(ws, sheet, footer, first_header, body_start)
+    _write_title_and_header(ws, sheet, first_header)
     count = 0
     for values in sheet.rows:
         cells = [_value_cell(ws, v, i in sheet.number_cols) for i, v in enumerate(values)]
@@ -157,6 +143,76 @@ def write_sheet(wb: Workbook, sheet: Sheet, progress=None, footer: str = "") -> 
         ws.add_chart(chart, f"A{next_row}")
         next_row += int(chart.height / _ROW_CM) + 3
     return count
+
+
+#: A wrapped line of 11 pt text takes 15 pt of row height. The column width counts the digit "0" of the body
+#: font; bold headings came out about 30% wider where LibreOffice substitutes a font for Calibri (measured on
+#: the rendered demo workbook), so they are counted that much wider: a row a little too tall beats a clipped one.
+_LINE_PT = 15.0
+_BOLD_WIDER = 1.3
+
+
+def wrapped_lines(text: str, width_chars: float, bold: bool = False) -> int:
+    """How many lines `text` takes when wrapped at word boundaries in a column `width_chars` wide."""
+    usable = max(1, int(width_chars / (_BOLD_WIDER if bold else 1.0)) - 1)  # a character's worth of padding
+    return sum(max(1, len(textwrap.wrap(part, usable, break_long_words=True))) for part in text.split("\n"))
+
+
+def fitting_height(lines: int) -> float:
+    """The row height (points) that shows `lines` wrapped lines whole: spreadsheet programs do not grow a row
+    for wrapped text they did not lay out themselves (LibreOffice clipped the header cells)."""
+    return _LINE_PT * lines + 3
+
+
+def _header_heights(sheet: Sheet) -> list[float | None]:
+    """Per header row, the height its wrapped headings need (None: one line is enough). A heading that spans
+    the header's rows downwards shares them."""
+    depth = len(sheet.header)
+    needed: list[float | None] = []
+    for level, header_row in enumerate(sheet.header):
+        lines, col = 1, 1
+        for text, span in header_row:
+            width = sum(sheet.widths[col - 1:col - 1 + span])
+            spans_down = level == 0 and depth > 1 and span == 1 and \
+                sheet.header[1][_position(sheet.header[1], col)][0] == ""
+            n = wrapped_lines(text, width, bold=True)
+            lines = max(lines, -(-n // depth) if spans_down else n)
+            col += span
+        needed.append(fitting_height(lines) if lines > 1 else None)
+    return needed
+
+
+def _write_title_and_header(ws, sheet: Sheet, first_header: int) -> None:
+    """The title, the notes (merged across the table, rows as tall as their wrapped text), a blank row, then
+    the header rows (merged where a heading spans columns or rows, tall enough for wrapped headings)."""
+    ws.append([_text_cell(ws, sheet.title, font=Font(bold=True, size=14))])
+    wide = max(1, len(sheet.widths))
+    for k, note in enumerate(sheet.notes):
+        lines = wrapped_lines(note, sum(sheet.widths))
+        if lines > 1:
+            ws.row_dimensions[2 + k].height = fitting_height(lines)
+        ws.append([_text_cell(ws, note, font=Font(italic=True, color="555555"),
+                              alignment=Alignment(wrap_text=True, vertical="top"))])
+        if wide > 1:
+            ws.merged_cells.add(CellRange(min_col=1, min_row=2 + k, max_col=wide, max_row=2 + k))
+    ws.append([])
+    depth = len(sheet.header)
+    for level, (header_row, height) in enumerate(zip(sheet.header, _header_heights(sheet))):
+        row = first_header + level
+        if height is not None:
+            ws.row_dimensions[row].height = height
+        cells, col = [], 1
+        for text, span in header_row:
+            cells.append(_text_cell(ws, text, font=_HEADER_FONT, fill=_HEADER_FILL, alignment=_HEADER_ALIGN,
+                                    border=_BORDER))
+            cells += [_text_cell(ws, "", fill=_HEADER_FILL, border=_BORDER) for _ in range(span - 1)]
+            if span > 1:
+                ws.merged_cells.add(CellRange(min_col=col, min_row=row, max_col=col + span - 1, max_row=row))
+            elif level == 0 and depth > 1 and sheet.header[1][_position(sheet.header[1], col)][0] == "":
+                # A one-column heading with nothing under it spans the header's rows.
+                ws.merged_cells.add(CellRange(min_col=col, min_row=row, max_col=col, max_row=row + depth - 1))
+            col += span
+        ws.append(cells)
 
 
 def _bar_chart(ws, spec: Chart, first_row: int, last_row: int, n_cols: int, helpers: list[Chart], scale: int,

@@ -89,20 +89,24 @@ ThemeCounts = dict[str, list[tuple[tuple[str, str], int]]]
 
 
 def themes_by_agency(session: Session, rnd: Round, *, agency_ids: set[int] | None = None,
-                     as_at: datetime | None = None) -> ThemeCounts:
+                     as_at: datetime | None = None, valid_uuids: set[str] | None = None) -> ThemeCounts:
     """Theme counts of a round's comments (valid responses) per agency and for all of them ("" key): what the
     workbook, the scorecards and the narrative report show. `agency_ids` limits them to some agencies; `as_at`
-    counts only the comments received by then (a published version keeps its counts)."""
-    query = (select(Agency.code, Comment.text).join(Response, Response.id == Comment.response_id)
-             .join(Agency, Agency.id == Response.agency_id)
-             .where(Response.round_id == rnd.id, Response.status == ResponseStatus.VALID))
+    counts only the comments received by then; `valid_uuids`: the responses a published version counted (None:
+    those valid now), so a published version keeps its counts."""
+    query = (select(Agency.code, Comment.text, Response.uuid).join(Response, Response.id == Comment.response_id)
+             .join(Agency, Agency.id == Response.agency_id).where(Response.round_id == rnd.id))
+    if valid_uuids is None:
+        query = query.where(Response.status == ResponseStatus.VALID)
     if agency_ids is not None:
         query = query.where(Agency.id.in_(agency_ids or {-1}))
     if as_at is not None:
         query = query.where(Comment.created_at <= as_at)
     per_agency: dict[str, Counter] = {}
     overall: Counter = Counter()
-    for code, text in session.execute(query):
+    for code, text, uuid in session.execute(query):
+        if valid_uuids is not None and uuid not in valid_uuids:
+            continue
         found = themes_of(text)
         per_agency.setdefault(code, Counter()).update(found)
         overall.update(found)

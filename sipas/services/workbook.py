@@ -27,7 +27,7 @@ from sipas.models import Agency, Response, ResponseStatus, Round
 from sipas.reports.narrative import narrative_docx
 from sipas.reports.tables import Labels, footer, workbook_sheets
 from sipas.reports.xlsx import workbook_bytes, write_workbook
-from sipas.results import RoundResults, to_payload
+from sipas.results import SAMPLED, RoundResults, channel_group, to_payload
 from sipas.services import national
 from sipas.services.accounting import StratumCount, sample_accounting
 from sipas.services.comments import ThemeCounts, themes_by_agency
@@ -156,12 +156,37 @@ def _valid_count(session: Session, rnd: Round) -> int:
         Response.round_id == rnd.id, Response.status == ResponseStatus.VALID)) or 0
 
 
+def _frozen_valid(session: Session, rnd: Round, data: ReportData, agency_ids: set[int] | None
+                  ) -> tuple[dict[str, int] | None, set[str] | None]:
+    """For a published version: its valid sampled responses per stratum and the ids of all it counted, read from
+    the copy of its rows (statuses reviewed since then do not change it); (None, None) for provisional figures."""
+    info = store.published_info(session, rnd, data.version) if data.version is not None else None
+    snapshot = store.result_set(session, info).snapshot if info is not None else None
+    if snapshot is None:
+        return None, None
+    rows = iter(frozen_rows(snapshot))
+    header = next(rows)
+    at = {name: header.index(name) for name in ("response_id", "agency_code", "channel", "stratum")}
+    allowed = codes_of(session, agency_ids) if agency_ids is not None else None
+    per_stratum: dict[str, int] = {}
+    uuids: set[str] = set()
+    for row in rows:
+        if allowed is not None and row[at["agency_code"]] not in allowed:
+            continue
+        uuids.add(row[at["response_id"]])
+        if channel_group(row[at["channel"]]) == SAMPLED:
+            per_stratum[row[at["stratum"]]] = per_stratum.get(row[at["stratum"]], 0) + 1
+    return per_stratum, uuids
+
+
 def _with_counts(data: ReportData, session: Session, rnd: Round, agency_ids: set[int] | None = None
                  ) -> ReportData:
-    """The data with its sample accounting and comment themes (of some agencies only, for an agency's report)."""
+    """The data with its sample accounting and comment themes (of some agencies only, for an agency's report),
+    as at the data's time; a published version's valid responses are those it counted."""
+    valid, uuids = _frozen_valid(session, rnd, data, agency_ids)
     return dataclasses.replace(
-        data, accounting=tuple(sample_accounting(session, rnd, agency_ids, as_at=data.generated_at)),
-        themes=themes_by_agency(session, rnd, agency_ids=agency_ids, as_at=data.generated_at))
+        data, accounting=tuple(sample_accounting(session, rnd, agency_ids, as_at=data.generated_at, valid=valid)),
+        themes=themes_by_agency(session, rnd, agency_ids=agency_ids, as_at=data.generated_at, valid_uuids=uuids))
 
 
 def report_data(session: Session, rnd: Round, *, version: int | None = None, prefer: str = view.PUBLISHED,

@@ -14,10 +14,13 @@ from sipas.db import session_factory
 from sipas.models import Agency, Channel, Invitation, Response, ResponseStatus, Round
 from sipas.reports.docx_charts import BAR, INTERVAL_HIGH, INTERVAL_LOW, cell_colours
 from sipas.reports.tables import r2
+from sipas.reports.xlsx import wrapped_lines
 from sipas.results import SAMPLED, channel_group
 from sipas.services.accounting import sample_accounting
+from sipas.services.comments import themes_by_agency
 from sipas.services.responses import Design, Submission, record_response
 from sipas.services.workbook import build_workbook, narrative_bytes, report_data, restrict_to_agency
+from tests.factories import make_round
 
 
 @pytest.fixture
@@ -128,3 +131,54 @@ def test_the_word_report_draws_its_charts_from_its_tables(session):
     assert [f[0] if f else None for f in fills] == expected
     axis = [c.text for c in charts[0].rows[-1].cells]
     assert "|0" in axis and "|80" in axis  # the axis starts at 0
+
+
+def test_wrapped_header_rows_are_as_tall_as_their_lines(session):
+    wb = load_workbook(BytesIO(build_workbook(report_data(session, _round(session)))))
+    ws = wb["Tổng hợp"]
+    header = next(row[0].row for row in ws.iter_rows() if row[0].value == "Chỉ số")
+    # Rendered with LibreOffice (docs/reports.md), "Khoảng tin cậy 95%" over its two columns and "Cận dưới" in
+    # its column each take two lines: both header rows must hold two lines of 11 pt (15 pt each).
+    assert ws.row_dimensions[header].height >= 30 and ws.row_dimensions[header + 1].height >= 30
+    # A note wider than the table wraps too: its row grows with it.
+    notes = wb["Mẫu khảo sát"]
+    assert notes.row_dimensions[2].height >= 45  # three lines at the sheet's width
+    assert all(ws.row_dimensions[r].height is None for r in range(header + 2, header + 6))  # body rows untouched
+
+
+@pytest.mark.parametrize("text, width, bold, lines", [
+    # By the stated rule: a bold heading in a column 10 wide gets int(10 / 1.3) - 1 = 6 characters a line.
+    ("Giá trị (%)", 10, True, 3), ("n", 7, True, 1), ("Ghi chú", 34, True, 1),
+    ("một hai ba bốn năm sáu bảy tám chín mười", 12, False, 4),
+])
+def test_wrapped_lines_follow_word_boundaries(text, width, bold, lines):
+    assert wrapped_lines(text, width, bold) == lines
+
+
+@pytest.fixture
+def plain_session(app):
+    s = session_factory(app)()
+    yield s
+    s.close()
+
+
+def test_accounting_and_themes_as_at_a_moment_on_sqlite_and_postgresql(plain_session):
+    s = plain_session
+    rnd = make_round(s, profile="SIPAS_2640")
+    agency = rnd.agencies[0]
+
+    def respond(text):
+        record_response(s, Submission(rnd, agency, {"S1": 4}, Channel.INVITATION, comment=text,
+                                      design=Design("province", "P1", 1.0)), check_open=False)
+        s.commit()
+
+    respond("Chờ lâu quá")
+    moment = datetime.now(timezone.utc)
+    respond("Thủ tục phức tạp")
+    then = sample_accounting(s, rnd, as_at=moment)
+    assert [(c.stratum, c.returned, c.valid) for c in then] == [("province", 1, 1)]
+    assert [(c.stratum, c.returned, c.valid) for c in sample_accounting(s, rnd)] == [("province", 2, 2)]
+    themes = themes_by_agency(s, rnd, as_at=moment)
+    assert themes == {"": [(("Thời gian chờ, trễ hẹn", "Waiting, late results"), 1)],
+                      agency.code: [(("Thời gian chờ, trễ hẹn", "Waiting, late results"), 1)]}
+    assert len(themes_by_agency(s, rnd)[""]) == 2

@@ -11,10 +11,22 @@ from sqlalchemy import select
 
 from sipas import words
 from sipas.db import session_factory
-from sipas.models import Agency, AuditEvent, Channel, Comment, Round
-from sipas.services.comments import mask, theme_counts, themes_of
+from sipas.errors import NotFound
+from sipas.models import Agency, AuditEvent, Channel, Comment, Role, Round
+from sipas.services.accounts import create_user
+from sipas.services.comments import (
+    HANDLED,
+    NOT_HANDLED,
+    mark_handled,
+    mask,
+    round_comments,
+    theme_counts,
+    themes_of,
+    undo_handled,
+)
 from sipas.services.responses import Design, Submission, record_response
 from tests.conftest import login
+from tests.factories import make_round
 
 PERSONAL = "Tôi là Nguyễn Văn An, số điện thoại 0912 345 678, email an.nguyen@gmail.com, CCCD 001203004567."
 
@@ -136,3 +148,26 @@ def test_marking_a_comment_needs_the_csrf_token(demo_app):
     s = session_factory(demo_app)()
     assert s.get(Comment, stp).handled_at is not None
     s.close()
+
+
+def test_handled_marks_and_the_filter_on_sqlite_and_postgresql(session):
+    rnd = make_round(session, profile="SIPAS_2640")
+    analyst = create_user(session, "an", "x", [Role.ANALYST], check_password=False)
+    for agency, text in zip(rnd.agencies, ("Chờ lâu quá", "Thái độ tốt")):
+        record_response(session, Submission(rnd, agency, {"S1": 4}, Channel.INVITATION, comment=text,
+                                            design=Design("province", "P1", 1.0)), check_open=False)
+    session.commit()
+    first = round_comments(session, rnd)[-1]  # newest first: the first comment is last
+    mark_handled(session, rnd, first.response_id, analyst, note="Đã trả lời")
+    session.commit()
+    done = round_comments(session, rnd, handled=HANDLED)
+    assert [(r.text, r.handled_by, r.handled_note) for r in done] == [("Chờ lâu quá", "an", "Đã trả lời")]
+    assert [r.text for r in round_comments(session, rnd, handled=NOT_HANDLED)] == ["Thái độ tốt"]
+    # Outside the reader's agencies: as unknown, and nothing changes.
+    with pytest.raises(NotFound):
+        undo_handled(session, rnd, first.response_id, analyst, allowed={rnd.agencies[1].code})
+    undo_handled(session, rnd, first.response_id, analyst, allowed={rnd.agencies[0].code})
+    session.commit()
+    assert round_comments(session, rnd, handled=HANDLED) == []
+    actions = session.scalars(select(AuditEvent.action).order_by(AuditEvent.id)).all()
+    assert actions == ["comment_handled", "comment_handled_undone"]
