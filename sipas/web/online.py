@@ -6,6 +6,7 @@ import time
 import uuid
 from collections.abc import Callable
 from datetime import date
+from typing import Any
 
 from flask import Blueprint, abort, current_app, g, redirect, render_template, request, url_for
 from flask_babel import get_locale
@@ -220,14 +221,14 @@ def _seconds_to_wait() -> int:
 
 
 #: Pages that re-show the refused questionnaire with every answer still ticked.
-_FORM_AGAIN = {"online.public": _public_page, "online.invitation": _invitation_page}
+_FORM_AGAIN: dict[str, Callable[..., Any]] = {"online.public": _public_page, "online.invitation": _invitation_page}
 
 
 def _form_again(message: str):
     """The refused questionnaire with the posted answers, or None when the link names no questionnaire."""
     try:
-        return current_app.make_response(_FORM_AGAIN[request.endpoint](**(request.view_args or {}),
-                                                                       refused_for=message))
+        view = _FORM_AGAIN[str(request.endpoint)]
+        return current_app.make_response(view(**(request.view_args or {}), refused_for=message))
     except HTTPException:
         return None
 
