@@ -94,6 +94,8 @@
     send.hidden = !last;
     missingNote.hidden = true;
     warned = -1;
+    // Who asks and how long: said on the first screen; later screens start with the question.
+    document.body.classList.toggle("o-later", current > 0);
     progress();
     var where = target || steps[current].querySelector("legend");
     if (where) { where.scrollIntoView({ block: "start" }); }
