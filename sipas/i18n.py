@@ -36,7 +36,7 @@ def _words_for_templates() -> dict:
             return ""
         return words.local_time(day, with_time=False) if isinstance(day, datetime) else day.strftime("%d/%m/%Y")
 
-    return {"word": lambda kind, code: words.word(kind, code, lang), "vn_date": vn_date,
+    return {"word": lambda kind, code: words.word(kind, code, lang), "vn_date": vn_date, "vn_time": words.local_time,
             "thousands": lambda n: words.thousands(int(n), lang)}
 
 
