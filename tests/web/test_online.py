@@ -239,3 +239,14 @@ def test_problems_are_shown_in_the_page_language_only(demo_app):
     assert "Choose at most 3 options." in en and "tối đa 3 phương án" not in en
     tampered = client.post(URL + "?lang=vi", data={"S1": "9", "confirm_incomplete": "1"}).get_data(as_text=True)
     assert "Câu trả lời không hợp lệ." in tampered and "Not a valid choice" not in tampered
+
+
+def test_any_page_shows_a_problem_in_its_language(demo_app):
+    """Pages that print a service's problems as they are (paper keying, kiosk, admin) get them translated."""
+    from flask import render_template_string
+
+    problem = surveys.check_answers(surveys.load("SIPAS_2640"), {"X1": 1, "X2": 1, "X3": 1, "X4": 1})[1]["X"]
+    with demo_app.test_request_context("/?lang=vi"):
+        assert render_template_string("<p>{{ p }}</p>", p=problem) == "<p>Chỉ được chọn tối đa 3 phương án.</p>"
+    with demo_app.test_request_context("/?lang=en"):
+        assert render_template_string("<p>{{ p }}</p>", p=problem) == "<p>Choose at most 3 options.</p>"
