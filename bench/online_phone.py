@@ -15,8 +15,11 @@ time. Needs Debian's Chromium (/usr/bin/chromium) and Playwright.
 from __future__ import annotations
 
 import argparse
+import json
 import logging
+import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
@@ -25,9 +28,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from playwright.sync_api import sync_playwright  # noqa: E402
 from werkzeug.serving import make_server  # noqa: E402
 
 from sipas import create_app  # noqa: E402
+from sipas.db import session_factory, session_scope  # noqa: E402
+from sipas.models import Base  # noqa: E402
+from sipas.services import credentials  # noqa: E402
+from sipas.services.demo import load_demo  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
@@ -37,10 +45,6 @@ HEIGHT = 640
 
 def demo_server(folder: Path):
     """The app on a fresh demo database (SQLite), served in a thread; returns (url, server)."""
-    from sipas.db import session_factory, session_scope
-    from sipas.models import Base
-    from sipas.services.demo import load_demo
-
     config = {"DATABASE_URL": f"sqlite:///{folder / 'demo.sqlite'}", "SECRET_KEY": "bench", "RATELIMIT_ENABLED": False,
               "JOBS_URL": f"sqlite:///{folder / 'jobs.sqlite'}", "EXPORT_DIR": str(folder / "exports"),
               "DEMO_ON_FIRST_START": False}
@@ -106,8 +110,7 @@ def fill_one_page(page, url: str, shots: Path | None) -> dict:
 
 
 def run(url: str, runs: int, shots: Path | None) -> dict[str, list[dict]]:
-    from playwright.sync_api import sync_playwright
-
+    """Rounds of A/B/B/A in one Chromium; each citizen in a fresh context (no storage from the last one)."""
     out: dict[str, list[dict]] = {"A": [], "B": []}
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
@@ -125,11 +128,6 @@ def run(url: str, runs: int, shots: Path | None) -> dict[str, list[dict]]:
 
 def _kiosk_cookie(url: str, app) -> str:
     """Enrol a kiosk as staff would (a one-time code on the enrolment screen); its cookie for Lighthouse."""
-    from playwright.sync_api import sync_playwright
-
-    from sipas.db import session_scope
-    from sipas.services import credentials
-
     with session_scope(app) as s:
         device, _token = credentials.enrol_kiosk(s, "LCU.STP.MC")
         code = credentials.issue_enrolment_code(device)
@@ -147,10 +145,6 @@ def _kiosk_cookie(url: str, app) -> str:
 
 def lighthouse(binary: str, url: str, app) -> None:
     """Lighthouse's accessibility category on the online form (phone) and the kiosk (tablet, enrolled)."""
-    import json
-    import os
-    import subprocess
-
     env = {**os.environ, "CHROME_PATH": CHROMIUM}
     pages = [("online form", url + PATH, ["--form-factor=mobile"], None),
              ("kiosk", url + "/kiosk/", ["--preset=desktop"], _kiosk_cookie(url, app))]
