@@ -7,6 +7,8 @@ from flask import Flask, current_app, request, session
 from flask_babel import Babel, get_locale
 
 from sipas import words
+from sipas.web.problems import localise
+from surveys import Problem
 
 babel = Babel()
 
@@ -36,12 +38,20 @@ def _words_for_templates() -> dict:
             return ""
         return words.local_time(day, with_time=False) if isinstance(day, datetime) else day.strftime("%d/%m/%Y")
 
-    return {"word": lambda kind, code: words.word(kind, code, lang), "vn_date": vn_date,
+    return {"word": lambda kind, code: words.word(kind, code, lang), "vn_date": vn_date, "vn_time": words.local_time,
             "local_time": words.local_time,
             "thousands": lambda n: words.thousands(int(n), lang)}
 
 
+def _finalize(value: object) -> object:
+    """Every `{{ }}` in a template: a problem found by a service or the profile checks (English source text)
+    is shown in the page's language, whichever page shows it (online form, kiosk, paper keying, admin)."""
+    return localise(value) if isinstance(value, Problem) else value
+
+
 def init_app(app: Flask) -> None:
-    """Attach Flask-Babel with the locale selector, and the words helpers every template can use."""
+    """Attach Flask-Babel with the locale selector, the words helpers every template can use, and problems
+    shown in the page's language."""
     babel.init_app(app, locale_selector=select_locale)
     app.context_processor(_words_for_templates)
+    app.jinja_env.finalize = _finalize

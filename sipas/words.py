@@ -114,6 +114,44 @@ AGENCY_KINDS: Mapping[str, Pair] = {
     "other": ("Khác", "Other"),
 }
 
+#: What the audit log records (sipas/services/audit.py), and what it records it about.
+AUDIT_ACTIONS: Mapping[str, Pair] = {
+    "login": ("Đăng nhập", "Signed in"), "login_failed": ("Đăng nhập không thành công", "Sign-in failed"),
+    "logout": ("Đăng xuất", "Signed out"), "password_changed": ("Đổi mật khẩu", "Password changed"),
+    "password_reset": ("Đặt lại mật khẩu", "Password reset"),
+    "totp_replaced": ("Thay mã xác thực", "Code app replaced"),
+    "totp_reset": ("Đặt lại mã xác thực", "Code app reset"), "user_created": ("Tạo tài khoản", "User created"),
+    "roles_changed": ("Đổi vai trò", "Roles changed"),
+    "user_deactivated": ("Khóa tài khoản", "User deactivated"),
+    "user_activated": ("Mở lại tài khoản", "User activated"),
+    "round_draft": ("Đưa kỳ về chuẩn bị", "Round back to draft"), "round_open": ("Mở thu thập", "Collection opened"),
+    "round_closed": ("Kết thúc thu thập", "Collection closed"), "round_created": ("Tạo kỳ khảo sát", "Round created"),
+    "round_published": ("Công bố kết quả", "Results published"),
+    "publication_started": ("Bắt đầu công bố", "Publication started"),
+    "agencies_imported": ("Nhập danh sách cơ quan", "Agencies imported"),
+    "api_key_created": ("Tạo khóa API", "API key created"), "api_key_revoked": ("Thu hồi khóa API", "API key revoked"),
+    "kiosk_enrolled": ("Đăng ký máy đánh giá", "Kiosk enrolled"),
+    "kiosk_code_issued": ("Cấp mã kích hoạt máy", "Kiosk code issued"),
+    "kiosk_code_redeemed": ("Kích hoạt máy đánh giá", "Kiosk code used"),
+    "kiosk_revoked": ("Thu hồi máy đánh giá", "Kiosk revoked"),
+    "comments_deleted": ("Xóa ý kiến", "Comments deleted"),
+    "export_started": ("Bắt đầu xuất dữ liệu", "Export started"),
+    "report_exported": ("Xuất báo cáo", "Report exported"),
+    "responses_imported": ("Nhập phiếu từ tệp", "Responses imported"),
+    "frame_import_started": ("Bắt đầu nhập khung mẫu", "Frame import started"),
+    "frame_imported": ("Nhập khung mẫu", "Frame imported"), "sample_drawn": ("Chọn mẫu", "Sample drawn"),
+    "sample_reset": ("Hủy mẫu đã chọn", "Sample reset"), "weights_computed": ("Tính quyền số", "Weights computed"),
+    "invitations_created": ("Tạo thư mời", "Invitations created"),
+    "invitations_reissued": ("Cấp lại thư mời", "Invitations reissued"),
+    "paper_batch_opened": ("Mở hộp phiếu giấy", "Paper batch opened"),
+    "paper_form_adjudicated": ("Phân xử phiếu giấy", "Paper form adjudicated"),
+}
+AUDIT_OBJECTS: Mapping[str, Pair] = {
+    "api_key": ("Khóa API", "API key"), "job": ("Tác vụ", "Job"), "kiosk_device": ("Máy đánh giá", "Kiosk"),
+    "paper_batch": ("Hộp phiếu", "Paper batch"), "paper_form": ("Phiếu giấy", "Paper form"),
+    "round": ("Kỳ khảo sát", "Round"), "user": ("Tài khoản", "User"),
+}
+
 KINDS: Mapping[str, Mapping[str, Pair]] = {
     "level": LEVELS, "admin_map": ADMIN_MAPS, "method": METHODS, "channel": CHANNELS,
     "round_status": ROUND_STATUSES, "response_status": RESPONSE_STATUSES, "verdict": VERDICTS,
@@ -121,6 +159,7 @@ KINDS: Mapping[str, Mapping[str, Pair]] = {
     "change_verdict": CHANGE_VERDICTS, "trend_class": TREND_CLASSES,
     "paper_form_status": PAPER_FORM_STATUSES, "agency_kind": AGENCY_KINDS,
     "batch_status": BATCH_STATUSES,
+    "audit_action": AUDIT_ACTIONS, "audit_object": AUDIT_OBJECTS,
 }
 
 

@@ -29,6 +29,7 @@
       else if (el.type !== "submit" && el.tagName !== "TEXTAREA") { data[el.name] = el.value; }
     });
     data._at = Date.now();
+    data._step = current;
     try { sessionStorage.setItem(key, JSON.stringify(data)); } catch (e) { /* storage full or disabled */ }
     progress();
     if (idleTimer) { clearTimeout(idleTimer); }
@@ -51,6 +52,7 @@
     });
     // Keep the same response id as before the reload: a retry is then "already received", not a duplicate.
     if (data.response_id && form.elements.response_id) { form.elements.response_id.value = data.response_id; }
+    keptStep = Number(data._step) || 0;  // a reload comes back to the section the citizen was on
   }
 
   function progress() {
@@ -74,6 +76,7 @@
   var send = form.querySelector(".o-send");
   var missingNote = form.querySelector(".o-step-missing");
   var current = 0;
+  var keptStep = 0;
   var warned = -1;
 
   function stepOf(el) {
@@ -91,6 +94,8 @@
     send.hidden = !last;
     missingNote.hidden = true;
     warned = -1;
+    // Who asks and how long: said on the first screen; later screens start with the question.
+    document.body.classList.toggle("o-later", current > 0);
     progress();
     var where = target || steps[current].querySelector("legend");
     if (where) { where.scrollIntoView({ block: "start" }); }
@@ -114,7 +119,7 @@
     if (!steps.length || !nav) { return; }
     form.classList.add("o-paged");
     nav.hidden = false;
-    back.addEventListener("click", function () { flag([]); show(current - 1); });
+    back.addEventListener("click", function () { flag([]); show(current - 1); save(); });
     next.addEventListener("click", function () {
       var missing = unanswered(steps[current]);
       if (missing.length && warned !== current) {
@@ -126,6 +131,7 @@
       }
       flag([]);
       show(current + 1);
+      save();
     });
     // Links of the server's summary and problems open the section of the question they name.
     document.addEventListener("click", function (e) {
@@ -143,7 +149,7 @@
     // After a refused send: the question to correct, or the last section with the Send button.
     if (invalid) { show(stepOf(invalid), invalid); }
     else if (document.getElementById("missing") || document.getElementById("refused")) { show(steps.length - 1); }
-    else { show(0); window.scrollTo(0, 0); }
+    else { show(keptStep); window.scrollTo(0, 0); }
   }
 
   /* "Choose at most N": a tick beyond the limit is undone at once, with the reason shown beside it. */

@@ -93,8 +93,12 @@ def _questionnaire(rnd: Round, agency: Agency, point: ServicePoint | None, *, ch
         valid = form.validate()
         if not valid and set(form.errors) == {"csrf_token"}:
             return page({}, expired=True)  # the page stayed open too long: keep the answers, give a fresh token
-        if not valid:
-            return page({k: "; ".join(v) for k, v in form.errors.items()})
+        if not valid:  # WTForms' own messages are English only: one message of the catalogue instead
+            return page({k: _("This answer is not valid.") for k in form.errors})
+        # Answers the profile refuses (a fourth tick in a "choose at most 3" block) come before the summary.
+        _clean, refused = surveys.check_answers(profile, form.answers())
+        if refused:
+            return page(localise_all(refused))
         summary = form.unanswered()
         if summary and form.confirm_incomplete.data != "1":
             return page({}, summary)

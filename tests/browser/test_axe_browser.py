@@ -63,3 +63,20 @@ def test_the_check_does_find_violations(browser, axe):
         assert {"meta-viewport", "button-name"} <= found
     finally:
         context.close()
+
+
+def test_online_sections_with_flags_have_no_axe_violations(live, browser, axe):
+    """The form one section per screen: a later section, and one with its blank questions flagged."""
+    context = browser.new_context(viewport={"width": 360, "height": 640}, has_touch=True, is_mobile=True,
+                                  locale="vi-VN", bypass_csp=True)
+    try:
+        page = context.new_page()
+        page.goto(f"{live.url}/r/LCU-2026/LCU.STP")
+        page.locator("button.o-next").click()
+        page.locator(".o-question.o-unanswered").first.wait_for()
+        assert _violations(axe, page) == []
+        page.locator("button.o-next").click()
+        page.locator("button.o-back").wait_for()
+        assert _violations(axe, page) == []
+    finally:
+        context.close()

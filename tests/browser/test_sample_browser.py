@@ -7,6 +7,7 @@ import csv
 import pytest
 
 from tests.browser.conftest import screenshot
+from tests.browser.test_online_browser import send_now
 
 pytestmark = pytest.mark.browser
 
@@ -38,7 +39,7 @@ def test_fieldwork_tracker_and_sample_plan(live, page, tmp_path):
     for link in links[::3]:  # every third invitation answered, online
         respondent.goto(live.url + "/i/" + link.rsplit("/i/", 1)[1])
         respondent.locator("#q-S1 input[value='4']").check()
-        respondent.locator("button.o-send").click()
+        send_now(respondent)
         respondent.locator("#missing").wait_for()
         respondent.locator("button.o-send").click()
         respondent.locator("[data-sent='1']").wait_for()

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from sipas.errors import DuplicateSubmission, SurveyClosed, ValidationFailed
-from sipas.models import Answer, Channel, Comment, Response, RoundStatus
+from sipas.models import AdminMap, Answer, Channel, Comment, Response, RoundStatus
 from sipas.services.responses import Submission, dossier_hash, record_response
 from tests.factories import make_round
 
@@ -114,3 +114,19 @@ def test_a_comment_is_refused_when_too_long(session):
         record_response(session, Submission(rnd, rnd.agencies[0], {"S1": 4}, Channel.ONLINE, comment="x" * 2001),
                         today=TODAY)
     assert "comment" in err.value.problems
+
+
+def test_a_district_level_is_refused_on_the_new_map_and_kept_on_the_old(session):
+    """R8 = 2 ("Cấp huyện") names a level the 34-province map does not have (districts ended 1 July 2025)."""
+    rnd = make_round(session)  # on new_34
+    with pytest.raises(ValidationFailed) as err:
+        record_response(session, Submission(rnd, rnd.agencies[0], {"S1": 4, "R8": 2}, Channel.ONLINE), today=TODAY)
+    session.rollback()
+    assert err.value.problems == {"R8": "This option is not offered in this survey."}
+    assert err.value.problems["R8"].msgid == "This option is not offered in this survey."  # looked up by pages
+    assert _count(session, Response) == 0
+    record_response(session, Submission(rnd, rnd.agencies[0], {"S1": 4, "R8": 3}, Channel.ONLINE), today=TODAY)
+    rnd.admin_map = AdminMap.HISTORICAL_63
+    record_response(session, Submission(rnd, rnd.agencies[0], {"S1": 4, "R8": 2}, Channel.ONLINE), today=TODAY)
+    session.commit()
+    assert _count(session, Response) == 2

@@ -165,3 +165,59 @@ def test_invitation_codes_read_well_and_can_be_typed_from_the_letter(demo_app):
     assert client.get(f"/i/{token}").status_code == 200  # the printed link works too
     wrong = client.get("/i/", query_string={"code": "AAAA-BBBB-CCCC-DDDD"})
     assert wrong.status_code == 422 and "Không tìm thấy mã này" in wrong.get_data(as_text=True)
+
+
+def test_the_respondent_level_question_follows_the_round_map(demo_app):
+    """R8 "Cấp của cơ quan giải quyết hồ sơ": districts ended on 1 July 2025, so a round on the 34-province map
+    (LCU-2026) offers province and commune only; the 63-province map (LCU-2024) keeps the district."""
+    from sipas.errors import ValidationFailed
+    from sipas.services.responses import Submission, record_response
+    from sipas.web.forms import form_class
+    from tests.conftest import login
+
+    with demo_app.test_request_context():
+        assert [c.label.text for c in form_class("SIPAS_2640", "vi", "historical_63")()["R8"]] == \
+            ["Cấp tỉnh", "Cấp huyện", "Cấp xã"]
+        assert [c.label.text for c in form_class("SIPAS_2640", "vi", "new_34")()["R8"]] == ["Cấp tỉnh", "Cấp xã"]
+    client = demo_app.test_client()
+    page = client.get(URL).get_data(as_text=True)
+    assert "Cấp xã" in page and "Cấp huyện" not in page
+    # A district sent anyway (any channel) is refused by the one way in, in words.
+    s = session_factory(demo_app)()
+    rnd = s.scalar(select(Round).where(Round.code == "LCU-2026"))
+    agency = s.scalar(select(Agency).where(Agency.code == "LCU.STP"))
+    try:
+        record_response(s, Submission(rnd, agency, {"S1": 4, "R8": 2}, Channel.ONLINE), dossier_key=b"k")
+        raise AssertionError("a district level was accepted on the new map")
+    except ValidationFailed as exc:
+        assert exc.problems == {"R8": "This option is not offered in this survey."}
+    s.rollback()
+    record_response(s, Submission(rnd, agency, {"S1": 4, "R8": 3}, Channel.ONLINE), dossier_key=b"k")
+    s.rollback()
+    s.close()
+    # The printed form of the round has no district box, and says "choose at most 3" once.
+    login(client, "admin")
+    paper = client.get("/admin/rounds/LCU-2026/paper-forms").get_data(as_text=True)
+    assert "Cấp xã" in paper and "Cấp huyện" not in paper and paper.count("chọn tối đa 3") == 1
+
+
+def test_problems_are_shown_in_the_page_language_only(demo_app):
+    client = demo_app.test_client()
+    four = {"X1": "y", "X2": "y", "X3": "y", "X4": "y", "S1": "5", "confirm_incomplete": "1"}
+    vi = client.post(URL, data=four).get_data(as_text=True)
+    assert "Chỉ được chọn tối đa 3 phương án." in vi and "choose at most" not in vi
+    en = client.post(URL + "?lang=en", data=four).get_data(as_text=True)
+    assert "Choose at most 3 options." in en and "tối đa 3 phương án" not in en
+    tampered = client.post(URL + "?lang=vi", data={"S1": "9", "confirm_incomplete": "1"}).get_data(as_text=True)
+    assert "Câu trả lời không hợp lệ." in tampered and "Not a valid choice" not in tampered
+
+
+def test_any_page_shows_a_problem_in_its_language(demo_app):
+    """Pages that print a service's problems as they are (paper keying, kiosk, admin) get them translated."""
+    from flask import render_template_string
+
+    problem = surveys.check_answers(surveys.load("SIPAS_2640"), {"X1": 1, "X2": 1, "X3": 1, "X4": 1})[1]["X"]
+    with demo_app.test_request_context("/?lang=vi"):
+        assert render_template_string("<p>{{ p }}</p>", p=problem) == "<p>Chỉ được chọn tối đa 3 phương án.</p>"
+    with demo_app.test_request_context("/?lang=en"):
+        assert render_template_string("<p>{{ p }}</p>", p=problem) == "<p>Choose at most 3 options.</p>"

@@ -52,7 +52,7 @@ def test_roles_change_deactivation_and_audit(demo_app):
     actions = [e.action for e in s.scalars(select(AuditEvent).where(AuditEvent.object_id == user_id))]
     s.close()
     assert actions == ["roles_changed", "user_deactivated"]
-    assert "roles_changed" in admin.get("/admin/audit").get_data(as_text=True)
+    assert "Đổi vai trò" in admin.get("/admin/audit").get_data(as_text=True)  # roles_changed, in words
 
 
 def test_combining_roles_never_widens_an_agency_managers_scope(demo_app):
