@@ -16,6 +16,7 @@ from huey import RedisHuey, SqliteHuey
 
 from sipas import recompute
 from sipas.db import session_scope
+from sipas.models import JobStatus
 
 EXTENSION_KEY = "sipas_huey"
 
@@ -242,7 +243,6 @@ def worker_alive(app: Flask | None = None) -> bool:
 def waits_without_worker(job, app: Flask | None = None) -> bool:
     """A queued job older than JOBS_NO_WORKER_AFTER seconds (default 10) while no worker beats: the page
     says so instead of showing "queued" for ever."""
-    from sipas.models import JobStatus  # noqa: PLC0415 - as the other job helpers of this module
     if job.status is not JobStatus.QUEUED:
         return False
     created = job.created_at if job.created_at.tzinfo else job.created_at.replace(tzinfo=timezone.utc)
