@@ -25,7 +25,8 @@ def test_a_job_queued_without_a_worker_says_so_and_runs_once_a_worker_starts(dem
     with demo_app.app_context():
         assert not jobs.worker_alive()
     page = client.get(job_url).get_data(as_text=True)
-    assert 'id="no-worker"' in page and "Chưa có tiến trình xử lý nền" in page and "<code>sipas jobs worker</code>" in page
+    assert 'id="no-worker"' in page and "Chưa có tiến trình xử lý nền" in page
+    assert "<code>sipas jobs worker</code>" in page
     assert client.get(job_url + ".json").json["no_worker"] is True
     consumer = jobs.start_consumer(demo_app)
     try:
