@@ -50,6 +50,8 @@ class Defaults:
     COMMENT_RETENTION_MONTHS = 24
     #: Job queue: None = SQLite file in instance/ (embedded, no server); "redis://host:6379/0" for several servers.
     JOBS_URL: str | None = None
+    #: A job still queued after this many seconds while no worker beats: its page says no worker is running.
+    JOBS_NO_WORKER_AFTER = 10
     #: A round's provisional results are recomputed this many seconds after the first change of a burst.
     RESULTS_DEBOUNCE_SECONDS = 5.0
     #: Kiosk: back to the first screen after this many seconds without a touch (partial answers dropped).

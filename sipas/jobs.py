@@ -5,6 +5,8 @@ gunicorn. Exports are written under EXPORT_DIR (shared storage when there are se
 """
 from __future__ import annotations
 
+import threading
+import time
 import uuid
 from datetime import datetime, timezone
 from pathlib import Path
@@ -14,6 +16,7 @@ from huey import RedisHuey, SqliteHuey
 
 from sipas import recompute
 from sipas.db import session_scope
+from sipas.models import JobStatus
 
 EXTENSION_KEY = "sipas_huey"
 
@@ -199,7 +202,49 @@ def start_consumer(app: Flask, workers: int = 1):
     consumer = queue(app).create_consumer(workers=workers, worker_type="thread", periodic=False, initial_delay=0.1,
                                           max_delay=1.0, check_worker_health=False)
     consumer.start()
+    beat(app, consumer)
     for name, handler in previous.items():
         signal.signal(getattr(signal, name), handler)
     app.extensions[recompute.EXTENSION_KEY]["sweep"]()  # catch up on changes made while no consumer ran
     return consumer
+
+
+#: Where a running consumer says it is alive, in the queue's own storage (the SQLite file or Redis that the web
+#: processes and the workers share), so a page can tell "waiting for a worker" from "no worker at all".
+HEARTBEAT_KEY = "sipas:worker-heartbeat"
+HEARTBEAT_SECONDS = 5.0
+
+
+def beat(app: Flask, consumer) -> threading.Thread:
+    """Write the heartbeat now and every HEARTBEAT_SECONDS until the consumer stops (a daemon thread)."""
+    huey = queue(app)
+
+    huey.put(HEARTBEAT_KEY, time.time())  # at once: the worker is alive from the moment this returns
+
+    def run() -> None:
+        while not consumer.stop_flag.wait(HEARTBEAT_SECONDS):
+            huey.put(HEARTBEAT_KEY, time.time())
+
+    thread = threading.Thread(target=run, name="sipas-heartbeat", daemon=True)
+    thread.start()
+    return thread
+
+
+def worker_alive(app: Flask | None = None) -> bool:
+    """Whether a consumer of this app's queue beat within the last three heartbeats (`sipas start`'s embedded
+    one or `sipas jobs worker`). The one check behind every "no background worker is running" message."""
+    try:
+        last = queue(app).get(HEARTBEAT_KEY, peek=True)
+    except Exception:  # noqa: BLE001 - an unreachable queue means no worker can be seen either
+        return False
+    return isinstance(last, float) and time.time() - last < 3 * HEARTBEAT_SECONDS
+
+
+def waits_without_worker(job, app: Flask | None = None) -> bool:
+    """A queued job older than JOBS_NO_WORKER_AFTER seconds (default 10) while no worker beats: the page
+    says so instead of showing "queued" for ever."""
+    if job.status is not JobStatus.QUEUED:
+        return False
+    created = job.created_at if job.created_at.tzinfo else job.created_at.replace(tzinfo=timezone.utc)
+    waited = (datetime.now(timezone.utc) - created).total_seconds()
+    return waited >= (app or current_app).config.get("JOBS_NO_WORKER_AFTER", 10) and not worker_alive(app)

@@ -16,6 +16,7 @@ from sipas.services.sampling import (
     compute_weights,
     draw,
     fieldwork,
+    held_reserve,
     import_frame,
     invitation_list_bytes,
     invitation_rows,
@@ -26,6 +27,7 @@ from sipas.services.sampling import (
     preview,
     read_control_totals,
     reissue_invitation_list,
+    release_reserve,
     reset_draw,
     restratify,
 )
@@ -127,10 +129,14 @@ def sample_preview(round_key, total, allocation, margin, deff, minimum, level_to
               help="Invitation list: .csv or .xlsx (by the file's extension).")
 @click.option("--base-url", default="http://127.0.0.1:5000", show_default=True)
 @click.option("--two-stage", "two_stage", help="OFFICES,PER_OFFICE: offices by PPS in each stratum, then dossiers.")
+@click.option("--reserve", "reserve_percent", type=click.IntRange(0, 100), default=0, show_default=True,
+              help="Reserve list: this percentage of each stratum's sample, drawn after it with the same seed, "
+                   "invited only when released (sipas sample release-reserve).")
 def sample_draw(round_key, total, allocation, margin, deff, minimum, level_totals, previous, seed, output, base_url,
-                two_stage) -> None:
+                two_stage, reserve_percent) -> None:
     """Draw the sample and write the invitation list (serial, agency, stratum, PSU, contact, one-time link,
-    weight)."""
+    weight, then the mail-merge columns: dossier code, completion date, agency name, name, address, code), with
+    the reserve list at the end."""
 
     fmt = _output_format(output)
     written = False
@@ -143,8 +149,13 @@ def sample_draw(round_key, total, allocation, margin, deff, minimum, level_total
             stages = parse_two_stage(two_stage or "")
             drawn = draw(session, rnd, plan, seed=seed, two_stage=stages, parameters={
                 "total": total, "allocation": allocation, "e": margin, "deff": deff, "minimum": minimum,
-                "previous_round": previous, "level_totals": by_level})
-            rows = invitation_rows(session, drawn, lambda token: f"{base_url.rstrip('/')}/i/{token}")
+                "previous_round": previous,
+                # Recorded only when used, so a plan without them reads as before.
+                **({"level_totals": by_level} if by_level else {}),
+                **({"reserve_percent": reserve_percent} if reserve_percent else {})},
+                reserve_percent=reserve_percent)
+            rows = invitation_rows(session, drawn, lambda token: f"{base_url.rstrip('/')}/i/{token}",
+                                   reserve=held_reserve(session, rnd))
             audit.record(session, "sample_drawn", actor="cli", object_type="round", object_id=rnd.id,
                          detail={"seed": seed, "n": len(drawn)})
             # The list is written before the commit: only token hashes are stored, so a draw whose list could
@@ -157,7 +168,8 @@ def sample_draw(round_key, total, allocation, margin, deff, minimum, level_total
     except BaseException:
         _forget(output, written)
         raise
-    click.echo(f"{len(rows)} dossiers sampled (seed {seed}); invitation list written to {output}")
+    click.echo(f"{len(drawn)} dossiers sampled (seed {seed}); invitation list written to {output}"
+               + (f" (with {len(rows) - len(drawn)} reserve dossiers at the end)" if len(rows) > len(drawn) else ""))
 
 
 def _output_format(output: str) -> str:
@@ -198,7 +210,8 @@ def sample_invitations(round_key: str, output: str, base_url: str) -> None:
         with session_scope() as session:
             rnd = get_round(session, round_key)
             drawn = reissue_invitation_list(session, rnd, actor="cli")
-            rows = invitation_rows(session, drawn, lambda token: f"{base_url.rstrip('/')}/i/{token}")
+            rows = invitation_rows(session, drawn, lambda token: f"{base_url.rstrip('/')}/i/{token}",
+                                   reserve=held_reserve(session, rnd))
             _write_list(output, invitation_list_bytes(rows, fmt))
             written = True
     except SipasError as exc:
@@ -207,7 +220,36 @@ def sample_invitations(round_key: str, output: str, base_url: str) -> None:
     except BaseException:
         _forget(output, written)
         raise
-    click.echo(f"{len(rows)} invitations re-issued (links of earlier lists no longer work); list written to {output}")
+    click.echo(f"{len(drawn)} invitations re-issued (links of earlier lists no longer work); list written to {output}")
+
+
+@sample_cli.command("release-reserve")
+@click.option("--round", "round_key", required=True)
+@click.option("--stratum", required=True, help="The stratum whose next reserve dossiers are invited.")
+@click.option("--count", type=click.IntRange(min=1), required=True, help="How many reserve dossiers to invite.")
+@click.option("--reason", required=True, help="Why (e.g. '4 refusals'): kept in the audit log and the design.")
+@click.option("--output", required=True, type=click.Path(dir_okay=False),
+              help="Invitation list of the released dossiers: .csv or .xlsx (by the file's extension).")
+@click.option("--base-url", default="http://127.0.0.1:5000", show_default=True)
+def sample_release_reserve(round_key: str, stratum: str, count: int, reason: str, output: str, base_url: str) -> None:
+    """Invite the next reserve dossiers of a stratum (in their drawn order); audited. The stratum's base weights
+    become N_h / (dossiers invited)."""
+    fmt = _output_format(output)
+    written = False
+    try:
+        with session_scope() as session:
+            rnd = get_round(session, round_key)
+            released = release_reserve(session, rnd, stratum=stratum, count=count, reason=reason, actor="cli")
+            rows = invitation_rows(session, released, lambda token: f"{base_url.rstrip('/')}/i/{token}")
+            _write_list(output, invitation_list_bytes(rows, fmt))
+            written = True
+    except SipasError as exc:
+        _forget(output, written)
+        fail(exc)
+    except BaseException:
+        _forget(output, written)
+        raise
+    click.echo(f"{len(released)} reserve dossiers of {stratum} invited; their list written to {output}")
 
 
 @sample_cli.command("fieldwork")
@@ -221,10 +263,13 @@ def sample_fieldwork(round_key: str) -> None:
         fail(exc)
     if not rows:
         fail(SipasError("no sample drawn for this round"))
-    click.echo("stratum\tissued\treturned\tvalid\tresponse_rate")
+    reserve = rows[-1].released or rows[-1].reserve
+    click.echo("stratum\tissued\treturned\tvalid\tresponse_rate"
+               + ("\treserve_released\treserve_held" if reserve else ""))
     for r in rows:
         click.echo(f"{r.stratum}\t{r.issued}\t{r.returned}\t{r.valid}\t"
-                   f"{'' if r.rate is None else f'{100 * r.rate:.1f}%'}")
+                   f"{'' if r.rate is None else f'{100 * r.rate:.1f}%'}"
+                   + (f"\t{r.released}\t{r.reserve}" if reserve else ""))
 
 
 @sample_cli.command("reset")

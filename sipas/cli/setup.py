@@ -10,7 +10,7 @@ from sipas import migrate, words
 from sipas.cli.common import fail
 from sipas.db import optimize, session_scope
 from sipas.errors import SipasError
-from sipas.jobs import queue, start_consumer
+from sipas.jobs import beat, queue, start_consumer
 from sipas.models import RoundStatus
 from sipas.services import admin, audit, demo, demo_national
 from sipas.services.admin import import_agencies
@@ -177,7 +177,9 @@ def start(host: str, port: int) -> None:
 def jobs_worker(workers: int) -> None:
     """Run the background-job consumer (beside gunicorn; several hosts need SIPAS_JOBS_URL=redis://...)."""
     click.echo(f"consuming jobs with {workers} worker threads (Ctrl+C to stop)")
-    queue().create_consumer(workers=workers, worker_type="thread").run()
+    consumer = queue().create_consumer(workers=workers, worker_type="thread")
+    beat(current_app._get_current_object(), consumer)  # type: ignore[attr-defined]  # the proxy's target
+    consumer.run()
 
 
 @rounds_cli.command("create")

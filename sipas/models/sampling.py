@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import Date, Float, ForeignKey, Index, String
+from sqlalchemy import Date, Float, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from sipas.models.base import Base
@@ -27,9 +27,17 @@ class FrameUnit(Base):
     on_time: Mapped[bool | None] = mapped_column()
     #: Address or phone for the invitation; deleted when the round closes.
     contact: Mapped[str | None] = mapped_column(String(300))
+    #: For the invitation letter's mail merge, kept with the contact data and deleted with it when the round
+    #: closes: the dossier code as the one-stop system prints it, the applicant's name and postal address.
+    dossier_code: Mapped[str | None] = mapped_column(String(80))
+    name: Mapped[str | None] = mapped_column(String(200))
+    address: Mapped[str | None] = mapped_column(String(300))
     stratum: Mapped[str] = mapped_column(String(60))
     sampled: Mapped[bool] = mapped_column(default=False)
     probability: Mapped[float | None] = mapped_column(Float)
     weight: Mapped[float | None] = mapped_column(Float)
     psu: Mapped[str | None] = mapped_column(String(60))
     invitation_id: Mapped[int | None] = mapped_column(ForeignKey("invitations.id"))
+    #: Reserve list: the unit's place among its stratum's replacements (drawn after the main sample with the
+    #: same seed); None for a unit that is not on the reserve list. A released reserve is sampled and keeps it.
+    reserve_rank: Mapped[int | None] = mapped_column(Integer)

@@ -7,6 +7,7 @@ database, one module per step of a Department's journey:
 - frame.py: the dossier list (frame) a sample is drawn from, its strata, its lock after the draw;
 - allocation.py: sizes per stratum (the 2013 formula; proportional, equal or Neyman allocation);
 - draw.py: the draw with a stored seed and the sample plan it records, and its audited undo;
+- reserve.py: the reserve list drawn after the main sample, and its audited release;
 - invitation_list.py: the list a mail merge or the post needs, and its audited re-issue;
 - fieldwork.py: invitations issued, returns and valid responses per stratum, read live;
 - weight_inputs.py and weights.py: what people give the weights step, and the final weights.
@@ -42,10 +43,12 @@ from sipas.services.sampling.frame import (
 )
 from sipas.services.sampling.invitation_list import (
     INVITATION_COLUMNS,
+    LIST_WORDS,
     invitation_list_bytes,
     invitation_rows,
     reissue_invitation_list,
 )
+from sipas.services.sampling.reserve import held_reserve, parse_reserve_percent, release_reserve
 from sipas.services.sampling.weight_inputs import parse_merge, parse_total, parse_trim, read_control_totals
 from sipas.services.sampling.weights import RAKE_COLUMNS, WeightingResult, compute_weights
 
@@ -57,5 +60,5 @@ __all__ = [
     "parse_merge",
     "parse_stratifiers", "parse_total", "parse_trim", "parse_two_stage", "preview", "previous_proportions",
     "read_control_totals", "reissue_invitation_list", "reset_draw", "restratify", "sampled_count",
-    "stratum_label", "stratum_levels",
+    "stratum_label", "stratum_levels", "LIST_WORDS", "held_reserve", "parse_reserve_percent", "release_reserve",
 ]

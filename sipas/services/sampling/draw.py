@@ -16,6 +16,7 @@ from sipas.services.invitations import create_invitations
 from sipas.services.results.freshness import mark_changed
 from sipas.services.sampling.allocation import StratumPlan
 from sipas.services.sampling.frame import sampled_count
+from sipas.services.sampling.reserve import check_reserve_percent, draw_reserve
 
 
 def parse_two_stage(text: str) -> tuple[int, int] | None:
@@ -40,15 +41,19 @@ def frame_fingerprint(session: Session, rnd: Round) -> str:
 
 
 def draw(session: Session, rnd: Round, plan: list[StratumPlan], *, seed: int,
-         two_stage: tuple[int, int] | None = None, parameters: dict | None = None) -> list[tuple[FrameUnit, str]]:
+         two_stage: tuple[int, int] | None = None, parameters: dict | None = None,
+         reserve_percent: int = 0) -> list[tuple[FrameUnit, str]]:
     """Draw the plan with a stored seed; create an invitation per sampled dossier.
 
     Default: SRS within strata with the plan's sizes. two_stage=(offices, per_office): in every stratum,
     offices (service points) by PPS on their number of dossiers, then dossiers by SRS within each office;
-    the office is then the PSU. Returns (frame unit, invitation token) pairs. Refuses a second draw.
+    the office is then the PSU. reserve_percent: a reserve list of that share of each stratum's sample (rounded
+    up), drawn after the main sample with the same generator and not invited until released (reserve.py).
+    Returns (frame unit, invitation token) pairs. Refuses a second draw.
     """
     if sampled_count(session, rnd):
         raise ValidationFailed({"frame": "a sample was already drawn for this round"})
+    check_reserve_percent(reserve_percent, two_stage)
     units = session.scalars(select(FrameUnit).where(FrameUnit.round_id == rnd.id).order_by(FrameUnit.id)).all()
     strata = np.array([u.stratum for u in units])
     rng = np.random.default_rng(seed)
@@ -65,6 +70,18 @@ def draw(session: Session, rnd: Round, plan: list[StratumPlan], *, seed: int,
                                                    psu=unit.psu, weight=unit.weight)
         unit.invitation_id = invitation.id
         out.append((unit, token))
+    reserved = draw_reserve(units, strata, result.selected, reserve_percent, rng) if reserve_percent else 0
+    _record_draw(session, rnd, plan, seed=seed, two_stage=two_stage, parameters=parameters, drawn=len(out),
+                 reserve=(reserve_percent, reserved))
+    session.flush()
+    return out
+
+
+def _record_draw(session: Session, rnd: Round, plan: list[StratumPlan], *, seed: int,
+                 two_stage: tuple[int, int] | None, parameters: dict | None, drawn: int,
+                 reserve: tuple[int, int]) -> None:
+    """What the draw writes into the round's design, with the sample plan a Department signs before fieldwork
+    (printable at /admin/rounds/<round>/sample/plan)."""
     design = dict(rnd.design or {})
     if two_stage is None:
         design.update({"frame": "completed dossiers", "draw": "srs within strata", "seed": seed,
@@ -73,17 +90,17 @@ def draw(session: Session, rnd: Round, plan: list[StratumPlan], *, seed: int,
         design.update({"frame": "completed dossiers", "seed": seed, "psu": "service point",
                        "draw": "two-stage: offices by PPS on dossiers, then dossiers by SRS",
                        "offices_per_stratum": two_stage[0], "dossiers_per_office": two_stage[1]})
-    # The sample plan a Department signs before fieldwork (printable at /admin/rounds/<round>/sample/plan).
+    if reserve[0]:
+        design["reserve_percent"] = reserve[0]
     design["plan"] = {
         "frame_fingerprint": frame_fingerprint(session, rnd), "frame_size": sum(p.N for p in plan),
         "stratified_by": design.get("stratified_by") or ["agency"], "parameters": dict(parameters or {}),
-        "seed": seed, "two_stage": list(two_stage) if two_stage else None, "drawn": len(out),
+        "seed": seed, "two_stage": list(two_stage) if two_stage else None, "drawn": drawn,
+        "reserve_percent": reserve[0] or None, "reserve": reserve[1],
         "strata": [{"stratum": p.stratum, "N": p.N, "n": p.n, "margin": p.margin, "p": p.p, "p_from": p.p_source,
                     "level": p.level}
                    for p in plan]}
     rnd.design = design
-    session.flush()
-    return out
 
 
 def _two_stage(units, strata: np.ndarray, sizes: tuple[int, int], rng: np.random.Generator) -> sampling.Draw:
@@ -141,4 +158,5 @@ def reset_draw(session: Session, rnd: Round, *, actor, reason: str, ip: str | No
 
 
 #: What a draw writes into the round's design (removed again by reset_draw).
-DRAW_KEYS = ("frame", "draw", "seed", "sizes", "psu", "offices_per_stratum", "dossiers_per_office", "plan")
+DRAW_KEYS = ("frame", "draw", "seed", "sizes", "psu", "offices_per_stratum", "dossiers_per_office", "plan",
+             "reserve_percent", "reserve_releases")

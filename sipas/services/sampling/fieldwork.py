@@ -12,12 +12,15 @@ from sipas.models import FrameUnit, Invitation, Response, ResponseStatus, Round
 @dataclass(frozen=True)
 class FieldworkRow:
     """Fieldwork in one stratum: invitations issued, returned (a response came back, whatever its status),
-    valid responses, and the response rate (valid / issued)."""
+    valid responses, and the response rate (valid / issued); reserve dossiers released (invited, counted in
+    issued) and still held."""
 
     stratum: str
     issued: int
     returned: int
     valid: int
+    released: int = 0
+    reserve: int = 0
 
     @property
     def rate(self) -> float | None:
@@ -34,8 +37,14 @@ def fieldwork(session: Session, rnd: Round) -> list[FieldworkRow]:
         .outerjoin(Response, Response.id == Invitation.response_id)
         .where(FrameUnit.round_id == rnd.id, FrameUnit.sampled.is_(True))
         .group_by(FrameUnit.stratum).order_by(FrameUnit.stratum)).all()
-    out = [FieldworkRow(h, int(n), int(used), int(v or 0)) for h, n, used, v in rows]
+    reserves: dict[tuple[str, bool], int] = {
+        (h, bool(sampled)): int(n) for h, sampled, n in session.execute(
+            select(FrameUnit.stratum, FrameUnit.sampled, func.count())
+            .where(FrameUnit.round_id == rnd.id, FrameUnit.reserve_rank.is_not(None))
+            .group_by(FrameUnit.stratum, FrameUnit.sampled))}
+    out = [FieldworkRow(h, int(n), int(used), int(v or 0), reserves.get((h, True), 0), reserves.get((h, False), 0))
+           for h, n, used, v in rows]
     if out:
         out.append(FieldworkRow("total", sum(r.issued for r in out), sum(r.returned for r in out),
-                                sum(r.valid for r in out)))
+                                sum(r.valid for r in out), sum(r.released for r in out), sum(r.reserve for r in out)))
     return out

@@ -16,7 +16,9 @@ from sipas.services.interchange import LEVELS, read_rows
 from sipas.services.responses import dossier_hash
 
 FRAME_COLUMNS = ("dossier_code", "agency_code", "service_point_code", "field", "level", "completed_on", "on_time",
-                 "contact")
+                 "contact", "name", "address")
+#: The longest text each stored column takes (a longer cell is reported by row, not cut).
+MAX_LENGTHS = {"dossier_code": 80, "field": 80, "contact": 300, "name": 200, "address": 300}
 #: What a frame may be stratified by (any combination, in the order given): frame columns as loaded.
 STRATIFIERS = ("agency", "level", "field", "service_point", "on_time", "completed_month")
 
@@ -105,9 +107,14 @@ class _FrameReader:
             return None, (f"row {r}, column on_time: {row['on_time']!r} is not one of "
                           f"{', '.join(w for w in ON_TIME_WORDS if w)}")
         on_time = ON_TIME_WORDS[on_time_text]
+        too_long = [c for c, n in MAX_LENGTHS.items() if len(row.get(c, "")) > n]
+        if too_long:
+            return None, f"row {r}, column {too_long[0]}: longer than {MAX_LENGTHS[too_long[0]]} characters"
         return {"round_id": self.rnd.id, "dossier_hash": hashed, "agency_id": agency.id,
                 "service_point_id": point.id if point else None, "field": row.get("field") or None,
                 "level": level, "completed_on": completed, "on_time": on_time, "contact": row.get("contact") or None,
+                "dossier_code": row["dossier_code"], "name": row.get("name") or None,
+                "address": row.get("address") or None,
                 "stratum": stratum_label(self.by, agency_code=agency.code, level=level, field=row.get("field") or None,
                                          point_code=point.code if point else None, on_time=on_time,
                                          completed_on=completed),
@@ -197,8 +204,10 @@ def restratify(session: Session, rnd: Round, stratify_by: str | tuple[str, ...])
 
 def forget_contacts(session: Session, rnd: Round) -> int:
     """Delete the contact data of a round's frame (when the round closes)."""
-    done = session.execute(update(FrameUnit).where(FrameUnit.round_id == rnd.id, FrameUnit.contact.is_not(None))
-                           .values(contact=None))
+    done = session.execute(update(FrameUnit).where(FrameUnit.round_id == rnd.id, FrameUnit.contact.is_not(None)
+                                                   | FrameUnit.dossier_code.is_not(None) | FrameUnit.name.is_not(None)
+                                                   | FrameUnit.address.is_not(None))
+                           .values(contact=None, dossier_code=None, name=None, address=None))
     session.flush()
     return cast(CursorResult, done).rowcount
 

@@ -117,7 +117,8 @@ def job_page(job_id: str):
     """Progress bar, then the download link (refreshes itself without any script)."""
     job = _own_job(job_id)
     progress, message = live_progress(job)
-    return render_template("admin/job.html", job=job, progress=progress, message=message)
+    return render_template("admin/job.html", job=job, progress=progress, message=message,
+                           no_worker=jobs.waits_without_worker(job))
 
 
 @bp.route("/jobs/<job_id>.json")
@@ -127,6 +128,7 @@ def job_status(job_id: str):
     job = _own_job(job_id)
     progress, message = live_progress(job)
     return {"id": job.id, "status": job.status.value, "progress": progress, "message": message,
+            "no_worker": jobs.waits_without_worker(job),
             "download": url_for(".job_download", job_id=job.id) if job.file_name else None}
 
 

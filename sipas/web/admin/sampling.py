@@ -41,15 +41,16 @@ class _Design:
 
     def parameters(self) -> dict:
         """What the draw records in the sample plan."""
+        by_level = sampling_service.parse_level_totals(self.params["level_totals"])
         return {"total": self.total, "allocation": self.method, "e": _number(self.params, "e", 0.05),
                 "deff": _number(self.params, "deff", 1.5),
                 "minimum": int(_number(self.params, "minimum", 0, whole=True)), "previous_round": self.previous,
-                "level_totals": sampling_service.parse_level_totals(self.params["level_totals"])}
+                **({"level_totals": by_level} if by_level else {})}
 
     def plan(self, session, rnd: Round) -> list:
         p = self.parameters()
         return sampling_service.preview(session, rnd, total=self.total, method=self.method, e=p["e"],
-                                        deff=p["deff"], minimum=p["minimum"], level_totals=p["level_totals"],
+                                        deff=p["deff"], minimum=p["minimum"], level_totals=p.get("level_totals"),
                                         previous=round_or_404(self.previous) if self.previous else None)
 
 
@@ -89,11 +90,20 @@ def _render(session, rnd: Round, form, design: _Design, plan, problems: list[str
     return render_template("admin/sample.html", round=rnd, form=form, plan=plan, problems=problems,
                            message=outcome.get("message"), drawn=sampled, design=rnd.design or {},
                            fieldwork=sampling_service.fieldwork(session, rnd) if sampled else [],
+                           held=_held_by_stratum(session, rnd) if sampled else {},
                            is_admin=current_user.has_role(Role.ADMIN), weights=outcome.get("weights"),
                            total=design.total, method=design.method, params=design.params, previous=design.previous,
                            earlier=earlier,
                            stratified_by=",".join((rnd.design or {}).get("stratified_by") or ["agency"]),
                            stratifiers=sampling_service.STRATIFIERS)
+
+
+def _held_by_stratum(session, rnd: Round) -> dict[str, int]:
+    """Reserve dossiers not yet invited, per stratum (what the release form offers)."""
+    held: dict[str, int] = {}
+    for unit in sampling_service.held_reserve(session, rnd):
+        held[unit.stratum] = held.get(unit.stratum, 0) + 1
+    return held
 
 
 def _load_frame(session, rnd: Round, design: _Design):
@@ -136,9 +146,12 @@ def _draw(session, rnd: Round, design: _Design):
     seed = int(raw_seed)
     stages = sampling_service.parse_two_stage(request.form.get("two_stage", ""))
     fmt = _list_format()
+    reserve = sampling_service.parse_reserve_percent(request.form.get("reserve"))
+    parameters = {**design.parameters(), **({"reserve_percent": reserve} if reserve else {})}
     drawn = sampling_service.draw(session, rnd, design.plan(session, rnd), seed=seed, two_stage=stages,
-                                  parameters=design.parameters())
-    rows = sampling_service.invitation_rows(session, drawn, _link)
+                                  parameters=parameters, reserve_percent=reserve)
+    rows = sampling_service.invitation_rows(session, drawn, _link,
+                                            reserve=sampling_service.held_reserve(session, rnd))
     audit.record(session, "sample_drawn", actor=current_user, object_type="round", object_id=rnd.id,
                  ip=request.remote_addr, detail={"seed": seed, "n": len(drawn)})
     return _invitation_list(rnd, rows, fmt)
@@ -147,7 +160,20 @@ def _draw(session, rnd: Round, design: _Design):
 def _invitations(session, rnd: Round, design: _Design):
     fmt = _list_format()
     drawn = sampling_service.reissue_invitation_list(session, rnd, actor=current_user, ip=request.remote_addr)
-    return _invitation_list(rnd, sampling_service.invitation_rows(session, drawn, _link), fmt)
+    return _invitation_list(rnd, sampling_service.invitation_rows(
+        session, drawn, _link, reserve=sampling_service.held_reserve(session, rnd)), fmt)
+
+
+def _release(session, rnd: Round, design: _Design):
+    fmt = _list_format()
+    count = whole_number(request.form.get("count", ""), low=1)
+    if count is None:
+        raise ValidationFailed({"count": f"{request.form.get('count', '')!r}: a whole number, at least 1"})
+    released = sampling_service.release_reserve(session, rnd, stratum=request.form.get("stratum", ""), count=count,
+                                                reason=request.form.get("reason", ""), actor=current_user,
+                                                ip=request.remote_addr)
+    return _invitation_list(rnd, sampling_service.invitation_rows(session, released, _link), fmt,
+                            name=f"invitations-{rnd.code}-reserve")
 
 
 def _reset(session, rnd: Round, design: _Design) -> dict:
@@ -185,7 +211,8 @@ def _weights(session, rnd: Round, design: _Design) -> dict:
 
 #: The page's forms, by their hidden "action" field: each returns what the page shows, or a response.
 _ACTIONS: dict[str, Callable] = {"frame": _load_frame, "stratify": _stratify, "draw": _draw,
-                                 "invitations": _invitations, "reset": _reset, "weights": _weights}
+                                 "invitations": _invitations, "release": _release, "reset": _reset,
+                                 "weights": _weights}
 
 
 def _list_format() -> str:
@@ -224,9 +251,9 @@ def _number(params: dict, name: str, default: float, whole: bool = False) -> flo
     return value
 
 
-def _invitation_list(rnd, rows, fmt: str):
+def _invitation_list(rnd, rows, fmt: str, name: str | None = None):
     """The invitation list as a CSV or XLSX download (formula-safe cells)."""
     return send_file(BytesIO(invitation_list_bytes(rows, fmt)), as_attachment=True,
                      mimetype=XLSX_MIMETYPE if fmt == "xlsx" else "text/csv",
-                     download_name=f"invitations-{rnd.code}.{fmt}")
+                     download_name=f"{name or f'invitations-{rnd.code}'}.{fmt}")
 
