@@ -62,6 +62,13 @@ CHANGE_REASONS: Mapping[str, Pair] = {
                   "Not comparable: the administrative map changed (2025 reorganisation)"),
     "NO_PREVIOUS": ("Chưa có kỳ trước", "No earlier round"),
     "NOT_IN_PREVIOUS": ("Không có trong kỳ trước", "Not in the earlier round"),
+    "SPLIT_PREDECESSOR": ("Không so sánh: cơ quan tiền thân bị chia tách", "Not compared: a predecessor was split"),
+}
+#: How the earlier figure of a change was obtained (a direct comparison needs no words).
+CHANGE_BASES: Mapping[str, Pair] = {
+    "direct": ("so sánh trực tiếp", "direct comparison"),
+    "re_estimated": ("kỳ trước tính lại theo địa giới mới", "earlier round re-estimated on the new map"),
+    "predecessors_pooled": ("so với các cơ quan tiền thân gộp lại", "against its predecessors pooled"),
 }
 ROLES: Mapping[str, Pair] = {
     "admin": ("Quản trị", "Administrator"),
@@ -79,7 +86,7 @@ CHANNEL_GROUPS: Mapping[str, Pair] = {
 KINDS: Mapping[str, Mapping[str, Pair]] = {
     "level": LEVELS, "admin_map": ADMIN_MAPS, "method": METHODS, "channel": CHANNELS,
     "round_status": ROUND_STATUSES, "response_status": RESPONSE_STATUSES, "verdict": VERDICTS,
-    "change_reason": CHANGE_REASONS, "role": ROLES, "channel_group": CHANNEL_GROUPS,
+    "change_reason": CHANGE_REASONS, "change_basis": CHANGE_BASES, "role": ROLES, "channel_group": CHANNEL_GROUPS,
 }
 
 

@@ -240,7 +240,8 @@ def _change(g: GroupResult, code: str, ix: IndexResult, t: Labels) -> tuple[floa
         return None, t.word("change_reason", moved.reason)
     if moved is not None and moved.previous_estimate is not None and ix.estimate is not None:
         year = moved.previous_year
-        return r2(ix.estimate - moved.previous_estimate), t(f"so với {year}", f"vs {year}")
+        how = f" ({t.word('change_basis', moved.basis)})" if moved.basis != "direct" else ""
+        return r2(ix.estimate - moved.previous_estimate), t(f"so với {year}", f"vs {year}") + how
     return None, ""
 
 
