@@ -67,7 +67,7 @@ CHANGE_REASONS: Mapping[str, Pair] = {
 #: How the earlier figure of a change was obtained (a direct comparison needs no words).
 CHANGE_BASES: Mapping[str, Pair] = {
     "direct": ("so sánh trực tiếp", "direct comparison"),
-    "re_estimated": ("kỳ trước tính lại theo địa giới mới", "earlier round re-estimated on the new map"),
+    "re_estimated": ("tính lại theo địa giới mới", "re-estimated on the new map"),
     "predecessors_pooled": ("so với các cơ quan tiền thân gộp lại", "against its predecessors pooled"),
 }
 ROLES: Mapping[str, Pair] = {
