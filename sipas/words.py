@@ -62,6 +62,13 @@ CHANGE_REASONS: Mapping[str, Pair] = {
                   "Not comparable: the administrative map changed (2025 reorganisation)"),
     "NO_PREVIOUS": ("Chưa có kỳ trước", "No earlier round"),
     "NOT_IN_PREVIOUS": ("Không có trong kỳ trước", "Not in the earlier round"),
+    "SPLIT_PREDECESSOR": ("Không so sánh: cơ quan tiền thân bị chia tách", "Not compared: a predecessor was split"),
+}
+#: How the earlier figure of a change was obtained (a direct comparison needs no words).
+CHANGE_BASES: Mapping[str, Pair] = {
+    "direct": ("so sánh trực tiếp", "direct comparison"),
+    "re_estimated": ("tính lại theo địa giới mới", "re-estimated on the new map"),
+    "predecessors_pooled": ("so với các cơ quan tiền thân gộp lại", "against its predecessors pooled"),
 }
 #: A change since the previous round, by its verdict.
 CHANGE_VERDICTS: Mapping[str, Pair] = {
@@ -160,6 +167,7 @@ KINDS: Mapping[str, Mapping[str, Pair]] = {
     "paper_form_status": PAPER_FORM_STATUSES, "agency_kind": AGENCY_KINDS,
     "batch_status": BATCH_STATUSES,
     "audit_action": AUDIT_ACTIONS, "audit_object": AUDIT_OBJECTS,
+    "change_basis": CHANGE_BASES,
 }
 
 

@@ -241,8 +241,16 @@ def _change(g: GroupResult, code: str, ix: IndexResult, t: Labels) -> tuple[floa
         return None, t.word("change_reason", moved.reason)
     if moved is not None and moved.previous_estimate is not None and ix.estimate is not None:
         year = moved.previous_year
-        return r2(ix.estimate - moved.previous_estimate), t(f"so với {year}", f"vs {year}")
+        return r2(ix.estimate - moved.previous_estimate), _basis_note(moved.basis, year, t)
     return None, ""
+
+
+def _basis_note(basis: str, year: int | None, t: Labels) -> str:
+    """What a change is against: "so với 2024", "so với các cơ quan tiền thân gộp lại (2024)"."""
+    if basis == "predecessors_pooled":
+        return f"{t.word('change_basis', basis)} ({year})"
+    note = t(f"so với {year}", f"vs {year}")
+    return note if basis == "direct" else f"{note} – {t.word('change_basis', basis)}"
 
 
 def summary(data, t: Labels) -> Sheet:

@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import csv
 from datetime import date
+from io import BytesIO
 
 import pytest
+from openpyxl import load_workbook
 from sqlalchemy import func, select
 
 import surveys
@@ -37,6 +39,7 @@ from sipas.services.interchange import import_table, read_table
 from sipas.services.results import facts, store
 from sipas.services.results.compute import compute_round, remap_due
 from sipas.services.results.succession import agency_lineage, lineage
+from sipas.services.workbook import build_workbook, report_data
 
 ITEMS = [f"P{k}" for k in range(1, 10)] + [f"S{k}" for k in range(1, 6)]
 MERGER = date(2025, 3, 1)
@@ -158,4 +161,17 @@ def test_the_stored_re_estimate_is_replaced_when_the_earlier_rounds_responses_ch
     assert again.snapshot == facts.fingerprint(s, r24) != first.snapshot and remap_due(s, r24) is None
     # Still one re-estimate and one provisional set of the round's own.
     assert s.scalar(select(func.count()).select_from(ResultSet).where(ResultSet.round_id == r24.id)) == 2
+    s.close()
+
+
+def test_the_workbook_labels_a_merged_departments_change(demo_app):
+    """The scorecard of Sở Nông nghiệp và Môi trường gives its change against its predecessors pooled, in words."""
+    s = session_factory(demo_app)()
+    r26 = s.scalar(select(Round).where(Round.code == "LCU-2026"))
+    book = load_workbook(BytesIO(build_workbook(report_data(s, r26), "vi")), read_only=True)
+    cells = [str(c) for row in book["Thẻ điểm"].iter_rows(values_only=True) for c in row if c is not None]
+    at = cells.index("Sở Nông nghiệp và Môi trường")
+    assert "so với các cơ quan tiền thân gộp lại (2024)" in cells[at:at + 40]
+    stp = cells.index("Sở Tư pháp")
+    assert "so với 2024 – tính lại theo địa giới mới" in cells[stp:stp + 40]
     s.close()

@@ -6,7 +6,7 @@ import json
 
 import numpy as np
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 import surveys
 from sipas.cli.results import analyze, export_responses
@@ -29,7 +29,7 @@ def test_round_and_its_exported_file_give_identical_indices(demo_app, tmp_path):
     assert runner.invoke(export_responses, ["--round", "LCU-2024", "--output", str(csv_path)]).exit_code == 0
     result = runner.invoke(analyze, ["--round", "LCU-2024", "--output", str(from_db)])
     assert result.exit_code == 0, result.output
-    result = runner.invoke(analyze, [str(csv_path), "--profile", "SIPAS_2640", "--output", str(from_file)])
+    result = runner.invoke(analyze, [str(csv_path), "--profile", "SIPAS_1001", "--output", str(from_file)])
     assert result.exit_code == 0, result.output
     db, f = _json(from_db), _json(from_file)
     assert [(g["by"], g["key"]) for g in db["groups"]] == [(g["by"], g["key"]) for g in f["groups"]]
@@ -45,15 +45,17 @@ def test_analysis_json_has_the_documented_shape(demo_app, tmp_path):
                                                          "--by", "all,level", "--confidence", "0.9"])
     assert result.exit_code == 0, result.output
     data = _json(out)
-    assert data["profile"] == "SIPAS_2640" and data["confidence_level"] == 0.9
+    assert data["profile"] == "SIPAS_1001" and data["confidence_level"] == 0.9
     assert [(g["by"], g["key"]) for g in data["groups"]] == [("all", "all"), ("level", "province"),
                                                              ("level", "commune")]
     ix = data["groups"][0]["indices"]
-    assert {"SIPAS", "F1", "F5", "S0", "E1.1", "X3"} <= set(ix)
+    assert {"SIPAS", "PART_A", "PART_B", "P1", "P9", "F1", "F5", "S0", "E1.1", "X3"} <= set(ix)
     assert set(ix["SIPAS"]) >= {"estimate", "ci_low", "ci_high", "n", "se", "df", "deff", "n_eff", "method",
                                 "low_base"}
     assert ix["F1"]["estimate"] == ix["S1"]["estimate"]  # GENERAL_QUESTION rule
-    assert ix["SIPAS"]["estimate"] == pytest.approx(sum(ix[f"S{k}"]["estimate"] for k in range(1, 6)) / 5)
+    # SIPAS_1001: part B is the mean of the five factors, the SIPAS the mean of the two parts.
+    assert ix["PART_B"]["estimate"] == pytest.approx(sum(ix[f"S{k}"]["estimate"] for k in range(1, 6)) / 5)
+    assert ix["SIPAS"]["estimate"] == pytest.approx((ix["PART_A"]["estimate"] + ix["PART_B"]["estimate"]) / 2)
     assert 70 < ix["SIPAS"]["estimate"] < 95 and ix["SIPAS"]["ci_low"] < ix["SIPAS"]["estimate"] < ix["SIPAS"]["ci_high"]
 
 
@@ -75,13 +77,17 @@ def test_a_provisional_set_is_stored_unrounded_and_replaces_the_earlier_one(demo
     first = store.save(session, rnd, result)
     second = store.save(session, rnd, result)
     session.commit()
-    rows = session.scalars(select(ResultSet).where(ResultSet.round_id == rnd.id)).all()
+    rows = session.scalars(select(ResultSet).where(ResultSet.round_id == rnd.id,
+                                                   ResultSet.admin_map == rnd.admin_map)).all()
     assert [r.id for r in rows] == [second.id] and second.version is None and second.snapshot_id == result.snapshot
+    # The round's re-estimate on the 2025 map (the base of LCU-2026's changes) is another set: left alone.
+    assert session.scalar(select(func.count()).select_from(ResultSet).where(
+        ResultSet.round_id == rnd.id, ResultSet.admin_map != rnd.admin_map)) == 1
     assert first is not second and second.responses == result.responses > 0
     back = from_payload(second.payload)
     assert back.group("all", "all").estimate("SIPAS") == result.group("all", "all").estimate("SIPAS")  # unrounded
     assert back == result and store.load(session, second.id) == result
-    assert second.method_version == "SIPAS_2640"
+    assert second.method_version == "SIPAS_1001"
     session.close()
 
 
@@ -181,7 +187,8 @@ def test_database_path_matches_file_path_on_both_databases(session, tmp_path):
 def test_csv_exports_neutralise_formulas(demo_app, tmp_path):
     from sipas.models import Response as ResponseModel
     s = session_factory(demo_app)()
-    r = s.scalar(select(ResponseModel).where(ResponseModel.psu.is_not(None)))
+    rnd = s.scalar(select(Round).where(Round.code == "LCU-2024"))
+    r = s.scalar(select(ResponseModel).where(ResponseModel.round_id == rnd.id, ResponseModel.psu.is_not(None)))
     r.psu, r.stratum = "=HYPERLINK(\"http://x\")", "+cmd"
     s.commit()
     s.close()
@@ -230,7 +237,11 @@ def test_analysis_json_comes_from_the_results_tree(demo_app, tmp_path):
     assert from_payload(data).group("agency", "LCU.STP").tier == "province"
     assert data["labels"]["agency"]["LCU.STP"]["name"] and data["channel_counts"]
     whole = next(g for g in data["groups"] if g["by"] == "all")
-    assert whole["change"]["SIPAS"]["reason"] == "GEO_BREAK"  # 2024 was on the 63-province map
+    # 2024 was on the 63-province map; Lai Châu was left whole, so 2024 is re-estimated on the new map.
+    change = whole["change"]["SIPAS"]
+    assert change["reason"] is None and change["basis"] == "re_estimated" and change["previous_round"] == "LCU-2024"
+    assert change["contrast"]["ci_low"] < change["contrast"]["difference"] < change["contrast"]["ci_high"]
+    assert change["contrast"]["verdict"]
 
 
 # Bad files given to `sipas analyze FILE` (each found by the independent check of the results work): a clear

@@ -101,10 +101,16 @@ def test_agencies_are_ranked_within_their_level_on_unrounded_sipas_low_base_incl
     assert all(agencies[c].rank.note == "low_base" for c in low_base)
 
 
-def test_year_on_year_across_the_2025_map_is_not_computed(session):
-    wb = load_workbook(BytesIO(build_workbook(gather(session, _round(session, "LCU-2026")))))
+def test_year_on_year_across_the_2025_map_is_against_the_re_estimate(session):
+    """Lai Châu was left whole by the 2025 merger: 2026 is compared with 2024 re-estimated on the new map."""
+    rnd = _round(session, "LCU-2026")
+    whole = store.load(session, store.provisional_info(session, rnd).id).group("all", "all")
+    change = whole.change["SIPAS"]
+    assert change.basis == "re_estimated" and change.previous_round == "LCU-2024"
+    wb = load_workbook(BytesIO(build_workbook(gather(session, rnd))))
     sipas = _body(wb["Tổng hợp"])[0]
-    assert sipas[6] is None and "địa giới hành chính" in sipas[7]
+    assert sipas[6] == r2(whole.estimate("SIPAS") - change.previous_estimate)
+    assert sipas[7] == "so với 2024 – tính lại theo địa giới mới"
 
 
 def test_typed_text_starting_with_formula_characters_stays_text(demo_app, session):
