@@ -39,7 +39,13 @@ def init_app(app: Flask) -> None:
         with app.app_context():
             _run_frame_import(app, job_id)
 
-    app.extensions[EXTENSION_KEY] = {"huey": huey, "export_report": export_report, "import_frame": import_frame}
+    @huey.task(name="import_agencies")
+    def import_agencies(job_id: str) -> None:
+        with app.app_context():
+            _run_agency_import(app, job_id)
+
+    app.extensions[EXTENSION_KEY] = {"huey": huey, "export_report": export_report, "import_frame": import_frame,
+                                     "import_agencies": import_agencies}
     recompute.init_app(app, huey)
 
 
@@ -60,22 +66,64 @@ def enqueue_export(session, *, round_code: str, lang: str, with_data: bool, agen
     return job, lambda: task(job.id)
 
 
-def enqueue_frame_import(session, *, round_code: str, upload, suffix: str, stratify_by: str, user_id: int | None):
-    """Keep the uploaded dossier list where the worker can read it (EXPORT_DIR/uploads, deleted after the
-    import: it holds contact data), create the job row (the caller commits); returns (job, start)."""
+def _enqueue_upload(session, kind: str, upload, suffix: str, user_id: int | None, params: dict):
+    """Keep an uploaded file where the worker can read it (EXPORT_DIR/uploads, mode 0600, deleted after the
+    import), create the job row (the caller commits); returns (job, a function that enqueues it after commit)."""
     from sipas.models import Job
     job_id = str(uuid.uuid4())
     folder = Path(current_app.config["EXPORT_DIR"]) / "uploads"
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"frame-{job_id}{suffix}"
+    path = folder / f"{kind.removeprefix('import_')}-{job_id}{suffix}"
     upload.save(path)
     path.chmod(0o600)
-    job = Job(id=job_id, kind="import_frame", created_by_id=user_id, message="",
-              params={"round": round_code, "file": path.name, "stratify_by": stratify_by})
+    job = Job(id=job_id, kind=kind, created_by_id=user_id, message="", params={**params, "file": path.name})
     session.add(job)
     session.flush()
-    task = current_app.extensions[EXTENSION_KEY]["import_frame"]
+    task = current_app.extensions[EXTENSION_KEY][kind]
     return job, lambda: task(job.id)
+
+
+def enqueue_frame_import(session, *, round_code: str, upload, suffix: str, stratify_by: str, user_id: int | None):
+    """A dossier list (it holds contact data) loaded in the background; returns (job, start)."""
+    return _enqueue_upload(session, "import_frame", upload, suffix, user_id,
+                           {"round": round_code, "stratify_by": stratify_by})
+
+
+def enqueue_agency_import(session, *, upload, suffix: str, user_id: int | None, ip: str | None):
+    """A large agency list imported in the background (the same reader and row limit); returns (job, start)."""
+    return _enqueue_upload(session, "import_agencies", upload, suffix, user_id, {"ip": ip})
+
+
+def _run_agency_import(app: Flask, job_id: str) -> None:
+    """Import agencies in one transaction (all or nothing); problems go to the job page by row."""
+    from sipas.errors import SipasError, ValidationFailed
+    from sipas.models import Job, JobStatus, User
+    from sipas.services import audit
+    from sipas.services.admin import import_agencies
+    _set(app, job_id, status=JobStatus.RUNNING, progress=1, message="reading the file")
+    with session_scope(app) as session:
+        params = dict(session.get_one(Job, job_id).params)
+    path = Path(app.config["EXPORT_DIR"]) / "uploads" / params["file"]
+    try:
+        with session_scope(app) as session:
+            job = session.get_one(Job, job_id)
+            report = import_agencies(session, path)
+            audit.record(session, "agencies_imported", actor=session.get(User, job.created_by_id)
+                         if job.created_by_id else None, ip=params.get("ip"),
+                         detail={"created": report.created, "updated": report.updated, "job": job_id})
+        _set(app, job_id, status=JobStatus.DONE, progress=100,
+             message=f"{report.created:,} created, {report.updated:,} updated",
+             params={**params, "created": report.created, "updated": report.updated},
+             finished_at=datetime.now(timezone.utc))
+    except SipasError as exc:
+        listed = exc.lines() if isinstance(exc, ValidationFailed) else []
+        _set(app, job_id, status=JobStatus.FAILED, message=str(exc)[:300], params={**params, "problems": listed[:200]},
+             finished_at=datetime.now(timezone.utc))
+    except Exception as exc:  # noqa: BLE001 - any failure must reach the person waiting, not vanish
+        _set(app, job_id, status=JobStatus.FAILED, message=str(exc)[:300], finished_at=datetime.now(timezone.utc))
+        raise
+    finally:
+        path.unlink(missing_ok=True)
 
 
 def _run_frame_import(app: Flask, job_id: str) -> None:
