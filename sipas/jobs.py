@@ -5,6 +5,8 @@ gunicorn. Exports are written under EXPORT_DIR (shared storage when there are se
 """
 from __future__ import annotations
 
+import json
+import signal
 import uuid
 from datetime import datetime, timezone
 from pathlib import Path
@@ -14,6 +16,11 @@ from huey import RedisHuey, SqliteHuey
 
 from sipas import recompute
 from sipas.db import session_scope
+from sipas.errors import SipasError, ValidationFailed
+from sipas.models import Job, JobStatus, User
+from sipas.services import admin, audit, sampling
+from sipas.services.catalog import get_agency, get_round
+from sipas.services.workbook import build_workbook, report_data, restrict_to_agency
 
 EXTENSION_KEY = "sipas_huey"
 
@@ -57,7 +64,6 @@ def queue(app: Flask | None = None):
 def enqueue_export(session, *, round_code: str, lang: str, with_data: bool, agency_code: str | None,
                    user_id: int | None):
     """Create the job row (the caller commits) and return (job, a function that enqueues it after commit)."""
-    from sipas.models import Job
     job = Job(id=str(uuid.uuid4()), kind="export_report", created_by_id=user_id, message="",
               params={"round": round_code, "lang": lang, "with_data": with_data, "agency": agency_code})
     session.add(job)
@@ -69,7 +75,6 @@ def enqueue_export(session, *, round_code: str, lang: str, with_data: bool, agen
 def _enqueue_upload(session, kind: str, upload, suffix: str, user_id: int | None, params: dict):
     """Keep an uploaded file where the worker can read it (EXPORT_DIR/uploads, mode 0600, deleted after the
     import), create the job row (the caller commits); returns (job, a function that enqueues it after commit)."""
-    from sipas.models import Job
     job_id = str(uuid.uuid4())
     folder = Path(current_app.config["EXPORT_DIR"]) / "uploads"
     folder.mkdir(parents=True, exist_ok=True)
@@ -96,10 +101,6 @@ def enqueue_agency_import(session, *, upload, suffix: str, user_id: int | None, 
 
 def _run_agency_import(app: Flask, job_id: str) -> None:
     """Import agencies in one transaction (all or nothing); problems go to the job page by row."""
-    from sipas.errors import SipasError, ValidationFailed
-    from sipas.models import Job, JobStatus, User
-    from sipas.services import audit
-    from sipas.services.admin import import_agencies
     _set(app, job_id, status=JobStatus.RUNNING, progress=1, message="reading the file")
     with session_scope(app) as session:
         params = dict(session.get_one(Job, job_id).params)
@@ -107,7 +108,7 @@ def _run_agency_import(app: Flask, job_id: str) -> None:
     try:
         with session_scope(app) as session:
             job = session.get_one(Job, job_id)
-            report = import_agencies(session, path)
+            report = admin.import_agencies(session, path)
             audit.record(session, "agencies_imported", actor=session.get(User, job.created_by_id)
                          if job.created_by_id else None, ip=params.get("ip"),
                          detail={"created": report.created, "updated": report.updated, "job": job_id})
@@ -128,11 +129,6 @@ def _run_agency_import(app: Flask, job_id: str) -> None:
 
 def _run_frame_import(app: Flask, job_id: str) -> None:
     """Load a large dossier list in the background, with progress; problems go to the job page by row."""
-    from sipas.errors import SipasError, ValidationFailed
-    from sipas.models import Job, JobStatus
-    from sipas.services import audit
-    from sipas.services.catalog import get_round
-    from sipas.services.sampling import import_frame
     _set(app, job_id, status=JobStatus.RUNNING, progress=1, message="reading the file")
     with session_scope(app) as session:
         params = dict(session.get_one(Job, job_id).params)
@@ -143,10 +139,9 @@ def _run_frame_import(app: Flask, job_id: str) -> None:
             write_progress(app, job_id, min(99, 5 + int(94 * done / max(total, 1))), f"{done:,} / {total:,} dossiers")
 
         with session_scope(app) as session:
-            from sipas.models import User
             job = session.get_one(Job, job_id)
             rnd = get_round(session, params["round"])
-            n = import_frame(session, rnd, path, dossier_key=app.config["DOSSIER_HASH_KEY"],
+            n = sampling.import_frame(session, rnd, path, dossier_key=app.config["DOSSIER_HASH_KEY"],
                              stratify_by=params["stratify_by"], progress=progress)
             audit.record(session, "frame_imported", actor=session.get(User, job.created_by_id) if job.created_by_id
                          else None, object_type="round", object_id=rnd.id, detail={"rows": n, "job": job_id})
@@ -170,7 +165,6 @@ def _progress_file(app: Flask, job_id: str) -> Path:
 
 def write_progress(app: Flask, job_id: str, progress: int, message: str) -> None:
     """Progress of a job whose transaction is still open, in a small file beside the upload (atomic rename)."""
-    import json
     target = _progress_file(app, job_id)
     tmp = target.with_suffix(".tmp")
     tmp.write_text(json.dumps({"progress": progress, "message": message}))
@@ -179,9 +173,7 @@ def write_progress(app: Flask, job_id: str, progress: int, message: str) -> None
 
 def live_progress(job) -> tuple[int, str]:
     """(progress, message) of a job: from its progress file while it runs, else from its row."""
-    import json
 
-    from sipas.models import JobStatus
     if job.status is JobStatus.RUNNING:
         try:
             data = json.loads(_progress_file(current_app, job.id).read_text())
@@ -192,7 +184,6 @@ def live_progress(job) -> tuple[int, str]:
 
 
 def _set(app: Flask, job_id: str, **fields) -> None:
-    from sipas.models import Job
     with session_scope(app) as session:
         job = session.get(Job, job_id)
         for key, value in fields.items():
@@ -201,9 +192,6 @@ def _set(app: Flask, job_id: str, **fields) -> None:
 
 def _run_export(app: Flask, job_id: str) -> None:
     """Build the workbook, reporting progress as the data sheet streams."""
-    from sipas.models import Job, JobStatus
-    from sipas.services.catalog import get_agency, get_round
-    from sipas.services.workbook import build_workbook, report_data, restrict_to_agency
     _set(app, job_id, status=JobStatus.RUNNING, progress=1, message="gathering results")
     try:
         with session_scope(app) as session:
@@ -241,7 +229,6 @@ def start_consumer(app: Flask, workers: int = 1):
     consumer; here the process is the web server, so the previous handlers are put back (Ctrl+C and SIGTERM
     must still stop `sipas start`).
     """
-    import signal
     names = [n for n in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, n)]
     previous = {n: signal.getsignal(getattr(signal, n)) for n in names}
     consumer = queue(app).create_consumer(workers=workers, worker_type="thread", periodic=False, initial_delay=0.1,
