@@ -48,6 +48,9 @@ def main() -> None:
         elapsed = time.perf_counter() - started
     print(f"database: {url.split(':')[0]}  requests: {seen['requests']}  server errors (>= 500): "
           f"{len(seen['errors'])}  time: {elapsed:.0f} s")
+    print(f"routes visited: {len(seen['endpoints'])} of {len(seen['routes'])} (every GET/POST route but logout "
+          f"and static); missed: {', '.join(sorted(seen['routes'] - seen['endpoints'])) or 'none'}")
+    print("statuses:", "  ".join(f"{status}: {count}" for status, count in sorted(seen["statuses"].items())))
     for error in seen["errors"][:20]:
         print("  ", *error)
     sys.exit(1 if seen["errors"] else 0)

@@ -44,6 +44,9 @@ class Defaults:
     SQLITE_SYNCHRONOUS = "FULL"
     #: Dossier lists uploaded on the sample page above this size load in the background, with a progress page.
     SAMPLE_INLINE_MAX_BYTES = 2 * 1024 * 1024
+    #: Agency lists larger than this are imported in the background (a province's list is far smaller; a
+    #: spreadsheet of tens of thousands of rows must not hold a web worker past its timeout).
+    AGENCY_INLINE_MAX_BYTES = 256 * 1024
     #: /readyz reports an SQLite database as full below this much free disk space beside the file.
     MIN_FREE_DISK_MB = 50
     #: Free-text comments are deleted this many months after they arrived (`sipas retention run`).

@@ -5,6 +5,8 @@ gunicorn. Exports are written under EXPORT_DIR (shared storage when there are se
 """
 from __future__ import annotations
 
+import json
+import signal
 import threading
 import time
 import uuid
@@ -16,7 +18,11 @@ from huey import RedisHuey, SqliteHuey
 
 from sipas import recompute
 from sipas.db import session_scope
-from sipas.models import JobStatus
+from sipas.errors import SipasError, ValidationFailed
+from sipas.models import Job, JobStatus, User
+from sipas.services import admin, audit, sampling
+from sipas.services.catalog import get_agency, get_round
+from sipas.services.workbook import build_workbook, report_data, restrict_to_agency
 
 EXTENSION_KEY = "sipas_huey"
 
@@ -42,7 +48,13 @@ def init_app(app: Flask) -> None:
         with app.app_context():
             _run_frame_import(app, job_id)
 
-    app.extensions[EXTENSION_KEY] = {"huey": huey, "export_report": export_report, "import_frame": import_frame}
+    @huey.task(name="import_agencies")
+    def import_agencies(job_id: str) -> None:
+        with app.app_context():
+            _run_agency_import(app, job_id)
+
+    app.extensions[EXTENSION_KEY] = {"huey": huey, "export_report": export_report, "import_frame": import_frame,
+                                     "import_agencies": import_agencies}
     recompute.init_app(app, huey)
 
 
@@ -54,7 +66,6 @@ def queue(app: Flask | None = None):
 def enqueue_export(session, *, round_code: str, lang: str, with_data: bool, agency_code: str | None,
                    user_id: int | None):
     """Create the job row (the caller commits) and return (job, a function that enqueues it after commit)."""
-    from sipas.models import Job
     job = Job(id=str(uuid.uuid4()), kind="export_report", created_by_id=user_id, message="",
               params={"round": round_code, "lang": lang, "with_data": with_data, "agency": agency_code})
     session.add(job)
@@ -63,31 +74,63 @@ def enqueue_export(session, *, round_code: str, lang: str, with_data: bool, agen
     return job, lambda: task(job.id)
 
 
-def enqueue_frame_import(session, *, round_code: str, upload, suffix: str, stratify_by: str, user_id: int | None):
-    """Keep the uploaded dossier list where the worker can read it (EXPORT_DIR/uploads, deleted after the
-    import: it holds contact data), create the job row (the caller commits); returns (job, start)."""
-    from sipas.models import Job
+def _enqueue_upload(session, kind: str, upload, suffix: str, user_id: int | None, params: dict):
+    """Keep an uploaded file where the worker can read it (EXPORT_DIR/uploads, mode 0600, deleted after the
+    import), create the job row (the caller commits); returns (job, a function that enqueues it after commit)."""
     job_id = str(uuid.uuid4())
     folder = Path(current_app.config["EXPORT_DIR"]) / "uploads"
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"frame-{job_id}{suffix}"
+    path = folder / f"{kind.removeprefix('import_')}-{job_id}{suffix}"
     upload.save(path)
     path.chmod(0o600)
-    job = Job(id=job_id, kind="import_frame", created_by_id=user_id, message="",
-              params={"round": round_code, "file": path.name, "stratify_by": stratify_by})
+    job = Job(id=job_id, kind=kind, created_by_id=user_id, message="", params={**params, "file": path.name})
     session.add(job)
     session.flush()
-    task = current_app.extensions[EXTENSION_KEY]["import_frame"]
+    task = current_app.extensions[EXTENSION_KEY][kind]
     return job, lambda: task(job.id)
+
+
+def enqueue_frame_import(session, *, round_code: str, upload, suffix: str, stratify_by: str, user_id: int | None):
+    """A dossier list (it holds contact data) loaded in the background; returns (job, start)."""
+    return _enqueue_upload(session, "import_frame", upload, suffix, user_id,
+                           {"round": round_code, "stratify_by": stratify_by})
+
+
+def enqueue_agency_import(session, *, upload, suffix: str, user_id: int | None, ip: str | None):
+    """A large agency list imported in the background (the same reader and row limit); returns (job, start)."""
+    return _enqueue_upload(session, "import_agencies", upload, suffix, user_id, {"ip": ip})
+
+
+def _run_agency_import(app: Flask, job_id: str) -> None:
+    """Import agencies in one transaction (all or nothing); problems go to the job page by row."""
+    _set(app, job_id, status=JobStatus.RUNNING, progress=1, message="reading the file")
+    with session_scope(app) as session:
+        params = dict(session.get_one(Job, job_id).params)
+    path = Path(app.config["EXPORT_DIR"]) / "uploads" / params["file"]
+    try:
+        with session_scope(app) as session:
+            job = session.get_one(Job, job_id)
+            report = admin.import_agencies(session, path)
+            audit.record(session, "agencies_imported", actor=session.get(User, job.created_by_id)
+                         if job.created_by_id else None, ip=params.get("ip"),
+                         detail={"created": report.created, "updated": report.updated, "job": job_id})
+        _set(app, job_id, status=JobStatus.DONE, progress=100,
+             message=f"{report.created:,} created, {report.updated:,} updated",
+             params={**params, "created": report.created, "updated": report.updated},
+             finished_at=datetime.now(timezone.utc))
+    except SipasError as exc:
+        listed = exc.lines() if isinstance(exc, ValidationFailed) else []
+        _set(app, job_id, status=JobStatus.FAILED, message=str(exc)[:300], params={**params, "problems": listed[:200]},
+             finished_at=datetime.now(timezone.utc))
+    except Exception as exc:  # noqa: BLE001 - any failure must reach the person waiting, not vanish
+        _set(app, job_id, status=JobStatus.FAILED, message=str(exc)[:300], finished_at=datetime.now(timezone.utc))
+        raise
+    finally:
+        path.unlink(missing_ok=True)
 
 
 def _run_frame_import(app: Flask, job_id: str) -> None:
     """Load a large dossier list in the background, with progress; problems go to the job page by row."""
-    from sipas.errors import SipasError, ValidationFailed
-    from sipas.models import Job, JobStatus
-    from sipas.services import audit
-    from sipas.services.catalog import get_round
-    from sipas.services.sampling import import_frame
     _set(app, job_id, status=JobStatus.RUNNING, progress=1, message="reading the file")
     with session_scope(app) as session:
         params = dict(session.get_one(Job, job_id).params)
@@ -98,10 +141,9 @@ def _run_frame_import(app: Flask, job_id: str) -> None:
             write_progress(app, job_id, min(99, 5 + int(94 * done / max(total, 1))), f"{done:,} / {total:,} dossiers")
 
         with session_scope(app) as session:
-            from sipas.models import User
             job = session.get_one(Job, job_id)
             rnd = get_round(session, params["round"])
-            n = import_frame(session, rnd, path, dossier_key=app.config["DOSSIER_HASH_KEY"],
+            n = sampling.import_frame(session, rnd, path, dossier_key=app.config["DOSSIER_HASH_KEY"],
                              stratify_by=params["stratify_by"], progress=progress)
             audit.record(session, "frame_imported", actor=session.get(User, job.created_by_id) if job.created_by_id
                          else None, object_type="round", object_id=rnd.id, detail={"rows": n, "job": job_id})
@@ -125,7 +167,6 @@ def _progress_file(app: Flask, job_id: str) -> Path:
 
 def write_progress(app: Flask, job_id: str, progress: int, message: str) -> None:
     """Progress of a job whose transaction is still open, in a small file beside the upload (atomic rename)."""
-    import json
     target = _progress_file(app, job_id)
     tmp = target.with_suffix(".tmp")
     tmp.write_text(json.dumps({"progress": progress, "message": message}))
@@ -134,9 +175,7 @@ def write_progress(app: Flask, job_id: str, progress: int, message: str) -> None
 
 def live_progress(job) -> tuple[int, str]:
     """(progress, message) of a job: from its progress file while it runs, else from its row."""
-    import json
 
-    from sipas.models import JobStatus
     if job.status is JobStatus.RUNNING:
         try:
             data = json.loads(_progress_file(current_app, job.id).read_text())
@@ -147,7 +186,6 @@ def live_progress(job) -> tuple[int, str]:
 
 
 def _set(app: Flask, job_id: str, **fields) -> None:
-    from sipas.models import Job
     with session_scope(app) as session:
         job = session.get(Job, job_id)
         for key, value in fields.items():
@@ -156,9 +194,6 @@ def _set(app: Flask, job_id: str, **fields) -> None:
 
 def _run_export(app: Flask, job_id: str) -> None:
     """Build the workbook, reporting progress as the data sheet streams."""
-    from sipas.models import Job, JobStatus
-    from sipas.services.catalog import get_agency, get_round
-    from sipas.services.workbook import build_workbook, report_data, restrict_to_agency
     _set(app, job_id, status=JobStatus.RUNNING, progress=1, message="gathering results")
     try:
         with session_scope(app) as session:
@@ -196,7 +231,6 @@ def start_consumer(app: Flask, workers: int = 1):
     consumer; here the process is the web server, so the previous handlers are put back (Ctrl+C and SIGTERM
     must still stop `sipas start`).
     """
-    import signal
     names = [n for n in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, n)]
     previous = {n: signal.getsignal(getattr(signal, n)) for n in names}
     consumer = queue(app).create_consumer(workers=workers, worker_type="thread", periodic=False, initial_delay=0.1,

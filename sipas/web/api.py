@@ -44,6 +44,24 @@ def _bearer() -> str | None:
     return None
 
 
+def _integral(value):
+    """JSON does not tell 3 from 3.0 (nor does JSON Schema's "integer"): a number with no fraction is a whole
+    number. Anything else is left as it came, for the checks to refuse."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def _whole_numbers(body: dict) -> dict:
+    """The body with answer values and `device_seq` written as 3.0 read as the whole numbers they are."""
+    body = dict(body)
+    if "device_seq" in body:
+        body["device_seq"] = _integral(body["device_seq"])
+    if isinstance(body.get("answers"), dict):
+        body["answers"] = {code: _integral(value) for code, value in body["answers"].items()}
+    return body
+
+
 @bp.route("/responses", methods=["POST"])
 @limiter.limit("120 per minute")
 def submit_response():
@@ -55,6 +73,7 @@ def submit_response():
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
         return _error(422, "the body must be a JSON object", {"body": "not a JSON object"})
+    body = _whole_numbers(body)
     errors: dict[str, str] = {f: "unknown field" for f in set(body) - FIELDS}
     for required in ("id", "round", "agency", "channel", "profile", "answers"):
         if required not in body:

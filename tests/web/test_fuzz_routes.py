@@ -8,6 +8,7 @@ the same search longer.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -64,7 +65,8 @@ def _one_request(client, app, data, routes):
 def run_fuzz(app, client, max_examples: int) -> dict:
     """Fuzz `max_examples` requests; returns the counts by status class and the server errors seen."""
     routes = fuzz_routes(app)
-    seen = {"requests": 0, "errors": []}
+    seen: dict = {"requests": 0, "errors": [], "statuses": Counter(), "endpoints": set(),
+                  "routes": {endpoint for endpoint, _, _ in routes}}
 
     @settings(max_examples=max_examples, deadline=None, database=None, derandomize=True,
               suppress_health_check=list(HealthCheck))
@@ -74,6 +76,8 @@ def run_fuzz(app, client, max_examples: int) -> dict:
         if out is None:
             return
         seen["requests"] += 1
+        seen["statuses"][out[3]] += 1
+        seen["endpoints"].add(out[0])
         if out[3] >= 500:
             seen["errors"].append(out)
 
