@@ -13,6 +13,7 @@ certainty unit whose respondents become the sampling units (done by `certainty_p
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -115,7 +116,7 @@ def build_totals(group: np.ndarray, stratum: np.ndarray, psu: np.ndarray, weight
 
 
 def _cell_sums(c_idx: np.ndarray, n_cells: int, w: np.ndarray, a: np.ndarray, score: np.ndarray
-               ) -> dict[str, np.ndarray]:
+               ) -> dict[str, Any]:
     """The five sums per (cell, item), item by item.
 
     An item whose scores are all 0 or 1 (every item of a SIPAS questionnaire) needs no products and no squares:
@@ -123,7 +124,8 @@ def _cell_sums(c_idx: np.ndarray, n_cells: int, w: np.ndarray, a: np.ndarray, sc
     (cell, state) give every sum (s^2 = s for such scores). Other items take the five sums directly.
     """
     k_items = a.shape[1]
-    sums = {name: np.zeros((n_cells, k_items)) for name in ("wsum", "ysum", "n_answered", "n_score", "n_score2")}
+    sums: dict[str, Any] = {name: np.zeros((n_cells, k_items))
+                            for name in ("wsum", "ysum", "n_answered", "n_score", "n_score2")}
     by_state = c_idx.astype(np.int64) * 3
     for k in range(k_items):
         ak = a[:, k]
@@ -161,7 +163,7 @@ def _pair_sums(g_idx: np.ndarray, n_groups: int, a: np.ndarray, score: np.ndarra
     for lo in range(0, len(order), _PAIR_ROWS):
         rows = order[lo:lo + _PAIR_ROWS]
         ag = a[rows].astype(float)
-        sg = np.where(ag > 0, np.nan_to_num(np.asarray(score[np.ix_(rows, pair_items)], float)), 0.0)
+        sg = np.where(ag > 0, np.nan_to_num(score[np.ix_(rows, np.asarray(pair_items))].astype(float)), 0.0)
         groups = sorted_groups[lo:lo + _PAIR_ROWS]
         cuts = np.flatnonzero(np.diff(groups)) + 1
         for start, end in zip(np.r_[0, cuts], np.r_[cuts, len(groups)]):
