@@ -170,7 +170,8 @@ class _Draws:
     def _candidate_maxima(self, rows: np.ndarray, families: list[tuple[np.ndarray, float]]) -> np.ndarray:
         draws, p = self.z.shape
         out = np.zeros((draws, len(rows)))
-        step = max(1, _BLOCK // (max(len(rows), 1) * _CANDIDATES))
+        # A quarter block: six temporaries of this size are alive at once.
+        step = max(1, _BLOCK // (4 * max(len(rows), 1) * _CANDIDATES))
         row_offset = (np.arange(len(rows)) * p)[None, :, None]
         flat = [(mask.ravel(), sign) for mask, sign in families]
         s2_rows = self.s2[rows][None, :, None]
