@@ -147,7 +147,7 @@ class _Draws:
         """Every comparison of the (draw, row) pairs given, each draw's largest kept in `out` [draws] or
         each pair's in `out` [draws x rows]."""
         out = out.copy()
-        step = max(1, _BLOCK // self.z.shape[1])
+        step = max(1, _BLOCK // (4 * self.z.shape[1]))  # a quarter block: several temporaries alive at once
         for start in range(0, len(b_idx), step):
             b, r = b_idx[start:start + step], r_idx[start:start + step]
             prod = (self.z[b, rows[r]][:, None] - self.z[b]) * self.inv_sd[rows[r]]
