@@ -14,6 +14,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -155,6 +156,9 @@ class FileProblem(str):
         problem = super().__new__(cls, message)
         problem.row, problem.column, problem.kind = row, column, kind
         return problem
+
+    def __getnewargs__(self) -> tuple[Any, ...]:  # copies and pickles keep the data
+        return self.row, self.column, self.kind, str(self)
 
     @property
     def message(self) -> str:
