@@ -81,6 +81,10 @@ def certainty_psus(stratum: np.ndarray, psu: np.ndarray, respondent: np.ndarray)
     return out.astype(str)
 
 
+#: Most respondents per block of the composite items' cross-moments (bounds the float copies made).
+_PAIR_ROWS = 65_536
+
+
 def build_totals(group: np.ndarray, stratum: np.ndarray, psu: np.ndarray, weight: np.ndarray,
                  answered: np.ndarray, score: np.ndarray, items: list[str], *,
                  pair_items: list[int] | None = None, group_names: list[str] | None = None) -> Totals:
@@ -98,40 +102,76 @@ def build_totals(group: np.ndarray, stratum: np.ndarray, psu: np.ndarray, weight
     psu_stratum = np.zeros(len(p_names), dtype=int)
     psu_stratum[p_idx] = s_idx
     stratum_psus = np.bincount(psu_stratum, minlength=len(s_names))
-    cell_key = g_idx.astype(np.int64) * len(p_names) + p_idx
-    cells, c_idx = np.unique(cell_key, return_inverse=True)
-    n_cells = len(cells)
+    cells, c_idx = np.unique(g_idx.astype(np.int64) * len(p_names) + p_idx, return_inverse=True)
     a = np.asarray(answered, bool)
     w = np.asarray(weight, float)
+    totals = Totals(groups=[str(x) for x in names], items=list(items), cell_group=(cells // len(p_names)).astype(int),
+                    cell_stratum=psu_stratum[cells % len(p_names)], cell_psu=(cells % len(p_names)).astype(int),
+                    members=np.bincount(c_idx, minlength=len(cells)).astype(float), stratum_psus=stratum_psus,
+                    **_cell_sums(c_idx, len(cells), w, a, score))
+    if pair_items:
+        pn, pd, pc = _pair_sums(g_idx, len(names), a[:, pair_items], score, pair_items)
+        totals.pair_items, totals.pair_n, totals.pair_d, totals.pair_c = list(pair_items), pn, pd, pc
+    return totals
+
+
+def _cell_sums(c_idx: np.ndarray, n_cells: int, w: np.ndarray, a: np.ndarray, score: np.ndarray
+               ) -> dict[str, Any]:
+    """The five sums per (cell, item), item by item.
+
+    An item whose scores are all 0 or 1 (every item of a SIPAS questionnaire) needs no products and no squares:
+    each answer is one of three states (missing, score 0, score 1), so one weighted and one plain `bincount` over
+    (cell, state) give every sum (s^2 = s for such scores). Other items take the five sums directly.
+    """
     k_items = a.shape[1]
-    # Column by column: no N x K float temporaries (10M respondents x 30 items would be gigabytes each).
     sums: dict[str, Any] = {name: np.zeros((n_cells, k_items))
                             for name in ("wsum", "ysum", "n_answered", "n_score", "n_score2")}
+    by_state = c_idx.astype(np.int64) * 3
     for k in range(k_items):
         ak = a[:, k]
-        sk = np.where(ak, np.nan_to_num(np.asarray(score[:, k], float)), 0.0)
+        sk = np.asarray(score[:, k])
+        one = ak & (sk == 1)
+        if not (ak & ~one & (sk != 0)).any():
+            index = by_state + ak + one
+            weighted = np.bincount(index, w, minlength=3 * n_cells).reshape(n_cells, 3)
+            counted = np.bincount(index, minlength=3 * n_cells).reshape(n_cells, 3)
+            sums["wsum"][:, k] = weighted[:, 1] + weighted[:, 2]
+            sums["ysum"][:, k] = weighted[:, 2]
+            sums["n_answered"][:, k] = counted[:, 1] + counted[:, 2]
+            sums["n_score"][:, k] = sums["n_score2"][:, k] = counted[:, 2]
+            continue
+        sk = np.where(ak, np.nan_to_num(np.asarray(sk, float)), 0.0)
         sums["wsum"][:, k] = np.bincount(c_idx, w * ak, minlength=n_cells)
         sums["ysum"][:, k] = np.bincount(c_idx, w * sk, minlength=n_cells)
         sums["n_answered"][:, k] = np.bincount(c_idx, ak, minlength=n_cells)
         sums["n_score"][:, k] = np.bincount(c_idx, sk, minlength=n_cells)
         sums["n_score2"][:, k] = np.bincount(c_idx, sk * sk, minlength=n_cells)
-    totals = Totals(groups=[str(x) for x in names], items=list(items), cell_group=(cells // len(p_names)).astype(int),
-                    cell_stratum=psu_stratum[cells % len(p_names)], cell_psu=(cells % len(p_names)).astype(int),
-                    members=np.bincount(c_idx, minlength=n_cells).astype(float), stratum_psus=stratum_psus, **sums)
-    if pair_items:
-        n_g = len(names)
-        kc = len(pair_items)
-        pn, pd, pc = (np.zeros((n_g, kc, kc)) for _ in range(3))
-        for i, k in enumerate(pair_items):
-            sk = np.where(a[:, k], np.nan_to_num(np.asarray(score[:, k], float)), 0.0)
-            for j, m in enumerate(pair_items):
-                both = a[:, k] & a[:, m]
-                sm = np.where(a[:, m], np.nan_to_num(np.asarray(score[:, m], float)), 0.0)
-                pn[:, i, j] = np.bincount(g_idx, both, minlength=n_g)
-                pd[:, i, j] = np.bincount(g_idx, both * sk, minlength=n_g)
-                pc[:, i, j] = np.bincount(g_idx, both * sk * sm, minlength=n_g)
-        totals.pair_items, totals.pair_n, totals.pair_d, totals.pair_c = list(pair_items), pn, pd, pc
-    return totals
+    return sums
+
+
+def _pair_sums(g_idx: np.ndarray, n_groups: int, a: np.ndarray, score: np.ndarray, pair_items: list[int]
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Cross-moments of the composite items per group as matrix products over the group's respondents:
+    sum a_k a_l = AᵀA, sum a_k a_l s_k = SᵀA, sum a_k a_l s_k s_l = SᵀS (S: scores, 0 where not answered).
+
+    Respondents are taken in group order, a block at a time, so each group is a contiguous slice of a block.
+    """
+    kc = len(pair_items)
+    pn, pd, pc = (np.zeros((n_groups, kc, kc)) for _ in range(3))
+    order = np.argsort(g_idx, kind="stable")
+    sorted_groups = g_idx[order]
+    for lo in range(0, len(order), _PAIR_ROWS):
+        rows = order[lo:lo + _PAIR_ROWS]
+        ag = a[rows].astype(float)
+        sg = np.where(ag > 0, np.nan_to_num(score[np.ix_(rows, np.asarray(pair_items))].astype(float)), 0.0)
+        groups = sorted_groups[lo:lo + _PAIR_ROWS]
+        cuts = np.flatnonzero(np.diff(groups)) + 1
+        for start, end in zip(np.r_[0, cuts], np.r_[cuts, len(groups)]):
+            g, at, st = groups[start], ag[start:end], sg[start:end]
+            pn[g] += at.T @ at
+            pd[g] += st.T @ at
+            pc[g] += st.T @ st
+    return pn, pd, pc
 
 
 def regroup(totals: Totals, parent: list[str] | np.ndarray) -> Totals:

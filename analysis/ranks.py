@@ -147,7 +147,7 @@ class _Draws:
         """Every comparison of the (draw, row) pairs given, each draw's largest kept in `out` [draws] or
         each pair's in `out` [draws x rows]."""
         out = out.copy()
-        step = max(1, _BLOCK // self.z.shape[1])
+        step = max(1, _BLOCK // (4 * self.z.shape[1]))  # a quarter block: several temporaries alive at once
         for start in range(0, len(b_idx), step):
             b, r = b_idx[start:start + step], r_idx[start:start + step]
             prod = (self.z[b, rows[r]][:, None] - self.z[b]) * self.inv_sd[rows[r]]
@@ -170,7 +170,8 @@ class _Draws:
     def _candidate_maxima(self, rows: np.ndarray, families: list[tuple[np.ndarray, float]]) -> np.ndarray:
         draws, p = self.z.shape
         out = np.zeros((draws, len(rows)))
-        step = max(1, _BLOCK // (max(len(rows), 1) * _CANDIDATES))
+        # A quarter block: six temporaries of this size are alive at once.
+        step = max(1, _BLOCK // (4 * max(len(rows), 1) * _CANDIDATES))
         row_offset = (np.arange(len(rows)) * p)[None, :, None]
         flat = [(mask.ravel(), sign) for mask, sign in families]
         s2_rows = self.s2[rows][None, :, None]

@@ -8,6 +8,7 @@ analysis names), then one column per item code; a blank cell is a missing answer
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import re
 from collections.abc import Iterable, Sequence
@@ -17,9 +18,11 @@ from typing import Any
 
 import numpy as np
 
+import surveys
 from sipas.errors import ValidationFailed
 from sipas.models import Channel
 from surveys import Profile
+from surveys.answers import BLANK_REQUIRED, NOT_ON_SCALE, AnswerProblem
 
 META = ("response_id", "agency_code", "level", "channel", "stratum", "psu", "weight", "unit_code")
 LEVELS = {"province": "province", "district": "district", "commune": "commune",
@@ -140,15 +143,86 @@ def read_numbered_rows(path: Path) -> tuple[list[str], list[list[str]], list[int
     return header, [row for _, row in numbered], [r for r, _ in numbered]
 
 
+class FileProblem(str):
+    """One problem of a file, as data: the file row (header = 1), the column (or block) it is in and what kind
+    of problem (the `surveys.answers` kinds for answers); the string itself is the message shown, so lists of
+    problems print and join as before."""
+
+    row: int
+    column: str | None
+    kind: str
+
+    def __new__(cls, row: int, column: str | None, kind: str, message: str) -> FileProblem:
+        problem = super().__new__(cls, message)
+        problem.row, problem.column, problem.kind = row, column, kind
+        return problem
+
+    def __getnewargs__(self) -> tuple[Any, ...]:  # copies and pickles keep the data
+        return self.row, self.column, self.kind, str(self)
+
+    @property
+    def message(self) -> str:
+        return str(self)
+
+
+class _Rows:
+    """The body of a file by column: stripped cells, with each row's number in the file."""
+
+    def __init__(self, header: list[str], body: list[list[str]], numbers: list[int]):
+        self.header, self.body, self.numbers = header, body, numbers
+        self.index_of = {name: i for i, name in enumerate(header)}
+
+    def __len__(self) -> int:
+        return len(self.body)
+
+    def column(self, name: str) -> list[str]:
+        i = self.index_of.get(name)
+        if i is None:
+            return [""] * len(self.body)
+        return [(r[i].strip() if i < len(r) else "") for r in self.body]
+
+
 def read_table(path: Path | str, profile: Profile, *, skip_invalid: bool = False):
     """Read and validate a file; raise ValidationFailed listing every problem by row and column.
 
     Nothing is returned unless the whole file is clean (rows are numbered as in a spreadsheet: header = 1).
-    With skip_invalid, returns (table of the clean rows, problems of the rows left out) instead; problems
-    with the columns themselves still refuse the whole file.
+    With skip_invalid, returns (table of the clean rows, problems of the rows left out, as `FileProblem`s)
+    instead; problems with the columns themselves still refuse the whole file.
     """
     path = Path(path)
     header, body, numbers = read_numbered_rows(path)
+    column_problems = _header_problems(path, header, body, profile)
+    if column_problems:
+        raise ValidationFailed(column_problems)
+    rows = _Rows(header, body, numbers)
+    problems = _shape_problems(rows) + _id_problems(rows)
+    levels, level_problems = _levels(rows)
+    channels, channel_problems = _channels(rows)
+    weights, weight_problems = _weights(rows)
+    items = [c for c in header if c not in META]
+    values, answer_problems = surveys.check_answer_columns(profile, items, [rows.column(c) for c in items])
+    problems += level_problems + channel_problems + weight_problems + [
+        _answer_problem(p, numbers, profile) for p in answer_problems]
+    table = ResponseTable(np.array(rows.column("response_id"), dtype=object),
+                          np.array(rows.column("agency_code"), dtype=object), np.array(levels, dtype=object),
+                          np.array(channels, dtype=object), np.array(rows.column("stratum"), dtype=object),
+                          np.array(rows.column("psu"), dtype=object), weights, items, values,
+                          np.array(numbers, dtype=int),
+                          np.array(rows.column("unit_code"), dtype=object) if "unit_code" in rows.index_of else None)
+    if skip_invalid:
+        bad = {p.row for p in problems}
+        return _rows_of(table, np.array([r not in bad for r in numbers], dtype=bool)), problems
+    if problems:
+        listed = [p.message for p in problems[:MAX_PROBLEMS_LISTED]]
+        if len(problems) > len(listed):
+            listed.append(f"... and {len(problems) - len(listed)} more problems")
+        noun = "problems" if len(problems) > 1 else "problem"
+        raise ValidationFailed(listed, f"{path.name}: {len(problems)} {noun}, nothing was read")
+    return table
+
+
+def _header_problems(path: Path, header: list[str], body: list, profile: Profile) -> list[str]:
+    """What refuses the whole file: no rows, missing or repeated columns, columns the profile does not know."""
     problems: list[str] = []
     if not body:
         problems.append(f"{path.name}: no responses below the header row")
@@ -165,110 +239,99 @@ def read_table(path: Path | str, profile: Profile, *, skip_invalid: bool = False
         seen_cols.add(col)
         if col not in META and not profile.has_item(col):
             problems.append(f"column '{col}': not an item of profile {profile.key}")
-    if problems:
-        raise ValidationFailed(problems)
-    index_of = {name: i for i, name in enumerate(header)}
-    items = [c for c in header if c not in META]
-    n = len(body)
+    return problems
 
-    def column(name: str) -> list[str]:
-        i = index_of.get(name)
-        return [(r[i].strip() if i < len(r) else "") for r in body] if i is not None else [""] * n
 
-    for r, row in zip(numbers, body):
-        if len(row) != len(header):
-            problems.append(f"row {r}: {len(row)} cells, the header has {len(header)}")
-    ids = column("response_id")
+def _shape_problems(rows: _Rows) -> list[FileProblem]:
+    width = len(rows.header)
+    return [FileProblem(r, None, "row_width", f"row {r}: {len(row)} cells, the header has {width}")
+            for r, row in zip(rows.numbers, rows.body) if len(row) != width]
+
+
+def _id_problems(rows: _Rows) -> list[FileProblem]:
+    problems = []
     seen: dict[str, int] = {}
-    for r, rid in zip(numbers, ids):
+    for r, rid in zip(rows.numbers, rows.column("response_id")):
         if not rid:
-            problems.append(f"row {r}, column response_id: empty")
+            problems.append(FileProblem(r, "response_id", "blank", f"row {r}, column response_id: empty"))
         elif rid in seen:
-            problems.append(f"row {r}, column response_id: duplicate of row {seen[rid]}")
+            problems.append(FileProblem(r, "response_id", "duplicate",
+                                        f"row {r}, column response_id: duplicate of row {seen[rid]}"))
         else:
             seen[rid] = r
-    levels = []
-    for r, raw in zip(numbers, column("level")):
+    return problems
+
+
+def _levels(rows: _Rows) -> tuple[list[str], list[FileProblem]]:
+    """Each row's level in English words, and the problems of the level and agency_code columns."""
+    problems, levels = [], []
+    for r, raw in zip(rows.numbers, rows.column("level")):
         level = LEVELS.get(raw.lower())
         if level is None:
-            problems.append(f"row {r}, column level: {raw!r} is not province/district/commune (tỉnh/huyện/xã)")
+            problems.append(FileProblem(r, "level", "unknown", f"row {r}, column level: {raw!r} is not "
+                                        "province/district/commune (tỉnh/huyện/xã)"))
         levels.append(level or "")
     # An agency has one level: the analysis groups agencies within levels, so a second one would be dropped.
     first_level: dict[str, tuple[str, int]] = {}
-    for r, code, level in zip(numbers, column("agency_code"), levels):
+    for r, code, level in zip(rows.numbers, rows.column("agency_code"), levels):
         if not code:
-            problems.append(f"row {r}, column agency_code: empty")
+            problems.append(FileProblem(r, "agency_code", "blank", f"row {r}, column agency_code: empty"))
         elif level:
             known = first_level.setdefault(code, (level, r))
             if known[0] != level:
-                problems.append(f"row {r}, column level: agency {code} is {known[0]} in row {known[1]}, "
-                                f"here {level}")
-    channels = column("channel")
-    valid_channels = {c.value for c in Channel}
-    for r, ch in zip(numbers, channels):
-        if ch and ch not in valid_channels:
-            problems.append(f"row {r}, column channel: {ch!r} is not one of {', '.join(sorted(valid_channels))}")
-    weights = np.ones(n)
-    if "weight" in index_of:
-        for i, raw in enumerate(column("weight")):
-            if raw == "":
-                continue  # a blank weight is 1, like an absent weight column
-            try:
-                w = float(raw)
-                if not (0 < w <= MAX_WEIGHT):
-                    raise ValueError
-                weights[i] = w
-            except ValueError:
-                problems.append(f"row {numbers[i]}, column weight: {raw!r} must be a positive number "
-                                f"no larger than {MAX_WEIGHT:,.0f}")
-    values = np.full((n, len(items)), np.nan)
-    for k, code in enumerate(items):
-        item = profile.item(code)
-        allowed = item.scale.values
-        raws = column(code)
-        # The cells of a column are blanks and a few scale values written as integers: one dict lookup each.
-        # Anything else ("5.0", "4.5", "x") takes the full rule below, which reports it by row and column.
-        common = {"": np.nan, **{str(a): float(a) for a in allowed}}
-        cells = [common.get(raw) for raw in raws]
-        if item.required:
-            problems += [f"row {numbers[i]}, column {code}: a required item left blank"
-                         for i, raw in enumerate(raws) if raw == ""]
-        for i in [i for i, v in enumerate(cells) if v is None]:
-            raw, cells[i] = raws[i], np.nan
-            try:
-                v = float(raw)
-                if not v.is_integer() or int(v) not in allowed:
-                    raise ValueError
-            except ValueError:
-                problems.append(f"row {numbers[i]}, column {code}: {raw!r} is not one of "
-                                f"{', '.join(str(a) for a in sorted(allowed))} (blank = missing)")
-                continue
-            cells[i] = v
-        values[:, k] = cells
-    for block in profile.blocks:
-        idx = [k for k, code in enumerate(items) if profile.item(code).block == block.code]
-        if idx:
-            chosen = (values[:, idx] == 1).sum(axis=1)
-            for over in np.flatnonzero(chosen > block.max_choices):
-                problems.append(f"row {numbers[over]}, block {block.code}: {int(chosen[over])} options chosen, "
-                                f"at most {block.max_choices}")
-    unit_codes = np.array(column("unit_code"), dtype=object) if "unit_code" in index_of else None
-    table_args: tuple[Any, ...] = (np.array(ids, dtype=object), np.array(column("agency_code"), dtype=object),
-                                   np.array(levels, dtype=object), np.array(channels, dtype=object),
-                                   np.array(column("stratum"), dtype=object), np.array(column("psu"), dtype=object),
-                                   weights, items, values, np.array(numbers, dtype=int), unit_codes)
-    if skip_invalid:
-        bad = {int(m.group(1)) for p in problems if (m := re.match(r"row (\d+)", p))}
-        keep = np.array([r not in bad for r in numbers], dtype=bool)
-        table = ResponseTable(*[a[keep] if isinstance(a, np.ndarray) and len(a) == n else a for a in table_args])
-        return table, problems
-    if problems:
-        listed = problems[:MAX_PROBLEMS_LISTED]
-        if len(problems) > len(listed):
-            listed.append(f"... and {len(problems) - len(listed)} more problems")
-        noun = "problems" if len(problems) > 1 else "problem"
-        raise ValidationFailed(listed, f"{path.name}: {len(problems)} {noun}, nothing was read")
-    return ResponseTable(*table_args)
+                problems.append(FileProblem(r, "level", "second_level", f"row {r}, column level: agency {code} "
+                                            f"is {known[0]} in row {known[1]}, here {level}"))
+    return levels, problems
+
+
+def _channels(rows: _Rows) -> tuple[list[str], list[FileProblem]]:
+    channels = rows.column("channel")
+    valid = {c.value for c in Channel}
+    return channels, [FileProblem(r, "channel", "unknown", f"row {r}, column channel: {ch!r} is not one of "
+                                  f"{', '.join(sorted(valid))}")
+                      for r, ch in zip(rows.numbers, channels) if ch and ch not in valid]
+
+
+def _weights(rows: _Rows) -> tuple[np.ndarray, list[FileProblem]]:
+    """Each row's weight (a blank weight is 1, like an absent weight column) and the weights refused."""
+    weights = np.ones(len(rows))
+    problems: list[FileProblem] = []
+    if "weight" not in rows.index_of:
+        return weights, problems
+    for i, raw in enumerate(rows.column("weight")):
+        if raw == "":
+            continue
+        try:
+            w = float(raw)
+            if not (0 < w <= MAX_WEIGHT):
+                raise ValueError
+            weights[i] = w
+        except ValueError:
+            r = rows.numbers[i]
+            problems.append(FileProblem(r, "weight", "not_a_weight", f"row {r}, column weight: {raw!r} must be a "
+                                        f"positive number no larger than {MAX_WEIGHT:,.0f}"))
+    return weights, problems
+
+
+def _answer_problem(p: AnswerProblem, numbers: list[int], profile: Profile) -> FileProblem:
+    """An answer problem of the profile's validator in the file's words, at its file row."""
+    r = numbers[p.row]
+    if p.kind == BLANK_REQUIRED:
+        return FileProblem(r, p.code, p.kind, f"row {r}, column {p.code}: a required item left blank")
+    if p.kind == NOT_ON_SCALE:
+        allowed = ", ".join(str(a) for a in sorted(profile.item(p.code).scale.values))
+        return FileProblem(r, p.code, p.kind, f"row {r}, column {p.code}: {p.raw!r} is not one of {allowed} "
+                           "(blank = missing)")
+    block = next(b for b in profile.blocks if b.code == p.code)
+    return FileProblem(r, p.code, p.kind, f"row {r}, block {p.code}: {p.raw} options chosen, "
+                       f"at most {block.max_choices}")
+
+
+def _rows_of(table: ResponseTable, keep: np.ndarray) -> ResponseTable:
+    """The table with only the rows kept."""
+    return dataclasses.replace(table, **{f.name: getattr(table, f.name)[keep] for f in dataclasses.fields(table)
+                                         if isinstance(getattr(table, f.name), np.ndarray)
+                                         and len(getattr(table, f.name)) == len(table)})
 
 
 def with_provinces(table: ResponseTable, admin_map: str) -> ResponseTable:
