@@ -2,7 +2,7 @@
 on the reserve list
 
 Revision ID: 0018
-Revises: 0009
+Revises: 0012
 Create Date: 2026-12-03 09:00:00
 """
 from __future__ import annotations
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0018'
-down_revision = '0009'
+down_revision = '0012'
 branch_labels = None
 depends_on = None
 
