@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from sipas.errors import ValidationFailed
 from sipas.inputs import too_long
+from sipas.messages import N_
 from sipas.models import Role, User, UserRole
 
 _hasher = PasswordHasher()
@@ -42,11 +43,11 @@ quantri12345 vietnam12345 hanoi1234567 123456789abc qwerty123456 changeme1234
 
 
 def password_problem(password: str, username: str = "") -> str | None:
-    """Why a password is not acceptable, or None. Messages are bilingual (staff pages)."""
+    """Why a password is not acceptable, or None (an English template the pages show in the reader's language)."""
     if len(password) < MIN_PASSWORD_LENGTH:
-        return f"Mật khẩu cần ít nhất {MIN_PASSWORD_LENGTH} ký tự / at least {MIN_PASSWORD_LENGTH} characters"
+        return N_("The password needs at least %(n)s characters.", n=MIN_PASSWORD_LENGTH)
     if password.lower() in COMMON_PASSWORDS or (username and username.lower() in password.lower()):
-        return "Mật khẩu quá dễ đoán / this password is too easy to guess"
+        return N_("This password is too easy to guess.")
     return None
 
 
@@ -61,11 +62,11 @@ def create_user(session: Session, username: str, password: str, roles: list[Role
     if check_password and (problem := password_problem(password, username)):
         raise ValidationFailed({"password": problem})
     if Role.AGENCY_MANAGER in roles and agency_id is None:
-        raise ValidationFailed({"agency": "agency manager needs an agency"})
+        raise ValidationFailed({"agency": N_("An agency manager needs an agency.")})
     if not username or (long := too_long(User, {"username": username, "full_name": full_name})):
-        raise ValidationFailed(long if username else {"username": "Cần tên đăng nhập / username required"})
+        raise ValidationFailed(long if username else {"username": N_("A user name is required.")})
     if session.scalar(select(User.id).where(User.username == username)) is not None:
-        raise ValidationFailed({"username": "Tên đăng nhập đã tồn tại / username already taken"})
+        raise ValidationFailed({"username": N_("This user name is already taken.")})
     user = User(username=username, full_name=full_name, password_hash=hash_password(password), unit_id=unit_id,
                 agency_id=agency_id, roles=[UserRole(role=r) for r in roles])
     session.add(user)
@@ -104,7 +105,7 @@ def _hasher_dummy_verify() -> None:
 def set_roles(session: Session, user: User, roles: list[Role], agency_id: int | None) -> None:
     """Replace a user's roles (and agency scope). An agency manager must keep an agency."""
     if Role.AGENCY_MANAGER in roles and agency_id is None:
-        raise ValidationFailed({"agency": "agency manager needs an agency"})
+        raise ValidationFailed({"agency": N_("An agency manager needs an agency.")})
     user.roles = [UserRole(role=r) for r in roles]
     user.agency_id = agency_id
     session.flush()
@@ -122,11 +123,11 @@ def change_password(session: Session, user: User, current: str, new: str, confir
     """The owner changes their password: the current one is required; every session of the user ends."""
     problems: dict[str, str] = {}
     if not check_password(user, current):
-        problems["current"] = "Mật khẩu hiện tại không đúng / the current password is wrong"
+        problems["current"] = N_("The current password is wrong.")
     elif new != confirm:
-        problems["confirm"] = "Hai mật khẩu mới không khớp / the two new passwords differ"
+        problems["confirm"] = N_("The two new passwords differ.")
     elif new == current:
-        problems["new"] = "Mật khẩu mới phải khác mật khẩu cũ / the new password must differ from the old one"
+        problems["new"] = N_("The new password must differ from the old one.")
     elif problem := password_problem(new, user.username):
         problems["new"] = problem
     if problems:

@@ -18,6 +18,7 @@ from sipas.errors import ValidationFailed
 from sipas.models import Role
 from sipas.security import limiter
 from sipas.services import accounts, audit
+from sipas.web.problems import localise_all
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
@@ -191,7 +192,7 @@ def password():
         try:
             accounts.change_password(session, user, form.current.data, form.new.data, form.confirm.data)
         except ValidationFailed as exc:
-            problems = exc.problems
+            problems = localise_all(exc.problems)
         else:
             login_user(user)  # this browser continues with the new session generation
             audit.record(session, "password_changed", actor=user, object_type="user", object_id=user.id,

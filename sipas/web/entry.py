@@ -11,11 +11,11 @@ import surveys
 from sipas.db import discard_changes, get_session
 from sipas.errors import ValidationFailed
 from sipas.inputs import whole_number
-from sipas.messages import Message
 from sipas.models import PAPER, Agency, PaperBatch, PaperForm, PaperFormStatus, Role, Round, RoundStatus
 from sipas.services import audit, paper
 from sipas.web.authz import current_scope, require_agency, require_round, roles_required
 from sipas.web.forms import sections
+from sipas.web.problems import localise
 
 bp = Blueprint("entry", __name__, url_prefix="/entry")
 KEYERS = (Role.SURVEYOR, Role.VERIFIER, Role.ADMIN)
@@ -50,9 +50,9 @@ def _batch(batch_id: int) -> PaperBatch:
 
 
 def localized(problems: dict[str, str] | list[str]) -> dict[str, str]:
-    """Problems in the reader's language: a service's Message is looked up in the catalogue by its template."""
+    """Problems in the reader's language, each under its field (or its position in a list)."""
     items = problems.items() if isinstance(problems, dict) else enumerate(problems)
-    return {str(k): _(m.template, **m.values) if isinstance(m, Message) else m for k, m in items}
+    return {str(k): localise(m) for k, m in items}
 
 
 def _open_batch(session) -> PaperBatch:

@@ -13,6 +13,7 @@ from sipas.models import AdminMap, AdminUnit, Agency, AuditEvent, Level, Role, U
 from sipas.services import accounts, audit
 from sipas.web.admin.common import CsrfOnly, bp
 from sipas.web.authz import current_scope, roles_required
+from sipas.web.problems import localise_all
 
 
 @bp.route("/users", methods=["GET", "POST"])
@@ -28,7 +29,7 @@ def users():
         if request.form.get("agency"):
             agency = session.scalar(select(Agency).where(Agency.code == request.form["agency"].strip()))
             if agency is None:
-                problems["agency"] = "unknown agency"
+                problems["agency"] = _("Unknown agency code.")
             elif not current_scope().sees_agency(agency.id):
                 problems["agency"] = _("This agency is outside your jurisdiction.")
         action = request.form.get("action", "create")
@@ -72,7 +73,7 @@ def users():
                                                                  "after": [r.value for r in roles]})
                 elif action in ("deactivate", "activate"):
                     if user.id == current_user.id:
-                        raise ValidationFailed({"user": "you cannot deactivate yourself"})
+                        raise ValidationFailed({"user": _("You cannot deactivate your own account.")})
                     user.active = action == "activate"
                     user.end_sessions()  # reactivation never revives a session from before
                     audit.record(session, f"user_{action}d", actor=current_user, object_type="user",
@@ -90,7 +91,7 @@ def users():
             return redirect(url_for(".users"))
         except ValidationFailed as exc:
             discard_changes()
-            problems = exc.problems
+            problems = localise_all(exc.problems)
     all_users = [u for u in session.scalars(select(User).order_by(User.username)) if current_scope().sees_user(u)]
     return render_template("admin/users.html", form=form, users=all_users, roles=list(Role), problems=problems), \
         (422 if problems else 200)
