@@ -171,10 +171,19 @@ def _public_page(round_code: str, agency_code: str, point_code: str | None = Non
     return _questionnaire(rnd, agency, point, channel=Channel.ONLINE)
 
 
+def _no_code_typed() -> bool:
+    """Opening the page is not a try (it gives the browser its own token)."""
+    return not request.args.get("code")
+
+
 @bp.route("/i/")
-@limiter.limit("60 per hour")
+# Guessing codes is hopeless (16 characters), but typing them is limited per browser, with a wide ceiling per
+# address, so that citizens behind one proxy address do not use up each other's tries.
+@limiter.limit("60 per hour", key_func=public_limits.client_key, exempt_when=_no_code_typed)
+@limiter.limit("600 per hour", exempt_when=_no_code_typed)
 def invitation_code():
     """Where a citizen types the code printed on an invitation letter; a known code opens its questionnaire."""
+    public_limits.remember_client()
     code = request.args.get("code", "")[:60]
     error = None
     if code:

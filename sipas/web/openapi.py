@@ -52,6 +52,22 @@ def _response(key: str) -> dict:
             "required": ["id", "round", "agency", "channel", "profile", "answers"], "properties": properties}
 
 
+def _statuses() -> dict:
+    """What each status of POST /responses means, with its body."""
+    def answer(description: str, schema: str) -> dict:
+        return {"description": description,
+                "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}}}}
+
+    return {"201": answer("stored", "Ok"),
+            "200": answer("already received (same id, same content)", "Ok"),
+            "401": answer("missing or invalid token", "Error"),
+            "403": answer("outside the credential's scope", "Error"),
+            "409": answer("same id, different content", "Error"),
+            "422": answer("invalid; nothing stored", "Error"),
+            "503": answer("the database cannot store now (cause: unavailable, full or read_only); retry later with "
+                          "the same id (Retry-After)", "Error")}
+
+
 def spec() -> dict:
     """The OpenAPI document."""
     error = {"type": "object", "properties": {"error": {"type": "string"},
@@ -82,21 +98,6 @@ def spec() -> dict:
             "security": [{"bearer": []}],
             "requestBody": {"required": True, "content": {"application/json": {
                 "schema": {"$ref": "#/components/schemas/Response"}}}},
-            "responses": {
-                "201": {"description": "stored", "content": {"application/json": {
-                    "schema": {"$ref": "#/components/schemas/Ok"}}}},
-                "200": {"description": "already received (same id, same content)", "content": {
-                    "application/json": {"schema": {"$ref": "#/components/schemas/Ok"}}}},
-                "401": {"description": "missing or invalid token", "content": {"application/json": {
-                    "schema": {"$ref": "#/components/schemas/Error"}}}},
-                "403": {"description": "outside the credential's scope", "content": {"application/json": {
-                    "schema": {"$ref": "#/components/schemas/Error"}}}},
-                "409": {"description": "same id, different content", "content": {"application/json": {
-                    "schema": {"$ref": "#/components/schemas/Error"}}}},
-                "422": {"description": "invalid; nothing stored", "content": {"application/json": {
-                    "schema": {"$ref": "#/components/schemas/Error"}}}},
-                "503": {"description": "the database cannot store now (cause: unavailable, full or read_only); "
-                                       "retry later with the same id (Retry-After)", "content": {"application/json": {
-                    "schema": {"$ref": "#/components/schemas/Error"}}}},
-            }}}},
+            "responses": _statuses(),
+        }}},
     }

@@ -99,3 +99,18 @@ def test_forms_sent_back_with_unanswered_questions_do_not_count(limited_app):
         page = client.post(URL, data={"S1": "5", "response_id": str(uuid.uuid4())})
         assert page.status_code == 200 and "câu chưa trả lời" in page.get_data(as_text=True)
     assert _send(client).status_code == 302
+
+
+def test_citizens_behind_one_address_type_invitation_codes_without_blocking_each_other(limited_app):
+    answers = []
+    for _ in range(70):  # 70 citizens of one office, each opening the page and mistyping their code once
+        client = limited_app.test_client()
+        client.environ_base["REMOTE_ADDR"] = "203.0.113.12"
+        assert client.get("/i/").status_code == 200
+        answers.append(client.get("/i/", query_string={"code": "ABCD-EFGH-JKLM-NPQR"}).status_code)
+    assert answers == [422] * 70
+    one = limited_app.test_client()  # one browser trying code after code is still stopped
+    one.environ_base["REMOTE_ADDR"] = "203.0.113.13"
+    one.get("/i/")
+    tries = [one.get("/i/", query_string={"code": f"ABCD-EFGH-JKLM-{n:04d}"}).status_code for n in range(61)]
+    assert tries == [422] * 60 + [429]
