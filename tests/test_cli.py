@@ -16,8 +16,9 @@ def test_rounds_and_agencies_list_the_demo(demo_app):
     out = runner.invoke(rounds_list).output.splitlines()
     assert out[0].split("\t") == ["id", "code", "name", "year", "profile", "map", "status", "responses"]
     rows = {line.split("\t")[1]: line.split("\t") for line in out[1:]}
-    assert set(rows) == {"LCU-2024", "LCU-2026", "LCU-KIOSK-2026"}
-    assert rows["LCU-2024"][4:6] == ["SIPAS_2640", "historical_63"] and int(rows["LCU-2024"][7]) > 1000
+    assert set(rows) == {"LCU-2021", "LCU-2024", "LCU-2026", "LCU-KIOSK-2026"}
+    assert rows["LCU-2024"][4:6] == ["SIPAS_1001", "historical_63"] and int(rows["LCU-2024"][7]) > 1000
+    assert rows["LCU-2021"][4:6] == ["SIPAS_2640", "historical_63"]
     result = runner.invoke(agencies_list, ["--round", "LCU-2024"])
     codes = [line.split("\t")[0] for line in result.output.splitlines()[1:]]
     assert "LCU.SKHDT" in codes and any(c.startswith("LCU.UBH.") for c in codes)
