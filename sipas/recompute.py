@@ -158,10 +158,12 @@ def _refresh_remapped(app: Flask, round_id: int) -> bool:
         if later is None:
             read.rollback()
             return False
+        started = time.monotonic()
         results = comparison_base(read, rnd, later)
+        duration = time.monotonic() - started  # the duty factor (`_wait_left`) reads the latest set's length
         read.rollback()
     with session_scope(app) as write:
-        store.save(write, write.get_one(Round, round_id), results)
+        store.save(write, write.get_one(Round, round_id), results, duration=duration)
     return True
 
 

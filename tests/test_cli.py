@@ -28,7 +28,7 @@ def test_rounds_and_agencies_list_the_demo_in_words(demo_app):
     out = runner.invoke(rounds_list).output.splitlines()
     assert out[0].split("\t") == ["id", "mã", "tên", "năm", "phương pháp", "bản đồ", "trạng thái", "phiếu hợp lệ"]
     rows = {line.split("\t")[1]: line.split("\t") for line in out[1:]}
-    assert set(rows) == {"LCU-2024", "LCU-2026", "LCU-KIOSK-2026"}
+    assert set(rows) == {"LCU-2021", "LCU-2024", "LCU-2026", "LCU-KIOSK-2026"}
     s = session_factory(demo_app)()
     method = s.scalar(select(Round.profile_key).where(Round.code == "LCU-2024"))
     s.close()
@@ -38,6 +38,10 @@ def test_rounds_and_agencies_list_the_demo_in_words(demo_app):
     assert not any(RAW.search(line) for line in out), out
     english = runner.invoke(rounds_list, ["--lang", "en"]).output
     assert "34 provinces (from 1 July 2025)" in english and "new_34" not in english
+    s = session_factory(demo_app)()
+    old_method = s.scalar(select(Round.profile_key).where(Round.code == "LCU-2021"))
+    s.close()
+    assert old_method != method and rows["LCU-2021"][4] == words.METHODS[old_method][0]  # the method break, in words
     result = runner.invoke(agencies_list, ["--round", "LCU-2024"])
     assert not any(RAW.search(line) for line in result.output.splitlines()), result.output
     assert "\tCấp tỉnh\tSở, ban, ngành\t" in result.output

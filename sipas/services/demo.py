@@ -36,6 +36,7 @@ from sipas.models import (
     Round,
     RoundStatus,
     ServicePoint,
+    User,
 )
 from sipas.services import accounts
 from sipas.services.responses import content_hash
@@ -146,53 +147,24 @@ def load_demo(session: Session, *, scale: float = 1.0, seed: int = 20261121) -> 
                                        valid_from=date(2025, 7, 1)) for c in new_communes]
     session.flush()
 
-    surveyor = accounts.create_user(session, "surveyor", DEMO_PASSWORD, [Role.SURVEYOR], full_name="Điều tra viên",
-                                    unit_id=new_prov.id)
-    users = [("admin", "admin"), ("analyst", "analyst"), ("manager", "agency_manager (Sở Tư pháp)"),
-             ("surveyor", "surveyor"), ("verifier", "verifier")]
-    accounts.create_user(session, "admin", DEMO_PASSWORD, [Role.ADMIN], full_name="Quản trị Sở Nội vụ",
-                         unit_id=new_prov.id)
-    accounts.create_user(session, "analyst", DEMO_PASSWORD, [Role.ANALYST], full_name="Chuyên viên phân tích",
-                         unit_id=new_prov.id)
-    accounts.create_user(session, "manager", DEMO_PASSWORD, [Role.AGENCY_MANAGER], full_name="Lãnh đạo Sở Tư pháp",
-                         unit_id=new_prov.id, agency_id=agencies["STP"].id)
-    accounts.create_user(session, "verifier", DEMO_PASSWORD, [Role.VERIFIER], full_name="Kiểm tra viên",
-                         unit_id=new_prov.id)
-
-    design = {"stratum": "level", "psu": "service point x interviewing day",
-              "weights": "dossiers handled at the office / forms collected there"}
-    continuing = [agencies[c] for c, *_ in DEPARTMENTS_2024]
-    old_map_agencies = [centre, *continuing, *district_agencies, *old_commune_agencies]
-    round_2021 = Round(code="LCU-2021", name="SIPAS 2021 tỉnh Lai Châu", year=2021, method_version="SIPAS_2640",
-                       profile_key="SIPAS_2640", admin_map=AdminMap.HISTORICAL_63, jurisdiction=old_prov,
-                       opens_on=date(2021, 9, 1), closes_on=date(2021, 11, 30), status=RoundStatus.CLOSED,
-                       channels=[Channel.PAPER_POST.value, Channel.PAPER_DIRECT.value, Channel.INTERVIEW.value],
-                       design=design, agencies=old_map_agencies)
-    round_2024 = Round(code="LCU-2024", name="SIPAS 2024 tỉnh Lai Châu", year=2024, method_version="SIPAS_1001",
-                       profile_key="SIPAS_1001", admin_map=AdminMap.HISTORICAL_63, jurisdiction=old_prov,
-                       opens_on=date(2024, 9, 1), closes_on=date(2024, 11, 30), status=RoundStatus.CLOSED,
-                       channels=[Channel.PAPER_POST.value, Channel.PAPER_DIRECT.value, Channel.INTERVIEW.value],
-                       design=design, agencies=old_map_agencies)
+    surveyor, users = _demo_users(session, new_prov.id, agencies["STP"].id)
     depts_2026 = [a for c, a in agencies.items() if c in {d[0] for d in DEPARTMENTS_2024 if d[3] is None}
                   or c in {d[0] for d in NEW_DEPARTMENTS_2025}]
-    round_2026 = Round(code="LCU-2026", name="SIPAS 2026 tỉnh Lai Châu", year=2026, method_version="SIPAS_1001",
-                       profile_key="SIPAS_1001", admin_map=AdminMap.NEW_34, jurisdiction=new_prov,
-                       opens_on=date(2026, 9, 1), closes_on=date(2026, 12, 31), status=RoundStatus.OPEN,
-                       channels=[Channel.PAPER_POST.value, Channel.PAPER_DIRECT.value, Channel.INVITATION.value,
-                                 Channel.ONLINE.value],
-                       design=design, agencies=[centre, *depts_2026, *new_commune_agencies])
+    old_map_agencies = [centre, *(agencies[c] for c, *_ in DEPARTMENTS_2024), *district_agencies,
+                        *old_commune_agencies]
+    sampled = _sampled_rounds(old_prov, new_prov, old_map_agencies, [centre, *depts_2026, *new_commune_agencies])
     kiosk_2026 = Round(code="LCU-KIOSK-2026", name="Đánh giá tại quầy 2026 tỉnh Lai Châu", year=2026,
                        method_version="KIOSK_RT", profile_key="KIOSK_RT", admin_map=AdminMap.NEW_34,
                        jurisdiction=new_prov, opens_on=date(2026, 1, 1), closes_on=date(2026, 12, 31),
                        status=RoundStatus.OPEN, channels=[Channel.KIOSK.value, Channel.ONLINE.value],
                        design={"stratum": None, "psu": None, "weights": "none (self-selected ratings)"},
                        agencies=[centre, *depts_2026, *new_commune_agencies])
-    session.add_all([round_2021, round_2024, round_2026, kiosk_2026])
+    session.add_all([*sampled, kiosk_2026])
     session.flush()
 
     counts = {}
     per_office = {Level.PROVINCE: 60, Level.DISTRICT: 120, Level.COMMUNE: 50}
-    for rnd in (round_2021, round_2024, round_2026):
+    for rnd in sampled:
         offices = [(a, a.service_points[0], max(8, int(per_office[a.level] * scale))) for a in rnd.agencies]
         channels = ([Channel.PAPER_POST, Channel.PAPER_DIRECT, Channel.INTERVIEW] if rnd.year < 2026
                     else [Channel.PAPER_POST, Channel.PAPER_DIRECT, Channel.INVITATION])
@@ -202,6 +174,44 @@ def load_demo(session: Session, *, scale: float = 1.0, seed: int = 20261121) -> 
                                         sampled=False)
     session.flush()
     return DemoSummary(counts, users)
+
+
+def _demo_users(session: Session, unit_id: int, stp_id: int) -> tuple[User, list[tuple[str, str]]]:
+    """The demo's accounts, all of Lai Châu (the manager of Sở Tư pháp): the surveyor and (user, role) pairs."""
+    surveyor = accounts.create_user(session, "surveyor", DEMO_PASSWORD, [Role.SURVEYOR], full_name="Điều tra viên",
+                                    unit_id=unit_id)
+    accounts.create_user(session, "admin", DEMO_PASSWORD, [Role.ADMIN], full_name="Quản trị Sở Nội vụ",
+                         unit_id=unit_id)
+    accounts.create_user(session, "analyst", DEMO_PASSWORD, [Role.ANALYST], full_name="Chuyên viên phân tích",
+                         unit_id=unit_id)
+    accounts.create_user(session, "manager", DEMO_PASSWORD, [Role.AGENCY_MANAGER], full_name="Lãnh đạo Sở Tư pháp",
+                         unit_id=unit_id, agency_id=stp_id)
+    accounts.create_user(session, "verifier", DEMO_PASSWORD, [Role.VERIFIER], full_name="Kiểm tra viên",
+                         unit_id=unit_id)
+    return surveyor, [("admin", "admin"), ("analyst", "analyst"), ("manager", "agency_manager (Sở Tư pháp)"),
+                      ("surveyor", "surveyor"), ("verifier", "verifier")]
+
+
+def _sampled_rounds(old_prov: AdminUnit, new_prov: AdminUnit, old_map: list[Agency], new_map: list[Agency]
+                    ) -> list[Round]:
+    """LCU-2021 (SIPAS_2640) and LCU-2024 (SIPAS_1001) on the 63-province map, LCU-2026 (SIPAS_1001) on the new
+    one: sample surveys by level, interviewing days at the offices as PSUs."""
+    design = {"stratum": "level", "psu": "service point x interviewing day",
+              "weights": "dossiers handled at the office / forms collected there"}
+    paper = [Channel.PAPER_POST.value, Channel.PAPER_DIRECT.value]
+
+    def old_round(year: int, profile: str) -> Round:
+        return Round(code=f"LCU-{year}", name=f"SIPAS {year} tỉnh Lai Châu", year=year, method_version=profile,
+                     profile_key=profile, admin_map=AdminMap.HISTORICAL_63, jurisdiction=old_prov,
+                     opens_on=date(year, 9, 1), closes_on=date(year, 11, 30), status=RoundStatus.CLOSED,
+                     channels=[*paper, Channel.INTERVIEW.value], design=design, agencies=old_map)
+
+    round_2026 = Round(code="LCU-2026", name="SIPAS 2026 tỉnh Lai Châu", year=2026, method_version="SIPAS_1001",
+                       profile_key="SIPAS_1001", admin_map=AdminMap.NEW_34, jurisdiction=new_prov,
+                       opens_on=date(2026, 9, 1), closes_on=date(2026, 12, 31), status=RoundStatus.OPEN,
+                       channels=[*paper, Channel.INVITATION.value, Channel.ONLINE.value], design=design,
+                       agencies=new_map)
+    return [old_round(2021, "SIPAS_2640"), old_round(2024, "SIPAS_1001"), round_2026]
 
 
 def _unit(session: Session, admin_map: AdminMap, level: Level, code: str) -> AdminUnit:
@@ -220,8 +230,7 @@ def _generate(session: Session, rng: np.random.Generator, rnd: Round, offices, c
     codes = {i.code for i in profile.items}
     level_shift = {Level.PROVINCE: 0.0, Level.DISTRICT: -0.1, Level.COMMUNE: 0.15}
     year_shift = YEAR_SHIFT.get(year, 0.0)
-    policy = [i.code for i in profile.items if i.kind == "policy_satisfaction"]
-    policy_assessment = [i.code for i in profile.items if i.kind == "policy_assessment"]
+    policy = _policy_items(profile)
     start = datetime.combine(rnd.opens_on or date(year, 1, 1), time(8), tzinfo=timezone.utc)
     response_rows, answer_rows = [], []
     for agency, point, n in offices:
@@ -232,7 +241,7 @@ def _generate(session: Session, rng: np.random.Generator, rnd: Round, offices, c
         for _ in range(n):
             day = int(rng.integers(n_days))
             person = rng.normal(0, 0.9) + day_effects[day]
-            answers = _policy_answers(rng, policy, policy_assessment, office_effect + person)
+            answers = _policy_answers(rng, *policy, office_effect + person)
             for f, base in FACTOR_BASE.items():
                 sat_code = f"S{f[1]}"
                 p_sat = _expit(base + office_effect + person)
@@ -290,6 +299,12 @@ def insert_responses(session: Session, rnd: Round, response_rows: list[dict], an
         session.execute(insert(Answer), rows[i:i + 20000])
     mark_changed(session, rnd.id)
     return len(response_rows)
+
+
+def _policy_items(profile) -> tuple[list[str], list[str]]:
+    """The policy satisfaction and policy assessment items of a profile (none before SIPAS_1001)."""
+    return ([i.code for i in profile.items if i.kind == "policy_satisfaction"],
+            [i.code for i in profile.items if i.kind == "policy_assessment"])
 
 
 def _policy_answers(rng: np.random.Generator, policy: list[str], assessment: list[str],

@@ -54,8 +54,9 @@ def _key(page, number: str, digits: dict[str, str]) -> int:
 
 
 def test_double_entry_with_a_mismatch_is_adjudicated(browser, live):
-    answers = {"E1.1": "1", "E1.2": "0", "S1": "4", "S2": "5", "S3": "4", "S4": "5", "S5": "3", "S0": "4",
-               "B1": "1", "B2": "1"}
+    # LCU-2026 uses SIPAS_1001: a policy question (part A) is keyed too; it has no B1.
+    answers = {"P1": "4", "PA1.1": "1", "E1.1": "1", "E1.2": "0", "S1": "4", "S2": "5", "S3": "4", "S4": "5",
+               "S5": "3", "S0": "4", "B2": "1"}
     ctx1, p1 = _login(browser, live, "surveyor")
     p1.goto(f"{live.url}/entry/")
     p1.select_option("select[name=round]", "LCU-2026")

@@ -170,8 +170,13 @@ def test_the_workbook_labels_a_merged_departments_change(demo_app):
     r26 = s.scalar(select(Round).where(Round.code == "LCU-2026"))
     book = load_workbook(BytesIO(build_workbook(report_data(s, r26), "vi")), read_only=True)
     cells = [str(c) for row in book["Thẻ điểm"].iter_rows(values_only=True) for c in row if c is not None]
-    at = cells.index("Sở Nông nghiệp và Môi trường")
-    assert "so với các cơ quan tiền thân gộp lại (2024)" in cells[at:at + 40]
-    stp = cells.index("Sở Tư pháp")
-    assert "so với 2024 – tính lại theo địa giới mới" in cells[stp:stp + 40]
+    change_row = "Thay đổi SIPAS so với kỳ trước (điểm %)"
+
+    def note_of(agency: str) -> list[str]:
+        at = cells.index(agency)
+        row = cells.index(change_row, at)
+        return cells[row + 1:row + 3]  # the change in points, then its note
+
+    assert note_of("Sở Nông nghiệp và Môi trường")[1] == "so với các cơ quan tiền thân gộp lại (2024)"
+    assert note_of("Sở Tư pháp")[1] == "so với 2024 – tính lại theo địa giới mới"
     s.close()

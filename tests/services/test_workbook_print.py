@@ -56,7 +56,7 @@ def test_a_vietnamese_workbook_reads_in_words_not_codes(session):
             for code in RAW_CODES:
                 assert not re.search(rf"\b{code}\b", text), (ws.title, text)
     cover = {r[0]: r[1] for r in wb["Bìa"].iter_rows(values_only=True) if r and r[0]}
-    assert cover["Phương pháp đo"].startswith("QĐ 2640/QĐ-BNV")
+    assert cover["Phương pháp đo"].startswith("QĐ 1001/QĐ-BNV")
     assert cover["Bản đồ hành chính"].startswith("34 tỉnh")
     assert re.fullmatch(r"\d\d/\d\d/\d{4} – \d\d/\d\d/\d{4}", cover["Thời gian khảo sát"])
     assert re.fullmatch(r"\d\d/\d\d/\d{4} \d\d:\d\d \(giờ Việt Nam\)", cover["Thời điểm lập"])
@@ -80,7 +80,7 @@ def test_a_vietnamese_workbook_reads_in_words_not_codes(session):
 def test_english_on_request_uses_english_words(session):
     wb = _workbook(session, "LCU-2026", "en")
     cover = {r[0]: r[1] for r in wb["Cover"].iter_rows(values_only=True) if r and r[0]}
-    assert cover["Method"].startswith("Decision 2640") and cover["Administrative map"].startswith("34 provinces")
+    assert cover["Method"].startswith("Decision 1001") and cover["Administrative map"].startswith("34 provinces")
     assert all(ws.oddFooter.right.text == "Page &P/&N" for ws in wb.worksheets)
 
 
@@ -180,8 +180,10 @@ def test_one_scorecard_page_per_agency_with_its_weakest_criteria(session):
     assert sipas[1] == r2(stp.estimate("SIPAS")) and re.match(r"\d+/\d+ \(\d+–\d+\)", sipas[4])
     weakest_at = next(i for i, r in enumerate(block) if r[0] == "Ba tiêu chí thấp nhất")
     profile = surveys.load(rnd.profile_key)
-    criteria = [i for i in profile.items if i.kind in ("assessment", "satisfaction", "overall")
-                and stp.estimate(i.code) is not None]
+    # SIPAS_1001: the policy questions (part A) are criteria too.
+    criteria = [i for i in profile.items if i.kind in ("assessment", "satisfaction", "overall", "policy_assessment",
+                                                       "policy_satisfaction") and stp.estimate(i.code) is not None]
+    assert any(i.kind == "policy_satisfaction" for i in criteria)
     expected = sorted(stp.estimate(i.code) for i in criteria)[:3]
     assert [r[1] for r in block[weakest_at + 1:weakest_at + 4]] == [r2(v) for v in expected]
 
@@ -198,7 +200,7 @@ def test_the_narrative_report_is_a_docx_with_its_sections_ranked_table_and_score
     for heading in ("I. MỤC ĐÍCH, CĂN CỨ", "II. PHƯƠNG PHÁP VÀ MẪU KHẢO SÁT", "III. KẾT QUẢ",
                     "IV. THAY ĐỔI SO VỚI KỲ TRƯỚC", "V. ĐỀ XUẤT", "PHỤ LỤC: THẺ ĐIỂM TỪNG CƠ QUAN"):
         assert heading in text
-    assert "QĐ 2640/QĐ-BNV" in text and "SIPAS_2640" not in text
+    assert "QĐ 1001/QĐ-BNV" in text and "SIPAS_1001" not in text
     motto = doc.tables[0].rows[0].cells[1].text
     assert "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" in motto and "Độc lập - Tự do - Hạnh phúc" in motto
     assert "Số: ……/BC-SNV" in doc.tables[0].rows[0].cells[0].text

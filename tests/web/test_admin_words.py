@@ -5,7 +5,7 @@ import re
 
 from tests.conftest import login
 
-CODES = ("new_34", "historical_63", "SIPAS_2640", "KIOSK_RT", ">open<", ">closed<", ">province<", ">commune<")
+CODES = ("new_34", "historical_63", "SIPAS_2640", "SIPAS_1001", "KIOSK_RT", ">open<", ">closed<", ">province<", ">commune<")
 
 
 def _visible(html: str) -> str:
@@ -17,7 +17,7 @@ def test_the_admin_home_names_methods_maps_statuses_levels_and_dates_in_words(de
     client = demo_app.test_client()
     login(client, "analyst")
     text = _visible(client.get("/admin/").get_data(as_text=True))
-    for words in ("QĐ 2640/QĐ-BNV", "34 tỉnh, thành phố (từ 01/7/2025)", "63 tỉnh, thành phố (đến 30/6/2025)",
+    for words in ("QĐ 2640/QĐ-BNV", "QĐ 1001/QĐ-BNV", "34 tỉnh, thành phố (từ 01/7/2025)", "63 tỉnh, thành phố (đến 30/6/2025)",
                   "Đang thu thập", "Đã kết thúc thu thập", "Cấp tỉnh", "28/02/2025"):
         assert words in text, words
     assert not [code for code in CODES if code.strip("><") in text.split("|")], text[:500]
@@ -29,5 +29,5 @@ def test_the_round_page_says_its_method_map_status_and_dates_in_words(demo_app):
     client = demo_app.test_client()
     login(client, "admin")
     text = _visible(client.get("/admin/rounds/LCU-2026").get_data(as_text=True))
-    assert "QĐ 2640/QĐ-BNV" in text and "Đang thu thập" in text and "01/09/2026 – 31/12/2026" in text
-    assert "new_34" not in text and "SIPAS_2640" not in text
+    assert "QĐ 1001/QĐ-BNV" in text and "Đang thu thập" in text and "01/09/2026 – 31/12/2026" in text
+    assert "new_34" not in text and "SIPAS_1001" not in text

@@ -111,7 +111,7 @@ def test_an_api_key_submits_only_the_channels_it_declares(kiosk):
     before = _count(kiosk["app"])
     r = _post(kiosk, _body(channel="online", device_seq=None), token=default)
     assert r.status_code == 403 and "api" in r.json["error"]
-    assert _post(kiosk, _body(round="LCU-2026", profile="SIPAS_2640", channel="invitation", device_seq=None,
+    assert _post(kiosk, _body(round="LCU-2026", profile="SIPAS_1001", channel="invitation", device_seq=None,
                               answers={"S1": 4}), token=default).status_code == 403
     assert _count(kiosk["app"]) == before
 
@@ -143,7 +143,7 @@ def test_an_invitation_response_needs_its_invitation_token(kiosk):
     s.commit()
     inv_id = inv.id
     s.close()
-    body = _body(round="LCU-2026", profile="SIPAS_2640", channel="invitation", device_seq=None,
+    body = _body(round="LCU-2026", profile="SIPAS_1001", channel="invitation", device_seq=None,
                  answers={f"S{i}": 4 for i in range(1, 2)})
     before = _count(app)
     assert _post(kiosk, body, token=token).status_code == 403  # no token
@@ -163,7 +163,7 @@ def test_an_invitation_response_needs_its_invitation_token(kiosk):
 
 
 def test_closed_round_is_422_not_retried(kiosk):
-    r = _post(kiosk, _body(round="LCU-2024", profile="SIPAS_2640", answers={"S1": 4}, channel="online",
+    r = _post(kiosk, _body(round="LCU-2024", profile="SIPAS_1001", answers={"S1": 4}, channel="online",
                            device_seq=None), token=kiosk["api"])
     assert r.status_code == 422 and "round" in r.json["errors"]
 

@@ -18,8 +18,10 @@ def test_dashboard_shows_charts_with_tables_and_no_inline_style(demo_app):
     assert "đổi địa giới (2025)" in page  # the trend marks the map break between 2024 and 2026
     assert 'data-agency="LCU.STP"' in page and 'data-agency="LCU.SYT"' in page
     # Words, not codes: the method as its decision, the map, factor names from the profile.
-    assert "QĐ 2640/QĐ-BNV" in page and "34 tỉnh, thành phố (từ 01/7/2025)" in page
-    assert "SIPAS_2640" not in page and "new_34" not in page
+    assert "QĐ 1001/QĐ-BNV" in page and "34 tỉnh, thành phố (từ 01/7/2025)" in page
+    assert "SIPAS_1001" not in page and "new_34" not in page
+    # SIPAS_1001: the policy part and the service part beside the five factors.
+    assert "Xây dựng, tổ chức thực hiện chính sách công" in page and "Cung ứng dịch vụ hành chính công" in page
     assert "Tiếp nhận, xử lý góp ý, phản ánh, kiến nghị" in page and "<td>F5</td>" not in page
 
 

@@ -16,12 +16,12 @@ URL = "/r/LCU-2026/LCU.STP"
 
 
 def _full_answers(value_sat="4", value_yes="1"):
-    profile = surveys.load("SIPAS_2640")
+    profile = surveys.load("SIPAS_1001")  # LCU-2026's questionnaire: policy part A and service part B
     data = {}
     for item in profile.items:
-        if item.kind == "assessment":
+        if item.kind in ("assessment", "policy_assessment"):
             data[item.code] = value_yes
-        elif item.kind in ("satisfaction", "overall"):
+        elif item.kind in ("satisfaction", "overall", "policy_satisfaction"):
             data[item.code] = value_sat
     return data
 
@@ -57,6 +57,7 @@ def test_a_complete_form_is_stored_once_even_if_sent_twice(demo_app):
     channel, status, _, answers = stored[0]
     assert channel is Channel.ONLINE and status is ResponseStatus.VALID
     assert answers["S1"] == 4 and answers["X3"] == 1 and answers["X1"] == 0 and answers["E1.1"] == 1
+    assert answers["P1"] == 4 and answers["PA1.1"] == 1
 
 
 def test_missing_answers_are_summarised_before_sending(demo_app):
