@@ -70,13 +70,15 @@ def _questionnaire(rnd: Round, agency: Agency, point: ServicePoint | None, *, ch
     form = form_class(profile.key, lang, rnd.admin_map.value)()
     if request.method == "GET" or not form.response_id.data:
         form.response_id.data = str(uuid.uuid4())
+    # Read before any write: after a failed commit the page must render without touching the database.
+    asker, minutes = _asker(rnd), _minutes(profile)
 
     def page(problems: dict[str, str], summary=(), expired: bool = False, status: int = 200, wait: int = 0):
         html = render_template("online/form.html", form=form, round=rnd, agency=agency, point=point,
                                profile=profile, sections=sections(profile), lang=lang, problems=problems,
                                summary=list(summary), expired=expired, invitation=invitation,
                                wait=_wait_message(wait) if wait else "",
-                               asker=_asker(rnd), minutes=_minutes(profile), expected_kinds=EXPECTED_KINDS)
+                               asker=asker, minutes=minutes, expected_kinds=EXPECTED_KINDS)
         headers = {"Retry-After": str(wait)} if wait else {}
         return html, (status if status != 200 else 422 if problems else 200), headers
 
