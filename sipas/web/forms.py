@@ -19,6 +19,10 @@ from surveys import Profile
 
 ASKED_KINDS = ("assessment", "satisfaction", "overall", "behaviour", "respondent", "policy_assessment",
                "policy_satisfaction")
+#: Questions every citizen is expected to answer (the others are optional): the server's summary of blanks and
+#: the online form's flags on a screen left with gaps. The policy questions of part A count as much as the
+#: service questions of part B (SIPAS_1001).
+EXPECTED_KINDS = ("assessment", "satisfaction", "overall", "policy_assessment", "policy_satisfaction")
 DONT_KNOW = ""  # "Không biết / không trả lời": stored as a missing answer
 
 
@@ -48,7 +52,7 @@ class QuestionnaireForm(FlaskForm):
 
     def unanswered(self) -> list:
         """Items asked but left blank (shown as a summary before submitting)."""
-        return [i for i in self.profile.items if i.kind in ("assessment", "satisfaction", "overall")
+        return [i for i in self.profile.items if i.kind in EXPECTED_KINDS
                 and self[i.code].data in (None, "", "None")]
 
 

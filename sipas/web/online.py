@@ -24,7 +24,7 @@ from sipas.services.catalog import find_agency, find_round
 from sipas.services.credentials import token_hash
 from sipas.services.responses import Design, Submission, record_response, takes_part
 from sipas.web import public_limits
-from sipas.web.forms import form_class, sections
+from sipas.web.forms import EXPECTED_KINDS, form_class, sections
 from sipas.web.problems import localise_all
 
 bp = Blueprint("online", __name__)
@@ -33,8 +33,6 @@ bp = Blueprint("online", __name__)
 csrf.exempt(bp)
 
 
-#: Questions the citizen is expected to answer (the others are optional): flagged on a screen left with gaps.
-EXPECTED_KINDS = ("assessment", "satisfaction", "overall")
 #: Seconds a citizen takes per question, reading and tapping on a phone (docs/collection.md has the measure).
 SECONDS_PER_QUESTION = 8
 

@@ -28,6 +28,8 @@ def send_now(page) -> None:
 def test_answers_survive_a_reload_and_are_sent(live, page):
     page.set_viewport_size({"width": 412, "height": 915})  # a phone
     page.goto(f"{live.url}/r/LCU-2026/LCU.STP")
+    # LCU-2026 uses SIPAS_1001: the policy part (A) comes first, S1 and E1.1 are on the access screen (F1).
+    open_section_of(page, "#q-S1")
     page.locator("#q-S1 input[value='4']").check()  # Hài lòng
     page.locator("#q-E1\\.1 input[value='1']").check()  # Có
     open_section_of(page, "#q-X3")
@@ -69,6 +71,7 @@ def test_a_shared_phone_shows_nothing_of_the_previous_person(live, browser):
     try:
         first = context.new_page()
         first.goto(f"{live.url}/r/LCU-2026/LCU.STP")
+        open_section_of(first, "#q-S1")  # after the policy part (A) of SIPAS_1001
         first.locator("#q-S1 input[value='2']").check()
         open_section_of(first, "textarea[name=comment]")
         first.locator("textarea[name=comment]").fill("Nguyễn Văn A, 0912 345 678")
@@ -83,6 +86,7 @@ def test_a_shared_phone_shows_nothing_of_the_previous_person(live, browser):
         assert second.locator("input:checked").count() == 0
         assert "0912" not in second.content()
         # Answers left idle longer than the limit are not shown again.
+        open_section_of(second, "#q-S1")
         second.locator("#q-S1 input[value='5']").check()
         second.evaluate("""() => { for (const k of Object.keys(sessionStorage)) {
             const d = JSON.parse(sessionStorage.getItem(k)); d._at = Date.now() - 21 * 60000;
@@ -155,6 +159,7 @@ def test_the_form_goes_one_section_per_screen_on_a_small_phone(live, browser):
         assert page.locator(".o-step-missing").is_visible() and _visible_sections(page) == [first]
         screenshot(page, "online-phone-flagged")
         # Answering them all lets Continue go straight on; Back returns with the answers kept.
+        answered = [q.get_attribute("id")[2:] for q in page.locator(f"#{first} .o-question").all()]
         for question in page.locator(f"#{first} .o-question").all():
             question.locator("input").first.tap()
         assert page.locator(".o-question.o-unanswered").count() == 0
@@ -178,7 +183,9 @@ def test_the_form_goes_one_section_per_screen_on_a_small_phone(live, browser):
         context.close()
     s = live.session()
     rows = s.scalars(select(Response).where(Response.channel == Channel.ONLINE)).all()
-    assert len(rows) == 1 and {a.item_code for a in rows[0].answers} >= {"E1.1", "S1"}
+    # The first screen of SIPAS_1001 is the policy part (A): its answers arrive (P1, PA1.1, ...).
+    assert "P1" in answered and "PA1.1" in answered
+    assert len(rows) == 1 and {a.item_code for a in rows[0].answers} >= set(answered)
     s.close()
 
 

@@ -26,8 +26,11 @@ def _login(browser, live, username):
 
 
 #: Keys pressed per form before the round's prefix was shown in front of the serial box: the whole serial
-#: (15 characters), Enter, one key per box (47 on the SIPAS 2640 form) and the last Enter.
-KEYS_BEFORE = 15 + 1 + 47 + 1
+#: (15 characters), Enter, one key per box and the last Enter. LCU-2026 keys the SIPAS_1001 form: one box per
+#: item of surveys/profiles/SIPAS_1001.toml, 69 (18 + 9 policy, 16 + 5 service, 1 overall, 10 expectations,
+#: 1 behaviour, 9 about the respondent). (On the 47-box SIPAS_2640 form the same count went from 64 to 51.)
+BOXES = 69
+KEYS_BEFORE = 15 + 1 + BOXES + 1
 
 
 def _key(page, number: str, digits: dict[str, str]) -> int:
@@ -67,8 +70,8 @@ def test_double_entry_with_a_mismatch_is_adjudicated(browser, live):
     batch_url = p1.url
     p1.locator("a", has_text="Nhập lượt 1").click()
     keys = _key(p1, "42", answers)
-    # The round's prefix is on the page: 13 keys fewer per form than typing the whole serial (64 before).
-    assert keys == KEYS_BEFORE - 13 == 51
+    # The round's prefix is on the page: 13 keys fewer per form than typing the whole serial (86 before).
+    assert keys == KEYS_BEFORE - 13 == 73
     screenshot(p1, "paper-entry")
     ctx1.close()
 

@@ -7,7 +7,7 @@ import csv
 import pytest
 
 from tests.browser.conftest import screenshot
-from tests.browser.test_online_browser import send_now
+from tests.browser.test_online_browser import open_section_of, send_now
 
 pytestmark = pytest.mark.browser
 
@@ -38,6 +38,7 @@ def test_fieldwork_tracker_and_sample_plan(live, page, tmp_path):
     respondent = page.context.browser.new_context(locale="vi-VN").new_page()
     for link in links[::3]:  # every third invitation answered, online
         respondent.goto(live.url + "/i/" + link.rsplit("/i/", 1)[1])
+        open_section_of(respondent, "#q-S1")  # LCU-2026 (SIPAS_1001): after the policy part A
         respondent.locator("#q-S1 input[value='4']").check()
         send_now(respondent)
         respondent.locator("#missing").wait_for()

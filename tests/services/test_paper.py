@@ -171,5 +171,5 @@ def test_warnings_read_as_sentences_and_keep_their_template_for_the_catalogue(se
     off_scale, too_many = err.value.problems["S1"], err.value.problems["X"]
     assert off_scale == "7 is not an answer to this question: type 1, 2, 3, 4, 5, or leave the box empty."
     assert too_many == "At most 3 choices may be ticked in this question; 4 are keyed."
-    assert too_many.template == "At most %(n)s choices may be ticked in this question; %(ticked)s are keyed."
-    assert too_many.values == {"n": 3, "ticked": 4}
+    assert too_many.msgid == "At most %(n)s choices may be ticked in this question; %(ticked)s are keyed."
+    assert too_many.params == {"n": 3, "ticked": 4}

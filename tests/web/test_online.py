@@ -65,6 +65,8 @@ def test_missing_answers_are_summarised_before_sending(demo_app):
     data = {"response_id": str(uuid.uuid4()), "S1": "5", "S2": "4"}
     page = client.post(URL, data=data).get_data(as_text=True)
     assert "câu chưa trả lời" in page and 'href="#q-E1.1"' in page and 'name="confirm_incomplete" value="1"' in page
+    # The policy questions of part A (SIPAS_1001) are asked of everyone too: a blank one is in the summary.
+    assert 'href="#q-P1"' in page and 'href="#q-PA1.1"' in page
     assert _online(demo_app) == []
     assert client.post(URL, data={**data, "confirm_incomplete": "1"}).status_code == 302
     assert _online(demo_app)[0][3] == {"S1": 5, "S2": 4}
