@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 
 from sqlalchemy.orm import Session
 
@@ -256,10 +257,23 @@ def comparable_rounds(session: Session, rnd: Round) -> list[Round]:
     return chain[-TREND_ROUNDS:]
 
 
-def _stored(session: Session, rnd: Round) -> RoundResults | None:
-    # The same choice as the change since a previous round: its published figures, else its provisional ones.
-    info = store.published_info(session, rnd) or store.provisional_info(session, rnd)
+def _stored(session: Session, rnd: Round, as_at: datetime | None = None) -> RoundResults | None:
+    """An earlier round's figures for the trend. For shown figures that are provisional: the same choice as the
+    change since a previous round (its published figures, else its provisional ones). For a published version
+    (`as_at` its publication time): only what that round had published by then, so a published workbook and
+    page keep their trend whatever is published later."""
+    if as_at is None:
+        info = store.published_info(session, rnd) or store.provisional_info(session, rnd)
+    else:
+        info = next((v for v in store.versions(session, rnd) if _utc(v.published_at) <= _utc(as_at)), None)
     return store.load(session, info.id) if info is not None else None
+
+
+def _utc(moment: datetime | None) -> datetime:
+    # SQLite gives back naive UTC datetimes, PostgreSQL aware ones: compare both as aware UTC.
+    if moment is None:
+        return datetime.max.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)
 
 
 def _province_values(tree: RoundResults) -> dict[str, float | None]:
@@ -281,7 +295,7 @@ def _re_estimated(trees: Sequence[RoundResults | None], of_round: str, admin_map
 def trends(session: Session, rnd: Round, results: RoundResults) -> Trends:
     """Each province of `results` (the round's shown set) classified over its last three comparable rounds."""
     chain = comparable_rounds(session, rnd)
-    trees = [_stored(session, r) if r.id != rnd.id else results for r in chain]
+    trees = [_stored(session, r, results.published_at) if r.id != rnd.id else results for r in chain]
     per_round = []
     for i, tree in enumerate(trees):
         on_map = tree is not None and tree.admin_map == results.admin_map

@@ -209,3 +209,25 @@ def test_a_method_change_ends_the_comparable_rounds(national_app, method):
         assert [r.code for r in national.comparable_rounds(s, vn26)] == ["VN-2026"]
         tree = store.load(s, store.provisional_info(s, vn26).id)
         assert set(national.trends(s, vn26, tree).classes.values()) == {None}
+
+
+def test_a_published_round_keeps_its_trend_whatever_is_published_later(national_app):
+    """The trend of a published version reads only what the earlier rounds had published by then."""
+    with session_scope(national_app) as s:
+        vn26 = _add_2025(s)
+        vn25 = s.scalar(select(Round).where(Round.code == "VN-2025"))
+        t0 = datetime.now(timezone.utc)
+        tree25 = store.load(s, store.provisional_info(s, vn25).id)
+        store.save(s, vn25, dataclasses.replace(tree25, version=1, published_at=t0))
+        tree26 = store.load(s, store.provisional_info(s, vn26).id)
+        published26 = dataclasses.replace(tree26, version=1, published_at=t0 + timedelta(minutes=1))
+        before = national.trends(s, vn26, published26)
+        assert before.classes["79"] == "decreasing"  # 80 -> 83 -> 79.5, as in HAND
+        # Later, 2025 publishes a second version in which province 79 fell to 70: 80 -> 70 -> 79.5.
+        store.save(s, vn25, dataclasses.replace(
+            _with_sipas(tree25, {"79": 70.0}, {k: v[0] for k, (v, _) in HAND.items()}, round_code="VN-2025"),
+            version=2, published_at=t0 + timedelta(minutes=2)))
+        after = national.trends(s, vn26, published26)
+        assert after.values == before.values and after.classes == before.classes
+        # Provisional figures (and a later publication of 2026) see the new 2025 version.
+        assert national.trends(s, vn26, tree26).values["79"] == (80.0, 70.0, 79.5)
