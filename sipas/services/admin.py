@@ -24,6 +24,7 @@ from sipas.models import (
     ServicePoint,
 )
 from sipas.services.interchange import LEVELS, read_rows
+from sipas.services.sampling import forget_contacts
 
 KIND_VI = {"sở": AgencyKind.DEPARTMENT, "ubnd": AgencyKind.PEOPLES_COMMITTEE,
            "trung tâm": AgencyKind.SERVICE_CENTRE, "một cửa": AgencyKind.ONE_STOP_DESK}
@@ -93,7 +94,6 @@ def set_status(session: Session, rnd: Round, status: RoundStatus) -> None:
         raise ValidationFailed({"status": f"a {rnd.status.value} round cannot become {status.value}"})
     rnd.status = status
     if status is RoundStatus.CLOSED:
-        from sipas.services.sampling import forget_contacts
         forget_contacts(session, rnd)  # contact data of the frame is not kept past fieldwork
     session.flush()
 

@@ -10,15 +10,21 @@ from __future__ import annotations
 import csv
 import dataclasses
 import io
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from xml.etree.ElementTree import ParseError
+from xml.parsers.expat import ExpatError
 
 import numpy as np
+import openpyxl
+from openpyxl.utils.exceptions import InvalidFileException
 
 import surveys
 from sipas.errors import ValidationFailed
 from sipas.models import Channel
+from sipas.services.units import map_codes
 from surveys import Profile
 from surveys.answers import BLANK_REQUIRED, NOT_ON_SCALE, AnswerProblem
 
@@ -88,9 +94,6 @@ def read_numbered_rows(path: Path) -> tuple[list[str], list[list[str]], list[int
     broken or hostile XML such as undefined entities or entity expansion, a CSV field over the csv module's
     limit, text that is not UTF-8) is refused with ValidationFailed, never a server error.
     """
-    import zipfile
-    from xml.etree.ElementTree import ParseError
-    from xml.parsers.expat import ExpatError
     suffix = path.suffix.lower()
     if suffix not in (".csv", ".xlsx"):
         raise ValidationFailed([f"{path.name}: only .csv and .xlsx files are read"])
@@ -107,8 +110,6 @@ def read_numbered_rows(path: Path) -> tuple[list[str], list[list[str]], list[int
                                         "as XLSX"], f"{path.name}: not UTF-8, nothing was read") from None
             rows = _limited(csv.reader(io.StringIO(text, newline="")), path)
         else:
-            import openpyxl
-            from openpyxl.utils.exceptions import InvalidFileException
             # Our own file handle, closed whatever happens: openpyxl leaves its own open when a workbook is broken.
             with open(path, "rb") as handle:
                 try:
@@ -338,8 +339,6 @@ def with_provinces(table: ResponseTable, admin_map: str) -> ResponseTable:
     A 2-digit code must be a province of that map, a 5-digit code a commune of it (its province is taken);
     every row needs a code. Raises ValidationFailed listing every problem by row, and changes nothing.
     """
-    from sipas.services.units import map_codes
-
     if table.unit_code is None:
         raise ValidationFailed(["column 'unit_code' is missing: grouping by province needs the respondent's "
                                 "province (2 digits) or commune (5 digits)"])
