@@ -28,7 +28,7 @@ def rows(n: int):
 def run_one(kind: str, n: int, path: str) -> None:
     t0 = time.perf_counter()
     if kind == "openpyxl":
-        from sipas.reports.tables import Sheet
+        from sipas.reports.sheets import Sheet
         from sipas.reports.xlsx import write_workbook
         header = [(f"c{i}", 1) for i in range(COLUMNS)]
         counts = write_workbook([Sheet("Data", "data", [header], rows(n), [10] * COLUMNS)], path)  # as exports do

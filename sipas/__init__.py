@@ -18,6 +18,7 @@ def create_app(overrides: Mapping | None = None) -> Flask:
     app.config.update(overrides or {})
     _embedded_defaults(app)
 
+    # Here, not at the top: sipas.cli imports create_app and sipas.migrate imports ROOT from this package (a cycle).
     from sipas import cli, db, i18n, jobs, security, web
 
     for part in (db, i18n, security, jobs, web, cli):

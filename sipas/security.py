@@ -1,16 +1,18 @@
 """CSRF, login sessions, rate limits and security headers."""
 from __future__ import annotations
 
-from flask import Flask, request
+from flask import Flask, jsonify, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from sipas.db import get_session
 from sipas.inputs import INT_MAX
 from sipas.models import User
+from sipas.services import accounts
 
 csrf = CSRFProtect()
 login_manager = LoginManager()
@@ -90,7 +92,6 @@ def _has_nul(value) -> bool:
 def refuse_nul_bytes():
     """No legitimate input contains a NUL byte, and PostgreSQL refuses them in text: stop them at the door.
     JSON bodies nested deeper than MAX_JSON_DEPTH are refused before they are parsed."""
-    from flask import jsonify
     problem = None
     if _bad_text(request.path) or any(_bad_text(k) or _bad_text(v) for k, v in request.args.items(multi=True)):
         problem = "contains a NUL byte or invalid text"
@@ -126,10 +127,8 @@ def init_app(app: Flask) -> None:
     app.url_map.converters["int"] = BoundedInt  # before any blueprint adds its routes
     hops = int(app.config.get("TRUSTED_PROXY_HOPS") or 0)
     if hops > 0:
-        from werkzeug.middleware.proxy_fix import ProxyFix
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops,  # type: ignore[method-assign]
                                 x_port=hops)
-    from sipas.services import accounts
     accounts.bound_password_checks(int(app.config.get("PASSWORD_CHECKS_AT_ONCE") or 4))
     csrf.init_app(app)
     login_manager.init_app(app)

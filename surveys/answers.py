@@ -41,6 +41,8 @@ def check_answers(profile: Profile, answers: Mapping[str, object]) -> tuple[dict
             continue
         if raw is None or raw == "":
             continue
+        if isinstance(raw, float) and raw.is_integer():
+            raw = int(raw)  # JSON does not tell 3 from 3.0 (nor does JSON Schema's "integer"): an API's 3.0 is 3
         if isinstance(raw, bool) or not isinstance(raw, (int, str)):
             problems[code] = Problem(N_("This answer is not valid."))
             continue

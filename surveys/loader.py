@@ -118,9 +118,30 @@ def parse(data: Mapping[str, Any], source: str = "") -> Profile:
                       f.get("general_item"), f.get("part")) for f in data.get("factors", [])]
     blocks = [Block(_require(b, "code", "block"), _text(b, f"block '{b.get('code')}'"),
                     int(_require(b, "max_choices", f"block '{b.get('code')}'"))) for b in data.get("blocks", [])]
-    factor_codes = {f.code for f in factors}
-    block_codes = {b.code for b in blocks}
-    items, seen = [], set()
+    items = _items(data, scales, {f.code for f in factors}, {b.code for b in blocks})
+    by_code = {i.code: i for i in items}
+    _check_factors_and_blocks(factors, blocks, items, by_code)
+    rules = _rules(data.get("rules", {}), factors, by_code)
+    parts = _parts(data, {f.code for f in factors}, by_code)
+    if rules.sipas == "MEAN_OF_PARTS" and not parts:
+        raise ProfileError("rules.sipas: MEAN_OF_PARTS needs [[parts]]")
+    satisfied_scale_items = [i for i in items if i.kind in ("satisfaction", "overall", "policy_satisfaction")]
+    for item in satisfied_scale_items:
+        missing = set(rules.satisfied_values) - item.scale.values
+        if missing:
+            raise ProfileError(f"item '{item.code}': satisfied values {sorted(missing)} are not on its scale")
+    return Profile(
+        key=key, method_version=_require(data, "method_version", "profile"), title=_text(data.get("title", {}),
+                                                                                          "profile title"),
+        items=tuple(items), factors=tuple(factors), blocks=tuple(blocks), parts=tuple(parts), rules=rules,
+        allows_comment=bool(data.get("allows_comment", True)),
+        allows_dossier_code=bool(data.get("allows_dossier_code", False)), source=source)
+
+
+def _items(data: Mapping[str, Any], scales: dict[str, Scale], factor_codes: set[str],
+           block_codes: set[str]) -> list[Item]:
+    items: list[Item] = []
+    seen: set[str] = set()
     for node in _require(data, "items", "profile"):
         code = _require(node, "code", "item")
         where = f"item '{code}'"
@@ -143,7 +164,11 @@ def parse(data: Mapping[str, Any], source: str = "") -> Profile:
             raise ProfileError(f"{where}: an expectation item needs a block")
         items.append(Item(code, kind, scales[scale_key], _text(node, where), factor, block, node.get("part"),
                           bool(node.get("required", False))))
-    by_code = {i.code: i for i in items}
+    return items
+
+
+def _check_factors_and_blocks(factors: list[Factor], blocks: list[Block], items: list[Item],
+                              by_code: dict[str, Item]) -> None:
     for f in factors:
         if f.general_item is not None and f.general_item not in by_code:
             raise ProfileError(f"factor '{f.code}': unknown general item {f.general_item!r}")
@@ -151,7 +176,9 @@ def parse(data: Mapping[str, Any], source: str = "") -> Profile:
         n_options = sum(1 for i in items if i.block == b.code)
         if not 1 <= b.max_choices <= max(n_options, 1):
             raise ProfileError(f"block '{b.code}': max_choices {b.max_choices} must be 1..{n_options}")
-    rules_node = data.get("rules", {})
+
+
+def _rules(rules_node: Mapping[str, Any], factors: list[Factor], by_code: dict[str, Item]) -> Rules:
     rules = Rules(
         item_index=_choice(rules_node.get("item_index", "TOP2_BOX"), ITEM_INDEX_RULES, "rules.item_index"),
         satisfied_values=tuple(rules_node.get("satisfied_values", (4, 5))),
@@ -170,6 +197,10 @@ def parse(data: Mapping[str, Any], source: str = "") -> Profile:
         for f in factors:
             if f.general_item is None:
                 raise ProfileError(f"factor '{f.code}': GENERAL_QUESTION needs a general_item")
+    return rules
+
+
+def _parts(data: Mapping[str, Any], factor_codes: set[str], by_code: dict[str, Item]) -> list[Part]:
     parts = []
     for node in data.get("parts", []):
         code = _require(node, "code", "part")
@@ -183,16 +214,4 @@ def parse(data: Mapping[str, Any], source: str = "") -> Profile:
             if i not in by_code:
                 raise ProfileError(f"{where}: unknown item {i!r}")
         parts.append(part)
-    if rules.sipas == "MEAN_OF_PARTS" and not parts:
-        raise ProfileError("rules.sipas: MEAN_OF_PARTS needs [[parts]]")
-    satisfied_scale_items = [i for i in items if i.kind in ("satisfaction", "overall", "policy_satisfaction")]
-    for item in satisfied_scale_items:
-        missing = set(rules.satisfied_values) - item.scale.values
-        if missing:
-            raise ProfileError(f"item '{item.code}': satisfied values {sorted(missing)} are not on its scale")
-    return Profile(
-        key=key, method_version=_require(data, "method_version", "profile"), title=_text(data.get("title", {}),
-                                                                                          "profile title"),
-        items=tuple(items), factors=tuple(factors), blocks=tuple(blocks), parts=tuple(parts), rules=rules,
-        allows_comment=bool(data.get("allows_comment", True)),
-        allows_dossier_code=bool(data.get("allows_dossier_code", False)), source=source)
+    return parts

@@ -16,7 +16,9 @@ from sipas.recompute import publish_now
 from sipas.services import audit, credentials
 from sipas.services.catalog import get_agency, get_round
 from sipas.services.credentials import device_gaps
-from sipas.services.interchange import csv_bytes, import_table, read_table
+from sipas.services.interchange import read_table
+from sipas.services.interchange_export import csv_bytes
+from sipas.services.interchange_import import import_table
 from sipas.services.invitations import create_invitations
 from sipas.services.results.publish import import_refusal
 

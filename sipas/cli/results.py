@@ -20,7 +20,8 @@ from sipas.results import UnitLabel, to_payload
 from sipas.services import audit, national
 from sipas.services.analysis_plan import plan_for
 from sipas.services.catalog import get_agency, get_round
-from sipas.services.interchange import read_table, with_provinces, write_csv
+from sipas.services.interchange import read_table, with_provinces
+from sipas.services.interchange_export import write_csv
 from sipas.services.results import store as result_store
 from sipas.services.results.compute import compute_round, compute_table
 from sipas.services.results.publish import preview

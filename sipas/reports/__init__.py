@@ -1,1 +1,1 @@
-"""Reports: results -> rows (tables.py) -> .xlsx bytes (xlsx.py). No database, no Flask."""
+"""Reports: results -> rows (sheets/) -> .xlsx bytes (xlsx.py). No database, no Flask."""

@@ -14,7 +14,7 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Pt
 
-from sipas.reports.tables import Labels
+from sipas.reports.sheets import Labels
 
 #: Points of the 0-100 scale per cell: 50 cells across.
 SCALE_STEP = 2

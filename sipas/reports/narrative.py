@@ -1,6 +1,6 @@
 """The narrative report an official sends: a .docx in the form of a Vietnamese administrative document
 (Nghị định 30/2020/NĐ-CP: national motto block, number and symbol placeholders, Times New Roman 13–14,
-signature block), with its tables built from the same sheets as the workbook (sipas/reports/tables.py).
+signature block), with its tables built from the same sheets as the workbook (sipas/reports/sheets/).
 
 python-docx writes the document: it keeps the file valid Word XML, which a hand-written zip would not.
 """
@@ -16,23 +16,10 @@ from docx.oxml.ns import qn
 from docx.shared import Cm, Pt
 
 from sipas import words
-from sipas.reports.accounts import accounting_header, accounting_rows
 from sipas.reports.docx_charts import interval_chart, set_column_widths
-from sipas.reports.tables import (
-    Labels,
-    _criteria_items,
-    _groups,
-    _index_name,
-    _scope_group,
-    _unit_name,
-    by_agency,
-    r2,
-    ranked_agencies,
-    report_title,
-    scorecards,
-    summary,
-    top_themes,
-)
+from sipas.reports.sheets import by_agency, r2, ranked_agencies, report_title, scorecards, summary, top_themes
+from sipas.reports.sheets.accounts import accounting_header, accounting_rows
+from sipas.reports.sheets.base import Labels, _criteria_items, _groups, _index_name, _scope_group, _unit_name
 
 FONT = "Times New Roman"
 DOCX_MIMETYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"

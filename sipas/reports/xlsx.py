@@ -22,7 +22,7 @@ from openpyxl.worksheet.cell_range import CellRange
 from openpyxl.worksheet.pagebreak import Break
 from openpyxl.writer.excel import ExcelWriter
 
-from sipas.reports.tables import Chart, Sheet
+from sipas.reports.sheets import Chart, Sheet
 
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 _THIN = Side(style="thin", color="999999")

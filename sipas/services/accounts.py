@@ -6,6 +6,7 @@ import threading
 import time
 from datetime import datetime, timezone
 
+import pyotp
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
@@ -151,7 +152,6 @@ def reset_password(session: Session, user: User, temporary: str) -> None:
 def accept_totp(session: Session, user: User, secret: str, code: str) -> bool:
     """True when `code` is valid for `secret` (one step either side) and newer than the last accepted code;
     the step is then recorded, so the same code (or an older one) is never accepted again (RFC 6238 §5.2)."""
-    import pyotp
     if not (len(code) == 6 and code.isascii() and code.isdigit()):
         return False
     totp = pyotp.TOTP(secret)

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 from sqlalchemy import select
@@ -11,7 +11,20 @@ from sqlalchemy.orm import Session
 import surveys
 from sipas.errors import ValidationFailed
 from sipas.inputs import too_long
-from sipas.models import AdminMap, AdminUnit, Agency, AgencyKind, Channel, Level, Round, RoundStatus, ServicePoint
+from sipas.models import (
+    AdminMap,
+    AdminUnit,
+    Agency,
+    AgencyKind,
+    AgencySuccession,
+    Channel,
+    Level,
+    Round,
+    RoundStatus,
+    ServicePoint,
+)
+from sipas.services.interchange import LEVELS, read_rows
+from sipas.services.sampling import forget_contacts
 
 KIND_VI = {"sở": AgencyKind.DEPARTMENT, "ubnd": AgencyKind.PEOPLES_COMMITTEE,
            "trung tâm": AgencyKind.SERVICE_CENTRE, "một cửa": AgencyKind.ONE_STOP_DESK}
@@ -81,7 +94,6 @@ def set_status(session: Session, rnd: Round, status: RoundStatus) -> None:
         raise ValidationFailed({"status": f"a {rnd.status.value} round cannot become {status.value}"})
     rnd.status = status
     if status is RoundStatus.CLOSED:
-        from sipas.services.sampling import forget_contacts
         forget_contacts(session, rnd)  # contact data of the frame is not kept past fieldwork
     session.flush()
 
@@ -108,15 +120,9 @@ def import_agencies(session: Session, path: Path | str) -> AgencyImport:
     predecessors (codes separated by ";"): a merger or a rename, effective on valid_from, recorded as successor
     links so results on both sides of the change stay true.
     """
-    from sipas.services.interchange import LEVELS, read_rows
     header, body = read_rows(Path(path))
+    _check_agency_columns(header)
     report = AgencyImport()
-    missing = [c for c in ("code", "name", "kind", "level", "admin_map", "unit_code") if c not in header]
-    if missing:
-        raise ValidationFailed([f"column '{c}' is missing" for c in missing])
-    unknown = [c for c in header if c not in AGENCY_COLUMNS]
-    if unknown:
-        raise ValidationFailed([f"column '{c}' is not one of {', '.join(AGENCY_COLUMNS)}" for c in unknown])
     col = {name: i for i, name in enumerate(header)}
     existing = {a.code: a for a in session.scalars(select(Agency))}
     pending: dict[str, Agency] = {}
@@ -124,66 +130,20 @@ def import_agencies(session: Session, path: Path | str) -> AgencyImport:
     successions: list[tuple[int, Agency, list[str], date]] = []
     for r, raw in enumerate(body, start=2):
         row = {name: (raw[i].strip() if i < len(raw) else "") for name, i in col.items()}
-        problems = []
-        kind = KIND_VI.get(row["kind"].lower())
-        if kind is None:
-            try:
-                kind = AgencyKind(row["kind"])
-            except ValueError:
-                problems.append(f"row {r}, column kind: {row['kind']!r}")
-        level = LEVELS.get(row["level"].lower())
-        if level is None:
-            problems.append(f"row {r}, column level: {row['level']!r}")
-        try:
-            map_ = AdminMap(row["admin_map"])
-        except ValueError:
-            map_ = None
-            problems.append(f"row {r}, column admin_map: {row['admin_map']!r} (historical_63 or new_34)")
-        unit = None
-        if map_ is not None and level is not None:
-            unit = session.scalar(select(AdminUnit).where(AdminUnit.admin_map == map_,
-                                                          AdminUnit.code == row["unit_code"]))
-            if unit is None:
-                problems.append(f"row {r}, column unit_code: no unit {row['unit_code']!r} on {map_.value}")
-        dates = {}
-        for name in ("valid_from", "valid_to"):
-            if row.get(name):
-                try:
-                    dates[name] = date.fromisoformat(row[name])
-                except ValueError:
-                    problems.append(f"row {r}, column {name}: {row[name]!r} is not YYYY-MM-DD")
-        if not row["code"] or not row["name"]:
-            problems.append(f"row {r}: code and name are required")
-        if row["code"] in pending:
-            problems.append(f"row {r}, column code: {row['code']} appears twice")
-        if problems:
-            report.problems += problems
+        checked = _agency_row(session, r, row, pending)
+        if isinstance(checked, list):
+            report.problems += checked
             continue
-        agency = existing.get(row["code"])
-        if agency is None:
-            agency = Agency(code=row["code"])
-            session.add(agency)
-            report.created += 1
-        else:
-            report.updated += 1
-        assert kind is not None and unit is not None  # both were checked above (a problem otherwise)
-        agency.name, agency.kind, agency.level, agency.unit = row["name"], kind, Level(level), unit
-        agency.name_en = row.get("name_en") or agency.name_en
-        agency.valid_from, agency.valid_to = dates.get("valid_from"), dates.get("valid_to")
-        if row.get("service_point_code"):
-            point = session.scalar(select(ServicePoint).where(ServicePoint.code == row["service_point_code"]))
-            if point is None:
-                point = ServicePoint(code=row["service_point_code"], name=row.get("service_point_name") or row["name"])
-                agency.service_points.append(point)
+        agency = _store_agency(session, row, checked, existing, report)
         pending[row["code"]] = agency
         if row.get("parent_code"):
             parents.append((r, agency, row["parent_code"]))
         if row.get("predecessors"):
-            if "valid_from" not in dates:
+            if checked.valid_from is None:
                 report.problems.append(f"row {r}, column predecessors: needs valid_from (the date of the change)")
             else:
                 successions.append((r, agency, [c.strip() for c in row["predecessors"].split(";") if c.strip()],
-                                    dates["valid_from"]))
+                                    checked.valid_from))
     known = {**existing, **pending}
     for r, agency, parent_code in parents:
         parent = known.get(parent_code)
@@ -194,7 +154,95 @@ def import_agencies(session: Session, path: Path | str) -> AgencyImport:
     if report.problems:
         raise ValidationFailed(report.problems, f"{len(report.problems)} problems, nothing was imported")
     session.flush()
-    from sipas.models import AgencySuccession
+    _link_successions(session, successions, known, report)
+    if report.problems:
+        raise ValidationFailed(report.problems, f"{len(report.problems)} problems, nothing was imported")
+    session.flush()
+    return report
+
+
+def _check_agency_columns(header: list[str]) -> None:
+    missing = [c for c in ("code", "name", "kind", "level", "admin_map", "unit_code") if c not in header]
+    if missing:
+        raise ValidationFailed([f"column '{c}' is missing" for c in missing])
+    unknown = [c for c in header if c not in AGENCY_COLUMNS]
+    if unknown:
+        raise ValidationFailed([f"column '{c}' is not one of {', '.join(AGENCY_COLUMNS)}" for c in unknown])
+
+
+@dataclass
+class _AgencyRow:
+    """One checked row of an agency file: its values as the model takes them."""
+
+    kind: AgencyKind
+    level: str
+    unit: AdminUnit
+    valid_from: date | None
+    valid_to: date | None
+
+
+def _agency_row(session: Session, r: int, row: dict[str, str], pending: dict[str, Agency]) -> _AgencyRow | list[str]:
+    """The row's values, or its problems (file row r)."""
+    problems = []
+    kind = KIND_VI.get(row["kind"].lower())
+    if kind is None:
+        try:
+            kind = AgencyKind(row["kind"])
+        except ValueError:
+            problems.append(f"row {r}, column kind: {row['kind']!r}")
+    level = LEVELS.get(row["level"].lower())
+    if level is None:
+        problems.append(f"row {r}, column level: {row['level']!r}")
+    try:
+        map_ = AdminMap(row["admin_map"])
+    except ValueError:
+        map_ = None
+        problems.append(f"row {r}, column admin_map: {row['admin_map']!r} (historical_63 or new_34)")
+    unit = None
+    if map_ is not None and level is not None:
+        unit = session.scalar(select(AdminUnit).where(AdminUnit.admin_map == map_,
+                                                      AdminUnit.code == row["unit_code"]))
+        if unit is None:
+            problems.append(f"row {r}, column unit_code: no unit {row['unit_code']!r} on {map_.value}")
+    dates = {}
+    for name in ("valid_from", "valid_to"):
+        if row.get(name):
+            try:
+                dates[name] = date.fromisoformat(row[name])
+            except ValueError:
+                problems.append(f"row {r}, column {name}: {row[name]!r} is not YYYY-MM-DD")
+    if not row["code"] or not row["name"]:
+        problems.append(f"row {r}: code and name are required")
+    if row["code"] in pending:
+        problems.append(f"row {r}, column code: {row['code']} appears twice")
+    if problems:
+        return problems
+    assert kind is not None and level is not None and unit is not None  # each was checked above
+    return _AgencyRow(kind, level, unit, dates.get("valid_from"), dates.get("valid_to"))
+
+
+def _store_agency(session: Session, row: dict[str, str], checked: _AgencyRow, existing: dict[str, Agency],
+                  report: AgencyImport) -> Agency:
+    agency = existing.get(row["code"])
+    if agency is None:
+        agency = Agency(code=row["code"])
+        session.add(agency)
+        report.created += 1
+    else:
+        report.updated += 1
+    agency.name, agency.kind, agency.level, agency.unit = row["name"], checked.kind, Level(checked.level), checked.unit
+    agency.name_en = row.get("name_en") or agency.name_en
+    agency.valid_from, agency.valid_to = checked.valid_from, checked.valid_to
+    if row.get("service_point_code"):
+        point = session.scalar(select(ServicePoint).where(ServicePoint.code == row["service_point_code"]))
+        if point is None:
+            point = ServicePoint(code=row["service_point_code"], name=row.get("service_point_name") or row["name"])
+            agency.service_points.append(point)
+    return agency
+
+
+def _link_successions(session: Session, successions: list[tuple[int, Agency, list[str], date]],
+                      known: dict[str, Agency], report: AgencyImport) -> None:
     for r, agency, codes, effective in successions:
         for code in codes:
             predecessor = known.get(code)
@@ -203,14 +251,9 @@ def import_agencies(session: Session, path: Path | str) -> AgencyImport:
                 continue
             if predecessor.valid_to is None or predecessor.valid_to >= effective:
                 # The predecessor ends the day before its successor starts.
-                from datetime import timedelta
                 predecessor.valid_to = effective - timedelta(days=1)
             exists = session.get(AgencySuccession, (predecessor.id, agency.id))
             if exists is None:
                 session.add(AgencySuccession(predecessor_id=predecessor.id, successor_id=agency.id, share=1.0,
                                              effective_on=effective))
-    if report.problems:
-        raise ValidationFailed(report.problems, f"{len(report.problems)} problems, nothing was imported")
-    session.flush()
-    return report
 

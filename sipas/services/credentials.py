@@ -12,7 +12,7 @@ from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session, joinedload
 
 from sipas.errors import NotFound, ValidationFailed
-from sipas.models import Agency, ApiKey, KioskDevice, ServicePoint
+from sipas.models import Agency, ApiKey, KioskDevice, Response, ServicePoint
 
 KIOSK_PREFIX, API_PREFIX = "kd_", "ak_"
 #: The cookie that holds an enrolled tablet's device token (HttpOnly, SameSite=Strict).
@@ -147,7 +147,6 @@ def revoke(credential: KioskDevice | ApiKey) -> None:
 
 def device_gaps(session: Session, device: KioskDevice) -> list[tuple[int, int]]:
     """Ranges of missing per-device sequence numbers (lost responses), as (first, last) pairs."""
-    from sipas.models import Response
     seqs = sorted(seq for seq in session.scalars(select(Response.device_seq).where(
         Response.device_id == device.id, Response.device_seq.is_not(None))) if seq is not None)
     gaps, expected = [], 1

@@ -10,17 +10,21 @@ from __future__ import annotations
 import csv
 import dataclasses
 import io
-import re
-from collections.abc import Iterable, Sequence
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from xml.etree.ElementTree import ParseError
+from xml.parsers.expat import ExpatError
 
 import numpy as np
+import openpyxl
+from openpyxl.utils.exceptions import InvalidFileException
 
 import surveys
 from sipas.errors import ValidationFailed
 from sipas.models import Channel
+from sipas.services.units import map_codes
 from surveys import Profile
 from surveys.answers import BLANK_REQUIRED, NOT_ON_SCALE, AnswerProblem
 
@@ -90,9 +94,6 @@ def read_numbered_rows(path: Path) -> tuple[list[str], list[list[str]], list[int
     broken or hostile XML such as undefined entities or entity expansion, a CSV field over the csv module's
     limit, text that is not UTF-8) is refused with ValidationFailed, never a server error.
     """
-    import zipfile
-    from xml.etree.ElementTree import ParseError
-    from xml.parsers.expat import ExpatError
     suffix = path.suffix.lower()
     if suffix not in (".csv", ".xlsx"):
         raise ValidationFailed([f"{path.name}: only .csv and .xlsx files are read"])
@@ -109,8 +110,6 @@ def read_numbered_rows(path: Path) -> tuple[list[str], list[list[str]], list[int
                                         "as XLSX"], f"{path.name}: not UTF-8, nothing was read") from None
             rows = _limited(csv.reader(io.StringIO(text, newline="")), path)
         else:
-            import openpyxl
-            from openpyxl.utils.exceptions import InvalidFileException
             # Our own file handle, closed whatever happens: openpyxl leaves its own open when a workbook is broken.
             with open(path, "rb") as handle:
                 try:
@@ -340,8 +339,6 @@ def with_provinces(table: ResponseTable, admin_map: str) -> ResponseTable:
     A 2-digit code must be a province of that map, a 5-digit code a commune of it (its province is taken);
     every row needs a code. Raises ValidationFailed listing every problem by row, and changes nothing.
     """
-    from sipas.services.units import map_codes
-
     if table.unit_code is None:
         raise ValidationFailed(["column 'unit_code' is missing: grouping by province needs the respondent's "
                                 "province (2 digits) or commune (5 digits)"])
@@ -363,137 +360,4 @@ def with_provinces(table: ResponseTable, admin_map: str) -> ResponseTable:
         if len(problems) > len(listed):
             listed.append(f"... and {len(problems) - len(listed)} more problems")
         raise ValidationFailed(listed, f"{len(problems)} problems with unit_code, nothing was analysed")
-    import dataclasses
     return dataclasses.replace(table, province=np.array(out, dtype=object))
-
-
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-
-
-#: A phone number or a signed number ("+84 912 345 678", "-5", "+84 (0) 912-345-678"): digits cannot call a
-#: function or reach another program, so it is written as it is (an apostrophe would show in a mail merge).
-_NUMBER_LIKE = re.compile(r"[+-][0-9][0-9 ().-]*")
-
-
-def csv_safe(text: str) -> str:
-    """Neutralise spreadsheet formulas in a CSV cell: a leading = @ TAB or CR, or + - followed by anything but a
-    phone or plain number, gets a ' prefix."""
-    if not text or not text.startswith(FORMULA_PREFIXES) or _NUMBER_LIKE.fullmatch(text):
-        return text
-    return "'" + text
-
-
-def csv_bytes(header: Sequence[str], rows: Iterable[Sequence[object]]) -> bytes:
-    """A CSV file for people to open in Excel: UTF-8 with the byte-order mark Excel needs to show Vietnamese,
-    every cell formula-safe. The one writer of the lists handed out (invitation links, from the CLI and the
-    sampling page)."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(header)
-    writer.writerows([[csv_safe(str(c)) for c in row] for row in rows])
-    return buffer.getvalue().encode("utf-8-sig")
-
-
-def export_rows(session, rnd, profile: Profile, *, batch: int = 5000):
-    """Yield (header, then one list per valid response) in the interchange format, streaming from the database.
-
-    Answers are read in batches of responses so a national round never sits in memory at once.
-    """
-    from sqlalchemy import select
-
-    from sipas.models import Agency, Answer, Response, ResponseStatus
-
-    items = [i.code for i in profile.items]
-    yield list(META) + items
-    position = {code: len(META) + k for k, code in enumerate(items)}
-    from sipas.services.units import province_of
-
-    agencies = list(session.scalars(select(Agency)))
-    provinces = province_of(session, [a.unit_id for a in agencies])
-    # unit_code: the agency's commune, or its province (a district's code is not one the format takes).
-    levels = {a.id: (a.code, a.level.value, a.unit.code if a.unit.level.value == "commune"
-                     else provinces[a.unit_id].code if a.unit_id in provinces else "") for a in agencies}
-    last_id = 0
-    while True:
-        responses = session.execute(
-            select(Response.id, Response.uuid, Response.agency_id, Response.channel, Response.stratum, Response.psu,
-                   Response.weight).where(Response.round_id == rnd.id, Response.status == ResponseStatus.VALID,
-                                          Response.id > last_id).order_by(Response.id).limit(batch)).all()
-        if not responses:
-            return
-        ids = [r.id for r in responses]
-        answers: dict[int, list[tuple[str, int]]] = {}
-        for rid, code, value in session.execute(select(Answer.response_id, Answer.item_code, Answer.value)
-                                                .where(Answer.response_id.in_(ids))):
-            answers.setdefault(rid, []).append((code, value))
-        for r in responses:
-            code, level, unit_code = levels[r.agency_id]
-            # Every text column is guarded, not only the free ones: an agency code comes from an import file.
-            row = [csv_safe(text) for text in (r.uuid, code, level, r.channel.value, r.stratum or "", r.psu or "")]
-            row += [repr(r.weight), unit_code] + [""] * len(items)
-            for item, value in answers.get(r.id, []):
-                if item in position:
-                    row[position[item]] = str(value)
-            yield row
-        last_id = ids[-1]
-
-
-def write_csv(session, rnd, profile: Profile, path: Path | str) -> int:
-    """Export a round's valid responses to a CSV file; returns the number of responses written."""
-    count = -1
-    with open(path, "w", newline="", encoding="utf-8") as f:
-        writer = csv.writer(f)
-        for row in export_rows(session, rnd, profile):
-            writer.writerow(row)
-            count += 1
-    return count
-
-
-def import_table(session, rnd, table: ResponseTable, *, default_channel: str = "import") -> tuple[int, int, list[str]]:
-    """Store the rows of a clean table as responses of a round; returns (created, already there, problems).
-
-    The response UUID is the file's response_id when it is a UUID, otherwise a UUID derived from the round
-    and the response_id, so importing the same file twice adds nothing. Flushes; the caller commits.
-    """
-    import uuid as uuidlib
-
-    from sqlalchemy import select
-
-    from sipas.errors import DuplicateSubmission
-    from sipas.models import Agency
-    from sipas.services.responses import Design, Submission, record_response
-
-    agencies = {a.code: a for a in session.scalars(select(Agency))}
-    problems, created, existing = [], 0, 0
-    for r in range(len(table)):
-        row = table.row_number(r)
-        agency = agencies.get(str(table.agency_code[r]))
-        if agency is None or agency not in rnd.agencies:
-            problems.append(f"row {row}, column agency_code: {table.agency_code[r]!r} does not take part in {rnd.code}")
-            continue
-        if agency.level.value != table.level[r]:
-            problems.append(f"row {row}, column level: {table.level[r]} but {agency.code} is {agency.level.value}")
-            continue
-        rid = str(table.response_id[r])
-        try:
-            response_uuid = str(uuidlib.UUID(rid))
-        except ValueError:
-            response_uuid = str(uuidlib.uuid5(uuidlib.NAMESPACE_URL, f"sipas:{rnd.code}:{rid}"))
-        answers = {code: (None if np.isnan(v) else int(v)) for code, v in zip(table.items, table.values[r])}
-        channel = Channel(table.channel[r] or default_channel)
-        if channel in (Channel.PAPER_POST, Channel.PAPER_DIRECT):
-            channel = Channel.IMPORT  # keyed elsewhere: no surveyor of ours to attach
-        try:
-            design = Design(table.stratum[r] or None, table.psu[r] or None, float(table.weight[r]))
-            submission = Submission(rnd, agency, answers, channel, uuid=response_uuid, design=design)
-            result = record_response(session, submission, check_open=False)
-        except ValidationFailed as exc:
-            details = exc.problems.items() if isinstance(exc.problems, dict) else enumerate(exc.problems)
-            problems.extend(f"row {row}, column {k}: {m}" for k, m in details)
-            continue
-        except DuplicateSubmission:
-            problems.append(f"row {row}, column response_id: {rid!r} was imported before with other answers")
-            continue
-        created += result.created
-        existing += not result.created
-    return created, existing, problems

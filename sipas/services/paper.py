@@ -81,26 +81,38 @@ def agency_choices(agencies: list[Agency]) -> list[str]:
 
 def parse_entry(profile: surveys.Profile, raw: dict[str, str]) -> tuple[dict, dict[str, str]]:
     """Keyed strings -> (answers with None for blanks, problems per field or block)."""
-    answers: dict[str, int | None] = {}
-    problems: dict[str, str] = {}
-    for item in entry_items(profile):
-        text = (raw.get(item.code) or "").strip()
-        value = whole_number(text)
-        if text and value not in item.scale.values:
-            problems[item.code] = N_("%(value)s is not an answer to this question: type %(allowed)s, or leave the "
-                                     "box empty.", value=text[:8], allowed=allowed_values(item))
-            continue
-        answers[item.code] = value if text else None
+    answers, problems = keyed_values(profile, {item.code: (raw.get(item.code) or "").strip()
+                                               for item in entry_items(profile)})
     problems.update(too_many_ticked(profile, answers))
     return answers, problems
 
 
+def keyed_values(profile: surveys.Profile, typed: dict[str, str]) -> tuple[dict[str, int | None], dict[str, str]]:
+    """Typed boxes (stripped) -> (their values, None for blanks; problems of the boxes that hold no answer).
+
+    Whether a value answers its question is the profile validator's rule (surveys.check_answers); keying adds
+    that a box holds ASCII digits only, and says what to type in the keyer's words."""
+    numbers = {code: whole_number(text) for code, text in typed.items() if text}
+    _, refused = surveys.check_answers(profile, {c: v for c, v in numbers.items() if v is not None})
+    answers: dict[str, int | None] = {}
+    problems: dict[str, str] = {}
+    for code, text in typed.items():
+        if text and (numbers[code] is None or code in refused):
+            problems[code] = N_("%(value)s is not an answer to this question: type %(allowed)s, or leave the "
+                                "box empty.", value=text[:8], allowed=allowed_values(profile.item(code)))
+        else:
+            answers[code] = numbers.get(code)
+    return answers, problems
+
+
 def too_many_ticked(profile: surveys.Profile, answers: dict) -> dict[str, str]:
-    """Multiple-choice questions with more options ticked (keyed 1) than the question allows."""
+    """Multiple-choice questions with more options ticked (keyed 1) than the question allows (the rule of
+    surveys.check_answers, in the keyer's words)."""
+    _, refused = surveys.check_answers(profile, {c: v for c, v in answers.items() if profile.has_item(c)})
     problems: dict[str, str] = {}
     for block in profile.blocks:
-        ticked = sum(1 for i in profile.block_items(block.code) if answers.get(i.code) == 1)
-        if ticked > block.max_choices:
+        if block.code in refused:
+            ticked = sum(1 for i in profile.block_items(block.code) if answers.get(i.code) == 1)
             problems[block.code] = N_("At most %(n)s choices may be ticked in this question; %(ticked)s are keyed.",
                                       n=block.max_choices, ticked=ticked)
     return problems
@@ -248,15 +260,9 @@ def adjudicate(session: Session, form: PaperForm, decisions: dict[str, str], ver
         if code == COMMENT:
             final[code] = decisions[code].strip()
             continue
-        value = decisions[code].strip()
-        item = profile.item(code)
-        if value == "":
-            final[code] = None
-        elif whole_number(value) in item.scale.values:
-            final[code] = whole_number(value)
-        else:
-            problems[code] = N_("%(value)s is not an answer to this question: type %(allowed)s, or leave the "
-                                "box empty.", value=value[:8], allowed=allowed_values(item))
+        values, value_problems = keyed_values(profile, {code: decisions[code].strip()})
+        problems.update(value_problems)
+        final.update(values)
     if problems:
         raise ValidationFailed(problems)
     block_problems = too_many_ticked(profile, final)

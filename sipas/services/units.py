@@ -124,79 +124,114 @@ def import_admin_maps(session: Session) -> ImportReport:
     new_by_name = import_new_map(session)
     conn, crosswalk = _legacy_source()
     try:
-        # Cross-check the two packages' 2025 lists, and learn the key each package uses per commune.
-        new_key_to_code: dict[tuple[int, str], str] = {}
-        new_province_code: dict[str, int] = {}
-        for pkey, pcode, wkey, wname in conn.execute(
-                "SELECT provinceKey, provinceCode, wardKey, ward FROM admin_units"):
-            new_province_code[pkey] = int(pcode)
-            code = new_by_name.get((int(pcode), name_key(wname)))
-            if code is None:
-                raise ValueError(f"the two map sources disagree: {wname!r} (province {pcode}) is not in "
-                                 "vietnam-provinces")
-            new_key_to_code[(int(pcode), wkey)] = code
-        if len(set(new_key_to_code.values())) != len(new_by_name):
-            raise ValueError("the two map sources list different numbers of 2025 communes")
-
-        rows = conn.execute("SELECT DISTINCT provinceCode, province, provinceKey FROM admin_units_legacy").fetchall()
-        old_provinces = _upsert(session, AdminMap.HISTORICAL_63, Level.PROVINCE, (
-            {"code": c, "name": n, "division_type": _division_type(n), "valid_to": OLD_MAP_END} for c, n, _ in rows))
-        old_province_key = {k: c for c, _, k in rows}
-        rows = conn.execute("SELECT DISTINCT provinceCode, districtCode, district FROM admin_units_legacy").fetchall()
-        districts = _upsert(session, AdminMap.HISTORICAL_63, Level.DISTRICT, (
-            {"code": d, "name": n, "division_type": _division_type(n), "parent_id": old_provinces[p],
-             "valid_to": OLD_MAP_END} for p, d, n in rows))
-        # Island districts (Bạch Long Vĩ, Cồn Cỏ, Hoàng Sa, Lý Sơn, Côn Đảo) have no commune rows.
-        rows = conn.execute("SELECT districtCode, wardCode, ward, provinceKey, districtKey, wardKey "
-                            "FROM admin_units_legacy WHERE wardCode IS NOT NULL").fetchall()
-        old_communes = _upsert(session, AdminMap.HISTORICAL_63, Level.COMMUNE, (
-            {"code": w, "name": n, "division_type": _division_type(n), "parent_id": districts[d],
-             "valid_to": OLD_MAP_END} for d, w, n, *_ in rows))
-        old_key_to_code = {f"{pk}_{dk}_{wk}": w for _, w, _, pk, dk, wk in rows}
+        new_key_to_code, new_province_code = _new_map_keys(conn, new_by_name)
+        old = _import_old_map(session, conn)
     finally:
         conn.close()
+    links = _province_links(session, crosswalk, new_province_code, old)
+    n_province_links = len(links)
+    covered = _commune_links(session, crosswalk, new_province_code, new_key_to_code, old, links)
+    report.unmatched = sorted(k for k in old.commune_key_to_code if k not in covered)
+    _store_links(session, links)
+    report.counts = unit_counts(session)
+    report.successions = {"provinces": n_province_links, "communes": len(links) - n_province_links}
+    return report
 
+
+def _new_map_keys(conn, new_by_name: dict[tuple[int, str], str]) -> tuple[dict[tuple[int, str], str], dict[str, int]]:
+    """Cross-check the two packages' 2025 lists, and learn the key each package uses per commune and province."""
+    new_key_to_code: dict[tuple[int, str], str] = {}
+    new_province_code: dict[str, int] = {}
+    for pkey, pcode, wkey, wname in conn.execute("SELECT provinceKey, provinceCode, wardKey, ward FROM admin_units"):
+        new_province_code[pkey] = int(pcode)
+        code = new_by_name.get((int(pcode), name_key(wname)))
+        if code is None:
+            raise ValueError(f"the two map sources disagree: {wname!r} (province {pcode}) is not in "
+                             "vietnam-provinces")
+        new_key_to_code[(int(pcode), wkey)] = code
+    if len(set(new_key_to_code.values())) != len(new_by_name):
+        raise ValueError("the two map sources list different numbers of 2025 communes")
+    return new_key_to_code, new_province_code
+
+
+@dataclass
+class _OldMap:
+    """The 63-province map as stored: unit ids by code, and the legacy package's keys to codes."""
+
+    provinces: dict[str, int]
+    province_key: dict[str, str]
+    communes: dict[str, int]
+    commune_key_to_code: dict[str, str]
+
+
+def _import_old_map(session: Session, conn) -> _OldMap:
+    rows = conn.execute("SELECT DISTINCT provinceCode, province, provinceKey FROM admin_units_legacy").fetchall()
+    old_provinces = _upsert(session, AdminMap.HISTORICAL_63, Level.PROVINCE, (
+        {"code": c, "name": n, "division_type": _division_type(n), "valid_to": OLD_MAP_END} for c, n, _ in rows))
+    old_province_key = {k: c for c, _, k in rows}
+    rows = conn.execute("SELECT DISTINCT provinceCode, districtCode, district FROM admin_units_legacy").fetchall()
+    districts = _upsert(session, AdminMap.HISTORICAL_63, Level.DISTRICT, (
+        {"code": d, "name": n, "division_type": _division_type(n), "parent_id": old_provinces[p],
+         "valid_to": OLD_MAP_END} for p, d, n in rows))
+    # Island districts (Bạch Long Vĩ, Cồn Cỏ, Hoàng Sa, Lý Sơn, Côn Đảo) have no commune rows.
+    rows = conn.execute("SELECT districtCode, wardCode, ward, provinceKey, districtKey, wardKey "
+                        "FROM admin_units_legacy WHERE wardCode IS NOT NULL").fetchall()
+    old_communes = _upsert(session, AdminMap.HISTORICAL_63, Level.COMMUNE, (
+        {"code": w, "name": n, "division_type": _division_type(n), "parent_id": districts[d],
+         "valid_to": OLD_MAP_END} for d, w, n, *_ in rows))
+    old_key_to_code = {f"{pk}_{dk}_{wk}": w for _, w, _, pk, dk, wk in rows}
+    return _OldMap(old_provinces, old_province_key, old_communes, old_key_to_code)
+
+
+def _province_links(session: Session, crosswalk: dict, new_province_code: dict[str, int],
+                    old: _OldMap) -> dict[tuple[int, int], dict]:
     new_provinces = _existing(session, AdminMap.NEW_34, Level.PROVINCE)
-    new_communes = _existing(session, AdminMap.NEW_34, Level.COMMUNE)
     links: dict[tuple[int, int], dict] = {}
     for new_pkey, old_pkeys in crosswalk["DICT_PROVINCE"].items():
         successor = new_provinces[f"{new_province_code[new_pkey]:02d}"]
         for old_pkey in old_pkeys:
             # Every old province went whole into one new province in 2025.
-            links[(old_provinces[old_province_key[old_pkey]], successor)] = {"share": 1.0, "is_primary": True}
-    n_province_links = len(links)
+            links[(old.provinces[old.province_key[old_pkey]], successor)] = {"share": 1.0, "is_primary": True}
+    return links
+
+
+def _commune_links(session: Session, crosswalk: dict, new_province_code: dict[str, int],
+                   new_key_to_code: dict[tuple[int, str], str], old: _OldMap,
+                   links: dict[tuple[int, int], dict]) -> set[str]:
+    """Add the communes' links to `links`; return the old commune keys the crosswalk covers."""
+    new_communes = _existing(session, AdminMap.NEW_34, Level.COMMUNE)
+    old_code = old.commune_key_to_code
     covered = set()
     for new_pkey, wards in crosswalk["DICT_PROVINCE_WARD_NO_DIVIDED"].items():
         pcode = new_province_code[new_pkey]
         for new_wkey, old_keys in wards.items():
             successor = new_communes[new_key_to_code[(pcode, new_wkey)]]
             for old_key in old_keys:
-                if old_key in old_key_to_code:
-                    links[(old_communes[old_key_to_code[old_key]], successor)] = {"share": 1.0, "is_primary": True}
+                if old_key in old_code:
+                    links[(old.communes[old_code[old_key]], successor)] = {"share": 1.0, "is_primary": True}
                     covered.add(old_key)
     for new_pkey, olds in crosswalk["DICT_PROVINCE_WARD_DIVIDED"].items():
         pcode = new_province_code[new_pkey]
         for old_key, targets in olds.items():
-            if old_key not in old_key_to_code:
+            if old_key not in old_code:
                 continue
             covered.add(old_key)
             # The source names the successors of a split commune but not the split itself:
             # equal shares are an assumption, and the source's default successor is marked primary.
             for t in targets:
                 successor = new_communes[new_key_to_code[(pcode, t["newWardKey"])]]
-                links[(old_communes[old_key_to_code[old_key]], successor)] = {
+                links[(old.communes[old_code[old_key]], successor)] = {
                     "share": 1.0 / len(targets), "is_primary": bool(t["isDefaultNewWard"])}
-    report.unmatched = sorted(k for k in old_key_to_code if k not in covered)
+    return covered
 
+
+def _store_links(session: Session, links: dict[tuple[int, int], dict]) -> None:
     existing_links = set(session.execute(select(UnitSuccession.predecessor_id, UnitSuccession.successor_id)).all())
     new_links = [{"predecessor_id": p, "successor_id": s, "effective_on": REORGANISATION_DATE, **v}
                  for (p, s), v in links.items() if (p, s) not in existing_links]
     for start in range(0, len(new_links), 5000):
         session.execute(insert(UnitSuccession), new_links[start:start + 5000])
     session.flush()
-    report.counts = unit_counts(session)
-    report.successions = {"provinces": n_province_links, "communes": len(links) - n_province_links}
-    return report
 
 
 def unit_counts(session: Session) -> dict[str, int]:

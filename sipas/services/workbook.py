@@ -25,13 +25,13 @@ import surveys
 from sipas.errors import SipasError
 from sipas.models import Agency, Response, ResponseStatus, Round
 from sipas.reports.narrative import narrative_docx
-from sipas.reports.tables import Labels, footer, workbook_sheets
+from sipas.reports.sheets import Labels, footer, workbook_sheets
 from sipas.reports.xlsx import workbook_bytes, write_workbook
 from sipas.results import SAMPLED, RoundResults, channel_group, to_payload
 from sipas.services import national
 from sipas.services.accounting import StratumCount, sample_accounting
 from sipas.services.comments import ThemeCounts, themes_by_agency
-from sipas.services.interchange import export_rows
+from sipas.services.interchange_export import export_rows
 from sipas.services.results import store, view
 from sipas.services.results.snapshot import frozen_rows
 from sipas.services.scope import agency_subtree, codes_of, filter_rows

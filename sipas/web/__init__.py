@@ -2,12 +2,15 @@
 from __future__ import annotations
 
 from flask import Flask
+from flask_babel import get_locale
+
+from sipas.models import Role
+from sipas.web import admin, api, auth, boundary, dashboard, entry, error_pages, kiosk, online, public, unavailable
+from sipas.words import local_time, thousands
 
 
 def init_app(app: Flask) -> None:
     """Register the blueprints and the template helpers they share."""
-    from sipas.web import admin, api, auth, boundary, dashboard, entry, error_pages, kiosk, online, public, unavailable
-
     app.register_blueprint(public.bp)
     app.register_blueprint(online.bp)
     app.register_blueprint(api.bp)
@@ -22,10 +25,6 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def _helpers():
-        from flask_babel import get_locale
-
-        from sipas.models import Role
-        from sipas.words import local_time, thousands
         return {"current_lang": str(get_locale() or "vi"), "local_time": local_time, "thousands": thousands,
                 "keyer_roles": frozenset({Role.SURVEYOR, Role.VERIFIER, Role.ADMIN}),
                 "kiosk_roles": frozenset({Role.ADMIN, Role.AGENCY_MANAGER}), "admin_role": Role.ADMIN,

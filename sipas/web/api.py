@@ -15,6 +15,7 @@ from sipas.services import credentials, invitations
 from sipas.services.catalog import find_round, get_agency
 from sipas.services.responses import Design, Origin, Submission, record_response
 from sipas.services.scope import agency_subtree
+from sipas.web.openapi import spec
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)  # bearer token, or the kiosk's SameSite=Strict cookie on JSON only (see _bearer)
@@ -53,13 +54,19 @@ def _integral(value):
 
 
 def _whole_numbers(body: dict) -> dict:
-    """The body with answer values and `device_seq` written as 3.0 read as the whole numbers they are."""
+    """The body with `device_seq` written as 3.0 read as the whole number it is (answers: surveys.check_answers)."""
     body = dict(body)
     if "device_seq" in body:
         body["device_seq"] = _integral(body["device_seq"])
-    if isinstance(body.get("answers"), dict):
-        body["answers"] = {code: _integral(value) for code, value in body["answers"].items()}
     return body
+
+
+class _Refused(Exception):
+    """A request answered with an error: the status, the message and the errors by field."""
+
+    def __init__(self, status: int, message: str, errors: dict | None = None):
+        super().__init__(message)
+        self.status, self.message, self.errors = status, message, errors
 
 
 @bp.route("/responses", methods=["POST"])
@@ -70,89 +77,17 @@ def submit_response():
     credential = credentials.authenticate(session, _bearer())
     if credential is None:
         return _error(401, "missing, unknown or revoked token")
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        return _error(422, "the body must be a JSON object", {"body": "not a JSON object"})
-    body = _whole_numbers(body)
-    errors: dict[str, str] = {f: "unknown field" for f in set(body) - FIELDS}
-    for required in ("id", "round", "agency", "channel", "profile", "answers"):
-        if required not in body:
-            errors[required] = "required"
-    if "answers" in body and not isinstance(body["answers"], dict):
-        errors["answers"] = "must be an object of item code -> value"
-    for name in ("comment", "dossier_code", "service_point", "created_at", "id", "round", "agency", "channel",
-                 "profile", "invitation"):
-        if body.get(name) is not None and not isinstance(body[name], str):
-            errors[name] = "must be a string"
-    seq = body.get("device_seq")
-    if seq is not None and (isinstance(seq, bool) or not isinstance(seq, int) or whole_number(seq) is None):
-        errors["device_seq"] = "must be a non-negative integer"
-    if errors:
-        return _error(422, "invalid response", errors)
     try:
-        channel = Channel(body["channel"])
-    except ValueError:
-        return _error(422, "invalid response", {"channel": f"one of {', '.join(c.value for c in Channel)}"})
-    rnd = find_round(session, body["round"])
-    if rnd is None:
-        return _error(422, "invalid response", {"round": "unknown round"})
-    if body["profile"] != rnd.profile_key:
-        return _error(422, "invalid response", {"profile": f"round {rnd.code} uses {rnd.profile_key}"})
-    own_point = credential.service_point if isinstance(credential, KioskDevice) else None
-    if own_point is not None and body["agency"] == own_point.agency.code:
-        agency = own_point.agency  # the usual kiosk case: already loaded with the device
-    else:
-        try:
-            agency = get_agency(session, body["agency"])
-        except NotFound:  # a storage failure is never "unknown agency": it propagates and is answered 503
-            return _error(422, "invalid response", {"agency": "unknown agency"})
-    point = None
-    if own_point is not None and body.get("service_point") == own_point.code:
-        point = own_point
-    elif body.get("service_point"):
-        point = session.scalar(select(ServicePoint).where(ServicePoint.code == body["service_point"]))
-        if point is None:
-            return _error(422, "invalid response", {"service_point": "unknown service point"})
-    device_id, design, invitation = None, Design(), None
-    if body.get("invitation") is not None and channel is not Channel.INVITATION:
-        return _error(422, "invalid response", {"invitation": "only with channel invitation"})
-    if isinstance(credential, KioskDevice):
-        if channel is not Channel.KIOSK:
-            return _error(403, "a kiosk device submits kiosk ratings only")
-        if agency.id != credential.service_point.agency_id:
-            return _error(403, "this kiosk belongs to another agency")
-        point = point or credential.service_point
-        if point.id != credential.service_point_id:
-            return _error(403, "this kiosk belongs to another service point")
-        device_id = credential.id
-    else:
-        if channel in PAPER:
-            return _error(403, "paper forms are keyed by surveyors, not pushed through the API")
-        if channel is Channel.KIOSK:
-            return _error(403, "kiosk ratings come through an enrolled kiosk device, not an API key")
-        allowed = credential.channels or ["api"]
-        if channel.value not in allowed:
-            return _error(403, f"this API key may submit only: {', '.join(allowed)}")
-        if channel is Channel.INVITATION:
-            # The official sampled index counts invitation responses: each needs its respondent's one-time token.
-            invitation = invitations.find(session, body["invitation"]) if body.get("invitation") else None
-            if invitation is None or invitation.round_id != rnd.id or invitation.agency_id != agency.id:
-                return _error(403, "an invitation response needs the respondent's invitation token "
-                                   "(of this round and agency)")
-            design = Design(invitation.stratum, invitation.psu, invitation.weight)
-        if credential.agency_id is not None and agency.id not in agency_subtree(session, credential.agency_id):
-            return _error(403, "this API key is limited to another agency")
-    submitted_at = None
-    if body.get("created_at"):
-        try:
-            submitted_at = datetime.fromisoformat(body["created_at"].replace("Z", "+00:00"))
-        except ValueError:
-            return _error(422, "invalid response", {"created_at": "not an ISO 8601 timestamp"})
+        body = _checked_body(request.get_json(silent=True))
+        channel, rnd, agency, point = _addressed(session, body, credential)
+        point, origin, design, invitation = _authorised(session, body, credential, channel, rnd, agency, point)
+        submitted_at = _submitted_at(body)
+    except _Refused as refused:
+        return _error(refused.status, refused.message, refused.errors)
     try:
         submission = Submission(rnd, agency, body["answers"], channel, uuid=body["id"], service_point=point,
                                 comment=body.get("comment"), dossier_code=body.get("dossier_code"),
-                                submitted_at=submitted_at, design=design,
-                                origin=Origin(device_id=device_id, device_seq=seq))
+                                submitted_at=submitted_at, design=design, origin=origin)
         # Online posts through a key get the same burst check as the public link.
         result = record_response(session, submission, dossier_key=current_app.config["DOSSIER_HASH_KEY"],
                                  flag_check=invitations.burst_reason if channel is Channel.ONLINE else None)
@@ -171,9 +106,103 @@ def submit_response():
     return jsonify({"id": result.uuid, "status": "created"}), 201
 
 
+def _checked_body(body) -> dict:
+    """The JSON body when its fields have the right names and types (answers: surveys.check_answers, later)."""
+    if not isinstance(body, dict):
+        raise _Refused(422, "the body must be a JSON object", {"body": "not a JSON object"})
+    body = _whole_numbers(body)
+    errors: dict[str, str] = {f: "unknown field" for f in set(body) - FIELDS}
+    for required in ("id", "round", "agency", "channel", "profile", "answers"):
+        if required not in body:
+            errors[required] = "required"
+    if "answers" in body and not isinstance(body["answers"], dict):
+        errors["answers"] = "must be an object of item code -> value"
+    for name in ("comment", "dossier_code", "service_point", "created_at", "id", "round", "agency", "channel",
+                 "profile", "invitation"):
+        if body.get(name) is not None and not isinstance(body[name], str):
+            errors[name] = "must be a string"
+    seq = body.get("device_seq")
+    if seq is not None and (isinstance(seq, bool) or not isinstance(seq, int) or whole_number(seq) is None):
+        errors["device_seq"] = "must be a non-negative integer"
+    if errors:
+        raise _Refused(422, "invalid response", errors)
+    return body
+
+
+def _addressed(session, body: dict, credential):
+    """(channel, round, agency, service point or None) the body names, each known."""
+    try:
+        channel = Channel(body["channel"])
+    except ValueError:
+        raise _Refused(422, "invalid response", {"channel": f"one of {', '.join(c.value for c in Channel)}"}) from None
+    rnd = find_round(session, body["round"])
+    if rnd is None:
+        raise _Refused(422, "invalid response", {"round": "unknown round"})
+    if body["profile"] != rnd.profile_key:
+        raise _Refused(422, "invalid response", {"profile": f"round {rnd.code} uses {rnd.profile_key}"})
+    own_point = credential.service_point if isinstance(credential, KioskDevice) else None
+    if own_point is not None and body["agency"] == own_point.agency.code:
+        agency = own_point.agency  # the usual kiosk case: already loaded with the device
+    else:
+        try:
+            agency = get_agency(session, body["agency"])
+        except NotFound:  # a storage failure is never "unknown agency": it propagates and is answered 503
+            raise _Refused(422, "invalid response", {"agency": "unknown agency"}) from None
+    point = None
+    if own_point is not None and body.get("service_point") == own_point.code:
+        point = own_point
+    elif body.get("service_point"):
+        point = session.scalar(select(ServicePoint).where(ServicePoint.code == body["service_point"]))
+        if point is None:
+            raise _Refused(422, "invalid response", {"service_point": "unknown service point"})
+    return channel, rnd, agency, point
+
+
+def _authorised(session, body: dict, credential, channel: Channel, rnd, agency, point):
+    """What this credential may submit: (service point, origin, design, invitation) or _Refused (403)."""
+    device_id, design, invitation = None, Design(), None
+    if body.get("invitation") is not None and channel is not Channel.INVITATION:
+        raise _Refused(422, "invalid response", {"invitation": "only with channel invitation"})
+    if isinstance(credential, KioskDevice):
+        if channel is not Channel.KIOSK:
+            raise _Refused(403, "a kiosk device submits kiosk ratings only")
+        if agency.id != credential.service_point.agency_id:
+            raise _Refused(403, "this kiosk belongs to another agency")
+        point = point or credential.service_point
+        if point.id != credential.service_point_id:
+            raise _Refused(403, "this kiosk belongs to another service point")
+        device_id = credential.id
+    else:
+        if channel in PAPER:
+            raise _Refused(403, "paper forms are keyed by surveyors, not pushed through the API")
+        if channel is Channel.KIOSK:
+            raise _Refused(403, "kiosk ratings come through an enrolled kiosk device, not an API key")
+        allowed = credential.channels or ["api"]
+        if channel.value not in allowed:
+            raise _Refused(403, f"this API key may submit only: {', '.join(allowed)}")
+        if channel is Channel.INVITATION:
+            # The official sampled index counts invitation responses: each needs its respondent's one-time token.
+            invitation = invitations.find(session, body["invitation"]) if body.get("invitation") else None
+            if invitation is None or invitation.round_id != rnd.id or invitation.agency_id != agency.id:
+                raise _Refused(403, "an invitation response needs the respondent's invitation token "
+                                    "(of this round and agency)")
+            design = Design(invitation.stratum, invitation.psu, invitation.weight)
+        if credential.agency_id is not None and agency.id not in agency_subtree(session, credential.agency_id):
+            raise _Refused(403, "this API key is limited to another agency")
+    return point, Origin(device_id=device_id, device_seq=body.get("device_seq")), design, invitation
+
+
+def _submitted_at(body: dict) -> datetime | None:
+    if not body.get("created_at"):
+        return None
+    try:
+        return datetime.fromisoformat(body["created_at"].replace("Z", "+00:00"))
+    except ValueError:
+        raise _Refused(422, "invalid response", {"created_at": "not an ISO 8601 timestamp"}) from None
+
+
 @bp.route("/openapi.json")
 def openapi():
     """The API described as OpenAPI 3.1 (hand-written: one endpoint does not justify a spec generator)."""
-    from sipas.web.openapi import spec
     return jsonify(spec())
 

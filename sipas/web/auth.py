@@ -4,18 +4,21 @@ from __future__ import annotations
 import time
 from urllib.parse import urlsplit
 
+import pyotp
+import segno
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask import session as flask_session
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
+from markupsafe import Markup
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
 from sipas.db import get_session
 from sipas.errors import ValidationFailed
-from sipas.models import Role
+from sipas.models import Role, User
 from sipas.security import limiter
 from sipas.services import accounts, audit
 from sipas.web.problems import localise_all
@@ -94,7 +97,6 @@ class SetupForm(CodeForm):
 
 def _pending_user(session):
     """The user who passed the password step in this browser, while that step is still valid."""
-    from sipas.models import User
     pending = flask_session.get("pending_totp")
     if not isinstance(pending, dict) or not isinstance(pending.get("user"), int):
         return None
@@ -136,9 +138,6 @@ def totp():
 def totp_setup():
     """Turn on (or replace) TOTP for one's own account: scan the code, confirm with a first code and the
     password. The secret being set up is kept on the server, not in the (signed but readable) cookie."""
-    import pyotp
-    import segno
-    from markupsafe import Markup
     session = get_session()
     user = current_user._get_current_object()
     if not user.totp_pending:

@@ -119,25 +119,8 @@ def page():
     form_id = _form_id(request.form.get("form_id"))
     lang = request.args.get("lang") if request.args.get("lang") in ("vi", "en") else "vi"
     if request.method == "POST":
-        for item in screens:
-            raw = request.form.get(f"a_{item.code}", "")
-            if raw in {str(o.value) for o in item.scale.options}:
-                collected[item.code] = int(raw)
-        raw_step = request.form.get("step", "0")
-        step = min(int(raw_step), len(screens) - 1) if raw_step.isdecimal() and len(raw_step) < 4 else 0
-        choice = request.form.get("answer", "")
-        if request.form.get("nav") == "back":
-            step = max(step - 1, 0)
-        elif request.form.get("switch_lang"):
-            pass  # the language buttons post the answers so far: same question, other language
-        elif ":" in choice:
-            code, value = choice.split(":", 1)
-            item = next((i for i in screens if i.code == code), None)
-            if item is not None and value in {str(o.value) for o in item.scale.options}:
-                collected[code] = int(value)
-            elif item is not None and value == "" and not item.required:
-                collected.pop(code, None)
-            step += 1
+        collected = _answers_so_far(profile, screens)
+        step = _next_step(profile, screens, collected)
         if step >= len(screens):
             session = get_session()
             try:
@@ -157,6 +140,33 @@ def page():
                            timeout=current_app.config.get("KIOSK_INACTIVITY_SECONDS", 60),
                            thanks_seconds=current_app.config.get("KIOSK_THANKS_SECONDS", 5), lang=lang)
     return _no_store(make_response(html))
+
+
+def _answers_so_far(profile, screens: list) -> dict[str, int | None]:
+    """The answers the page carries (hidden fields): those the profile validator takes; any other is asked again."""
+    clean, _refused = surveys.check_answers(profile, {i.code: request.form.get(f"a_{i.code}", "") for i in screens})
+    return dict(clean)
+
+
+def _next_step(profile, screens: list, collected: dict[str, int | None]) -> int:
+    """The screen to show after this post, with the button's answer (if any) added to `collected`."""
+    raw_step = request.form.get("step", "0")
+    step = min(int(raw_step), len(screens) - 1) if raw_step.isdecimal() and len(raw_step) < 4 else 0
+    choice = request.form.get("answer", "")
+    if request.form.get("nav") == "back":
+        return max(step - 1, 0)
+    if request.form.get("switch_lang"):
+        return step  # the language buttons post the answers so far: same question, other language
+    if ":" in choice:
+        code, value = choice.split(":", 1)
+        item = next((i for i in screens if i.code == code), None)
+        clean, _refused = surveys.check_answers(profile, {code: value}) if item is not None else ({}, {})
+        if code in clean:
+            collected[code] = clean[code]
+        elif item is not None and value == "" and not item.required:
+            collected.pop(code, None)
+        step += 1
+    return step
 
 
 @bp.route("/thanks")

@@ -1,7 +1,15 @@
 """Public pages: what the platform is."""
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+import shutil
+from pathlib import Path
+
+from flask import Blueprint, current_app, render_template
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+
+from sipas.db import get_session
+from sipas.web.unavailable import CAUSES, last_failure, storage_problem
 
 bp = Blueprint("public", __name__)
 
@@ -25,15 +33,6 @@ def readyz():
     Checks a query round trip, PostgreSQL's read-only setting, and for SQLite the free space beside the file
     (below MIN_FREE_DISK_MB new responses may fail). Also reports the last write failure this process saw.
     """
-    import shutil
-    from pathlib import Path
-
-    from flask import current_app
-    from sqlalchemy import text
-    from sqlalchemy.exc import DBAPIError
-
-    from sipas.db import get_session
-    from sipas.web.unavailable import CAUSES, last_failure, storage_problem
     session = get_session()
     cause = None
     try:

@@ -12,7 +12,8 @@ from sipas.models import Round
 from sipas.results import SAMPLED
 from sipas.results.model import channel_group
 from sipas.services.analysis_plan import plan_for
-from sipas.services.interchange import read_table, write_csv
+from sipas.services.interchange import read_table
+from sipas.services.interchange_export import write_csv
 from sipas.services.results.compute import table_totals
 from sipas.services.results.totals import round_totals
 

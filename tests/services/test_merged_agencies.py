@@ -35,7 +35,8 @@ from sipas.models import (
     RoundStatus,
 )
 from sipas.recompute import refresh_now
-from sipas.services.interchange import import_table, read_table
+from sipas.services.interchange import read_table
+from sipas.services.interchange_import import import_table
 from sipas.services.results import facts, store
 from sipas.services.results.compute import compute_round, remap_due
 from sipas.services.results.succession import agency_lineage, lineage

@@ -19,7 +19,8 @@ from sqlalchemy import select
 
 import surveys
 from sipas.models import AdminMap, AdminUnit, Agency, AgencyKind, Level, Round, RoundStatus
-from sipas.services.interchange import import_table, read_table
+from sipas.services.interchange import read_table
+from sipas.services.interchange_import import import_table
 from sipas.services.results.compute import compute_round
 from sipas.services.units import import_admin_maps, successor_on_new_map
 

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from sipas.db import session_factory
 from sipas.models import Agency, Channel, Invitation, Response, ResponseStatus, Round
 from sipas.reports.docx_charts import BAR, INTERVAL_HIGH, INTERVAL_LOW, cell_colours
-from sipas.reports.tables import r2
+from sipas.reports.sheets import r2
 from sipas.reports.xlsx import wrapped_lines
 from sipas.results import SAMPLED, channel_group
 from sipas.services.accounting import sample_accounting

@@ -164,7 +164,7 @@ def test_database_path_matches_file_path_on_both_databases(session, tmp_path):
     # Runs on SQLite and PostgreSQL: the GROUP BY queries must give the numpy path's numbers.
     from sipas.services.demo import load_demo
     from sipas.services.analysis_plan import plan_for
-    from sipas.services.interchange import write_csv
+    from sipas.services.interchange_export import write_csv
     from sipas.services.results.compute import compute_table
     load_demo(session, scale=0.2)
     session.commit()
@@ -292,7 +292,7 @@ def test_self_selected_ratings_are_read_per_answer_pattern_and_match_the_per_res
     # pattern) standing for its count of PSUs. Both must give the same estimates, SEs, intervals and df.
     from sipas.services.analysis_plan import plan_for
     from sipas.services.demo import load_demo
-    from sipas.services.interchange import write_csv
+    from sipas.services.interchange_export import write_csv
     from sipas.services.results.compute import compute_table
     from sipas.services.results.totals import round_totals
     from sipas.results import SELF_SELECTED_GROUP

@@ -14,7 +14,7 @@ from sipas.cli.collection import import_responses
 from sipas.db import session_factory
 from sipas.models import Agency, Channel, Response, ResponseStatus, Round, RoundStatus
 from sipas.recompute import refresh_now
-from sipas.reports.tables import r2
+from sipas.reports.sheets import r2
 from sipas.services.responses import Design, Submission, record_response
 from sipas.services.results import publish, store
 from sipas.services.results.compute import compute_round

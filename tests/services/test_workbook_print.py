@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from sipas.cli.results import report
 from sipas.db import session_factory
 from sipas.models import Agency, Channel, Response, ResponseStatus, Round
-from sipas.reports.tables import r2
+from sipas.reports.sheets import r2
 from sipas.reports.xlsx import BODY_PT, MIN_PRINTED_PT
 from sipas.services.workbook import build_workbook, report_data
 from sipas.words import thousands

@@ -66,3 +66,16 @@ def test_array_form_reads_spreadsheet_decimals_and_reports_rows_as_data():
     assert np.isnan(values[2]).all()
     expected = [(2, c, NOT_ON_SCALE, "x") for c in sorted(items)]
     assert sorted((p.row, p.code, p.kind, p.raw) for p in problems) == expected
+
+
+def test_a_whole_number_written_as_a_decimal_is_that_answer_in_both_forms():
+    """JSON reads 4 and 4.0 alike and spreadsheets write "4.0": both forms take them as 4 (the API relies on
+    check_answers for this), and both refuse 4.5, NaN and infinity."""
+    profile = surveys.load("KIOSK_RT")
+    clean, problems = surveys.check_answers(profile, {"S0": 4.0})
+    assert clean == {"S0": 4} and not problems
+    for bad in (4.5, float("nan"), float("inf")):
+        clean, problems = surveys.check_answers(profile, {"S0": bad})
+        assert clean == {} and list(problems) == ["S0"]
+    values, refused = surveys.check_answer_columns(profile, ["S0"], [["4.0", "4.5"]])
+    assert values[0, 0] == 4 and [(p.row, p.kind) for p in refused] == [(1, NOT_ON_SCALE)]

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 import surveys
 from sipas.models import ResultSnapshot, Round
-from sipas.services.interchange import export_rows
+from sipas.services.interchange_export import export_rows
 
 _COMPRESS_LEVEL = 6
 

@@ -43,37 +43,9 @@ def round_totals(session: Session, rnd: Round, plan: Plan, channel_group: str = 
         # The value-level GROUP BY and the pair self-join sort millions of rows: at the default 4 MB the sort
         # spills to disk (1.5 GB at a million questionnaires). For this transaction only.
         session.execute(text(f"SET LOCAL work_mem = '{ANALYSIS_WORK_MEM}'"))
-    cells_q = session.execute(select(Response.agency_id, Response.stratum, Response.psu, func.count())
-                              .where(where, Response.psu.is_not(None))
-                              .group_by(Response.agency_id, Response.stratum, Response.psu)).all()
-    psus_per_stratum: dict[str | None, set] = {}
-    for _, stratum, psu, _ in cells_q:
-        psus_per_stratum.setdefault(stratum, set()).add(psu)
-    lonely = [st for st, ps in psus_per_stratum.items() if len(ps) == 1]
-    lonely_filter: ColumnElement[bool] = Response.stratum.in_([x for x in lonely if x is not None]) if lonely \
-        else literal(False)
-    if None in lonely:
-        lonely_filter = or_(lonely_filter, Response.stratum.is_(None))
-    certain = or_(Response.psu.is_(None), lonely_filter)
-    regular = and_(Response.psu.is_not(None), ~lonely_filter) if lonely else Response.psu.is_not(None)
-    # Cells: (agency, stratum, psu key) -> members. Certainty respondents with the same answers and weight
-    # share one cell keyed "#<pattern number>", standing for as many PSUs as it has members.
-    cells: dict[tuple, int] = {}
-    members: list[float] = []
-    for agency_id, stratum, psu, n in cells_q:
-        if stratum in lonely:
-            continue
-        cells[(agency_id, stratum, psu)] = len(members)
-        members.append(float(n))
-    n_regular = len(members)
-    patterns = _certain_patterns(session, where, certain, plan)
-    certain_rows = []
-    for number, (agency_id, stratum, weight, count, answers) in enumerate(patterns):
-        key = f"#{number}"
-        cells[(agency_id, stratum, key)] = len(members)
-        members.append(float(count))
-        certain_rows += [(agency_id, stratum, key, item, value, weight * count, count)
-                         for item, value in answers]
+    cells_q, lonely, certain, regular = _psu_cells(session, where)
+    cells, members, n_regular, certain_rows = _cells(cells_q, lonely,
+                                                     _certain_patterns(session, where, certain, plan))
     if not cells:
         return None
     agencies = dict(session.execute(select(Agency.id, Agency.code)).all())
@@ -99,31 +71,8 @@ def round_totals(session: Session, rnd: Round, plan: Plan, channel_group: str = 
     score_of = score_table(plan)
     arrays: dict[str, Any] = {name: np.zeros((n_cells, k_items))
                               for name in ("wsum", "ysum", "n_answered", "n_score", "n_score2")}
-
-    def accumulate(rows) -> None:
-        if not rows:
-            return
-        agency_col, stratum_col, psu_col, item_col, value_col, w_col, n_col = zip(*rows)
-        c = np.fromiter((cells[(a, st, p)] for a, st, p in zip(agency_col, stratum_col, psu_col)), int, len(rows))
-        k = np.fromiter((k_index[i] for i in item_col), int, len(rows))
-        v = np.asarray(value_col, int)
-        score = np.fromiter((score_of[i][x] for i, x in zip(item_col, value_col)), float, len(rows))
-        w, n = np.asarray(w_col, float), np.asarray(n_col, float)
-        flat = c * k_items + k
-        size = n_cells * k_items
-        for name, weights in (("wsum", w), ("ysum", w * score), ("n_answered", n), ("n_score", n * score),
-                              ("n_score2", n * score * score)):
-            arrays[name] += np.bincount(flat, weights, minlength=size).reshape(n_cells, k_items)
-        del v
-
-    conn = session.connection()
-    accumulate(_plain_rows(conn, select(Response.agency_id, Response.stratum, Response.psu, Answer.item_code,
-                                        Answer.value, func.sum(Response.weight), func.count())
-                           .join(Response, Response.id == Answer.response_id)
-                           .where(where, regular, Answer.item_code.in_(plan.items))
-                           .group_by(Response.agency_id, Response.stratum, Response.psu, Answer.item_code,
-                                     Answer.value)))
-    accumulate(certain_rows)
+    for rows in (_regular_rows(session, where, regular, plan), certain_rows):
+        _accumulate(arrays, rows, cells, k_index, score_of)
     totals = Totals(groups=[agencies[a] for a in agency_ids], items=list(plan.items),
                     cell_group=np.array([g_index[k[0]] for k in keys]), cell_stratum=cell_stratum,
                     cell_psu=cell_psu, members=np.array(members),
@@ -132,6 +81,74 @@ def round_totals(session: Session, rnd: Round, plan: Plan, channel_group: str = 
     if plan.pair_items:
         _pair_moments(session, where, plan, totals, g_index, score_of)
     return totals, {code: levels[code] for code in totals.groups}
+
+
+def _psu_cells(session: Session, where) -> tuple[list, list, ColumnElement[bool], ColumnElement[bool]]:
+    """(agency, stratum, PSU, respondents) of the responses with a PSU; the strata with a single PSU; and the
+    filters of the certainty respondents (no PSU, or a single-PSU stratum) and of the others."""
+    cells_q = session.execute(select(Response.agency_id, Response.stratum, Response.psu, func.count())
+                              .where(where, Response.psu.is_not(None))
+                              .group_by(Response.agency_id, Response.stratum, Response.psu)).all()
+    psus_per_stratum: dict[str | None, set] = {}
+    for _, stratum, psu, _ in cells_q:
+        psus_per_stratum.setdefault(stratum, set()).add(psu)
+    lonely = [st for st, ps in psus_per_stratum.items() if len(ps) == 1]
+    lonely_filter: ColumnElement[bool] = Response.stratum.in_([x for x in lonely if x is not None]) if lonely \
+        else literal(False)
+    if None in lonely:
+        lonely_filter = or_(lonely_filter, Response.stratum.is_(None))
+    certain = or_(Response.psu.is_(None), lonely_filter)
+    regular = and_(Response.psu.is_not(None), ~lonely_filter) if lonely else Response.psu.is_not(None)
+    return list(cells_q), lonely, certain, regular
+
+
+def _cells(cells_q: list, lonely: list, patterns: list) -> tuple[dict[tuple, int], list[float], int, list[tuple]]:
+    """Cells: (agency, stratum, psu key) -> index, their members, how many are regular PSUs, and the certainty
+    cells' answer rows. Certainty respondents with the same answers and weight share one cell keyed
+    "#<pattern number>", standing for as many PSUs as it has members."""
+    cells: dict[tuple, int] = {}
+    members: list[float] = []
+    for agency_id, stratum, psu, n in cells_q:
+        if stratum in lonely:
+            continue
+        cells[(agency_id, stratum, psu)] = len(members)
+        members.append(float(n))
+    n_regular = len(members)
+    certain_rows = []
+    for number, (agency_id, stratum, weight, count, answers) in enumerate(patterns):
+        key = f"#{number}"
+        cells[(agency_id, stratum, key)] = len(members)
+        members.append(float(count))
+        certain_rows += [(agency_id, stratum, key, item, value, weight * count, count)
+                         for item, value in answers]
+    return cells, members, n_regular, certain_rows
+
+
+def _accumulate(arrays: dict[str, Any], rows, cells: dict[tuple, int], k_index: dict[str, int], score_of) -> None:
+    """Add grouped answer rows (agency, stratum, psu key, item, value, sum of weights, count) to the sums."""
+    if not rows:
+        return
+    n_cells, k_items = arrays["wsum"].shape
+    agency_col, stratum_col, psu_col, item_col, value_col, w_col, n_col = zip(*rows)
+    c = np.fromiter((cells[(a, st, p)] for a, st, p in zip(agency_col, stratum_col, psu_col)), int, len(rows))
+    k = np.fromiter((k_index[i] for i in item_col), int, len(rows))
+    score = np.fromiter((score_of[i][x] for i, x in zip(item_col, value_col)), float, len(rows))
+    w, n = np.asarray(w_col, float), np.asarray(n_col, float)
+    flat = c * k_items + k
+    size = n_cells * k_items
+    for name, weights in (("wsum", w), ("ysum", w * score), ("n_answered", n), ("n_score", n * score),
+                          ("n_score2", n * score * score)):
+        arrays[name] += np.bincount(flat, weights, minlength=size).reshape(n_cells, k_items)
+
+
+def _regular_rows(session: Session, where, regular, plan: Plan) -> list[tuple]:
+    """(agency, stratum, PSU, item, value, sum of weights, count) of the respondents in a regular PSU."""
+    return _plain_rows(session.connection(),
+                       select(Response.agency_id, Response.stratum, Response.psu, Answer.item_code, Answer.value,
+                              func.sum(Response.weight), func.count())
+                       .join(Response, Response.id == Answer.response_id)
+                       .where(where, regular, Answer.item_code.in_(plan.items))
+                       .group_by(Response.agency_id, Response.stratum, Response.psu, Answer.item_code, Answer.value))
 
 
 def _plain_rows(conn, stmt) -> list[tuple]:

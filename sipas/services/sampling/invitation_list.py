@@ -8,7 +8,7 @@ from sipas.errors import ValidationFailed
 from sipas.models import Agency, FrameUnit, Invitation, Round
 from sipas.reports.xlsx import table_bytes
 from sipas.services import audit
-from sipas.services.interchange import csv_bytes
+from sipas.services.interchange_export import csv_bytes
 from sipas.services.invitations import reissue
 from sipas.services.sampling.frame import sampled_count
 

@@ -5,7 +5,8 @@ once into the report data).
 from __future__ import annotations
 
 from sipas import words
-from sipas.reports.tables import Labels, Sheet, _page, r2, ranked_agencies, top_themes
+from sipas.reports.sheets.agencies import ranked_agencies
+from sipas.reports.sheets.base import Labels, Sheet, _page, r2, top_themes
 
 
 def accounting_header(t: Labels) -> list[str]:
