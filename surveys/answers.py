@@ -119,9 +119,10 @@ def check_answer_columns(profile: Profile, items: Sequence[str], columns: Sequen
         # Blanks and integer spellings of the scale are one dict lookup each; anything else takes `_cell_value`.
         common = {"": np.nan, **{str(v): float(v) for v in item.scale.values}}
         cells: list[float | None] = [common.get(raw) for raw in raws]
-        if item.required:
+        # The scans by position run only when the column has such a cell ("in" is one pass in C).
+        if item.required and "" in raws:
             problems += [AnswerProblem(i, code, BLANK_REQUIRED) for i, raw in enumerate(raws) if raw == ""]
-        for i in [i for i, v in enumerate(cells) if v is None]:
+        for i in ([i for i, v in enumerate(cells) if v is None] if None in cells else []):
             cells[i] = value = _cell_value(raws[i], item.scale.values)
             if np.isnan(value):
                 problems.append(AnswerProblem(i, code, NOT_ON_SCALE, raws[i]))
