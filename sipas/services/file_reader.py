@@ -7,6 +7,7 @@ an analyst's own file on their own machine may be as large as the `ANALYZE_MAX_R
 """
 from __future__ import annotations
 
+import contextlib
 import csv
 import itertools
 import operator
@@ -39,11 +40,6 @@ from surveys.answers import BLANK_REQUIRED
 #: Rows turned into arrays at a time: large enough for array speed, small enough that lists of cells stay small.
 BLOCK_ROWS = 50_000
 _CHANNELS = frozenset(c.value for c in Channel)
-
-
-def _csv_rows(path: Path) -> Iterator[list[str]]:
-    with open(path, encoding="utf-8-sig", newline="") as handle:
-        yield from csv.reader(handle)
 
 
 def _xlsx_rows(path: Path) -> Iterator[list[str]]:
@@ -81,13 +77,23 @@ def _numbered_blocks(path: Path, max_rows: int) -> Iterator[tuple[list[int], lis
     suffix = path.suffix.lower()
     if suffix not in (".csv", ".xlsx"):
         raise ValidationFailed([f"{path.name}: only .csv and .xlsx files are read"])
-    rows = enumerate(_csv_rows(path) if suffix == ".csv" else _xlsx_rows(path), start=1)
+    with contextlib.ExitStack() as stack:
+        # The csv reader itself is iterated (a generator around it costs a call per row).
+        rows = (csv.reader(stack.enter_context(open(path, encoding="utf-8-sig", newline=""))) if suffix == ".csv"
+                else _xlsx_rows(path))
+        yield from _blocks_of(path, rows, max_rows)
+
+
+def _blocks_of(path: Path, rows: Iterator[list[str]], max_rows: int
+               ) -> Iterator[tuple[list[int], list[list[str]]]]:
+    first = 1
     try:
         while block := list(itertools.islice(rows, BLOCK_ROWS)):
-            if block[-1][0] > max_rows:
+            if first + len(block) - 1 > max_rows:
                 raise ValidationFailed([f"{path.name}: more than {max_rows:,} rows (the setting ANALYZE_MAX_ROWS); "
                                         "split the file"], f"{path.name}: too many rows, nothing was read")
-            yield [r for r, _ in block], [row for _, row in block]
+            yield list(range(first, first + len(block))), block
+            first += len(block)
     except (ValidationFailed, UnicodeDecodeError):
         raise
     except csv.Error as exc:
