@@ -5,29 +5,25 @@ Every string is written as a text cell: openpyxl would turn a citizen's "=HYPERL
 from __future__ import annotations
 
 import shutil
-import tempfile
 import textwrap
 from datetime import datetime, timezone
 from io import BytesIO
 from typing import Iterable
-from xml.sax.saxutils import escape
 from zipfile import ZIP_DEFLATED, ZipFile, ZipInfo
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.chart import BarChart, Reference
 from openpyxl.chart.data_source import NumDataSource, NumRef
 from openpyxl.chart.error_bar import ErrorBars
-from openpyxl.compat import safe_string
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter, quote_sheetname
-from openpyxl.utils.exceptions import IllegalCharacterError
 from openpyxl.worksheet.cell_range import CellRange
 from openpyxl.worksheet.pagebreak import Break
 from openpyxl.writer.excel import ExcelWriter
 
 from sipas.reports.tables import Chart, Sheet
+from sipas.reports.xlsx_rows import RawBody
 
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 _THIN = Side(style="thin", color="999999")
@@ -105,6 +101,14 @@ def _page_setup(ws, sheet: Sheet, footer: str, first_header: int, body_start: in
     return orientation, scale
 
 
+def _raw_body(ws, number_cols: set[int], first_row: int) -> RawBody:
+    """A body written apart, its cells formatted as `_value_cell` formats them; write_workbook finds it again."""
+    body = RawBody(number_cols, first_row, decimal_style=_value_cell(ws, 0.5, True).style_id,
+                   thousands_style=_value_cell(ws, 1000, False).style_id)
+    ws._sipas_body = body.file  # the worksheet's own XML has no body rows: they go in when the archive is written
+    return body
+
+
 def write_sheet(wb: Workbook, sheet: Sheet, progress=None, footer: str = "") -> int:
     """Append one sheet; returns the number of body rows written. progress(rows) is called every 10,000 rows."""
     ws = wb.create_sheet(sheet.name[:31])
@@ -121,8 +125,8 @@ def write_sheet(wb: Workbook, sheet: Sheet, progress=None, footer: str = "") -> 
     # Write-only sheets write their settings with the first row: set views and printing before appending.
     orientation, scale = _page_setup(ws, sheet, footer, first_header, body_start)
     _write_title_and_header(ws, sheet, first_header)
-    if not sheet.charts:  # a table without charts: its body is written as XML directly (see _RawBody)
-        count = _RawBody(ws, sheet.number_cols, body_start).write(sheet.rows, progress)
+    if not sheet.charts:  # a table without charts: its body is written as XML directly (xlsx_rows.RawBody)
+        count = _raw_body(ws, sheet.number_cols, body_start).write(sheet.rows, progress)
         for index in sheet.page_breaks:
             ws.row_breaks.append(Break(id=body_start + index - 1))
         return count
@@ -153,73 +157,6 @@ def write_sheet(wb: Workbook, sheet: Sheet, progress=None, footer: str = "") -> 
         ws.add_chart(chart, f"A{next_row}")
         next_row += int(chart.height / _ROW_CM) + 3
     return count
-
-
-class _RawBody:
-    """A sheet's body rows as worksheet XML, written straight to a temporary file and spliced into the sheet
-    when the archive is written (`_Archive.write`). openpyxl builds a styled cell object and an XML element per
-    value, which made a million-row data sheet several times slower than the file format needs. The cells are
-    those `_value_cell` makes: text always as text (never a formula), "0.00" for decimals of number columns,
-    "#,##0" for integers from 1,000."""
-
-    def __init__(self, ws, number_cols: set[int], first_row: int):
-        self.ws, self.number_cols, self.row = ws, number_cols, first_row
-        self.file = tempfile.TemporaryFile()
-        ws._sipas_body = self.file  # found again by write_workbook (the worksheet's own XML has no body rows)
-        self.decimal = f' s="{_value_cell(ws, 0.5, True).style_id}"'
-        self.thousands = f' s="{_value_cell(ws, 1000, False).style_id}"'
-        self.letters: list[str] = []
-
-    def write(self, rows: Iterable[list], progress=None) -> int:
-        count, chunk = 0, []
-        for values in rows:
-            chunk.append(self._row(values))
-            count += 1
-            if count % 10_000 == 0:
-                self.file.write("".join(chunk).encode("utf-8"))
-                chunk = []
-                if progress is not None:
-                    progress(count)
-        self.file.write("".join(chunk).encode("utf-8"))
-        self.file.seek(0)
-        return count
-
-    def _row(self, values: list) -> str:
-        r = str(self.row)
-        self.row += 1
-        while len(self.letters) < len(values):
-            self.letters.append(get_column_letter(len(self.letters) + 1))
-        cells = [f'<row r="{r}">']
-        for i, value in enumerate(values):
-            if value is None:
-                continue
-            ref = self.letters[i] + r
-            if isinstance(value, str):
-                cells.append(_text_xml(ref, value))
-            elif isinstance(value, bool):
-                cells.append(f'<c r="{ref}" t="b"><v>{value:d}</v></c>')
-            elif isinstance(value, (int, float)):
-                style = (self.decimal if isinstance(value, float) and i in self.number_cols
-                         else self.thousands if isinstance(value, int) and abs(value) >= 1000 else "")
-                cells.append(f'<c r="{ref}"{style} t="n"><v>{safe_string(value)}</v></c>')
-            else:
-                raise TypeError(f"a sheet cell cannot hold {type(value).__name__}")
-        cells.append("</row>")
-        return "".join(cells)
-
-
-def _text_xml(ref: str, text: str) -> str:
-    """An inline text cell, as openpyxl writes one (characters XML cannot hold are refused as openpyxl does)."""
-    if ILLEGAL_CHARACTERS_RE.search(text):
-        raise IllegalCharacterError(f"{text!r} cannot be used in worksheets.")
-    space = ' xml:space="preserve"' if text != text.strip() else ""
-    return f'<c r="{ref}" t="inlineStr"><is><t{space}>{_escape(text)}</t></is></c>'
-
-
-def _escape(text: str) -> str:
-    if "&" in text or "<" in text or ">" in text or "\r" in text:
-        return escape(text, {"\r": "&#13;"})
-    return text
 
 
 #: A wrapped line of 11 pt text takes 15 pt of row height. The column width counts the digit "0" of the body
@@ -362,7 +299,7 @@ class _FixedTimeZip(ZipFile):
 
     def write(self, filename, arcname=None, compress_type=None, compresslevel=None):
         """As ZipFile.write for a file (openpyxl's streamed worksheets), with the fixed time, streamed; a body
-        written apart (`_RawBody`) goes in before the end of the sheet's rows."""
+        written apart (`RawBody`) goes in before the end of the sheet's rows."""
         body = self.bodies.pop(filename, None)
         with open(filename, "rb") as src, self.open(self._info(str(arcname or filename)), "w", force_zip64=True) as dst:
             if body is None:
