@@ -25,6 +25,13 @@ class RawBody:
         self.letters: list[str] = []
 
     def write(self, rows: Iterable[list], progress=None) -> int:
+        try:
+            return self._write(rows, progress)
+        except BaseException:
+            self.file.close()  # the sheet is not written: its temporary rows go now
+            raise
+
+    def _write(self, rows: Iterable[list], progress=None) -> int:
         count, chunk = 0, []
         for values in rows:
             chunk.append(self._row(values))
