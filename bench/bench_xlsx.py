@@ -2,13 +2,14 @@
 xlsxwriter's constant-memory mode on the same rows, each in its own process so peak memory is its own.
 
     pip install xlsxwriter   # the baseline only
-    python bench/bench_xlsx.py --rows 1000000
+    python -m bench.bench_xlsx --rows 1000000 --reps 2
 """
 from __future__ import annotations
 
 import argparse
 import os
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -46,32 +47,44 @@ def run_one(kind: str, n: int, path: str) -> None:
     print(f"{kind}\t{elapsed:.1f}\t{peak_mib:.0f}\t{os.path.getsize(path) / 2 ** 20:.1f}", flush=True)
 
 
+def _one(kind: str, n: int) -> tuple[float, float, float]:
+    """(seconds, peak MiB, file MiB) of one writer in a process of its own."""
+    with tempfile.TemporaryDirectory() as folder:
+        out = subprocess.run([sys.executable, __file__, "--one", kind, "--rows", str(n), "--path",
+                              os.path.join(folder, "x.xlsx")], capture_output=True, text=True,
+                             env={**os.environ, "PYTHONPATH": os.getcwd()})
+        if out.returncode:
+            raise SystemExit(f"{kind} failed: {out.stderr.strip()[-2000:]}")
+        _, t, mem, size = out.stdout.strip().split("\t")
+        return float(t), float(mem), float(size)
+
+
+def _fmt(values: list[float], digits: int = 1) -> str:
+    return f"{statistics.median(values):.{digits}f} ({min(values):.{digits}f}–{max(values):.{digits}f})"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--reps", type=int, default=2)
     parser.add_argument("--one", choices=["openpyxl", "xlsxwriter"])
     parser.add_argument("--path")
     args = parser.parse_args()
     if args.one:
         run_one(args.one, args.rows, args.path)
         return
-    print(f"{args.rows:,} rows x {COLUMNS} columns; each writer in its own process\n")
-    print("| writer | time (s) | peak RSS (MiB) | file (MiB) |\n|---|---|---|---|")
-    results = {}
+    runs: dict[str, list[tuple[float, float, float]]] = {"openpyxl": [], "xlsxwriter": []}
+    for _ in range(args.reps):  # A/B/B/A: a drift of the machine's load falls on both writers alike
+        for kind in ("openpyxl", "xlsxwriter", "xlsxwriter", "openpyxl"):
+            runs[kind].append(_one(kind, args.rows))
+    print(f"{args.rows:,} rows x {COLUMNS} columns; each writer in its own process; A/B/B/A x {args.reps}; "
+          f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores\n")
+    print("| writer | time (s) | peak RSS (MiB) | file (MiB) | time / xlsxwriter |\n|---|---|---|---|---|")
+    ratios = [a[0] / b[0] for a, b in zip(runs["openpyxl"], runs["xlsxwriter"])]
     for kind in ("xlsxwriter", "openpyxl"):
-        with tempfile.TemporaryDirectory() as folder:
-            out = subprocess.run([sys.executable, __file__, "--one", kind, "--rows", str(args.rows), "--path",
-                                  os.path.join(folder, "x.xlsx")], capture_output=True, text=True,
-                                 env={**os.environ, "PYTHONPATH": os.getcwd()})
-            if out.returncode:
-                print(f"| {kind} | failed: {out.stderr.strip().splitlines()[-1]} | | |")
-                continue
-            name, t, mem, size = out.stdout.strip().split("\t")
-            results[kind] = float(t)
-            print(f"| {name} | {t} | {mem} | {size} |")
-    if len(results) == 2:
-        print(f"\nopenpyxl write-only / xlsxwriter constant-memory time ratio: "
-              f"{results['openpyxl'] / results['xlsxwriter']:.2f}")
+        t, mem, size = ([r[i] for r in runs[kind]] for i in range(3))
+        ratio = "1" if kind == "xlsxwriter" else _fmt(ratios, 2)
+        print(f"| {kind} | {_fmt(t)} | {_fmt(mem, 0)} | {_fmt(size)} | {ratio} |")
 
 
 if __name__ == "__main__":

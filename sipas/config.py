@@ -39,6 +39,9 @@ class Defaults:
     #: Key for the keyed hash of dossier codes (never stored in clear). Derived from SECRET_KEY if unset.
     DOSSIER_HASH_KEY: str | None = None
     MAX_CONTENT_LENGTH = 16 * 1024 * 1024
+    #: `sipas analyze FILE`: the most rows (header included) of a local file. Uploads keep their own, smaller
+    #: limit (interchange.MAX_ROWS); the analyst's file is read block by block, about 0.5 GiB per million rows.
+    ANALYZE_MAX_ROWS = 20_000_000
     #: SQLite only: FULL (a confirmed response survives a power cut) or NORMAL (faster; survives a crash of
     #: the app but may lose the last commits if the machine itself stops). docs/reliability.md.
     SQLITE_SYNCHRONOUS = "FULL"

@@ -20,7 +20,8 @@ from sipas.results import UnitLabel, to_payload
 from sipas.services import audit, national
 from sipas.services.analysis_plan import plan_for
 from sipas.services.catalog import get_agency, get_round
-from sipas.services.interchange import read_table, with_provinces
+from sipas.services.file_reader import read_large_table
+from sipas.services.interchange import with_provinces
 from sipas.services.interchange_export import write_csv
 from sipas.services.results import store as result_store
 from sipas.services.results.compute import compute_round, compute_table
@@ -75,7 +76,8 @@ def analyze(input_file, profile_key, round_key, output, by, admin_map, seed, con
             if not profile_key:
                 fail(SipasError("--profile is required with a file"))
             plan = plan_for(surveys.load(profile_key), confidence_level=confidence)
-            table = read_table(input_file, surveys.load(profile_key))
+            table = read_large_table(input_file, surveys.load(profile_key),
+                                     max_rows=current_app.config["ANALYZE_MAX_ROWS"])
             file_map = admin_map or AdminMap.NEW_34.value
             labels = {}
             if "province" in groupings:

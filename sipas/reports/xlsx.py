@@ -23,6 +23,7 @@ from openpyxl.worksheet.pagebreak import Break
 from openpyxl.writer.excel import ExcelWriter
 
 from sipas.reports.sheets import Chart, Sheet
+from sipas.reports.xlsx_rows import RawBody
 
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 _THIN = Side(style="thin", color="999999")
@@ -100,6 +101,14 @@ def _page_setup(ws, sheet: Sheet, footer: str, first_header: int, body_start: in
     return orientation, scale
 
 
+def _raw_body(ws, number_cols: set[int], first_row: int) -> RawBody:
+    """A body written apart, its cells formatted as `_value_cell` formats them; write_workbook finds it again."""
+    body = RawBody(number_cols, first_row, decimal_style=_value_cell(ws, 0.5, True).style_id,
+                   thousands_style=_value_cell(ws, 1000, False).style_id)
+    ws._sipas_body = body.file  # the worksheet's own XML has no body rows: they go in when the archive is written
+    return body
+
+
 def write_sheet(wb: Workbook, sheet: Sheet, progress=None, footer: str = "") -> int:
     """Append one sheet; returns the number of body rows written. progress(rows) is called every 10,000 rows."""
     ws = wb.create_sheet(sheet.name[:31])
@@ -116,6 +125,11 @@ def write_sheet(wb: Workbook, sheet: Sheet, progress=None, footer: str = "") -> 
     # Write-only sheets write their settings with the first row: set views and printing before appending.
     orientation, scale = _page_setup(ws, sheet, footer, first_header, body_start)
     _write_title_and_header(ws, sheet, first_header)
+    if not sheet.charts:  # a table without charts: its body is written as XML directly (xlsx_rows.RawBody)
+        count = _raw_body(ws, sheet.number_cols, body_start).write(sheet.rows, progress)
+        for index in sheet.page_breaks:
+            ws.row_breaks.append(Break(id=body_start + index - 1))
+        return count
     count = 0
     for values in sheet.rows:
         cells = [_value_cell(ws, v, i in sheet.number_cols) for i, v in enumerate(values)]
@@ -265,9 +279,11 @@ class _FixedTimeZip(ZipFile):
     """A zip archive whose every entry carries one given time: the same content gives the same bytes
     (zipfile would stamp each entry with the time it was written)."""
 
-    def __init__(self, out, moment: datetime):
+    def __init__(self, out, moment: datetime, bodies: dict | None = None):
         super().__init__(out, "w", ZIP_DEFLATED, allowZip64=True)
         self._stamp = moment.timetuple()[:6]
+        #: Body rows written apart, by the file of the worksheet they belong in.
+        self.bodies = bodies or {}
 
     def _info(self, name: str) -> ZipInfo:
         info = ZipInfo(name, self._stamp)
@@ -282,9 +298,18 @@ class _FixedTimeZip(ZipFile):
         super().writestr(zinfo_or_arcname, data, compress_type, compresslevel)
 
     def write(self, filename, arcname=None, compress_type=None, compresslevel=None):
-        """As ZipFile.write for a file (openpyxl's streamed worksheets), with the fixed time, streamed."""
+        """As ZipFile.write for a file (openpyxl's streamed worksheets), with the fixed time, streamed; a body
+        written apart (`RawBody`) goes in before the end of the sheet's rows."""
+        body = self.bodies.pop(filename, None)
         with open(filename, "rb") as src, self.open(self._info(str(arcname or filename)), "w", force_zip64=True) as dst:
-            shutil.copyfileobj(src, dst, 1 << 20)
+            if body is None:
+                shutil.copyfileobj(src, dst, 1 << 20)
+                return
+            head, end, tail = src.read().partition(b"</sheetData>")  # small: title and header rows only
+            dst.write(head)
+            shutil.copyfileobj(body, dst, 1 << 20)
+            dst.write(end + tail)
+            body.close()
 
 
 def write_workbook(sheets: list[Sheet], out, progress=None, *, created: datetime | None = None, footer: str = ""
@@ -300,12 +325,17 @@ def write_workbook(sheets: list[Sheet], out, progress=None, *, created: datetime
     counts = {}
     for i, sheet in enumerate(sheets):
         counts[sheet.name] = write_sheet(wb, sheet, progress if i == len(sheets) - 1 else None, footer)
+    bodies = {}
+    for ws in wb.worksheets:
+        ws.close()  # the worksheet's own XML is complete: its file is known
+        if getattr(ws, "_sipas_body", None) is not None:
+            bodies[ws._writer.out] = ws._sipas_body
     if created is None:
-        wb.save(out)
-        return counts
-    moment = (created if created.tzinfo else created.replace(tzinfo=timezone.utc)).astimezone(timezone.utc)
-    wb.properties.created = wb.properties.modified = moment.replace(tzinfo=None, microsecond=0)
-    ExcelWriter(wb, _FixedTimeZip(out, moment)).save()
+        moment = datetime.now(timezone.utc)
+    else:
+        moment = (created if created.tzinfo else created.replace(tzinfo=timezone.utc)).astimezone(timezone.utc)
+        wb.properties.created = wb.properties.modified = moment.replace(tzinfo=None, microsecond=0)
+    ExcelWriter(wb, _FixedTimeZip(out, moment, bodies)).save()
     return counts
 
 

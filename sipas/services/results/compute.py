@@ -193,7 +193,8 @@ def compute_table(plan: Plan, table, by: Sequence[str] = DEFAULT_GROUPINGS, *, s
     for group in CHANNEL_GROUPS:
         mask = channels == group
         if mask.any():
-            totals, units = table_totals(plan, _rows(table, mask))
+            # A file of one channel group is used as it is: a copy of a million rows' answers costs memory.
+            totals, units = table_totals(plan, table if mask.all() else _rows(table, mask))
             groups += channel_group_results(plan, totals, units, group, by, seed=seed)
     profile = surveys.load(plan.profile_key)
     return RoundResults(source, plan.profile_key, profile.method_version, admin_map, plan.settings.confidence_level,
