@@ -19,12 +19,16 @@ from huey import RedisHuey, SqliteHuey
 from sipas import recompute
 from sipas.db import session_scope
 from sipas.errors import SipasError, ValidationFailed
+from sipas.messages import N_
 from sipas.models import Job, JobStatus, User
 from sipas.services import admin, audit, sampling
 from sipas.services.catalog import get_agency, get_round
 from sipas.services.workbook import build_workbook, report_data, restrict_to_agency
+from surveys import Problem
 
 EXTENSION_KEY = "sipas_huey"
+#: Where a job keeps its message's catalogue template and values (params, and the progress file).
+MESSAGE_KEY = "message_template"
 
 
 def init_app(app: Flask) -> None:
@@ -103,7 +107,7 @@ def enqueue_agency_import(session, *, upload, suffix: str, user_id: int | None, 
 
 def _run_agency_import(app: Flask, job_id: str) -> None:
     """Import agencies in one transaction (all or nothing); problems go to the job page by row."""
-    _set(app, job_id, status=JobStatus.RUNNING, progress=1, message="reading the file")
+    _set(app, job_id, status=JobStatus.RUNNING, progress=1, message=N_("Reading the file"))
     with session_scope(app) as session:
         params = dict(session.get_one(Job, job_id).params)
     path = Path(app.config["EXPORT_DIR"]) / "uploads" / params["file"]
@@ -115,7 +119,7 @@ def _run_agency_import(app: Flask, job_id: str) -> None:
                          if job.created_by_id else None, ip=params.get("ip"),
                          detail={"created": report.created, "updated": report.updated, "job": job_id})
         _set(app, job_id, status=JobStatus.DONE, progress=100,
-             message=f"{report.created:,} created, {report.updated:,} updated",
+             message=N_("%(created)s created, %(updated)s updated", created=report.created, updated=report.updated),
              params={**params, "created": report.created, "updated": report.updated},
              finished_at=datetime.now(timezone.utc))
     except SipasError as exc:
@@ -131,14 +135,15 @@ def _run_agency_import(app: Flask, job_id: str) -> None:
 
 def _run_frame_import(app: Flask, job_id: str) -> None:
     """Load a large dossier list in the background, with progress; problems go to the job page by row."""
-    _set(app, job_id, status=JobStatus.RUNNING, progress=1, message="reading the file")
+    _set(app, job_id, status=JobStatus.RUNNING, progress=1, message=N_("Reading the file"))
     with session_scope(app) as session:
         params = dict(session.get_one(Job, job_id).params)
     path = Path(app.config["EXPORT_DIR"]) / "uploads" / params["file"]
     try:
         def progress(done: int, total: int) -> None:
             # Not through the database: the import holds SQLite's write lock until it commits, all or nothing.
-            write_progress(app, job_id, min(99, 5 + int(94 * done / max(total, 1))), f"{done:,} / {total:,} dossiers")
+            write_progress(app, job_id, min(99, 5 + int(94 * done / max(total, 1))),
+                           N_("%(done)s of %(total)s dossiers", done=done, total=total))
 
         with session_scope(app) as session:
             job = session.get_one(Job, job_id)
@@ -147,7 +152,7 @@ def _run_frame_import(app: Flask, job_id: str) -> None:
                              stratify_by=params["stratify_by"], progress=progress)
             audit.record(session, "frame_imported", actor=session.get(User, job.created_by_id) if job.created_by_id
                          else None, object_type="round", object_id=rnd.id, detail={"rows": n, "job": job_id})
-        _set(app, job_id, status=JobStatus.DONE, progress=100, message=f"{n:,} dossiers loaded",
+        _set(app, job_id, status=JobStatus.DONE, progress=100, message=N_("%(n)s dossiers loaded", n=n),
              params={**params, "loaded": n}, finished_at=datetime.now(timezone.utc))
     except SipasError as exc:
         listed = exc.lines() if isinstance(exc, ValidationFailed) else []
@@ -169,7 +174,7 @@ def write_progress(app: Flask, job_id: str, progress: int, message: str) -> None
     """Progress of a job whose transaction is still open, in a small file beside the upload (atomic rename)."""
     target = _progress_file(app, job_id)
     tmp = target.with_suffix(".tmp")
-    tmp.write_text(json.dumps({"progress": progress, "message": message}))
+    tmp.write_text(json.dumps({"progress": progress, "message": message, MESSAGE_KEY: _template(message)}))
     tmp.replace(target)
 
 
@@ -179,22 +184,36 @@ def live_progress(job) -> tuple[int, str]:
     if job.status is JobStatus.RUNNING:
         try:
             data = json.loads(_progress_file(current_app, job.id).read_text())
-            return int(data["progress"]), str(data["message"])
+            return int(data["progress"]), _message(str(data["message"]), data.get(MESSAGE_KEY))
         except (OSError, ValueError, KeyError):
             pass
-    return job.progress, job.message
+    return job.progress, _message(job.message, (job.params or {}).get(MESSAGE_KEY))
+
+
+def _template(message: object) -> list | None:
+    # A message made with N_ keeps its catalogue template and values, so the page can say it in its language.
+    return [message.msgid, message.params] if isinstance(message, Problem) else None
+
+
+def _message(text: str, template: object) -> str:
+    """The stored English text, as a message the page can translate when its template was kept."""
+    if isinstance(template, list) and len(template) == 2 and isinstance(template[1], dict):
+        return Problem(str(template[0]), **template[1])
+    return text
 
 
 def _set(app: Flask, job_id: str, **fields) -> None:
     with session_scope(app) as session:
-        job = session.get(Job, job_id)
+        job = session.get_one(Job, job_id)
         for key, value in fields.items():
             setattr(job, key, value)
+        if "message" in fields:  # the template beside the text (a new dict: the JSON column sees the change)
+            job.params = {**(job.params or {}), MESSAGE_KEY: _template(fields["message"])}
 
 
 def _run_export(app: Flask, job_id: str) -> None:
     """Build the workbook, reporting progress as the data sheet streams."""
-    _set(app, job_id, status=JobStatus.RUNNING, progress=1, message="gathering results")
+    _set(app, job_id, status=JobStatus.RUNNING, progress=1, message=N_("Gathering the results"))
     try:
         with session_scope(app) as session:
             params = session.get_one(Job, job_id).params
@@ -206,18 +225,18 @@ def _run_export(app: Flask, job_id: str) -> None:
             data = report_data(session, rnd, version=params.get("version"), with_data=params["with_data"])
             if params.get("agency"):
                 data = restrict_to_agency(data, session, get_agency(session, params["agency"]))
-            _set(app, job_id, progress=10, message="writing the workbook")
+            _set(app, job_id, progress=10, message=N_("Writing the workbook"))
             total = max(data.data_count, 1)
 
             def progress(rows_written: int) -> None:
                 _set(app, job_id, progress=min(99, 10 + int(89 * rows_written / total)),
-                     message=f"{rows_written:,} / {data.data_count:,} rows")
+                     message=N_("%(written)s of %(total)s rows", written=rows_written, total=data.data_count))
 
             folder = Path(app.config["EXPORT_DIR"])
             folder.mkdir(parents=True, exist_ok=True)
             name = f"sipas-{params['round']}-{job_id[:8]}.xlsx"
             build_workbook(data, params["lang"], progress=progress if data.data_rows else None, path=folder / name)
-        _set(app, job_id, status=JobStatus.DONE, progress=100, message="done", file_name=name,
+        _set(app, job_id, status=JobStatus.DONE, progress=100, message=N_("Done"), file_name=name,
              finished_at=datetime.now(timezone.utc))
     except Exception as exc:  # noqa: BLE001 - any failure must reach the person waiting, not vanish
         _set(app, job_id, status=JobStatus.FAILED, message=str(exc)[:300], finished_at=datetime.now(timezone.utc))

@@ -6,15 +6,23 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from flask_babel import gettext
+from flask_babel import get_locale, gettext
 
+from sipas import words
 from surveys import Problem
 
 
-def localise(message: object) -> str:
-    """One problem in the page's language (a plain string is shown as it is)."""
+def localise(message: object, *, counts: bool = False) -> str:
+    """One problem in the page's language (a plain string is shown as it is). With `counts`, whole-number values
+    are counts read with the page's thousands separator (12.000 in Vietnamese, 12,000 in English); not by
+    default, where they may be years or row numbers."""
     if isinstance(message, Problem):
-        return gettext(message.msgid, **message.params)
+        params = message.params
+        if counts:
+            lang = str(get_locale() or "vi")
+            params = {k: words.thousands(v, lang) if isinstance(v, int) and not isinstance(v, bool) else v
+                      for k, v in params.items()}
+        return gettext(message.msgid, **params)
     return str(message)
 
 

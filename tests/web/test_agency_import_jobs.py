@@ -40,7 +40,7 @@ def test_a_large_agency_list_is_imported_in_the_background(app):
         assert r.status_code == 302 and "/admin/jobs/" in r.headers["Location"]
         job_url = r.headers["Location"].replace("http://localhost", "")
         status = _wait_for_job(client, job_url)
-        assert status["status"] == "done" and status["message"] == "3,000 created, 0 updated", status
+        assert status["status"] == "done" and status["message"] == "Đã thêm 3.000, đã cập nhật 0", status
         assert _agencies(app) == 3002
         page = client.get(job_url).get_data(as_text=True)
         assert 'id="back-to-agencies"' in page

@@ -19,6 +19,7 @@ from sipas.services.results.view import PROVISIONAL, PUBLISHED, shown
 from sipas.services.workbook import NotComputed, build_workbook, narrative_bytes, report_data, restrict_to_agency
 from sipas.web.admin.common import CsrfOnly, bp, own_agency_or_none, round_or_404
 from sipas.web.authz import current_scope, roles_required
+from sipas.web.problems import localise
 
 
 def _scoped_report_data(session, rnd, *, with_data: bool):
@@ -117,7 +118,7 @@ def job_page(job_id: str):
     """Progress bar, then the download link (refreshes itself without any script)."""
     job = _own_job(job_id)
     progress, message = live_progress(job)
-    return render_template("admin/job.html", job=job, progress=progress, message=message,
+    return render_template("admin/job.html", job=job, progress=progress, message=localise(message, counts=True),
                            no_worker=jobs.waits_without_worker(job))
 
 
@@ -127,7 +128,7 @@ def job_status(job_id: str):
     """For the page's script and for other tools."""
     job = _own_job(job_id)
     progress, message = live_progress(job)
-    return {"id": job.id, "status": job.status.value, "progress": progress, "message": message,
+    return {"id": job.id, "status": job.status.value, "progress": progress, "message": localise(message, counts=True),
             "no_worker": jobs.waits_without_worker(job),
             "download": url_for(".job_download", job_id=job.id) if job.file_name else None}
 
