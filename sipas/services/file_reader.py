@@ -26,14 +26,15 @@ import surveys
 from sipas.errors import ValidationFailed
 from sipas.models import Channel
 from sipas.services.interchange import (
-    LEVELS,
     MAX_PROBLEMS_LISTED,
-    MAX_WEIGHT,
     META,
     FileProblem,
     ResponseTable,
     _answer_problem,
     _header_problems,
+    id_problems,
+    level_problems,
+    weight_values,
 )
 from surveys import Profile
 from surveys.answers import BLANK_REQUIRED
@@ -185,54 +186,18 @@ class _Reader:
         return np.array([text.setdefault(c, c) for c in cells], dtype=object)
 
     def _ids(self, cols: _Columns) -> list[FileProblem]:
-        problems, seen = [], self.seen_ids
-        for r, rid in zip(cols.numbers, cols.column("response_id")):
-            if not rid:
-                problems.append(FileProblem(r, "response_id", "blank", f"row {r}, column response_id: empty"))
-            elif (first := seen.setdefault(rid, r)) != r:
-                problems.append(FileProblem(r, "response_id", "duplicate",
-                                            f"row {r}, column response_id: duplicate of row {first}"))
-        return problems
+        return id_problems(cols.numbers, cols.column("response_id"), self.seen_ids)
 
     def _levels(self, cols: _Columns) -> list[str]:
         """Each row's level in English words; the level and agency_code problems go to their sections."""
-        unknown, levels = [], []
-        for r, raw in zip(cols.numbers, cols.column("level")):
-            level = LEVELS.get(raw.lower())
-            if level is None:
-                unknown.append(FileProblem(r, "level", "unknown", f"row {r}, column level: {raw!r} is not "
-                                           "province/district/commune (tỉnh/huyện/xã)"))
-            levels.append(level or "")
-        agency_problems = []
-        for r, code, level in zip(cols.numbers, cols.column("agency_code"), levels):
-            if not code:
-                agency_problems.append(FileProblem(r, "agency_code", "blank", f"row {r}, column agency_code: empty"))
-            elif level:
-                known = self.first_level.setdefault(code, (level, r))
-                if known[0] != level:
-                    agency_problems.append(FileProblem(r, "level", "second_level", f"row {r}, column level: agency "
-                                                       f"{code} is {known[0]} in row {known[1]}, here {level}"))
+        levels, unknown, agency_problems = level_problems(cols.numbers, cols.column("level"),
+                                                          cols.column("agency_code"), self.first_level)
         self.problems.add((2, 0), unknown)
         self.problems.add((3, 0), agency_problems)
         return levels
 
     def _weights(self, cols: _Columns) -> np.ndarray:
-        weights = np.ones(len(cols.numbers))
-        if "weight" not in self.header:
-            return weights
-        problems = []
-        for i, raw in enumerate(cols.column("weight")):
-            if raw == "":
-                continue
-            try:
-                w = float(raw)
-                if not (0 < w <= MAX_WEIGHT):
-                    raise ValueError
-                weights[i] = w
-            except ValueError:
-                r = cols.numbers[i]
-                problems.append(FileProblem(r, "weight", "not_a_weight", f"row {r}, column weight: {raw!r} must be "
-                                            f"a positive number no larger than {MAX_WEIGHT:,.0f}"))
+        weights, problems = weight_values(cols.numbers, cols.column("weight") if "weight" in self.header else None)
         self.problems.add((5, 0), problems)
         return weights
 

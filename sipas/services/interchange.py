@@ -11,6 +11,7 @@ import csv
 import dataclasses
 import io
 import zipfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -248,39 +249,49 @@ def _shape_problems(rows: _Rows) -> list[FileProblem]:
 
 
 def _id_problems(rows: _Rows) -> list[FileProblem]:
+    return id_problems(rows.numbers, rows.column("response_id"), {})
+
+
+def id_problems(numbers: Sequence[int], ids: Sequence[str], seen: dict[str, int]) -> list[FileProblem]:
+    """Blank and repeated response ids (`seen`: id -> first row, kept across the blocks of a large file)."""
     problems = []
-    seen: dict[str, int] = {}
-    for r, rid in zip(rows.numbers, rows.column("response_id")):
+    for r, rid in zip(numbers, ids):
         if not rid:
             problems.append(FileProblem(r, "response_id", "blank", f"row {r}, column response_id: empty"))
-        elif rid in seen:
+        elif (first := seen.setdefault(rid, r)) != r:
             problems.append(FileProblem(r, "response_id", "duplicate",
-                                        f"row {r}, column response_id: duplicate of row {seen[rid]}"))
-        else:
-            seen[rid] = r
+                                        f"row {r}, column response_id: duplicate of row {first}"))
     return problems
 
 
 def _levels(rows: _Rows) -> tuple[list[str], list[FileProblem]]:
     """Each row's level in English words, and the problems of the level and agency_code columns."""
-    problems, levels = [], []
-    for r, raw in zip(rows.numbers, rows.column("level")):
+    levels, unknown, agency = level_problems(rows.numbers, rows.column("level"), rows.column("agency_code"), {})
+    return levels, unknown + agency
+
+
+def level_problems(numbers: Sequence[int], raw_levels: Sequence[str], agency_codes: Sequence[str],
+                   first_level: dict[str, tuple[str, int]]) -> tuple[list[str], list[FileProblem], list[FileProblem]]:
+    """Each row's level in English words, the level column's problems and the agency_code column's
+    (`first_level`: agency -> (level, row), kept across the blocks of a large file)."""
+    unknown, levels = [], []
+    for r, raw in zip(numbers, raw_levels):
         level = LEVELS.get(raw.lower())
         if level is None:
-            problems.append(FileProblem(r, "level", "unknown", f"row {r}, column level: {raw!r} is not "
-                                        "province/district/commune (tỉnh/huyện/xã)"))
+            unknown.append(FileProblem(r, "level", "unknown", f"row {r}, column level: {raw!r} is not "
+                                       "province/district/commune (tỉnh/huyện/xã)"))
         levels.append(level or "")
     # An agency has one level: the analysis groups agencies within levels, so a second one would be dropped.
-    first_level: dict[str, tuple[str, int]] = {}
-    for r, code, level in zip(rows.numbers, rows.column("agency_code"), levels):
+    agency = []
+    for r, code, level in zip(numbers, agency_codes, levels):
         if not code:
-            problems.append(FileProblem(r, "agency_code", "blank", f"row {r}, column agency_code: empty"))
+            agency.append(FileProblem(r, "agency_code", "blank", f"row {r}, column agency_code: empty"))
         elif level:
             known = first_level.setdefault(code, (level, r))
             if known[0] != level:
-                problems.append(FileProblem(r, "level", "second_level", f"row {r}, column level: agency {code} "
-                                            f"is {known[0]} in row {known[1]}, here {level}"))
-    return levels, problems
+                agency.append(FileProblem(r, "level", "second_level", f"row {r}, column level: agency {code} "
+                                          f"is {known[0]} in row {known[1]}, here {level}"))
+    return levels, unknown, agency
 
 
 def _channels(rows: _Rows) -> tuple[list[str], list[FileProblem]]:
@@ -293,21 +304,24 @@ def _channels(rows: _Rows) -> tuple[list[str], list[FileProblem]]:
 
 def _weights(rows: _Rows) -> tuple[np.ndarray, list[FileProblem]]:
     """Each row's weight (a blank weight is 1, like an absent weight column) and the weights refused."""
-    weights = np.ones(len(rows))
+    return weight_values(rows.numbers, rows.column("weight") if "weight" in rows.index_of else None)
+
+
+def weight_values(numbers: Sequence[int], raw: Sequence[str] | None) -> tuple[np.ndarray, list[FileProblem]]:
+    """The weights of a weight column (None: no such column; a blank cell is 1) and the weights refused."""
+    weights = np.ones(len(numbers))
     problems: list[FileProblem] = []
-    if "weight" not in rows.index_of:
-        return weights, problems
-    for i, raw in enumerate(rows.column("weight")):
-        if raw == "":
+    for i, cell in enumerate(raw or ()):
+        if cell == "":
             continue
         try:
-            w = float(raw)
+            w = float(cell)
             if not (0 < w <= MAX_WEIGHT):
                 raise ValueError
             weights[i] = w
         except ValueError:
-            r = rows.numbers[i]
-            problems.append(FileProblem(r, "weight", "not_a_weight", f"row {r}, column weight: {raw!r} must be a "
+            r = numbers[i]
+            problems.append(FileProblem(r, "weight", "not_a_weight", f"row {r}, column weight: {cell!r} must be a "
                                         f"positive number no larger than {MAX_WEIGHT:,.0f}"))
     return weights, problems
 
