@@ -123,11 +123,9 @@ def _run_agency_import(app: Flask, job_id: str) -> None:
              params={**params, "created": report.created, "updated": report.updated},
              finished_at=datetime.now(timezone.utc))
     except SipasError as exc:
-        listed = exc.lines() if isinstance(exc, ValidationFailed) else []
-        _set(app, job_id, status=JobStatus.FAILED, message=str(exc)[:300], params={**params, "problems": listed[:200]},
-             finished_at=datetime.now(timezone.utc))
+        _refused(app, job_id, params, exc)
     except Exception as exc:  # noqa: BLE001 - any failure must reach the person waiting, not vanish
-        _set(app, job_id, status=JobStatus.FAILED, message=str(exc)[:300], finished_at=datetime.now(timezone.utc))
+        _failed(app, job_id, exc)
         raise
     finally:
         path.unlink(missing_ok=True)
@@ -155,11 +153,9 @@ def _run_frame_import(app: Flask, job_id: str) -> None:
         _set(app, job_id, status=JobStatus.DONE, progress=100, message=N_("%(n)s dossiers loaded", n=n),
              params={**params, "loaded": n}, finished_at=datetime.now(timezone.utc))
     except SipasError as exc:
-        listed = exc.lines() if isinstance(exc, ValidationFailed) else []
-        _set(app, job_id, status=JobStatus.FAILED, message=str(exc)[:300], params={**params, "problems": listed[:200]},
-             finished_at=datetime.now(timezone.utc))
+        _refused(app, job_id, params, exc)
     except Exception as exc:  # noqa: BLE001 - any failure must reach the person waiting, not vanish
-        _set(app, job_id, status=JobStatus.FAILED, message=str(exc)[:300], finished_at=datetime.now(timezone.utc))
+        _failed(app, job_id, exc)
         raise
     finally:
         path.unlink(missing_ok=True)
@@ -239,8 +235,20 @@ def _run_export(app: Flask, job_id: str) -> None:
         _set(app, job_id, status=JobStatus.DONE, progress=100, message=N_("Done"), file_name=name,
              finished_at=datetime.now(timezone.utc))
     except Exception as exc:  # noqa: BLE001 - any failure must reach the person waiting, not vanish
-        _set(app, job_id, status=JobStatus.FAILED, message=str(exc)[:300], finished_at=datetime.now(timezone.utc))
+        _failed(app, job_id, exc)
         raise
+
+
+def _refused(app: Flask, job_id: str, params: dict, exc: SipasError) -> None:
+    """An import refused by its checks: nothing changed, its problems listed by row on the job page."""
+    listed = exc.lines() if isinstance(exc, ValidationFailed) else []
+    _set(app, job_id, status=JobStatus.FAILED, message=str(exc)[:300], params={**params, "problems": listed[:200]},
+         finished_at=datetime.now(timezone.utc))
+
+
+def _failed(app: Flask, job_id: str, exc: BaseException) -> None:
+    """Any other failure reaches the person waiting (the worker logs it, as the caller re-raises)."""
+    _set(app, job_id, status=JobStatus.FAILED, message=str(exc)[:300], finished_at=datetime.now(timezone.utc))
 
 
 def start_consumer(app: Flask, workers: int = 1):

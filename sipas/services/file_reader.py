@@ -19,8 +19,6 @@ from xml.etree.ElementTree import ParseError
 from xml.parsers.expat import ExpatError
 
 import numpy as np
-import openpyxl
-from openpyxl.utils.exceptions import InvalidFileException
 
 import surveys
 from sipas.errors import ValidationFailed
@@ -35,6 +33,7 @@ from sipas.services.interchange import (
     id_problems,
     level_problems,
     weight_values,
+    xlsx_rows,
 )
 from surveys import Profile
 from surveys.answers import BLANK_REQUIRED
@@ -42,23 +41,6 @@ from surveys.answers import BLANK_REQUIRED
 #: Rows turned into arrays at a time: large enough for array speed, small enough that lists of cells stay small.
 BLOCK_ROWS = 10_000
 _CHANNELS = frozenset(c.value for c in Channel)
-
-
-def _xlsx_rows(path: Path) -> Iterator[list[str]]:
-    # Our own file handle, closed whatever happens: openpyxl leaves its own open when a workbook is broken.
-    with open(path, "rb") as handle:
-        try:
-            workbook = openpyxl.load_workbook(handle, read_only=True, data_only=True)
-        except InvalidFileException as exc:
-            raise ValueError(str(exc)) from exc
-        try:
-            if not workbook.worksheets:
-                raise ValidationFailed([f"{path.name}: the workbook has no sheet"])
-            for row in workbook.worksheets[0].iter_rows(values_only=True):
-                yield ["" if v is None else str(int(v)) if isinstance(v, float) and v.is_integer() else str(v)
-                       for v in row]
-        finally:
-            workbook.close()
 
 
 def _not_utf8(path: Path) -> ValidationFailed:
@@ -82,7 +64,7 @@ def _numbered_blocks(path: Path, max_rows: int) -> Iterator[tuple[list[int], lis
     with contextlib.ExitStack() as stack:
         # The csv reader itself is iterated (a generator around it costs a call per row).
         rows = (csv.reader(stack.enter_context(open(path, encoding="utf-8-sig", newline=""))) if suffix == ".csv"
-                else _xlsx_rows(path))
+                else xlsx_rows(path))
         yield from _blocks_of(path, rows, max_rows)
 
 

@@ -11,7 +11,7 @@ import csv
 import dataclasses
 import io
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -70,6 +70,24 @@ MAX_WEIGHT = 1e9
 MAX_ROWS = 200_000
 
 
+def xlsx_rows(path: Path) -> Iterator[list[str]]:
+    """The first sheet's rows as text cells (whole numbers without ".0"), read as they stream."""
+    # Our own file handle, closed whatever happens: openpyxl leaves its own open when a workbook is broken.
+    with open(path, "rb") as handle:
+        try:
+            workbook = openpyxl.load_workbook(handle, read_only=True, data_only=True)
+        except InvalidFileException as exc:
+            raise ValueError(str(exc)) from exc
+        try:
+            if not workbook.worksheets:
+                raise ValidationFailed([f"{path.name}: the workbook has no sheet"])
+            for row in workbook.worksheets[0].iter_rows(values_only=True):
+                yield ["" if v is None else str(int(v)) if isinstance(v, float) and v.is_integer() else str(v)
+                       for v in row]
+        finally:
+            workbook.close()
+
+
 def _limited(rows, path: Path) -> list:
     """The rows, read one at a time, refusing the file as soon as it passes MAX_ROWS."""
     out = []
@@ -111,20 +129,7 @@ def read_numbered_rows(path: Path) -> tuple[list[str], list[list[str]], list[int
                                         "as XLSX"], f"{path.name}: not UTF-8, nothing was read") from None
             rows = _limited(csv.reader(io.StringIO(text, newline="")), path)
         else:
-            # Our own file handle, closed whatever happens: openpyxl leaves its own open when a workbook is broken.
-            with open(path, "rb") as handle:
-                try:
-                    workbook = openpyxl.load_workbook(handle, read_only=True, data_only=True)
-                except InvalidFileException as exc:
-                    raise ValueError(str(exc)) from exc
-                try:
-                    if not workbook.worksheets:
-                        raise ValidationFailed([f"{path.name}: the workbook has no sheet"])
-                    sheet = workbook.worksheets[0]
-                    rows = _limited((["" if v is None else str(int(v)) if isinstance(v, float) and v.is_integer()
-                                      else str(v) for v in row] for row in sheet.iter_rows(values_only=True)), path)
-                finally:
-                    workbook.close()
+            rows = _limited(xlsx_rows(path), path)
     except ValidationFailed:
         raise
     except csv.Error as exc:
