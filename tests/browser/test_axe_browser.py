@@ -80,3 +80,21 @@ def test_online_sections_with_flags_have_no_axe_violations(live, browser, axe):
         assert _violations(axe, page) == []
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("role", ["surveyor", "verifier", "analyst", "admin"])
+def test_every_staff_page_of_each_journey_has_no_axe_violations(live, browser, axe, role):
+    """The pages each role's journey visits (the same list the Vietnamese-throughout test reads)."""
+    from tests.browser.test_vietnamese_throughout_browser import STAFF, _login
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, bypass_csp=True)
+    try:
+        page = context.new_page()
+        _login(live, page, role)
+        found = {}
+        for path in STAFF[role]:
+            page.goto(f"{live.url}{path}")
+            if violations := _violations(axe, page):
+                found[path] = violations
+        assert found == {}
+    finally:
+        context.close()
