@@ -105,12 +105,17 @@ def enqueue_agency_import(session, *, upload, suffix: str, user_id: int | None, 
     return _enqueue_upload(session, "import_agencies", upload, suffix, user_id, {"ip": ip})
 
 
-def _run_agency_import(app: Flask, job_id: str) -> None:
-    """Import agencies in one transaction (all or nothing); problems go to the job page by row."""
+def _started_upload(app: Flask, job_id: str) -> tuple[dict, Path]:
+    """An upload job marked running: (its parameters, the uploaded file's path)."""
     _set(app, job_id, status=JobStatus.RUNNING, progress=1, message=N_("Reading the file"))
     with session_scope(app) as session:
         params = dict(session.get_one(Job, job_id).params)
-    path = Path(app.config["EXPORT_DIR"]) / "uploads" / params["file"]
+    return params, Path(app.config["EXPORT_DIR"]) / "uploads" / params["file"]
+
+
+def _run_agency_import(app: Flask, job_id: str) -> None:
+    """Import agencies in one transaction (all or nothing); problems go to the job page by row."""
+    params, path = _started_upload(app, job_id)
     try:
         with session_scope(app) as session:
             job = session.get_one(Job, job_id)
@@ -133,10 +138,7 @@ def _run_agency_import(app: Flask, job_id: str) -> None:
 
 def _run_frame_import(app: Flask, job_id: str) -> None:
     """Load a large dossier list in the background, with progress; problems go to the job page by row."""
-    _set(app, job_id, status=JobStatus.RUNNING, progress=1, message=N_("Reading the file"))
-    with session_scope(app) as session:
-        params = dict(session.get_one(Job, job_id).params)
-    path = Path(app.config["EXPORT_DIR"]) / "uploads" / params["file"]
+    params, path = _started_upload(app, job_id)
     try:
         def progress(done: int, total: int) -> None:
             # Not through the database: the import holds SQLite's write lock until it commits, all or nothing.

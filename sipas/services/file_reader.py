@@ -12,11 +12,8 @@ import csv
 import gc
 import itertools
 import operator
-import zipfile
 from collections.abc import Iterator
 from pathlib import Path
-from xml.etree.ElementTree import ParseError
-from xml.parsers.expat import ExpatError
 
 import numpy as np
 
@@ -32,6 +29,7 @@ from sipas.services.interchange import (
     _header_problems,
     id_problems,
     level_problems,
+    unreadable_refused,
     weight_values,
     xlsx_rows,
 )
@@ -71,21 +69,14 @@ def _numbered_blocks(path: Path, max_rows: int) -> Iterator[tuple[list[int], lis
 def _blocks_of(path: Path, rows: Iterator[list[str]], max_rows: int
                ) -> Iterator[tuple[list[int], list[list[str]]]]:
     first = 1
-    try:
+    # UnicodeDecodeError: the caller names the row and byte.
+    with unreadable_refused(path, passing=(UnicodeDecodeError,)):
         while block := list(itertools.islice(rows, BLOCK_ROWS)):
             if first + len(block) - 1 > max_rows:
                 raise ValidationFailed([f"{path.name}: more than {max_rows:,} rows (the setting ANALYZE_MAX_ROWS); "
                                         "split the file"], f"{path.name}: too many rows, nothing was read")
             yield list(range(first, first + len(block))), block
             first += len(block)
-    except (ValidationFailed, UnicodeDecodeError):
-        raise
-    except csv.Error as exc:
-        raise ValidationFailed([f"{path.name}: not a readable CSV file ({exc})"]) from None
-    except (zipfile.BadZipFile, KeyError, IndexError, ValueError, TypeError, ParseError, ExpatError,
-            EOFError) as exc:
-        # openpyxl reports a broken workbook through many exception types; none of them is a server fault.
-        raise ValidationFailed([f"{path.name}: not a readable XLSX workbook ({type(exc).__name__})"]) from None
 
 
 class _Problems:

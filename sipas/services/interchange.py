@@ -7,6 +7,7 @@ analysis names), then one column per item code; a blank cell is a missing answer
 """
 from __future__ import annotations
 
+import contextlib
 import csv
 import dataclasses
 import io
@@ -99,6 +100,26 @@ def _limited(rows, path: Path) -> list:
     return out
 
 
+#: What the csv module and openpyxl raise for a file that is not what its name says (openpyxl reports a broken
+#: workbook through many exception types); none of them is a server fault.
+_UNREADABLE_XLSX = (zipfile.BadZipFile, KeyError, IndexError, ValueError, TypeError, ParseError, ExpatError, EOFError)
+
+
+@contextlib.contextmanager
+def unreadable_refused(path: Path, *, passing: tuple[type[BaseException], ...] = ()) -> Iterator[None]:
+    """A file the csv module or openpyxl cannot read is refused with ValidationFailed, never a server error
+    (`passing`: errors the caller answers itself)."""
+    passed_on: tuple[type[BaseException], ...] = (ValidationFailed, *passing)
+    try:
+        yield
+    except passed_on:
+        raise
+    except csv.Error as exc:
+        raise ValidationFailed([f"{path.name}: not a readable CSV file ({exc})"]) from None
+    except _UNREADABLE_XLSX as exc:
+        raise ValidationFailed([f"{path.name}: not a readable XLSX workbook ({type(exc).__name__})"]) from None
+
+
 def read_rows(path: Path) -> tuple[list[str], list[list[str]]]:
     """Header and non-empty rows of a CSV or XLSX file, as strings (shared by every file import)."""
     header, body, _ = read_numbered_rows(path)
@@ -116,7 +137,7 @@ def read_numbered_rows(path: Path) -> tuple[list[str], list[list[str]], list[int
     suffix = path.suffix.lower()
     if suffix not in (".csv", ".xlsx"):
         raise ValidationFailed([f"{path.name}: only .csv and .xlsx files are read"])
-    try:
+    with unreadable_refused(path):
         if suffix == ".csv":
             data = path.read_bytes()
             try:
@@ -130,14 +151,6 @@ def read_numbered_rows(path: Path) -> tuple[list[str], list[list[str]], list[int
             rows = _limited(csv.reader(io.StringIO(text, newline="")), path)
         else:
             rows = _limited(xlsx_rows(path), path)
-    except ValidationFailed:
-        raise
-    except csv.Error as exc:
-        raise ValidationFailed([f"{path.name}: not a readable CSV file ({exc})"]) from None
-    except (zipfile.BadZipFile, KeyError, IndexError, ValueError, TypeError, ParseError, ExpatError,
-            EOFError) as exc:
-        # openpyxl reports a broken workbook through many exception types; none of them is a server fault.
-        raise ValidationFailed([f"{path.name}: not a readable XLSX workbook ({type(exc).__name__})"]) from None
     if not rows:
         raise ValidationFailed([f"{path.name}: the file is empty"])
     nul = [f"row {r}: contains a NUL byte" for r, row in enumerate(rows, start=1) if any("\x00" in c for c in row)]
