@@ -122,13 +122,32 @@ def check_answer_columns(profile: Profile, items: Sequence[str], columns: Sequen
                          else _by_character(item, code, chars))
         values[:, k] = column
         problems += found
+    return values, problems + _block_problems(profile, items, values)
+
+
+def check_answer_characters(profile: Profile, items: Sequence[str], chars: Sequence[np.ndarray]
+                            ) -> tuple[np.ndarray, list[AnswerProblem]]:
+    """`check_answer_columns` for columns whose every cell is one ASCII character: `chars[k]` holds each cell's
+    character code (0 for a blank cell), as a columnar file reader finds them. Same rules, same problems."""
+    n = len(chars[0]) if len(chars) else 0
+    values = np.full((n, len(items)), np.nan)
+    problems: list[AnswerProblem] = []
+    for k, code in enumerate(items):
+        values[:, k], found = _by_character(profile.item(code), code, chars[k])
+        problems += found
+    return values, problems + _block_problems(profile, items, values)
+
+
+def _block_problems(profile: Profile, items: Sequence[str], values: np.ndarray) -> list[AnswerProblem]:
+    """Blocks with more chosen options than their maximum (refused cells are NaN, so not counted)."""
+    problems: list[AnswerProblem] = []
     for block in profile.blocks:
         idx = [k for k, code in enumerate(items) if profile.item(code).block == block.code]
         if idx:
             chosen = (values[:, idx] == 1).sum(axis=1)
             problems += [AnswerProblem(int(i), block.code, TOO_MANY_CHOICES, str(int(chosen[i])))
                          for i in np.flatnonzero(chosen > block.max_choices)]
-    return values, problems
+    return problems
 
 
 def _by_lookup(item, code: str, raws: Sequence[str]) -> tuple[list[float], list[AnswerProblem]]:
