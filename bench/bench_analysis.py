@@ -21,7 +21,7 @@ import tracemalloc
 import numpy as np
 
 import surveys
-from analysis.design import build_totals
+from analysis.sums import build_totals
 from sipas.services.analysis_plan import plan_for, scores
 from sipas.services.results.tree import DEFAULT_GROUPINGS, Unit, channel_group_results
 

@@ -18,7 +18,8 @@ import time
 
 import numpy as np
 
-from analysis.design import Totals, build_totals
+from analysis.design import Totals
+from analysis.sums import build_totals
 
 
 def per_item(group, stratum, psu, w, a, score, items, *, pair_items) -> Totals:

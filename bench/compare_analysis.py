@@ -20,7 +20,7 @@ import time
 
 import numpy as np
 
-from analysis.design import build_totals
+from analysis.sums import build_totals
 from bench.bench_analysis import synthetic
 from sipas.services.analysis_plan import scores
 from sipas.services.results.tree import DEFAULT_GROUPINGS, Unit, channel_group_results

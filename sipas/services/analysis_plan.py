@@ -107,19 +107,33 @@ def score_table(plan: Plan) -> dict[str, np.ndarray]:
     return table
 
 
+#: Respondents scored at a time (bounds the temporary arrays of a block).
+_SCORE_ROWS = 65_536
+
+
 def scores(plan: Plan, item_codes: list[str], values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(answered, score) matrices in the plan's item order from raw values (NaN = missing)."""
+    """(answered, score) matrices in the plan's item order from raw values (NaN = missing), a block of rows at a
+    time. Scores are float32 when float32 holds every score of the plan's rules exactly (0/1, quarter steps and
+    small integers do): the same numbers in half the memory."""
     col = {c: k for k, c in enumerate(item_codes)}
+    present = [k for k, code in enumerate(plan.items) if code in col]
+    source = [col[plan.items[k]] for k in present]
+    table = score_table(plan)
+    lookup = np.array([table[plan.items[k]] for k in present]).reshape(len(present), -1)
+    dtype = np.float32 if np.array_equal(lookup.astype(np.float32), lookup) else np.float64
     n = values.shape[0]
     answered = np.zeros((n, len(plan.items)), bool)
-    score = np.zeros((n, len(plan.items)))
-    table = score_table(plan)
-    for k, code in enumerate(plan.items):
-        if code not in col:
-            continue
-        v = values[:, col[code]]
-        answered[:, k] = ~np.isnan(v)
-        score[answered[:, k], k] = table[code][v[answered[:, k]].astype(int)]
+    score = np.zeros((n, len(plan.items)), dtype)
+    every = present == list(range(len(plan.items))) and source == present
+    item_of = np.arange(len(present))
+    for lo in range(0, n, _SCORE_ROWS):
+        v = values[lo:lo + _SCORE_ROWS] if every else values[lo:lo + _SCORE_ROWS][:, source]
+        given = ~np.isnan(v)
+        scored = np.where(given, lookup[item_of, np.where(given, v, 0).astype(np.intp)], 0.0)
+        if every:
+            answered[lo:lo + _SCORE_ROWS], score[lo:lo + _SCORE_ROWS] = given, scored
+        else:
+            answered[lo:lo + _SCORE_ROWS, present], score[lo:lo + _SCORE_ROWS, present] = given, scored
     return answered, score
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from analysis import build_totals, design
+from analysis import build_totals, sums
 
 
 def _reference(group, psu, weight, answered, score, pair_items):
@@ -43,7 +43,7 @@ def _reference(group, psu, weight, answered, score, pair_items):
 
 
 def test_grouped_sums_match_their_definitions(monkeypatch):
-    monkeypatch.setattr(design, "_BLOCK_ROWS", 50)  # groups span several blocks
+    monkeypatch.setattr(sums, "_BLOCK_ROWS", 50)  # groups span several blocks
     rng = np.random.default_rng(8)
     n, k_items = 600, 6
     group = rng.integers(0, 7, n)

@@ -13,12 +13,12 @@ import numpy as np
 from sqlalchemy.orm import Session
 
 import surveys
-from analysis import Totals, build_totals, certainty_psus
 from sipas.errors import ProfileInUse, ValidationFailed
 from sipas.models import AdminMap, Round
 from sipas.results import CHANNEL_GROUPS, RoundResults, UnitLabel, channel_group
-from sipas.services.analysis_plan import Plan, headline_codes, plan_for, scores
+from sipas.services.analysis_plan import Plan, headline_codes, plan_for
 from sipas.services.results import comparability, facts, store, succession
+from sipas.services.results.file_totals import table_totals, text_codes
 from sipas.services.results.succession import Lineage
 from sipas.services.results.totals import round_totals
 from sipas.services.results.tree import DEFAULT_GROUPINGS, GROUPINGS, Unit, channel_group_results, compare_with_previous
@@ -150,32 +150,6 @@ def remap_due(session: Session, rnd: Round) -> Round | None:
     return None if info is not None and info.snapshot == facts.fingerprint(session, rnd) else later
 
 
-def table_totals(plan: Plan, table) -> tuple[Totals, dict[str, Unit]]:
-    """Totals by agency from a ResponseTable (a file), and each agency's tier.
-
-    When the table carries each respondent's province (`province`, from the `unit_code` column), the base
-    groups are the agencies within provinces ("agency|province"), so an agency serving several provinces is
-    still one agency and every province gets its own respondents.
-    """
-    n = len(table)
-    rows = np.arange(n).astype(str)
-    stratum = np.where(table.stratum == "", "_", table.stratum).astype(str)
-    psu = np.where(table.psu == "", np.char.add("#", rows), table.psu).astype(str)
-    psu = certainty_psus(stratum, psu, rows)
-    answered, score = scores(plan, table.items, table.values)
-    agency = table.agency_code.astype(str)
-    province = getattr(table, "province", None)
-    if province is None:
-        totals = build_totals(agency, stratum, psu, table.weight, answered, score, list(plan.items),
-                              pair_items=list(plan.pair_items))
-        return totals, {str(a): Unit(str(lv)) for a, lv in zip(table.agency_code, table.level)}
-    key = np.char.add(np.char.add(agency, "|"), province.astype(str))
-    totals = build_totals(key, stratum, psu, table.weight, answered, score, list(plan.items),
-                          pair_items=list(plan.pair_items))
-    return totals, {str(k): Unit(str(lv), str(p), str(a))
-                    for k, a, p, lv in zip(key, agency, province, table.level)}
-
-
 def compute_table(plan: Plan, table, by: Sequence[str] = DEFAULT_GROUPINGS, *, seed: int = 0,
                   source: str = "", admin_map: str = "", labels: dict | None = None) -> RoundResults:
     """The results of a file of responses (no database): the same tree as a stored round's.
@@ -186,12 +160,14 @@ def compute_table(plan: Plan, table, by: Sequence[str] = DEFAULT_GROUPINGS, *, s
         raise ValidationFailed(["--by province needs the column unit_code (the respondent's province or "
                                 "commune) in the file"])
     groups = []
-    channels = np.array([channel_group(c) for c in table.channel.astype(str)])
-    counts: dict[str, int] = {}
-    for value in table.channel.astype(str):
-        counts[value] = counts.get(value, 0) + 1
+    names, channel = text_codes(table.channel)
+    tally = np.bincount(channel, minlength=len(names))
+    first = np.full(len(names), len(channel))
+    np.minimum.at(first, channel, np.arange(len(channel)))
+    counts = {str(names[c]): int(tally[c]) for c in np.argsort(first, kind="stable")}  # in the file's order
+    of_name = np.array([channel_group(str(name)) for name in names])
     for group in CHANNEL_GROUPS:
-        mask = channels == group
+        mask = of_name[channel] == group
         if mask.any():
             # A file of one channel group is used as it is: a copy of a million rows' answers costs memory.
             totals, units = table_totals(plan, table if mask.all() else _rows(table, mask))
