@@ -12,7 +12,7 @@ import numpy as np
 from analysis.design import Totals
 
 #: Respondents per block of the grouped sums (bounds the float copies made of a block's answers and scores).
-_BLOCK_ROWS = 65_536
+_BLOCK_ROWS = 16_384
 
 
 def build_totals(group: np.ndarray, stratum: np.ndarray, psu: np.ndarray, weight: np.ndarray,

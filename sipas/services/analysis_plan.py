@@ -124,7 +124,7 @@ def scores(plan: Plan, item_codes: list[str], values: np.ndarray) -> tuple[np.nd
     n = values.shape[0]
     answered = np.zeros((n, len(plan.items)), bool)
     score = np.zeros((n, len(plan.items)), dtype)
-    every = present == list(range(len(plan.items))) and source == present
+    every = present == list(range(len(plan.items))) and source == present and values.shape[1] == len(present)
     item_of = np.arange(len(present))
     for lo in range(0, n, _SCORE_ROWS):
         v = values[lo:lo + _SCORE_ROWS] if every else values[lo:lo + _SCORE_ROWS][:, source]

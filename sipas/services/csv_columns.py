@@ -54,6 +54,11 @@ def read_clean_csv(path: Path, profile: Profile, *, max_rows: int) -> ResponseTa
 def _read(path: Path, profile: Profile, max_rows: int) -> ResponseTable:
     with open(path, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as data:
         header_line = _checked_bytes(data)
+        # Every line is a row (no blank lines, no line breaks in cells): the answers' array is made once, full size.
+        n = sum(data[lo:lo + BATCH_BYTES].count(b"\n") for lo in range(0, len(data), BATCH_BYTES))
+        n -= data[-1:] == b"\n"
+    if n + 1 > max_rows:
+        raise _HandOver  # more rows than allowed: the block reader says so
     header = [h.strip() for h in header_line.decode("utf-8").split(",")]
     if _header_problems(Path(), header, [True], profile):
         raise _HandOver
@@ -68,10 +73,11 @@ def _read(path: Path, profile: Profile, max_rows: int) -> ResponseTable:
     items = [c for c in header if c not in META]
     kept: dict[str, list[pa.Array]] = {name: [] for name in META if name in position}
     weights: list[np.ndarray] = []
-    values: list[np.ndarray] = []
+    values = np.empty((n, len(items)), dtype=np.float32)  # answers are small integers: float32 holds them exactly
+    done = 0
     for batch in reader:
-        if sum(map(len, values)) + batch.num_rows + 1 > max_rows:
-            raise _HandOver  # more rows than allowed: the block reader says so
+        if done + batch.num_rows > n:
+            raise _HandOver
         for name in kept:
             kept[name].append(batch.column(position[name]))
         weights.append(_weights(batch.column(position["weight"])) if "weight" in position
@@ -80,11 +86,14 @@ def _read(path: Path, profile: Profile, max_rows: int) -> ResponseTable:
                                                     [_characters(batch.column(position[c])) for c in items])
         if problems:
             raise _HandOver
-        values.append(answers.astype(np.float32))  # answers are small integers: float32 holds them exactly
-    n = sum(len(v) for v in values)
-    if n == 0:
-        raise _HandOver  # no body: the block reader says so
-    return _table(kept, n, items, np.concatenate(weights), stacked_rows(values, len(items)))
+        values[done:done + batch.num_rows] = answers
+        done += batch.num_rows
+    if done != n or n == 0:
+        raise _HandOver  # no body (the block reader says so), or lines that were not rows
+    table = _table(kept, n, items, np.concatenate(weights), values)
+    del kept, reader
+    pa.default_memory_pool().release_unused()  # the parser's buffers, before the analysis needs the memory
+    return table
 
 
 def _checked_bytes(data: mmap.mmap) -> bytes:
@@ -176,16 +185,3 @@ def _table(kept: dict[str, list[pa.Array]], n: int, items: list[str], weight: np
                          np.array(words, dtype=object)[level], column["channel"], column["stratum"], column["psu"],
                          weight, items, values, np.arange(2, n + 2, dtype=np.int64),
                          column["unit_code"] if "unit_code" in kept else None)
-
-
-def stacked_rows(blocks: list[np.ndarray], width: int) -> np.ndarray:
-    """The batches' rows in one array, each batch released once copied (peak: the result and one batch)."""
-    out = np.empty((sum(len(b) for b in blocks), width), dtype=np.float32)
-    start = 0
-    while blocks:
-        block = blocks.pop(0)
-        out[start:start + len(block)] = block
-        start += len(block)
-    return out
-
-

@@ -20,7 +20,7 @@ import numpy as np
 import surveys
 from sipas.errors import ValidationFailed
 from sipas.models import Channel
-from sipas.services.csv_columns import read_clean_csv, stacked_rows
+from sipas.services.csv_columns import read_clean_csv
 from sipas.services.interchange import (
     MAX_PROBLEMS_LISTED,
     META,
@@ -195,8 +195,19 @@ class _Reader:
             return np.concatenate(parts) if parts else np.array([], dtype=dtype)
         return ResponseTable(joined("response_id"), joined("agency_code"), joined("levels"), joined("channel"),
                              joined("stratum"), joined("psu"), joined("weight", float), self.items,
-                             stacked_rows(self.parts.pop("values"), len(self.items)), joined("numbers", np.int64),
+                             _stacked(self.parts.pop("values"), len(self.items)), joined("numbers", np.int64),
                              joined("unit_code") if "unit_code" in self.header else None)
+
+
+def _stacked(blocks: list[np.ndarray], width: int) -> np.ndarray:
+    """The blocks' rows in one array, each block released once copied (peak: the result and one block)."""
+    out = np.empty((sum(len(b) for b in blocks), width), dtype=np.float32)
+    start = 0
+    while blocks:
+        block = blocks.pop(0)
+        out[start:start + len(block)] = block
+        start += len(block)
+    return out
 
 
 def read_large_table(path: Path | str, profile: Profile, *, max_rows: int) -> ResponseTable:
