@@ -104,7 +104,7 @@ def _checked_bytes(data: mmap.mmap) -> bytes:
     header = data[:max(end, 0)].removeprefix(b"\xef\xbb\xbf").rstrip(b"\r")
     if end < 0 or not header or any(data.find(b) >= 0 for b in (b"\x00", b'"', b"\n\n", b"\n\r\n")):
         raise _HandOver
-    if data.find(b"\r") >= 0 and re.search(rb"\r(?!\n)", data):  # type: ignore[call-overload]  # mmap: a buffer
+    if data.find(b"\r") >= 0 and re.search(rb"\r(?!\n)", data):  # an mmap is a buffer: re reads it in place
         raise _HandOver
     return header
 
