@@ -1,8 +1,9 @@
 """Grouped sums from respondent arrays (`build_totals`) against their definitions, summed respondent by respondent.
 
-The sums are computed two ways: `build_totals` (three-state counts for 0/1 items, direct sums for the others,
-cross-moments as per-group matrix products, in blocks of respondents) and a plain loop over respondents written
-from the definitions in `analysis.design.Totals`. They must agree to 1e-9 with 0/1 items, quarter-step items, a
+The sums are computed two ways: `build_totals` (respondents sorted by (group, PSU), four sums of a block in one
+reduceat, squares only for items with other scores than 0/1, cross-moments as one product per group, in blocks
+of respondents) and a plain loop over respondents written from the definitions in `analysis.design.Totals`.
+They must agree to 1e-9 with 0/1 items, quarter-step items, a
 score missing where an answer is given (counted as 0), groups larger than a block and groups of one respondent.
 """
 from __future__ import annotations
