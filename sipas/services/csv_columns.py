@@ -8,12 +8,12 @@ reader's words and order. So a file is refused, and its problems listed, by one 
 
 What hands a file over (None): quotes (pyarrow and Python's csv treat stray quotes differently), a carriage
 return outside a CRLF line end, NUL bytes, blank lines (both readers skip them but number rows differently), rows
-of another width, text that is not UTF-8, a cell with surrounding white space in a column the block reader
-does not decide by distinct spellings, answers of more than one character ("5.0"), and any cell the rules
-refuse.
+of another width, text that is not UTF-8, an id or a weight with white space around it, answers of more than
+one character ("5.0"), a cell longer than Python's csv field limit, and any cell the rules refuse.
 """
 from __future__ import annotations
 
+import csv
 import mmap
 import re
 from pathlib import Path
@@ -80,6 +80,7 @@ def _read(path: Path, profile: Profile, max_rows: int) -> ResponseTable:
             raise _HandOver
         for name in kept:
             kept[name].append(batch.column(position[name]))
+        _within_field_limit([batch.column(position[name]) for name in META if name in position])
         weights.append(_weights(batch.column(position["weight"])) if "weight" in position
                        else np.ones(batch.num_rows))
         answers, problems = check_answer_characters(profile, items,
@@ -128,6 +129,12 @@ def _characters(array: pa.Array) -> np.ndarray:
     if (chars >= 0x80).any():  # half of a multi-byte character: not ASCII
         raise _HandOver
     return chars
+
+
+def _within_field_limit(columns: list[pa.Array]) -> None:
+    """Python's csv refuses a cell longer than its field limit (the block reader then refuses the file)."""
+    if any(len(c) and np.diff(_offsets(c)[0]).max() > csv.field_size_limit() for c in columns):
+        raise _HandOver  # bytes: at least as many as characters, so this never lets a longer cell through
 
 
 def _weights(array: pa.Array) -> np.ndarray:

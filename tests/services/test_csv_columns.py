@@ -97,6 +97,7 @@ def _handed_over_cases() -> dict[str, list[list[str]]]:
         "blank row": [*good[:3], [], *good[3:]],
         "row of blank cells": [*good[:3], [""] * len(HEADER), *good[3:]],
         "non-ASCII answer": changed(2, 7, "٣"),
+        "cell past the csv field limit": changed(2, 4, "S" * (csv.field_size_limit() + 1)),
     }
 
 
