@@ -20,7 +20,6 @@ import numpy as np
 import surveys
 from sipas.errors import ValidationFailed
 from sipas.models import Channel
-from sipas.services.csv_columns import read_clean_csv
 from sipas.services.interchange import (
     MAX_PROBLEMS_LISTED,
     META,
@@ -221,6 +220,9 @@ def read_large_table(path: Path | str, profile: Profile, *, max_rows: int) -> Re
     # again and again (a third of the reading time at a million rows, measured).
     collecting = gc.isenabled()
     gc.disable()
+    # Imported here: the web app loads this module but never reads files by columns, and pyarrow costs each of
+    # its processes ~33 MiB.
+    from sipas.services.csv_columns import read_clean_csv
     try:
         # A clean CSV file is read as columns by pyarrow; any other file, and every file with a problem, here.
         return read_clean_csv(path, profile, max_rows=max_rows) or _read(path, profile, max_rows)

@@ -4,7 +4,6 @@ by hashing (pyarrow), so that grouping a million rows sorts integers, never stri
 from __future__ import annotations
 
 import numpy as np
-import pyarrow as pa
 
 from analysis import Totals, build_totals, certainty_psu_codes
 from sipas.services.analysis_plan import Plan, scores
@@ -14,6 +13,7 @@ from sipas.services.results.tree import Unit
 def text_codes(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(sorted distinct texts, each row's index into them): `np.unique(values.astype(str), return_inverse=True)`
     by a hash table instead of a sort of a million strings (pyarrow's dictionary encoding, in C++)."""
+    import pyarrow as pa  # here: the web app loads this module, never calls this, and pyarrow costs ~33 MiB
     encoded = pa.array(np.asarray(values, dtype=object), type=pa.string()).dictionary_encode()
     texts = np.array(encoded.dictionary.to_pylist(), dtype=object)
     order = np.argsort(texts.astype(str), kind="stable")
