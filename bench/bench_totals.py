@@ -1,4 +1,4 @@
-"""Benchmark (not a test): the grouped sums of the analysis core (`analysis.design.build_totals`) against the
+"""Benchmark (not a test): the grouped sums of the analysis core (`analysis.sums.build_totals`) against the
 per-item method it replaced and a bare pass, on the same arrays.
 
 Synthetic respondents (as bench_analysis.py: agencies, 8 PSUs each, 34 items with 0/1 scores, 5 % missing,
@@ -7,7 +7,8 @@ index (the least work any method must do). A = the per-item method used until 20
 item with their products, three per ordered pair of composite items), B = `build_totals` now (respondents
 sorted once by (group, PSU), a block's four sums as one `np.add.reduceat` over contiguous rows, squares only
 for items with scores other than 0/1, cross-moments as one matrix product per group). Both label groups and
-PSUs themselves; the baseline is given its cell index. Order A/B/B/A, `--reps` times, the baseline before each; median and range of seconds and ratios.
+PSUs themselves; the baseline is given its cell index. Order A/B/B/A, `--reps` times, the baseline before
+each; median and range of seconds and ratios.
 
     python -m bench.bench_totals --rows 1000000 --reps 2
 """
