@@ -103,6 +103,7 @@ class _Lookups:
         self.lock = threading.Lock()
         self.credentials: TTLCache = TTLCache(MAX_ENTRIES, ttl)
         self.rounds: TTLCache = TTLCache(MAX_ENTRIES, ttl)
+        self.agencies: TTLCache = TTLCache(MAX_ENTRIES, ttl)
         self.participation: TTLCache = TTLCache(MAX_ENTRIES, ttl)
         self.seen: dict[int, datetime] = {}  # device id -> last "seen" this worker wrote
 
@@ -118,6 +119,7 @@ class _Lookups:
         with self.lock:
             self.credentials.clear()
             self.rounds.clear()
+            self.agencies.clear()
             self.participation.clear()
 
 
@@ -145,6 +147,7 @@ _KEY = (select(ApiKey.id, ApiKey.agency_id, ApiKey.channels, ApiKey.revoked_at)
 _ROUND = (select(Round.id, Round.code, Round.name, Round.profile_key, Round.admin_map, Round.status, Round.channels,
                  Round.opens_on, Round.closes_on, AdminUnit.name)
           .outerjoin(AdminUnit, AdminUnit.id == Round.jurisdiction_id).where(Round.code == bindparam("code")))
+_AGENCY = select(Agency.id, Agency.code, Agency.name).where(Agency.code == bindparam("code"))
 _TAKES_PART = select(round_agencies.c.agency_id).where(round_agencies.c.round_id == bindparam("round_id"),
                                                        round_agencies.c.agency_id == bindparam("agency_id"))
 
@@ -184,6 +187,21 @@ def round_by_code(session: Session, code: str) -> RoundRow | None:
     found = RoundRow(*row)
     if cache and found.status is RoundStatus.OPEN:
         cache.put(cache.rounds, code, found)
+    return found
+
+
+def agency_by_code(session: Session, code: str) -> AgencyRow | None:
+    """The agency with this code, or None."""
+    cache = _lookups(session)
+    found = cache.get(cache.agencies, code) if cache else None
+    if found is not None:
+        return found
+    row = session.execute(_AGENCY, {"code": code}).first()
+    if row is None:
+        return None
+    found = AgencyRow(*row)
+    if cache:
+        cache.put(cache.agencies, code, found)
     return found
 
 
