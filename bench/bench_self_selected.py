@@ -34,8 +34,7 @@ from sqlalchemy import func, select  # noqa: E402
 import surveys  # noqa: E402
 from sipas import create_app  # noqa: E402
 from sipas.db import session_factory, session_scope  # noqa: E402
-from sipas.models import (AdminMap, AdminUnit, Agency, AgencyKind, Answer, Base, Level, Response,  # noqa: E402
-                          Round, RoundStatus)
+from sipas.models import AdminMap, AdminUnit, Agency, AgencyKind, Answer, Base, Level, Response, Round, RoundStatus  # noqa: E402
 from sipas.results import SELF_SELECTED_GROUP  # noqa: E402
 from sipas.services.analysis_plan import plan_for  # noqa: E402
 from sipas.services.results.totals import round_totals  # noqa: E402

@@ -34,6 +34,10 @@ class Defaults:
     #: PostgreSQL: seconds a statement of a web request may run (or wait for a lock) before it is cancelled
     #: and the request answered 503 with Retry-After. Background jobs and CLI commands are not limited. 0: off.
     DB_STATEMENT_TIMEOUT = 4
+    #: Seconds a worker keeps what every submission reads (credentials, open rounds, participation) before asking
+    #: the database again: revoking a kiosk, closing a round or removing an agency takes effect within this time
+    #: on every worker (at once on the worker that made the change). 0: ask every time.
+    LOOKUP_TTL_SECONDS = 5.0
     #: At most this many argon2 password checks run at once per process (each takes about 64 MiB).
     PASSWORD_CHECKS_AT_ONCE = 4
     #: Key for the keyed hash of dossier codes (never stored in clear). Derived from SECRET_KEY if unset.

@@ -65,6 +65,9 @@ def init_app(app: Flask) -> None:
     engine = make_engine(app.config["DATABASE_URL"], sqlite_synchronous=app.config["SQLITE_SYNCHRONOUS"],
                          connect_timeout=int(app.config.get("DB_CONNECT_TIMEOUT") or 3))
     factory = sessionmaker(bind=engine, expire_on_commit=False)
+    from sipas.services import lookups  # services import the models, which must not load with this module
+
+    lookups.configure(engine, float(app.config.get("LOOKUP_TTL_SECONDS", lookups.DEFAULT_TTL)))
     limit_request_statements(factory, float(app.config.get("DB_STATEMENT_TIMEOUT") or 0))
     app.extensions[EXTENSION_KEY] = factory
     app.teardown_appcontext(_close_session)

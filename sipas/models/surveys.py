@@ -92,6 +92,18 @@ class Round(Base):
 
     def accepts(self, channel: Channel, today: date) -> bool:
         """True when the round is open on `today` and the channel is enabled."""
-        if self.status is not RoundStatus.OPEN or channel.value not in (self.channels or []):
-            return False
-        return (self.opens_on is None or self.opens_on <= today) and (self.closes_on is None or today <= self.closes_on)
+        return round_accepts(self.status, self.channels, self.opens_on, self.closes_on, channel, today)
+
+    @property
+    def jurisdiction_name(self) -> str | None:
+        """The province's name (None for a national round), as the hot path's cached round row has it."""
+        return self.jurisdiction.name if self.jurisdiction is not None else None
+
+
+def round_accepts(status: RoundStatus, channels: list | None, opens_on: date | None, closes_on: date | None,
+                  channel: Channel, today: date) -> bool:
+    """The one rule: a round accepts a channel's responses when it is open, the channel is enabled and `today`
+    falls within its dates (Round.accepts, and the cached rows of sipas.services.lookups)."""
+    if status is not RoundStatus.OPEN or channel.value not in (channels or []):
+        return False
+    return (opens_on is None or opens_on <= today) and (closes_on is None or today <= closes_on)

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from sipas.errors import NotFound, ValidationFailed
 from sipas.models import Agency, ApiKey, KioskDevice, Response, ServicePoint
+from sipas.services import lookups
 
 KIOSK_PREFIX, API_PREFIX = "kd_", "ak_"
 #: The cookie that holds an enrolled tablet's device token (HttpOnly, SameSite=Strict).
@@ -116,12 +117,26 @@ _BY_TOKEN: dict[type[KioskDevice] | type[ApiKey], Select[KioskDevice] | Select[A
 }
 
 
-def authenticate(session: Session, token: str | None) -> KioskDevice | ApiKey | None:
-    """The active device or key for a bearer token, or None."""
+def _model(token: str | None) -> type[KioskDevice] | type[ApiKey] | None:
+    """Which kind of credential a token claims to be, by its prefix (None: neither, or no token)."""
     if not token:
         return None
-    model = KioskDevice if token.startswith(KIOSK_PREFIX) else ApiKey if token.startswith(API_PREFIX) else None
-    if model is None:
+    return KioskDevice if token.startswith(KIOSK_PREFIX) else ApiKey if token.startswith(API_PREFIX) else None
+
+
+def authenticate_row(session: Session, token: str | None) -> lookups.DeviceRow | lookups.KeyRow | None:
+    """The active device or key for a bearer token as a cached row (the API's hot path), or None. A revocation
+    made by another worker takes effect within LOOKUP_TTL_SECONDS (sipas.services.lookups)."""
+    model = _model(token)
+    if model is None or token is None:
+        return None
+    return lookups.credential(session, token_hash(token), kiosk=model is KioskDevice)
+
+
+def authenticate(session: Session, token: str | None) -> KioskDevice | ApiKey | None:
+    """The active device or key for a bearer token, or None."""
+    model = _model(token)
+    if model is None or token is None:
         return None
     found: KioskDevice | ApiKey | None = session.scalar(_BY_TOKEN[model], {"hash": token_hash(token)})
     if found is None or found.revoked_at is not None:

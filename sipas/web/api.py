@@ -9,10 +9,11 @@ from sqlalchemy import select
 from sipas.db import get_session
 from sipas.errors import DuplicateSubmission, NotFound, SurveyClosed, ValidationFailed
 from sipas.inputs import whole_number
-from sipas.models import PAPER, Channel, KioskDevice, ServicePoint
+from sipas.models import PAPER, Agency, Channel, ServicePoint
 from sipas.security import csrf, limiter
-from sipas.services import credentials, invitations
-from sipas.services.catalog import find_round, get_agency
+from sipas.services import credentials, invitations, lookups
+from sipas.services.catalog import get_agency
+from sipas.services.lookups import AgencyRow, DeviceRow, PointRow
 from sipas.services.responses import Design, Origin, Submission, record_response
 from sipas.services.scope import agency_subtree
 from sipas.web.openapi import spec
@@ -74,7 +75,8 @@ class _Refused(Exception):
 def submit_response():
     """Store one response. 201 created, 200 already received, 409 conflict, 422 invalid, 401/403 auth."""
     session = get_session()
-    credential = credentials.authenticate(session, _bearer())
+    # Credential, round and participation are cached rows (sipas.services.lookups): this runs for every rating.
+    credential = credentials.authenticate_row(session, _bearer())
     if credential is None:
         return _error(401, "missing, unknown or revoked token")
     try:
@@ -99,8 +101,8 @@ def submit_response():
         return _error(422, str(exc), {"round": "closed or channel not enabled"})
     except (DuplicateSubmission, invitations.InvitationUsed) as exc:
         return _error(409, str(exc))
-    if isinstance(credential, KioskDevice):
-        credentials.note_seen(credential)
+    if isinstance(credential, DeviceRow):
+        lookups.note_seen(session, credential)
     if not result.created:
         return jsonify({"id": result.uuid, "status": "already_received"}), 200
     return jsonify({"id": result.uuid, "status": "created"}), 201
@@ -135,12 +137,14 @@ def _addressed(session, body: dict, credential):
         channel = Channel(body["channel"])
     except ValueError:
         raise _Refused(422, "invalid response", {"channel": f"one of {', '.join(c.value for c in Channel)}"}) from None
-    rnd = find_round(session, body["round"])
+    rnd = lookups.round_by_code(session, body["round"])
     if rnd is None:
         raise _Refused(422, "invalid response", {"round": "unknown round"})
     if body["profile"] != rnd.profile_key:
         raise _Refused(422, "invalid response", {"profile": f"round {rnd.code} uses {rnd.profile_key}"})
-    own_point = credential.service_point if isinstance(credential, KioskDevice) else None
+    own_point = credential.service_point if isinstance(credential, DeviceRow) else None
+    agency: Agency | AgencyRow
+    point: ServicePoint | PointRow | None = None
     if own_point is not None and body["agency"] == own_point.agency.code:
         agency = own_point.agency  # the usual kiosk case: already loaded with the device
     else:
@@ -148,7 +152,6 @@ def _addressed(session, body: dict, credential):
             agency = get_agency(session, body["agency"])
         except NotFound:  # a storage failure is never "unknown agency": it propagates and is answered 503
             raise _Refused(422, "invalid response", {"agency": "unknown agency"}) from None
-    point = None
     if own_point is not None and body.get("service_point") == own_point.code:
         point = own_point
     elif body.get("service_point"):
@@ -163,7 +166,7 @@ def _authorised(session, body: dict, credential, channel: Channel, rnd, agency, 
     device_id, design, invitation = None, Design(), None
     if body.get("invitation") is not None and channel is not Channel.INVITATION:
         raise _Refused(422, "invalid response", {"invitation": "only with channel invitation"})
-    if isinstance(credential, KioskDevice):
+    if isinstance(credential, DeviceRow):
         if channel is not Channel.KIOSK:
             raise _Refused(403, "a kiosk device submits kiosk ratings only")
         if agency.id != credential.service_point.agency_id:

@@ -6,6 +6,7 @@ codes (dotted codes such as "E1.1" work: templates use form["E1.1"]).
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Callable
 
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, RadioField, StringField, TextAreaField
@@ -14,6 +15,7 @@ from wtforms.validators import Length, Optional
 
 import surveys
 from sipas.models import AdminMap
+from sipas.services.responses import MAX_COMMENT_LENGTH
 from sipas.services.units import offered_on_map
 from surveys import Profile
 
@@ -34,26 +36,44 @@ class QuestionnaireForm(FlaskForm):
     confirm_incomplete = HiddenField()
     #: Honeypot: hidden from people (CSS and aria-hidden), bots fill it in.
     website = StringField(validators=[Optional(), Length(max=200)])
-    comment = TextAreaField(validators=[Optional(), Length(max=2000)])
+    comment = TextAreaField(validators=[Optional(), Length(max=MAX_COMMENT_LENGTH)])
 
-    def answers(self) -> dict[str, int | None]:
+    def answers(self) -> dict[str, object]:
         """Item code -> value (None where not answered), expectation options as 1/0 when the block was answered."""
-        out: dict[str, int | None] = {}
-        for item in self.profile.items:
-            if item.kind in ASKED_KINDS:
-                raw = self[item.code].data
-                out[item.code] = int(raw) if raw not in (None, "", "None") else None
-        for block in self.profile.blocks:
-            options = self.profile.block_items(block.code)
-            chosen = {i.code for i in options if self[i.code].data}
-            if chosen:  # the block was answered: chosen = 1, the others = 0
-                out.update({i.code: int(i.code in chosen) for i in options})
-        return out
+        return answers_of(self.profile, lambda code: self[code].data, lambda code: bool(self[code].data))
 
     def unanswered(self) -> list:
         """Items asked but left blank (shown as a summary before submitting)."""
-        return [i for i in self.profile.items if i.kind in EXPECTED_KINDS
-                and self[i.code].data in (None, "", "None")]
+        return unanswered_of(self.profile, lambda code: self[code].data)
+
+
+def _blank(raw: str | None) -> bool:
+    return raw is None or raw.strip() in ("", "None")
+
+
+def answers_of(profile: Profile, radio: Callable[[str], str | None],
+               ticked: Callable[[str], bool]) -> dict[str, object]:
+    """The answers of a form (QuestionnaireForm.answers) or of a post read directly (sipas.web.posted)."""
+    out: dict[str, object] = {}
+    for item in profile.items:
+        if item.kind in ASKED_KINDS:
+            raw = radio(item.code)
+            # Not a number (a robot's post, never validated): left as it came, for check_answers to refuse.
+            if raw is None or _blank(raw):
+                out[item.code] = None
+            else:
+                out[item.code] = int(raw) if raw.strip().isdigit() else raw
+    for block in profile.blocks:
+        options = profile.block_items(block.code)
+        chosen = {i.code for i in options if ticked(i.code)}
+        if chosen:  # the block was answered: chosen = 1, the others = 0
+            out.update({i.code: int(i.code in chosen) for i in options})
+    return out
+
+
+def unanswered_of(profile: Profile, radio: Callable[[str], str | None]) -> list:
+    """Expected questions left blank."""
+    return [i for i in profile.items if i.kind in EXPECTED_KINDS and _blank(radio(i.code))]
 
 
 @lru_cache(maxsize=None)
@@ -65,16 +85,21 @@ def form_class(profile_key: str, lang: str, admin_map: str = AdminMap.HISTORICAL
     fields = {}
     for item in profile.items:
         if item.kind in ASKED_KINDS:
-            choices = [SelectChoice(str(o.value), o.label.get(lang)) for o in item.scale.options
-                       if offered_on_map(item.scale.key, o.value, AdminMap(admin_map))]
-            if item.kind in ("assessment", "policy_assessment"):
-                choices.append(SelectChoice(DONT_KNOW, "Không biết / không trả lời" if lang != "en"
-                                            else "Don't know / no answer"))
-            fields[item.code] = RadioField(item.text.get(lang), choices=choices, validators=[Optional()],
-                                           validate_choice=True)
+            fields[item.code] = RadioField(item.text.get(lang), choices=choices_of(item, lang, admin_map),
+                                           validators=[Optional()], validate_choice=True)
         elif item.kind == "expectation":
             fields[item.code] = BooleanField(item.text.get(lang))
     return type(f"{profile_key}_{lang}_{admin_map}_form", (QuestionnaireForm,), {"profile": profile, **fields})
+
+
+def choices_of(item: surveys.Item, lang: str, admin_map: str) -> list[SelectChoice]:
+    """A question's options on the form: those the round's map offers, and "don't know" for assessments."""
+    choices = [SelectChoice(str(o.value), o.label.get(lang)) for o in item.scale.options
+               if offered_on_map(item.scale.key, o.value, AdminMap(admin_map))]
+    if item.kind in ("assessment", "policy_assessment"):
+        choices.append(SelectChoice(DONT_KNOW, "Không biết / không trả lời" if lang != "en"
+                                    else "Don't know / no answer"))
+    return choices
 
 
 def sections(profile: Profile) -> list[dict]:

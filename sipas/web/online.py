@@ -17,14 +17,15 @@ import surveys
 from sipas import words
 from sipas.db import get_session, on_storage_failure
 from sipas.errors import DuplicateSubmission, SurveyClosed, ValidationFailed
-from sipas.models import Agency, Channel, Round, ServicePoint
+from sipas.models import Channel, Round, ServicePoint
 from sipas.security import csrf, limiter
-from sipas.services import invitations
-from sipas.services.catalog import find_agency, find_round
+from sipas.services import invitations, lookups
 from sipas.services.credentials import token_hash
+from sipas.services.lookups import RoundRow
 from sipas.services.responses import Design, Submission, record_response, takes_part
 from sipas.web import public_limits
-from sipas.web.forms import EXPECTED_KINDS, form_class, sections
+from sipas.web.forms import EXPECTED_KINDS, QuestionnaireForm, form_class, sections
+from sipas.web.posted import read_posted
 from sipas.web.problems import localise_all
 
 bp = Blueprint("online", __name__)
@@ -49,11 +50,11 @@ def _wait_message(seconds: int) -> str:
              time=words.local_time(at)[-5:], minutes=max(1, -(-seconds // 60)))
 
 
-def _asker(rnd: Round) -> str:
+def _asker(rnd: Round | RoundRow) -> str:
     """Who asks: the province's Department of Home Affairs, or the Ministry for a national round."""
-    if rnd.jurisdiction is None:
+    name = rnd.jurisdiction_name
+    if name is None:
         return _("the Ministry of Home Affairs")
-    name = rnd.jurisdiction.name
     return _("the Department of Home Affairs of %(province)s", province=name[:1].lower() + name[1:])
 
 
@@ -62,17 +63,25 @@ def _minutes(profile: surveys.Profile) -> int:
     return max(1, math.ceil(asked * SECONDS_PER_QUESTION / 60))
 
 
-def _questionnaire(rnd: Round, agency: Agency, point: ServicePoint | None, *, channel: Channel, invitation=None):
+def _questionnaire(rnd, agency, point, *, channel: Channel, invitation=None):
     profile = surveys.load(rnd.profile_key)
     lang = _lang()
-    form = form_class(profile.key, lang, rnd.admin_map.value)()
-    if request.method == "GET" or not form.response_id.data:
-        form.response_id.data = str(uuid.uuid4())
+    # A post is read without WTForms (sipas.web.posted); the form is built only to render a page.
+    posted = read_posted(profile, rnd.admin_map.value) if request.method == "POST" else None
+    response_id = posted.response_id if posted is not None and posted.response_id else str(uuid.uuid4())
+    built: list[QuestionnaireForm] = []
+
+    def form() -> QuestionnaireForm:
+        if not built:
+            built.append(form_class(profile.key, lang, rnd.admin_map.value)())
+            built[0].response_id.data = response_id
+        return built[0]
+
     # Read before any write: after a failed commit the page must render without touching the database.
     asker, minutes = _asker(rnd), _minutes(profile)
 
     def page(problems: dict[str, str], summary=(), expired: bool = False, status: int = 200, wait: int = 0):
-        html = render_template("online/form.html", form=form, round=rnd, agency=agency, point=point,
+        html = render_template("online/form.html", form=form(), round=rnd, agency=agency, point=point,
                                profile=profile, sections=sections(profile), lang=lang, problems=problems,
                                summary=list(summary), expired=expired, invitation=invitation,
                                wait=_wait_message(wait) if wait else "",
@@ -80,7 +89,7 @@ def _questionnaire(rnd: Round, agency: Agency, point: ServicePoint | None, *, ch
         headers = {"Retry-After": str(wait)} if wait else {}
         return html, (status if status != 200 else 422 if problems else 200), headers
 
-    if request.method != "POST":
+    if posted is None:
         public_limits.remember_client()
         return page({})
     # If storage refuses the response, the citizen gets the form back with every answer still ticked; the
@@ -88,25 +97,25 @@ def _questionnaire(rnd: Round, agency: Agency, point: ServicePoint | None, *, ch
     on_storage_failure(lambda _cause: page({"form": _(
         "Your answers could not be saved just now: the system is busy or under maintenance. "
         "They are still here; please press Send again in a few minutes.")}, status=503))
-    robot = bool(form.website.data)  # honeypot filled in: a robot. Kept, flagged, never counted.
+    robot = bool(posted.website)  # honeypot filled in: a robot. Kept, flagged, never counted.
     if not robot:
-        valid = form.validate()
-        if not valid and set(form.errors) == {"csrf_token"}:
+        if posted.invalid == ["csrf_token"]:
             return page({}, expired=True)  # the page stayed open too long: keep the answers, give a fresh token
-        if not valid:  # WTForms' own messages are English only: one message of the catalogue instead
-            return page({k: _("This answer is not valid.") for k in form.errors})
+        if posted.invalid:  # one message of the catalogue for any field the form refuses
+            return page({k: _("This answer is not valid.") for k in posted.invalid})
         # Answers the profile refuses (a fourth tick in a "choose at most 3" block) come before the summary.
-        _clean, refused = surveys.check_answers(profile, form.answers())
+        _clean, refused = surveys.check_answers(profile, posted.answers)
         if refused:
             return page(localise_all(refused))
-        summary = form.unanswered()
-        if summary and form.confirm_incomplete.data != "1":
-            return page({}, summary)
+        if posted.unanswered and posted.confirm_incomplete != "1":
+            return page({}, posted.unanswered)
     # Only a post that would store a response counts against the limits; a refused one keeps the answers.
     wait = public_limits.wait_before_post()
     if wait is not None:
         return page({}, status=429, wait=wait)
-    result = _store(rnd, agency, point, form, channel, invitation, honeypot=robot)
+    submission = Submission(rnd, agency, posted.answers, channel, uuid=response_id, service_point=point,
+                            comment=posted.comment, design=_design(invitation))
+    result = _store(submission, invitation, honeypot=robot)
     if not isinstance(result, tuple):
         return result
     problems, status = result
@@ -117,19 +126,20 @@ def _honeypot(_session, _round_id, _digest) -> str:
     return "honeypot field filled in"
 
 
-def _store(rnd, agency, point, form, channel, invitation, honeypot: bool = False):
+def _design(invitation) -> Design:
+    return Design(invitation.stratum, invitation.psu, invitation.weight) if invitation else Design()
+
+
+def _store(submission: Submission, invitation, honeypot: bool = False):
     """Record the response (the request boundary commits); problems and a status when it is refused."""
     session = get_session()
     try:
-        design = Design(invitation.stratum, invitation.psu, invitation.weight) if invitation else Design()
-        submission = Submission(rnd, agency, form.answers(), channel, uuid=form.response_id.data or None,
-                                service_point=point, comment=form.comment.data, design=design)
         # Stored flagged from the start: a robot (honeypot filled in), or on open links a burst of identical
         # answers, checked before the insert and so outside the write lock.
         flag_check: Callable[[Session, int, str], str | None] | None = None
         if honeypot:
             flag_check = _honeypot
-        elif channel is Channel.ONLINE:
+        elif submission.channel is Channel.ONLINE:
             flag_check = invitations.burst_reason
         result = record_response(session, submission, dossier_key=current_app.config["DOSSIER_HASH_KEY"],
                                  flag_check=flag_check)
@@ -144,7 +154,7 @@ def _store(rnd, agency, point, form, channel, invitation, honeypot: bool = False
                           "a new form.")}, 422
     except invitations.InvitationUsed:
         return {"form": _("This invitation has already been used to answer.")}, 422
-    return redirect(url_for("online.thanks", round_code=rnd.code))
+    return redirect(url_for("online.thanks", round_code=submission.round.code))
 
 
 @bp.route("/r/<round_code>/<agency_code>", methods=["GET", "POST"])
@@ -156,8 +166,9 @@ def public(round_code: str, agency_code: str, point_code: str | None = None):
 
 def _public_page(round_code: str, agency_code: str, point_code: str | None = None):
     session = get_session()
-    rnd = find_round(session, round_code)
-    agency = find_agency(session, agency_code)
+    # Cached rows (sipas.services.lookups): a closed round or a removed agency is refused within seconds.
+    rnd = lookups.round_by_code(session, round_code)
+    agency = lookups.agency_by_code(session, agency_code)
     if rnd is None or agency is None or not takes_part(session, rnd, agency):
         abort(404)
     point = None
