@@ -5,8 +5,9 @@
 Each scenario fixes true values theta_j and true standard errors s_j of p units. A replication draws the
 estimates theta_j + s_j * N(0, 1) and, because a published standard error is itself estimated, a standard
 error s_j * sqrt(chi2_df / df) with df the unit's design degrees of freedom (PSUs minus strata). The rank sets
-are computed from that SE after the method's floor (analysis.ranks.ranking_se: the design effect floored at 1),
-with the replication's own bootstrap seed, exactly as a round's analysis does. A replication covers
+are computed from that SE after the method's floor (analysis.ranks.ranking_se: the design effect floored at 1)
+and the df of the published interval, with the replication's own bootstrap seed, exactly as a round's analysis
+does. A replication covers
 - simultaneously when every unit's true rank (competition rank of theta, ties sharing the best rank) lies in
   its simultaneous set;
 - marginally for unit j when j's true rank lies in its marginal set.
@@ -40,8 +41,9 @@ def _index(logit: np.ndarray) -> np.ndarray:
 
 def scenarios(seed: int) -> list[Scenario]:
     """The national league tables (34 and 63 provinces, about 1,100 and 580 respondents each, design effect
-    1.5), the least favourable case for the sets (all provinces equal), and a thin tier of 17 departments
-    (30 respondents each, design effect 0.8 so the floor binds)."""
+    1.5), the least favourable case for the simultaneous sets (all provinces equal), a thin tier of 17
+    departments (30 respondents each, design effect 0.8 so the floor binds), then (added later, so the first
+    four keep their draws) 34 provinces of which half are tied at the median and 63 provinces all equal."""
     rng = np.random.default_rng(seed)
     out = []
     for p, n in ((34, 1100), (63, 580)):
@@ -54,6 +56,12 @@ def scenarios(seed: int) -> list[Scenario]:
     theta = _index(1.6 + rng.normal(0, 0.5, 17))
     se = 100 * np.sqrt(theta / 100 * (1 - theta / 100) / 30 * 0.8)
     out.append(Scenario("17 departments, 30 respondents, deff 0.8", theta, se, np.full(17, 0.8), 9))
+    theta = _index(1.4 + rng.normal(0, 0.35, 34))
+    theta[::2] = np.median(theta)  # 17 provinces tied at the median, the other 17 spread around them
+    se = 100 * np.sqrt(theta / 100 * (1 - theta / 100) / 1100 * 1.5)
+    out.append(Scenario("34 provinces, half tied at the median", theta, se, np.full(34, 1.5), 72))
+    out.append(Scenario("63 provinces, all equal", np.full(63, 80.0), np.full(63, 100 * np.sqrt(0.16 / 580 * 1.5)),
+                        np.full(63, 1.5), 37))
     return out
 
 
@@ -71,7 +79,7 @@ def simulate(sc: Scenario, reps: int, seed: int, exact_se: bool = False) -> dict
         est = sc.theta + sc.se * rng.standard_normal(p)
         se_hat = sc.se if exact_se else sc.se * np.sqrt(rng.chisquare(sc.df, p) / sc.df)
         published = ranking_se(se_hat, sc.deff, np.full(p, np.nan), np.full(p, np.nan))
-        sets = rank_sets(est, published, seed=boot[r])
+        sets = rank_sets(est, published, seed=boot[r], df=np.full(p, sc.df))
         marg_cover[r] = (sets.low <= true_rank) & (true_rank <= sets.high)
         sim_cover[r] = bool(((sets.sim_low <= true_rank) & (true_rank <= sets.sim_high)).all())
         width[r] = (np.mean(sets.high - sets.low + 1), np.mean(sets.sim_high - sets.sim_low + 1))
@@ -91,7 +99,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reps", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=20261203)
-    parser.add_argument("--only", type=int, nargs="*", help="scenario numbers (0-3) to run; all by default")
+    parser.add_argument("--only", type=int, nargs="*", help="scenario numbers (0-5) to run; all by default")
     parser.add_argument("--exact-se", action="store_true", help="publish the true SE (no estimation noise)")
     args = parser.parse_args(argv)
     print(f"rank-set coverage, {args.reps} replications, seed {args.seed}, level 0.95"

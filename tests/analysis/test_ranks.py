@@ -140,3 +140,65 @@ def test_large_tiers_skip_comparisons_without_changing_a_set(monkeypatch, spread
     for name in ("rank", "low", "high", "sim_low", "sim_high"):
         assert getattr(pruned, name).tolist() == getattr(full, name).tolist(), name
     assert (full.high - full.low < 299).any() and (full.sim_high - full.sim_low < 299).any()
+
+
+def test_estimated_standard_errors_are_drawn_from_the_units_t_distribution():
+    # Unit A's SE is negligible, unit B's (1) rests on 5 df: the one comparison is |T_B| with T_B ~ t_5, whose
+    # 95 % quantile is t_0.975(5) = 2.5706 (tables: 2.571); with the SE taken as known it is z_0.975 = 1.96.
+    assert stats.t.ppf(0.975, 5) == pytest.approx(2.5706, abs=1e-4)
+    s = [1e-6, 1.0]
+    for gap, decided_normal, decided_t in ((2.3, True, False), (2.8, True, True), (1.8, False, False)):
+        x = [80 + gap, 80]
+        normal = rank_sets(x, s, seed=8, draws=20000)
+        heavy = rank_sets(x, s, seed=8, draws=20000, df=[np.nan, 5])
+        for r, decided in ((normal, decided_normal), (heavy, decided_t)):
+            assert r.low.tolist() == ([1, 2] if decided else [1, 1]), gap
+            assert r.sim_high.tolist() == ([1, 2] if decided else [2, 2]), gap
+    # Without df, or with df missing or not positive, the draws are the normal ones: the same sets as before.
+    rng = np.random.default_rng(3)
+    x, s34 = rng.normal(84, 2, 34), rng.uniform(0.5, 1.5, 34)
+    plain, unknown = rank_sets(x, s34, seed=9), rank_sets(x, s34, seed=9, df=np.r_[np.full(33, np.nan), 0.0])
+    assert all(np.array_equal(getattr(plain, f), getattr(unknown, f)) for f in ("low", "high", "sim_low", "sim_high"))
+
+
+def test_critical_value_is_the_monte_carlo_order_statistic():
+    # B = 1,000 draws at level 0.95: the ceil(0.95 * 1001) = 951st smallest (numpy's interpolated quantile would
+    # be 950.05); with 10 draws, ceil(0.95 * 11) = 11 > 10: nothing can be decided.
+    from analysis.ranks import _critical
+    stat = np.random.default_rng(1).permutation(np.arange(1.0, 1001.0))
+    assert float(_critical(stat, 0.95)) == 951.0
+    assert _critical(np.c_[stat, stat - 2000.0], 0.95).tolist() == [951.0, 0.0]  # clipped at 0
+    assert np.isinf(_critical(np.arange(10.0), 0.95))
+    assert float(_critical(np.arange(1.0, 20.0), 0.9)) == 18.0  # ceil(0.9 * 20) = 18
+
+
+@pytest.mark.parametrize("case", ["spread", "equal_ses", "all_equal_ties"])
+def test_pruned_maxima_equal_a_brute_force_pass_over_every_ordered_pair(case):
+    # The pruned search (`_Draws`, used above 64 units) against the maximum over all ordered pairs written out
+    # plainly, for the same draws: per draw (the simultaneous family) and per draw and row (the marginal ones),
+    # for random families, with SEs spread or all equal and with draws holding ties (rounded), the all-equal case.
+    from analysis.ranks import _CANDIDATES, _Draws
+    rng = np.random.default_rng({"spread": 1, "equal_ses": 2, "all_equal_ties": 3}[case])
+    p, draws = 150, 300
+    assert p > 2 * _CANDIDATES
+    s = np.exp(rng.normal(0, 0.6, p)) if case == "spread" else np.ones(p)
+    s[::37] = 0.0  # units without an SE, outside every family
+    z = rng.standard_t(8, (draws, p)) * s
+    if case == "all_equal_ties":
+        z = np.round(z, 1)
+    known = s > 0
+    pairs = known[:, None] & known[None, :] & ~np.eye(p, dtype=bool)
+    with np.errstate(divide="ignore"):
+        inv_sd = np.where(pairs, 1.0 / np.sqrt(s[:, None] ** 2 + s[None, :] ** 2), 0.0)
+    pruned = _Draws(z, s, inv_sd)
+    assert pruned.pruned
+    diff = (z[:, :, None] - z[:, None, :]) * inv_sd  # [draws, j, k]: every ordered pair
+    for density in (1.0, 0.5, 0.05):
+        family = pairs & (rng.random((p, p)) < density)
+        brute = np.where(family, diff, 0.0).max(axis=(1, 2))
+        assert np.array_equal(pruned.draw_maxima(family), brute)
+        rows = np.sort(rng.choice(p, 40, replace=False))
+        fam_row, fam_col = family[rows], pairs[rows] & (rng.random((40, p)) < density)
+        brute_rows = np.maximum(np.where(fam_row, diff[:, rows], 0.0).max(axis=2),
+                                np.where(fam_col, -diff[:, rows], 0.0).max(axis=2))
+        assert np.array_equal(pruned.row_maxima(rows, [(fam_row, 1.0), (fam_col, -1.0)]), brute_rows)

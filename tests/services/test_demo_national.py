@@ -36,9 +36,14 @@ def test_national_demo_gives_every_province_its_indices_and_rank_sets(app, sessi
         rank = g["rank"]
         assert rank["of"] == 34 and rank["sim_low"] <= rank["rank_low"] <= rank["rank"] <= rank["rank_high"] \
             <= rank["sim_high"]
+    # At scale 0.04 a province has 43 respondents in a few villages (its PSUs), so its SE rests on very few design
+    # df and its interval uses t with them. The rank sets draw from the same t (docs/statistics.md §8): with
+    # tails that heavy no province can be told from another in the league table. (The normal draws used before
+    # 2026-12-03 narrowed some sets here, which SEs on so few df cannot support: 80 % coverage at df 9 already,
+    # docs/analysis.md. Sets that do separate units are pinned in tests/analysis/test_ranks.py.)
+    dfs = [g["indices"]["SIPAS"]["df"] for g in provinces]
     widths = [g["rank"]["sim_high"] - g["rank"]["sim_low"] for g in provinces]
-    assert min(widths) < 33  # some ranks are narrowed down even at this small scale...
-    assert max(widths) > 5  # ...and many are not
+    assert max(dfs) <= 5 and min(widths) == 33, (dfs, widths)
 
     old = tmp_path / "old.json"
     result = runner.invoke(args=["analyze", "--round", "VN-2024", "--map", "new_34", "--by", "all,province",

@@ -39,6 +39,22 @@ def test_round_and_its_exported_file_give_identical_indices(demo_app, tmp_path):
                 assert x[field] == pytest.approx(b["indices"][code][field], abs=1e-9), (a["key"], code, field)
 
 
+def test_round_and_its_exported_file_give_identical_rank_sets_with_the_rounds_seed(demo_app, tmp_path):
+    # The seed rule: the bootstrap of the rank sets draws from each unit's t with the df of its interval, and
+    # the file gives the same df, so with the round's seed (`--seed`) every set is the same.
+    runner = demo_app.test_cli_runner()
+    csv_path, from_db, from_file = tmp_path / "r.csv", tmp_path / "db.json", tmp_path / "file.json"
+    assert runner.invoke(export_responses, ["--round", "LCU-2024", "--output", str(csv_path)]).exit_code == 0
+    assert runner.invoke(analyze, ["--round", "LCU-2024", "--output", str(from_db)]).exit_code == 0
+    seed = _json(from_db)["seed"]
+    result = runner.invoke(analyze, [str(csv_path), "--profile", "SIPAS_1001", "--seed", str(seed),
+                                     "--output", str(from_file)])
+    assert result.exit_code == 0, result.output
+    db, f = _json(from_db), _json(from_file)
+    ranked = [(a["key"], a["rank"]) for a in db["groups"] if a.get("rank") and a["rank"].get("rank") is not None]
+    assert len(ranked) > 5 and any(r["sim_high"] > r["sim_low"] for _, r in ranked)
+    assert [(a["key"], a.get("rank")) for a in db["groups"]] == [(b["key"], b.get("rank")) for b in f["groups"]]
+
 def test_analysis_json_has_the_documented_shape(demo_app, tmp_path):
     out = tmp_path / "o.json"
     result = demo_app.test_cli_runner().invoke(analyze, ["--round", "LCU-2026", "--output", str(out),

@@ -119,7 +119,9 @@ def rank_tiers(results: Mapping[str, Mapping[str, IndexResult]], tier_of: Mappin
                          [i.deff if i.deff is not None else np.nan for i in ix],
                          [i.ci.low if i.ci else np.nan for i in ix], [i.ci.high if i.ci else np.nan for i in ix],
                          level)
-        sets = rank_sets([i.estimate for i in ix], ses, seed=tier_seed(seed, tier), level=level)
+        # The df of each published interval: the bootstrap draws each unit from its t, as the interval does.
+        sets = rank_sets([i.estimate for i in ix], ses, seed=tier_seed(seed, tier), level=level,
+                         df=[i.df if i.df is not None else np.nan for i in ix])
         for k, g in enumerate(ranked):
             out[g] = RankResult(int(sets.rank[k]), len(ranked), int(sets.low[k]), int(sets.high[k]),
                                 int(sets.sim_low[k]), int(sets.sim_high[k]), tier, RANK_METHOD,
