@@ -59,7 +59,7 @@ def load_synthetic_round(url: str, n: int, agencies: int, seed: int):
             else:
                 cur.executemany("INSERT INTO responses (id, uuid, round_id, agency_id, channel, profile_key, stratum, "
                                 "psu, weight, status, content_hash, received_at) "
-                                "VALUES (?,?,?,?,?,?,?,?,?,?,?, CURRENT_TIMESTAMP)", resp)
+                                "VALUES (?,?,?,?,?,?,?,?,?,?,?, '2026-11-01 00:00:00.000000')", resp)
                 cur.executemany("INSERT INTO answers (response_id, item_code, value) VALUES (?,?,?)", answers)
         if url.startswith("postgresql"):
             cur.execute("ANALYZE")
