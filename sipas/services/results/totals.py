@@ -102,9 +102,9 @@ def _cells(sums: Sums) -> tuple[dict[tuple, int], list[float], int, list[tuple]]
     merged: dict[tuple, float] = {}
     for agency_id, stratum, psu, n in sums.cells:
         merged[(agency_id, stratum, psu)] = merged.get((agency_id, stratum, psu), 0.0) + n
-    for key in sorted(merged, key=lambda k: (k[0], _order(k[1]), k[2])):
-        cells[key] = len(members)
-        members.append(float(merged[key]))
+    for cell in sorted(merged, key=lambda k: (k[0], _order(k[1]), k[2])):
+        cells[cell] = len(members)
+        members.append(float(merged[cell]))
     n_regular = len(members)
     certain_rows = []
     for number, (agency_id, stratum, weight, count, answers) in enumerate(_merged_patterns(sums.patterns)):
