@@ -40,7 +40,9 @@ def sums(session: Session, rnd: Round, plan: Plan, channel_group: str) -> Sums |
                      (CountValue.agency_id, _stratum(CountValue), CountValue.psu, CountValue.item_code,
                       CountValue.value, CountValue.w, CountValue.n), CountValue.stratum.notin_(stored_lonely))
     values += answer_sums.value_rows(session, and_(newer, Response.psu.is_not(None), ~in_lonely), plan)
-    patterns = [(a, st, w, n, counts.decode_pattern(p)) for a, st, w, n, p in _stored(
+    decoded: dict[str, tuple] = {}  # the same patterns recur across agencies: each is decoded once
+    patterns = [(a, st, w, n, decoded[p] if p in decoded else decoded.setdefault(p, counts.decode_pattern(p)))
+                for a, st, w, n, p in _stored(
         session, CountPattern, rnd, channel_group, (CountPattern.agency_id, _stratum(CountPattern),
                                                     CountPattern.weight, CountPattern.n, CountPattern.pattern))]
     patterns += answer_sums.answer_patterns(
