@@ -37,8 +37,11 @@ from sipas.results import CHANNEL_GROUPS
 from sipas.services.analysis_plan import Plan, score_table
 from sipas.services.results.answer_sums import Moments, answer_patterns, group_filter, pair_moments
 
-#: Responses folded per step (one transaction).
-FOLD_CHUNK = 200_000
+#: Responses folded per step (one transaction). A step costs its responses' answers plus an upsert of every
+#: (agency, stratum, PSU, item, value) they touch, which at national scale is most of them whatever the step's
+#: size (2.9 million rows at 24,000 PSUs): steps of 200,000 made a rebuild of a million questionnaires five
+#: such upserts (measured, docs/performance.md), so a step is large; SQLite's write lock is held for one step.
+FOLD_CHUNK = 1_000_000
 #: Responses received more recently than this are left for the next fold-in (see the module's docstring).
 SETTLE = timedelta(seconds=60)
 _COUNT_TABLES = (CountCell, CountValue, CountPattern, CountPair)
