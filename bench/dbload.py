@@ -59,7 +59,7 @@ def load_synthetic_round(url: str, n: int, agencies: int, seed: int):
             else:
                 cur.executemany("INSERT INTO responses (id, uuid, round_id, agency_id, channel, profile_key, stratum, "
                                 "psu, weight, status, content_hash, received_at) "
-                                "VALUES (?,?,?,?,?,?,?,?,?,?,?, CURRENT_TIMESTAMP)", resp)
+                                "VALUES (?,?,?,?,?,?,?,?,?,?,?, '2026-11-01 00:00:00.000000')", resp)
                 cur.executemany("INSERT INTO answers (response_id, item_code, value) VALUES (?,?,?)", answers)
         if url.startswith("postgresql"):
             cur.execute("ANALYZE")
@@ -78,3 +78,57 @@ def _copy(cur, table: str, columns: str, rows) -> None:
     with cur.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
         while data := buf.read(1 << 20):
             copy.write(data)
+
+
+def load_kiosk_round(url: str, n: int, offices: int, seed: int):
+    """A kiosk round of n KIOSK_RT ratings (1-5, skewed) over `offices` agencies, no stratum, PSU or weight
+    (each rating its own PSU), bulk-loaded like `load_synthetic_round`; returns (seconds, app, round code)."""
+    import surveys
+    from surveys.answers import check_answers
+    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench"})
+    engine = session_factory(app).kw["bind"]
+    Base.metadata.create_all(engine)
+    codes = [item.code for item in surveys.load("KIOSK_RT").items]
+    rng = np.random.default_rng(seed)
+    p = [0.02, 0.03, 0.10, 0.40, 0.45]
+    for pattern in {tuple(rng.choice(5, len(codes), p=p) + 1) for _ in range(200)}:
+        assert not check_answers(surveys.load("KIOSK_RT"), dict(zip(codes, map(int, pattern))))[1]
+    with session_scope(app) as session:
+        unit = AdminUnit(code="98", name="Bench", admin_map=AdminMap.NEW_34, level=Level.PROVINCE)
+        made = [Agency(code=f"K{a:04d}", name=f"Office {a}", kind=AgencyKind.DEPARTMENT, level=LEVELS[a % 3],
+                       unit=unit) for a in range(offices)]
+        session.add_all([unit, *made])
+        rnd = Round(code="KBENCH", name="kiosk bench", year=2026, method_version="KIOSK_RT", profile_key="KIOSK_RT",
+                    admin_map=AdminMap.NEW_34, opens_on=date(2026, 1, 1), status=RoundStatus.OPEN,
+                    channels=["kiosk"], agencies=made)
+        session.add(rnd)
+        session.flush()
+        agency_ids = np.array([a.id for a in made])
+        round_id = rnd.id
+    t0 = time.perf_counter()
+    raw = engine.raw_connection()
+    try:
+        cur = raw.cursor()
+        chunk = 500_000
+        for start in range(0, n, chunk):
+            stop = min(n, start + chunk)
+            office = agency_ids[rng.integers(offices, size=stop - start)].tolist()
+            values = (rng.choice(5, size=(stop - start, len(codes)), p=p) + 1).tolist()
+            resp = [(i, str(uuid.UUID(int=i)), round_id, office[i - start - 1], "kiosk", "KIOSK_RT", 1.0, "valid",
+                     "x") for i in range(start + 1, stop + 1)]
+            answers = ((start + 1 + r, code, row[k]) for r, row in enumerate(values) for k, code in enumerate(codes))
+            if url.startswith("postgresql"):
+                _copy(cur, "responses", "id, uuid, round_id, agency_id, channel, profile_key, weight, status, "
+                                        "content_hash, received_at", (r + ("2026-11-01",) for r in resp))
+                _copy(cur, "answers", "response_id, item_code, value", answers)
+            else:
+                cur.executemany("INSERT INTO responses (id, uuid, round_id, agency_id, channel, profile_key, weight, "
+                                "status, content_hash, received_at) VALUES (?,?,?,?,?,?,?,?,?, "
+                                "'2026-11-01 00:00:00.000000')", resp)
+                cur.executemany("INSERT INTO answers (response_id, item_code, value) VALUES (?,?,?)", answers)
+        if url.startswith("postgresql"):
+            cur.execute("ANALYZE")
+        raw.commit()
+    finally:
+        raw.close()
+    return time.perf_counter() - t0, app, "KBENCH"

@@ -20,10 +20,12 @@ from flask import Flask, current_app
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
+import surveys
 from sipas.db import optimize, session_factory, session_scope
 from sipas.models import Job, JobStatus, ResultSet, Round, RoundStatus, User
-from sipas.services.results import freshness, publish, store
-from sipas.services.results.compute import comparison_base, compute_round, remap_due
+from sipas.services.analysis_plan import plan_for
+from sipas.services.results import counts, freshness, publish, store
+from sipas.services.results.compute import check_profile_unchanged, comparison_base, compute_round, remap_due
 from sipas.services.results.snapshot import begin_consistent_read
 
 EXTENSION_KEY = "sipas_recompute"
@@ -123,10 +125,28 @@ def run_recompute(app: Flask, round_id: int) -> bool:
     return stored
 
 
+def fold_counts(app: Flask, round_id: int) -> None:
+    """Bring the round's maintained counts up to date (`results.counts`), one committed step at a time, so that
+    the analysis reads counts rather than answers and SQLite's write lock is held one step at most."""
+    verify = True
+    while True:
+        with session_scope(app) as session:
+            rnd = session.get(Round, round_id)
+            if rnd is None or rnd.status is RoundStatus.DRAFT:
+                return
+            check_profile_unchanged(rnd)
+            more = counts.fold(session, rnd, plan_for(surveys.load(rnd.profile_key)), verify=verify)
+        if not more:
+            return
+        verify = False  # what this loop folded cannot change unseen: its invalidations set the state stale
+
+
 def refresh_now(app: Flask, round_id: int, *, progress: Callable[[int, str], None] | None = None,
                 force: bool = False) -> bool:
     """Recompute and store a round's provisional set when its responses or weights changed (or `force`):
-    read in one consistent snapshot, write in a new transaction. True when a set was stored."""
+    fold the new responses into the counts, read in one consistent snapshot, write in a new transaction. True
+    when a set was stored."""
+    fold_counts(app, round_id)
     with session_factory(app)() as read:
         begin_consistent_read(read)
         rnd = read.get(Round, round_id)

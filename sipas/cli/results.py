@@ -15,7 +15,7 @@ from sipas.cli.setup import rounds_cli
 from sipas.db import session_scope
 from sipas.errors import SipasError
 from sipas.models import AdminMap
-from sipas.recompute import publish_now, refresh_now
+from sipas.recompute import fold_counts, publish_now, refresh_now
 from sipas.results import UnitLabel, to_payload
 from sipas.services import audit, national
 from sipas.services.analysis_plan import plan_for
@@ -88,6 +88,9 @@ def analyze(input_file, profile_key, round_key, output, by, admin_map, seed, con
                                     seed=seed or 0, admin_map=file_map if table.province is not None else "",
                                     labels=labels)
         elif round_key and not input_file:
+            with session_scope() as session:
+                round_id = get_round(session, round_key).id
+            fold_counts(current_app, round_id)  # the analysis then reads counts, not every answer
             with session_scope() as session:
                 begin_consistent_read(session)
                 rnd = get_round(session, round_key)

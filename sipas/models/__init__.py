@@ -2,6 +2,7 @@
 from sipas.models.audit import AuditEvent
 from sipas.models.base import Base
 from sipas.models.collection import Invitation, PaperEntry, PaperForm, PaperFormStatus
+from sipas.models.counts import CountCell, CountPair, CountPattern, CountState, CountValue
 from sipas.models.jobs import Job, JobStatus
 from sipas.models.responses import Answer, Comment, Response, ResponseStatus
 from sipas.models.results import ResultSet, ResultSnapshot
@@ -23,7 +24,8 @@ from sipas.models.users import ApiKey, BatchStatus, KioskDevice, PaperBatch, Rol
 
 __all__ = [
     "AdminMap", "AdminUnit", "Agency", "AgencyKind", "AgencySuccession", "Answer", "ApiKey", "AuditEvent", "Base",
-    "BatchStatus", "Channel", "Comment", "FrameUnit", "Invitation", "Job", "JobStatus", "PaperEntry", "PaperForm",
+    "BatchStatus", "Channel", "Comment", "CountCell", "CountPair", "CountPattern", "CountState",
+    "CountValue", "FrameUnit", "Invitation", "Job", "JobStatus", "PaperEntry", "PaperForm",
     "PaperFormStatus", "KioskDevice", "LEVEL_VI", "Level", "PAPER", "PaperBatch", "REORGANISATION_DATE",
     "Response", "ResponseStatus", "ResultSet", "ResultSnapshot", "Role", "Round", "RoundStatus",
     "SELF_SELECTED", "ServicePoint", "UnitSuccession", "User", "UserRole", "round_agencies",

@@ -13,7 +13,8 @@ from sqlalchemy import func, select
 from sipas.cli.sample import frame_import, sample_draw, sample_fieldwork, sample_release_reserve, sample_weights
 from sipas.db import session_factory
 from sipas.errors import ValidationFailed
-from sipas.models import AuditEvent, FrameUnit, Invitation, Response
+from sipas.models import AuditEvent, CountState, FrameUnit, Invitation, Response
+from sipas.recompute import fold_counts
 from sipas.services import sampling
 from sipas.services.catalog import get_round
 from tests.conftest import login
@@ -118,6 +119,11 @@ def test_the_main_sample_is_the_same_with_or_without_a_reserve(session, tmp_path
     assert "two-stage" in " ".join(refused.value.lines())
 
 
+def _counts_stale(app, round_id: int) -> bool:
+    with session_factory(app)() as s:
+        return s.get(CountState, round_id).stale
+
+
 def test_reserve_on_the_cli_and_weights_after_release(demo_app, tmp_path):
     lines = ["dossier_code,agency_code,name,address"] + [
         f"D{code}{i},{code},Bà {i},Bản {i}" for code, n in (("LCU.STP", 200), ("LCU.SYT", 100)) for i in range(n)]
@@ -137,6 +143,10 @@ def test_reserve_on_the_cli_and_weights_after_release(demo_app, tmp_path):
     for row in main[::2]:
         client.post(row["link"].split("5000", 1)[1], data={"S1": "4", "confirm_incomplete": "1",
                                                            "response_id": str(uuid.uuid4())})
+    with session_factory(demo_app)() as s:
+        rnd_id = get_round(s, "LCU-2026").id
+    fold_counts(demo_app, rnd_id)
+    assert not _counts_stale(demo_app, rnd_id)
     released = tmp_path / "released.xlsx"
     result = runner.invoke(sample_release_reserve, ["--round", "LCU-2026", "--stratum", "LCU.STP", "--count", "4",
                                                     "--reason", "4 refusals", "--output", str(released)])
@@ -150,7 +160,12 @@ def test_reserve_on_the_cli_and_weights_after_release(demo_app, tmp_path):
     stp = s.scalars(select(Response.weight).where(Response.stratum == "LCU.STP")).all()
     assert stp and all(w == pytest.approx(200 / 24) for w in stp)
     s.close()
+    # Both weight writers go through freshness.mark_reweighted: the maintained counts are rebuilt, not read.
+    assert _counts_stale(demo_app, rnd_id)
+    fold_counts(demo_app, rnd_id)
+    assert not _counts_stale(demo_app, rnd_id)
     assert runner.invoke(sample_weights, ["--round", "LCU-2026"]).exit_code == 0
+    assert _counts_stale(demo_app, rnd_id)
     s = session_factory(demo_app)()
     total = s.scalar(select(func.sum(Response.weight)).where(Response.stratum == "LCU.STP"))
     assert total == pytest.approx(200)

@@ -1,7 +1,8 @@
 """When results are recomputed: whatever changes a round's responses or weights marks the round in its session;
 after the commit the job runner (sipas/recompute.py) schedules a debounced recomputation of its provisional set.
 
-Marking is a set operation on the session (no query, no write): it costs nothing on the submission path.
+Marking new responses is a set operation on the session (no query, no write): it costs nothing on the submission
+path. Changing existing responses (`mark_reweighted`) also invalidates the round's maintained counts (one write).
 """
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from sipas.models import Job, JobStatus, Round
-from sipas.services.results import facts, store
+from sipas.services.results import counts, facts, store
 
 CHANGED_KEY = "sipas.results_changed"
 JOB_KIND = "recompute_results"
@@ -20,6 +21,14 @@ JOB_KIND = "recompute_results"
 def mark_changed(session: Session, round_id: int) -> None:
     """Say that a round's valid responses or weights change in this session's transaction."""
     session.info.setdefault(CHANGED_KEY, set()).add(round_id)
+
+
+def mark_reweighted(session: Session, round_id: int) -> None:
+    """Say that existing responses of a round change weight, status, stratum or PSU (or are deleted) in this
+    session's transaction: the maintained counts are rebuilt before they are read again, and the results are
+    recomputed. Every such writer goes through here (new responses only need `mark_changed`)."""
+    counts.invalidate(session, round_id)
+    mark_changed(session, round_id)
 
 
 def take_changed(session: Session) -> set[int]:

@@ -18,7 +18,7 @@ from sipas.errors import ValidationFailed
 from sipas.models import FrameUnit, Invitation, Response, Round
 from sipas.services import audit
 from sipas.services.invitations import create_invitations
-from sipas.services.results.freshness import mark_changed
+from sipas.services.results.freshness import mark_reweighted
 
 
 def check_reserve_percent(percent: int, two_stage: tuple[int, int] | None) -> None:
@@ -90,7 +90,7 @@ def release_reserve(session: Session, rnd: Round, *, stratum: str, count: int, r
     rnd.design = design
     audit.record(session, "reserve_released", actor=actor, object_type="round", object_id=rnd.id, ip=ip,
                  detail={"stratum": stratum, "released": count, "reason": reason})
-    mark_changed(session, rnd.id)
+    mark_reweighted(session, rnd.id)  # base weights of returned responses changed
     session.flush()
     return out
 

@@ -12,7 +12,7 @@ from analysis import weighting
 from analysis.weighting import WeightsReport
 from sipas.errors import ValidationFailed
 from sipas.models import FrameUnit, Invitation, Response, ResponseStatus, Round
-from sipas.services.results.freshness import mark_changed
+from sipas.services.results.freshness import mark_reweighted
 from sipas.services.sampling.frame import agency_codes
 
 
@@ -73,7 +73,7 @@ def compute_weights(session: Session, rnd: Round, *, rake_by: tuple[str, ...] = 
     for (_, response), w in zip(units, adjusted):
         if response is not None:
             response.weight = float(w)
-    mark_changed(session, rnd.id)  # weights changed: the provisional results are recomputed after the commit
+    mark_reweighted(session, rnd.id)  # weights changed: counts rebuilt, provisional results recomputed
     result.report = weighting.report(adjusted[responded])
     result.accepted_nonconverged = result.rake_converged is False
     rnd.design = {**(rnd.design or {}), "weights_report": {
