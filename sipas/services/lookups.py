@@ -175,34 +175,30 @@ def credential(session: Session, token_hash: str, kiosk: bool) -> DeviceRow | Ke
     return found
 
 
-def round_by_code(session: Session, code: str) -> RoundRow | None:
-    """The round with this code, or None (kept only while its status is open)."""
+def _row(session: Session, kind: str, stmt, code: str, make, keep=lambda found: True):
+    """The row `stmt` finds for `code` as `make(*row)`, from this worker's `kind` cache when it holds it; kept
+    there when `keep` says so (only positive answers are ever kept)."""
     cache = _lookups(session)
-    found = cache.get(cache.rounds, code) if cache else None
+    found = cache.get(getattr(cache, kind), code) if cache else None
     if found is not None:
         return found
-    row = session.execute(_ROUND, {"code": code}).first()
+    row = session.execute(stmt, {"code": code}).first()
     if row is None:
         return None
-    found = RoundRow(*row)
-    if cache and found.status is RoundStatus.OPEN:
-        cache.put(cache.rounds, code, found)
+    found = make(*row)
+    if cache and keep(found):
+        cache.put(getattr(cache, kind), code, found)
     return found
+
+
+def round_by_code(session: Session, code: str) -> RoundRow | None:
+    """The round with this code, or None (kept only while its status is open)."""
+    return _row(session, "rounds", _ROUND, code, RoundRow, lambda found: found.status is RoundStatus.OPEN)
 
 
 def agency_by_code(session: Session, code: str) -> AgencyRow | None:
     """The agency with this code, or None."""
-    cache = _lookups(session)
-    found = cache.get(cache.agencies, code) if cache else None
-    if found is not None:
-        return found
-    row = session.execute(_AGENCY, {"code": code}).first()
-    if row is None:
-        return None
-    found = AgencyRow(*row)
-    if cache:
-        cache.put(cache.agencies, code, found)
-    return found
+    return _row(session, "agencies", _AGENCY, code, AgencyRow)
 
 
 def takes_part(session: Session, round_id: int, agency_id: int) -> bool:
