@@ -5,7 +5,7 @@ The round is bench/dbload.py's: N SIPAS_2640 questionnaires, 3,000 agencies x 8 
 N KIOSK_RT ratings (no PSU: each its own PSU, read as answer patterns) over --agencies offices. Printed: the
 load time, the first fold-in (a rebuild of the counts), then A/B/B/A alternated runs of the CLI command (the
 fold-in it does first included: nothing new to fold, one signature check), median and range, with the load
-average. A is B with the counts path switched off in this process (`counted.sums` returns None).
+average. A is B with the counts path switched off in this process (`counted.current` returns None).
 
     python -m bench.bench_counts --db postgresql --n 1000000 --cycles 1
     python -m bench.bench_counts --db postgresql --kiosk --n 10000000 --agencies 300
@@ -51,16 +51,16 @@ def run(kind: str, n: int, cycles: int, agencies: int, kiosk: bool = False) -> N
             fold_counts(app, round_id)
             print(f"{kind}: first fold-in (rebuild) {time.perf_counter() - t0:.1f} s "
                   f"(load average {os.getloadavg()[0]:.1f})", flush=True)
-            counts_sums = counted.sums
+            counts_current = counted.current
             times: dict[str, list[float]] = {"A answers": [], "B counts": []}
             with tempfile.TemporaryDirectory() as folder:
                 for _ in range(cycles):
                     for label in ("A answers", "B counts", "B counts", "A answers"):
-                        counted.sums = counts_sums if label.startswith("B") else (lambda *a, **k: None)
+                        counted.current = counts_current if label.startswith("B") else (lambda *a, **k: None)
                         times[label].append(_analyze(app, code, folder))
                         print(f"  {label}: {times[label][-1]:.1f} s (load average {os.getloadavg()[0]:.1f})",
                               flush=True)
-            counted.sums = counts_sums
+            counted.current = counts_current
         for label, found in times.items():
             print(f"{kind} {n:,} {label}: median {statistics.median(found):.1f} s "
                   f"(range {min(found):.1f}-{max(found):.1f}, {len(found)} runs)", flush=True)

@@ -44,8 +44,10 @@ def _output_folder_exists(output: str) -> None:
 
 
 def _dumps(payload: dict) -> str:
-    # NaN never appears (missing values are null): allow_nan=False fails loudly if one slipped through.
-    return json.dumps(payload, ensure_ascii=False, indent=1, allow_nan=False)
+    # NaN never appears (missing values are null): allow_nan=False fails loudly if one slipped through. No indent:
+    # with one, json falls back to its pure-Python encoder, 2.6 times as slow (4.5 s against 1.7 s for the 50 MB
+    # of a 3,000-agency round, measured); the file is read by programs, not people.
+    return json.dumps(payload, ensure_ascii=False, allow_nan=False)
 
 
 @click.command("analyze")

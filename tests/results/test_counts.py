@@ -2,7 +2,8 @@
 databases: a SIPAS_2640 round with PSUs and a single-PSU stratum, kiosk ratings without PSU, a SIPAS_1001 round
 with composite pair items; and again after new responses arrive (before and after the fold-in), after weights
 change (through `freshness.mark_reweighted`, or behind its back), after responses are flagged, unflagged or
-deleted, and after a stratum is re-assigned. The reference is `answers_totals` (the answers path)."""
+deleted, and after a stratum is re-assigned. The reference is `answers_totals` (the answers path); the
+behaviour/respondent distributions read from the counts equal those read from the answers too."""
 from __future__ import annotations
 
 import uuid
@@ -16,7 +17,7 @@ import surveys
 from sipas.models import Answer, CountState, Response, ResponseStatus, Round
 from sipas.results import CHANNEL_GROUPS
 from sipas.services.analysis_plan import plan_for
-from sipas.services.results import counted, counts
+from sipas.services.results import answer_sums, counted, counts, facts
 from sipas.services.results.freshness import mark_reweighted
 from sipas.services.results.totals import answers_totals, round_totals
 
@@ -67,6 +68,14 @@ def _same(session, rnd: Round, *, from_counts: bool) -> None:
             assert (x is None) == (y is None), name
             if x is not None:
                 np.testing.assert_allclose(x, y, rtol=1e-9, atol=1e-9, err_msg=name)
+    state = counted.current(session, rnd, plan)
+    assert (state is not None) is from_counts
+    ref_dist, got_dist = facts.distributions(session, rnd), facts.distributions(session, rnd, state)
+    assert bool(ref_dist) is bool(answer_sums.distribution_codes(rnd.profile_key))  # the demo answers them
+    assert list(ref_dist) == list(got_dist) and all(list(ref_dist[c]) == list(got_dist[c]) for c in ref_dist)
+    for code, found in ref_dist.items():
+        for value, (n, w) in found.items():
+            assert got_dist[code][value][0] == n and got_dist[code][value][1] == pytest.approx(w, rel=1e-9)
     session.rollback()
     assert seen
 

@@ -11,12 +11,16 @@ import numpy as np
 from sqlalchemy import ColumnElement, and_, case, func, literal, or_, select
 from sqlalchemy.orm import Session, aliased
 
+import surveys
 from sipas.models import SELF_SELECTED, Answer, Response, ResponseStatus, Round
 from sipas.results import SELF_SELECTED_GROUP
 from sipas.services.analysis_plan import Plan
 
 #: Pair moments of one agency: sum a_k a_l, sum s_k a_l, sum s_k s_l over its respondents ([Kc, Kc] each).
 Moments = tuple[np.ndarray, np.ndarray, np.ndarray]
+
+#: Items reported as distributions (counts and weighted shares) rather than indices.
+DISTRIBUTION_KINDS = ("behaviour", "respondent")
 
 #: Response ids per read of the composite items' answers (about 14 answers each: ~1.4 million rows at most).
 PAIR_CHUNK = 100_000
@@ -66,6 +70,21 @@ def value_rows(session: Session, where, plan: Plan) -> list[tuple]:
                       .join(Response, Response.id == Answer.response_id)
                       .where(where, Answer.item_code.in_(plan.items))
                       .group_by(Response.agency_id, Response.stratum, Response.psu, Answer.item_code, Answer.value))
+
+
+def distribution_codes(profile_key: str) -> list[str]:
+    """The profile's items reported as distributions (behaviour and respondent questions)."""
+    return [i.code for i in surveys.load(profile_key).items if i.kind in DISTRIBUTION_KINDS]
+
+
+def distribution_rows(session: Session, where, codes: list[str]) -> list[tuple]:
+    """(item, value, responses, sum of weights) of the answers to `codes` of the responses in `where`."""
+    if not codes:
+        return []
+    return plain_rows(session.connection(),
+                      select(Answer.item_code, Answer.value, func.count(), func.sum(Response.weight))
+                      .join(Response, Response.id == Answer.response_id)
+                      .where(where, Answer.item_code.in_(codes)).group_by(Answer.item_code, Answer.value))
 
 
 def plain_rows(conn, stmt) -> list[tuple]:

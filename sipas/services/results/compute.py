@@ -17,7 +17,7 @@ from sipas.errors import ProfileInUse, ValidationFailed
 from sipas.models import AdminMap, Round
 from sipas.results import CHANNEL_GROUPS, RoundResults, UnitLabel, channel_group
 from sipas.services.analysis_plan import Plan, headline_codes, plan_for
-from sipas.services.results import comparability, facts, store, succession
+from sipas.services.results import comparability, counted, facts, store, succession
 from sipas.services.results.file_totals import table_totals, text_codes
 from sipas.services.results.succession import Lineage
 from sipas.services.results.totals import round_totals
@@ -62,9 +62,10 @@ def compute_round(session: Session, rnd: Round, *, confidence_level: float = 0.9
     units = _pooled(facts.round_units(session, rnd, admin_map), lineage)
     progress(5, "reading the responses")
     snapshot = facts.fingerprint(session, rnd)
+    state = counted.current(session, rnd, plan)  # checked once for both groups and the distributions
     groups = []
     for i, group in enumerate(CHANNEL_GROUPS):
-        found = round_totals(session, rnd, plan, group)
+        found = round_totals(session, rnd, plan, group, counts=state)
         progress(20 + 30 * i, f"computing the indices ({group})")
         if found is not None:
             groups += channel_group_results(plan, found[0], units, group, by, seed=seed)
@@ -73,7 +74,7 @@ def compute_round(session: Session, rnd: Round, *, confidence_level: float = 0.9
                            confidence_level, seed, snapshot, datetime.now(timezone.utc), tuple(groups),
                            labels=_labels(session, rnd, admin_map, lineage),
                            channel_counts=facts.channel_counts(session, rnd),
-                           info=facts.round_info(rnd), distributions=facts.distributions(session, rnd))
+                           info=facts.round_info(rnd), distributions=facts.distributions(session, rnd, state))
     if not with_previous or remapped:
         return results
     progress(90, "comparing with the previous round")

@@ -10,23 +10,33 @@ units) are read from the answers as patterns, and their stored value rows are le
 """
 from __future__ import annotations
 
-from sqlalchemy import and_, func, literal_column, or_, select
+from sqlalchemy import and_, func, literal_column, select
 from sqlalchemy.orm import Session
 
 from sipas.models import CountCell, CountPair, CountPattern, CountState, CountValue, Response, Round
+from sipas.results import SAMPLED
 from sipas.services.analysis_plan import Plan, score_table
 from sipas.services.results import answer_sums, counts
 from sipas.services.results.totals import Sums
 
 
-def sums(session: Session, rnd: Round, plan: Plan, channel_group: str) -> Sums | None:
-    """The sums of one channel group from the counts, or None when the counts cannot be used (the caller reads
-    the answers)."""
+def current(session: Session, rnd: Round, plan: Plan) -> CountState | None:
+    """The round's counts state when the counts can be read (not invalidated, of the same plan, and the valid
+    responses up to the watermark exactly the ones folded: their signature), else None (read the answers).
+    One scan of the round's responses: a computation checks once and passes the state on."""
     state = session.execute(select(CountState).where(CountState.round_id == rnd.id)
                             .execution_options(populate_existing=True)).scalar_one_or_none()
     if state is None or state.stale or not state.watermark or state.items != counts.items_key(plan):
         return None
-    if not counts.matches(state, counts.signature(session, rnd, state.watermark)):
+    return state if counts.matches(state, counts.signature(session, rnd, state.watermark)) else None
+
+
+def sums(session: Session, rnd: Round, plan: Plan, channel_group: str, state: CountState | None = None
+         ) -> Sums | None:
+    """The sums of one channel group from the counts, or None when the counts cannot be used (the caller reads
+    the answers). `state`: the result of `current`, when the caller checked already."""
+    state = state or current(session, rnd, plan)
+    if state is None:
         return None
     where = answer_sums.group_filter(rnd, channel_group)
     newer = and_(where, Response.id > state.watermark)
@@ -45,10 +55,24 @@ def sums(session: Session, rnd: Round, plan: Plan, channel_group: str) -> Sums |
                 for a, st, w, n, p in _stored(
         session, CountPattern, rnd, channel_group, (CountPattern.agency_id, _stratum(CountPattern),
                                                     CountPattern.weight, CountPattern.n, CountPattern.pattern))]
-    patterns += answer_sums.answer_patterns(
-        session, and_(where, or_(and_(Response.id > state.watermark, Response.psu.is_(None)), in_lonely)), plan)
+    # Two reads, not one with OR: the OR made both databases scan every response of the round (profiled); apart,
+    # the new responses are found by id and the single-PSU strata's respondents by their agencies.
+    patterns += answer_sums.answer_patterns(session, and_(newer, Response.psu.is_(None)), plan)
+    if lonely:
+        agencies = sorted({c[0] for c in cells if c[1] in lonely})
+        patterns += answer_sums.answer_patterns(session, and_(where, Response.agency_id.in_(agencies), in_lonely),
+                                                plan)
     return Sums(cells=[c for c in cells if c[1] not in lonely], values=values, patterns=patterns,
                 pairs=_pairs(session, rnd, plan, channel_group, newer) if plan.pair_items else {})
+
+
+def distribution_rows(session: Session, rnd: Round, state: CountState, codes: list[str]) -> list[tuple]:
+    """(item, value, responses, sum of weights) of the sampled responses' answers to `codes` (rows may repeat a
+    key: they are added), from the counts of a `current` state and the answers of the newer responses."""
+    stored = _stored(session, CountValue, rnd, counts.DISTRIBUTIONS,
+                     (CountValue.item_code, CountValue.value, CountValue.n, CountValue.w))
+    return stored + answer_sums.distribution_rows(
+        session, and_(answer_sums.group_filter(rnd, SAMPLED), Response.id > state.watermark), codes)
 
 
 def _stratum(model):

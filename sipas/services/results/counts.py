@@ -33,9 +33,16 @@ from sipas.models import (
     ResponseStatus,
     Round,
 )
-from sipas.results import CHANNEL_GROUPS
+from sipas.results import CHANNEL_GROUPS, SAMPLED
 from sipas.services.analysis_plan import Plan, score_table
-from sipas.services.results.answer_sums import Moments, answer_patterns, group_filter, pair_moments
+from sipas.services.results.answer_sums import (
+    Moments,
+    answer_patterns,
+    distribution_codes,
+    distribution_rows,
+    group_filter,
+    pair_moments,
+)
 
 #: Responses folded per step (one transaction). A step costs its responses' answers plus an upsert of every
 #: (agency, stratum, PSU, item, value) they touch, which at national scale is most of them whatever the step's
@@ -45,6 +52,9 @@ FOLD_CHUNK = 1_000_000
 #: Responses received more recently than this are left for the next fold-in (see the module's docstring).
 SETTLE = timedelta(seconds=60)
 _COUNT_TABLES = (CountCell, CountValue, CountPattern, CountPair)
+#: The `count_values` rows of the behaviour and respondent answers of the sampled responses (their
+#: distributions, `facts.distributions`): this group, agency 0, no stratum, no PSU.
+DISTRIBUTIONS = "distributions"
 
 
 def _insert(session: Session, model):
@@ -62,7 +72,9 @@ def invalidate(session: Session, round_id: int) -> None:
 
 
 def items_key(plan: Plan) -> str:
-    return ",".join(plan.items)
+    """What the counts are folded for: the plan's items and the profile's distribution items (counts folded
+    without the latter, or for another plan, are rebuilt)."""
+    return ",".join(plan.items) + "|" + ",".join(distribution_codes(plan.profile_key))
 
 
 def signature(session: Session, rnd: Round, through: int) -> tuple[int, int, float, float]:
@@ -121,6 +133,7 @@ def fold(session: Session, rnd: Round, plan: Plan, *, verify: bool = True, limit
         _fold_patterns(session, rnd, grp, where, plan)
         if plan.pair_items:
             _fold_pairs(session, rnd, grp, pair_moments(session, where, plan, score_table(plan)))
+    _fold_distributions(session, rnd, and_(group_filter(rnd, SAMPLED), span), plan)
     n, id_sum, w_sum, wid_sum = _signature(session, and_(Response.round_id == rnd.id, span))
     state.n, state.id_sum, state.w_sum, state.wid_sum = (state.n + n, state.id_sum + id_sum, state.w_sum + w_sum,
                                                          state.wid_sum + wid_sum)
@@ -165,6 +178,14 @@ def _fold_values(session: Session, rnd: Round, grp: str, where, plan: Plan) -> N
     stmt = _insert(session, CountValue).from_select(
         ["round_id", "grp", "agency_id", "stratum", "psu", "item_code", "value", "w", "n"], query)
     session.execute(_add(stmt, CountValue, ("w", "n")))
+
+
+def _fold_distributions(session: Session, rnd: Round, where, plan: Plan) -> None:
+    rows = [{"round_id": rnd.id, "grp": DISTRIBUTIONS, "agency_id": 0, "stratum": "", "psu": "", "item_code": code,
+             "value": value, "w": w, "n": n}
+            for code, value, n, w in distribution_rows(session, where, distribution_codes(plan.profile_key))]
+    if rows:  # a few hundred rows (items x values)
+        session.connection().execute(_add(_insert(session, CountValue), CountValue, ("w", "n")), rows)
 
 
 def encode_pattern(answers: tuple[tuple[str, int], ...]) -> str:

@@ -9,15 +9,13 @@ import hashlib
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-import surveys
 from sipas.errors import SipasError
-from sipas.models import SELF_SELECTED, AdminMap, Agency, Answer, Response, ResponseStatus, Round
-from sipas.results import RoundInfo, UnitLabel
+from sipas.models import AdminMap, Agency, CountState, Response, ResponseStatus, Round
+from sipas.results import SAMPLED, RoundInfo, UnitLabel
+from sipas.services.results import counted
+from sipas.services.results.answer_sums import distribution_codes, distribution_rows, group_filter
 from sipas.services.results.tree import Unit
 from sipas.services.units import new_map_province_of, province_of
-
-#: Items reported as distributions (counts and weighted shares) rather than indices.
-DISTRIBUTION_KINDS = ("behaviour", "respondent")
 
 
 def fingerprint(session: Session, rnd: Round) -> str:
@@ -66,22 +64,21 @@ def channel_counts(session: Session, rnd: Round) -> dict[str, int]:
         .group_by(Response.channel)).all()}
 
 
-def distributions(session: Session, rnd: Round) -> dict[str, dict[int, tuple[int, float]]]:
+def distributions(session: Session, rnd: Round, counts: CountState | None = None
+                  ) -> dict[str, dict[int, tuple[int, float]]]:
     """Answers of the sampled valid responses to the behaviour and respondent questions:
-    item -> value -> (responses, sum of weights)."""
-    profile = surveys.load(rnd.profile_key)
-    codes = [i.code for i in profile.items if i.kind in DISTRIBUTION_KINDS]
+    item -> value -> (responses, sum of weights); from the maintained counts when `counts` is their current
+    state (`counted.current`), else from the answers."""
+    codes = distribution_codes(rnd.profile_key)
+    if counts is not None:
+        rows = counted.distribution_rows(session, rnd, counts, codes)
+    else:
+        rows = distribution_rows(session, group_filter(rnd, SAMPLED), codes)
     out: dict[str, dict[int, tuple[int, float]]] = {}
-    if not codes:
-        return out
-    rows = session.execute(
-        select(Answer.item_code, Answer.value, func.count(), func.sum(Response.weight)).join(Response)
-        .where(Response.round_id == rnd.id, Response.status == ResponseStatus.VALID,
-               Response.channel.notin_([c.value for c in SELF_SELECTED]), Answer.item_code.in_(codes))
-        .group_by(Answer.item_code, Answer.value))
     for code, value, n, w in rows:
-        out.setdefault(code, {})[int(value)] = (int(n), float(w))
-    return out
+        n0, w0 = out.setdefault(code, {}).get(int(value), (0, 0.0))
+        out[code][int(value)] = (n0 + int(n), w0 + float(w))
+    return {code: dict(sorted(found.items())) for code, found in sorted(out.items())}  # whichever path read them
 
 
 def round_info(rnd: Round) -> RoundInfo:

@@ -7,14 +7,14 @@ same `Sums`, turned into `Totals` in one place (`assemble`), with cells in one d
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from analysis import Totals
-from sipas.models import Agency, Response, Round
+from sipas.models import Agency, CountState, Response, Round
 from sipas.results import SAMPLED
 from sipas.services.analysis_plan import Plan, score_table
 from sipas.services.results import answer_sums
@@ -40,13 +40,15 @@ class Sums:
     pairs: dict[int, Moments] = field(default_factory=dict)
 
 
-def round_totals(session: Session, rnd: Round, plan: Plan, channel_group: str = SAMPLED
-                 ) -> tuple[Totals, dict[str, str]] | None:
+def round_totals(session: Session, rnd: Round, plan: Plan, channel_group: str = SAMPLED, *,
+                 counts: CountState | None | Literal["check"] = "check") -> tuple[Totals, dict[str, str]] | None:
     """Totals by agency for one channel group of a round, or None when it has no responses: from the maintained
-    counts when they are current, else from the answers (the same numbers, see tests/results/test_counts.py)."""
+    counts when they are current, else from the answers (the same numbers, see tests/results/test_counts.py).
+    `counts`: the caller's `counted.current` (None: not current), so that a computation checks once."""
     from sipas.services.results import counted  # counted builds on this module's Sums
     _work_mem(session)
-    sums = counted.sums(session, rnd, plan, channel_group)
+    state = counted.current(session, rnd, plan) if counts == "check" else counts
+    sums = counted.sums(session, rnd, plan, channel_group, state) if state is not None else None
     return assemble(session, plan, sums if sums is not None else answers_sums(session, rnd, plan, channel_group))
 
 
