@@ -16,6 +16,19 @@ from sipas.models import AdminMap, AdminUnit, Agency, AgencyKind, Base, Level, R
 LEVELS = [Level.PROVINCE, Level.DISTRICT, Level.COMMUNE]
 
 
+def _write(cur, url: str, columns: str, resp: list[tuple], answers) -> None:
+    """One block of responses (the given columns; received on a fixed past day, so the counts' settle rule never
+    holds them back) and their answers: COPY on PostgreSQL, executemany on SQLite."""
+    if url.startswith("postgresql"):
+        _copy(cur, "responses", columns + ", received_at", (r + ("2026-11-01",) for r in resp))
+        _copy(cur, "answers", "response_id, item_code, value", answers)
+    else:
+        marks = ",".join("?" * len(columns.split(",")))
+        cur.executemany(f"INSERT INTO responses ({columns}, received_at) "
+                        f"VALUES ({marks}, '2026-11-01 00:00:00.000000')", resp)
+        cur.executemany("INSERT INTO answers (response_id, item_code, value) VALUES (?,?,?)", answers)
+
+
 def load_synthetic_round(url: str, n: int, agencies: int, seed: int):
     """Create schema, agencies and one round, then bulk-load n responses; returns (seconds, app, round code)."""
     app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench"})
@@ -52,15 +65,8 @@ def load_synthetic_round(url: str, n: int, agencies: int, seed: int):
             rows, cols = np.nonzero(~np.isnan(block))
             answers = zip((rows + start + 1).tolist(), [plan.items[c] for c in cols.tolist()],
                           block[rows, cols].astype(int).tolist())
-            if url.startswith("postgresql"):
-                _copy(cur, "responses", "id, uuid, round_id, agency_id, channel, profile_key, stratum, psu, weight, "
-                                        "status, content_hash, received_at", (r + ("2026-11-01",) for r in resp))
-                _copy(cur, "answers", "response_id, item_code, value", answers)
-            else:
-                cur.executemany("INSERT INTO responses (id, uuid, round_id, agency_id, channel, profile_key, stratum, "
-                                "psu, weight, status, content_hash, received_at) "
-                                "VALUES (?,?,?,?,?,?,?,?,?,?,?, '2026-11-01 00:00:00.000000')", resp)
-                cur.executemany("INSERT INTO answers (response_id, item_code, value) VALUES (?,?,?)", answers)
+            _write(cur, url, "id, uuid, round_id, agency_id, channel, profile_key, stratum, psu, weight, status, "
+                             "content_hash", resp, answers)
         if url.startswith("postgresql"):
             cur.execute("ANALYZE")
         raw.commit()
@@ -117,15 +123,8 @@ def load_kiosk_round(url: str, n: int, offices: int, seed: int):
             resp = [(i, str(uuid.UUID(int=i)), round_id, office[i - start - 1], "kiosk", "KIOSK_RT", 1.0, "valid",
                      "x") for i in range(start + 1, stop + 1)]
             answers = ((start + 1 + r, code, row[k]) for r, row in enumerate(values) for k, code in enumerate(codes))
-            if url.startswith("postgresql"):
-                _copy(cur, "responses", "id, uuid, round_id, agency_id, channel, profile_key, weight, status, "
-                                        "content_hash, received_at", (r + ("2026-11-01",) for r in resp))
-                _copy(cur, "answers", "response_id, item_code, value", answers)
-            else:
-                cur.executemany("INSERT INTO responses (id, uuid, round_id, agency_id, channel, profile_key, weight, "
-                                "status, content_hash, received_at) VALUES (?,?,?,?,?,?,?,?,?, "
-                                "'2026-11-01 00:00:00.000000')", resp)
-                cur.executemany("INSERT INTO answers (response_id, item_code, value) VALUES (?,?,?)", answers)
+            _write(cur, url, "id, uuid, round_id, agency_id, channel, profile_key, weight, status, content_hash",
+                   resp, answers)
         if url.startswith("postgresql"):
             cur.execute("ANALYZE")
         raw.commit()
