@@ -35,6 +35,7 @@ from sipas.models import (
 )
 from sipas.results import CHANNEL_GROUPS, SAMPLED
 from sipas.services.analysis_plan import Plan, score_table
+from sipas.services.results import answer_sums
 from sipas.services.results.answer_sums import (
     Moments,
     answer_patterns,
@@ -118,6 +119,7 @@ def fold(session: Session, rnd: Round, plan: Plan, *, verify: bool = True, limit
     """Fold one step of the round's new valid responses into its counts (rebuilding them first when stale, of
     another plan, or - with `verify` - when the folded responses changed). True when more may remain: the
     caller commits and calls again (without `verify`: nothing it folded can have changed unseen)."""
+    answer_sums.work_mem(session)
     state = _locked_state(session, rnd)
     if state.stale or state.items != items_key(plan) or (
             verify and state.watermark and not matches(state, signature(session, rnd, state.watermark))):

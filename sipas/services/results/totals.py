@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from analysis import Totals
@@ -19,9 +19,6 @@ from sipas.results import SAMPLED
 from sipas.services.analysis_plan import Plan, score_table
 from sipas.services.results import answer_sums
 from sipas.services.results.answer_sums import Moments
-
-#: PostgreSQL's sort memory for the analysis queries (SET LOCAL: this transaction only).
-ANALYSIS_WORK_MEM = "256MB"
 
 
 @dataclass
@@ -46,7 +43,7 @@ def round_totals(session: Session, rnd: Round, plan: Plan, channel_group: str = 
     counts when they are current, else from the answers (the same numbers, see tests/results/test_counts.py).
     `counts`: the caller's `counted.current` (None: not current), so that a computation checks once."""
     from sipas.services.results import counted  # counted builds on this module's Sums
-    _work_mem(session)
+    answer_sums.work_mem(session)
     state = counted.current(session, rnd, plan) if counts == "check" else counts
     sums = counted.sums(session, rnd, plan, channel_group, state) if state is not None else None
     return assemble(session, plan, sums if sums is not None else answers_sums(session, rnd, plan, channel_group))
@@ -55,15 +52,8 @@ def round_totals(session: Session, rnd: Round, plan: Plan, channel_group: str = 
 def answers_totals(session: Session, rnd: Round, plan: Plan, channel_group: str = SAMPLED
                    ) -> tuple[Totals, dict[str, str]] | None:
     """`round_totals` read from the answers only (the reference the counts are checked against)."""
-    _work_mem(session)
+    answer_sums.work_mem(session)
     return assemble(session, plan, answers_sums(session, rnd, plan, channel_group))
-
-
-def _work_mem(session: Session) -> None:
-    if session.get_bind().dialect.name == "postgresql":
-        # The value-level GROUP BY sorts millions of rows: at the default 4 MB the sort spills to disk (1.5 GB at
-        # a million questionnaires). For this transaction only.
-        session.execute(text(f"SET LOCAL work_mem = '{ANALYSIS_WORK_MEM}'"))
 
 
 def answers_sums(session: Session, rnd: Round, plan: Plan, channel_group: str) -> Sums:
