@@ -147,8 +147,9 @@ def _database(kind: str):
     import tempfile
     import uuid as uuidlib
     if kind == "sqlite":
+        import shutil
         folder = tempfile.mkdtemp()
-        return f"sqlite:///{folder}/bench.sqlite", lambda: None
+        return f"sqlite:///{folder}/bench.sqlite", lambda: shutil.rmtree(folder, ignore_errors=True)
     from sqlalchemy import create_engine, text
     base = os.environ.get("SIPAS_BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
     admin = create_engine(base, isolation_level="AUTOCOMMIT")
