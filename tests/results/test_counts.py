@@ -204,3 +204,19 @@ def test_recent_responses_wait_for_the_next_fold(demo):
     demo.commit()
     demo.expire_all()
     assert demo.get(CountState, rnd.id).watermark == new
+
+
+def test_fold_in_groups_with_the_analysis_work_mem_for_its_transaction_only(demo):
+    """On PostgreSQL a fold-in step sorts and groups millions of answers: at the server's default work_mem (4 MB)
+    its GROUP BY spilled to disk and a million-questionnaire rebuild had not finished in 19 minutes; with the
+    analysis's setting it took 110 s (docs/performance.md). SET LOCAL: pooled connections keep the default."""
+    if demo.get_bind().dialect.name != "postgresql":
+        pytest.skip("work_mem is a PostgreSQL setting; SQLite has no equivalent")
+    from sqlalchemy import text
+    default = demo.scalar(text("SHOW work_mem"))
+    demo.commit()
+    rnd = _round(demo, "LCU-2026")
+    counts.fold(demo, rnd, plan_for(surveys.load(rnd.profile_key)), limit=300, settle=timedelta(0))
+    assert demo.scalar(text("SHOW work_mem")) == answer_sums.WORK_MEM == "256MB"
+    demo.commit()
+    assert demo.scalar(text("SHOW work_mem")) == default != "256MB"
