@@ -11,7 +11,7 @@ from datetime import datetime, timedelta, timezone
 
 import numpy as np
 import pytest
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, select, text, update
 
 import surveys
 from sipas.models import Answer, CountState, Response, ResponseStatus, Round
@@ -208,11 +208,10 @@ def test_recent_responses_wait_for_the_next_fold(demo):
 
 def test_fold_in_groups_with_the_analysis_work_mem_for_its_transaction_only(demo):
     """On PostgreSQL a fold-in step sorts and groups millions of answers: at the server's default work_mem (4 MB)
-    its GROUP BY spilled to disk and a million-questionnaire rebuild had not finished in 19 minutes; with the
-    analysis's setting it took 110 s (docs/performance.md). SET LOCAL: pooled connections keep the default."""
+    its GROUP BY spilled to disk; with the analysis's setting a million-questionnaire rebuild took 110 s
+    (docs/performance.md). SET LOCAL: pooled connections keep the default."""
     if demo.get_bind().dialect.name != "postgresql":
         pytest.skip("work_mem is a PostgreSQL setting; SQLite has no equivalent")
-    from sqlalchemy import text
     default = demo.scalar(text("SHOW work_mem"))
     demo.commit()
     rnd = _round(demo, "LCU-2026")
